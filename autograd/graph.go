@@ -1,0 +1,159 @@
+package autograd
+
+import "fmt"
+
+// node is the record of one op: the inputs it read and the closure that
+// turns the gradient of its result into gradients of those inputs.
+type node struct {
+	inputs   []*Tensor
+	backward func()
+	scratch  [][]float32 // pooled buffers the backward closure needs (masks, saved statistics, …)
+}
+
+// newResult returns the output tensor of an op, with storage of the given
+// shape from the pool (contents undefined). If any input requires a gradient
+// and none was made under NoGrad, the result records the op: it requires a
+// gradient too, and the op must register its backward closure with
+// out.backward. Nil inputs (an absent bias, say) are ignored.
+func newResult(shape []int, inputs ...*Tensor) *Tensor {
+	out := &Tensor{shape: append([]int(nil), shape...), data: alloc(numel(shape)), pooled: true}
+	needsGrad := false
+	for _, in := range inputs {
+		if in == nil {
+			continue
+		}
+		if in.data == nil && in.consumed && len(in.shape) > 0 && numel(in.shape) > 0 {
+			panic("autograd: an op was given a result that Backward already recycled; call Retain on it before Backward")
+		}
+		out.inference = out.inference || in.inference
+		needsGrad = needsGrad || in.requiresGrad
+	}
+	if needsGrad && !out.inference {
+		out.requiresGrad = true
+		out.op = &node{inputs: inputs}
+	}
+	return out
+}
+
+// recording reports whether this result records its op, so the op must
+// register a backward closure.
+func (t *Tensor) recording() bool { return t.op != nil }
+
+// backward registers the op's backward closure. The closure reads t.grad (the
+// gradient of the result) and adds into the gradBuf of each input that
+// needsGrad.
+func (t *Tensor) backward(fn func()) { t.op.backward = fn }
+
+// hold keeps a pooled scratch buffer alive until the op's backward has run,
+// or hands it back at once when nothing is recorded.
+func (t *Tensor) hold(buf []float32) {
+	if t.op == nil {
+		release(buf)
+		return
+	}
+	t.op.scratch = append(t.op.scratch, buf)
+}
+
+// needsGrad reports whether the backward pass must compute t's gradient.
+func (t *Tensor) needsGrad() bool { return t != nil && t.requiresGrad }
+
+// gradBuf returns t's gradient buffer, creating it filled with zeros on first
+// use. Backward closures add into it; they never overwrite it, so a tensor
+// used by several ops receives the sum of their contributions.
+func (t *Tensor) gradBuf() []float32 {
+	if t.grad == nil {
+		if t.op == nil {
+			t.grad = make([]float32, len(t.data)) // a leaf's gradient outlives the graph
+		} else {
+			t.grad = allocZero(len(t.data))
+		}
+	}
+	return t.grad
+}
+
+// Backward computes the gradient of the scalar t with respect to every leaf
+// that requires one, adding it to what those leaves already hold (call
+// ZeroGrad between steps, as in PyTorch). The graph is consumed: every
+// intermediate result's gradient and (unless Retain was called on it) its
+// values are handed back to the buffer pool as soon as the backward pass no
+// longer needs them, so Backward can be called only once per graph.
+func (t *Tensor) Backward() {
+	if len(t.data) != 1 {
+		panic(fmt.Sprintf("autograd.Backward: the loss must have one element, this tensor has shape %v", t.shape))
+	}
+	if t.op == nil {
+		switch {
+		case t.consumed:
+			panic("autograd.Backward: this graph was already consumed by an earlier Backward")
+		case t.requiresGrad: // a leaf: d t / d t = 1
+			t.gradBuf()[0]++
+			return
+		default:
+			panic("autograd.Backward: the loss does not depend on anything that requires a gradient")
+		}
+	}
+	order := topoOrder(t)
+	t.gradBuf()[0] = 1
+	t.retained = true
+	for i := len(order) - 1; i >= 0; i-- {
+		v := order[i]
+		if v.grad != nil && v.op.backward != nil {
+			v.op.backward()
+		}
+		for _, buf := range v.op.scratch {
+			release(buf)
+		}
+		release(v.grad)
+		v.grad = nil
+		v.op = nil
+		v.consumed = true
+		if !v.retained && !v.root().retained {
+			if v.pooled {
+				release(v.data)
+			}
+			v.data = nil
+		}
+	}
+}
+
+// topoOrder returns the recorded results reachable from t, each after every
+// result it was computed from (a depth-first post-order, iterative so that
+// very deep networks cannot overflow the stack).
+func topoOrder(t *Tensor) []*Tensor {
+	type frame struct {
+		t    *Tensor
+		next int // index of the next input to visit
+	}
+	var order []*Tensor
+	seen := map[*Tensor]bool{t: true}
+	stack := []frame{{t: t}}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.next < len(f.t.op.inputs) {
+			in := f.t.op.inputs[f.next]
+			f.next++
+			if in != nil && in.op != nil && !seen[in] {
+				seen[in] = true
+				stack = append(stack, frame{t: in})
+			}
+			continue
+		}
+		order = append(order, f.t)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+// Release hands the storage of op results that are no longer needed back to
+// the buffer pool, for example the activations of an inference pass once the
+// predictions are read. It ignores leaves and results still part of a graph.
+// The tensors must not be used afterwards.
+func Release(ts ...*Tensor) {
+	for _, t := range ts {
+		if t != nil && t.pooled && t.op == nil && !t.retained {
+			release(t.data)
+			t.data = nil
+			t.consumed = true
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/gocnn/gocnn/kernels"
+)
+
+// MatMul returns the matrix product a·b of a (m×k) and b (k×n).
+//
+// Backward: with G the gradient of the m×n result,
+// dA += G·bᵀ and dB += aᵀ·G, both single GEMM calls (beta = 1 accumulates).
+func MatMul(a, b *Tensor) *Tensor {
+	if len(a.shape) != 2 || len(b.shape) != 2 || a.shape[1] != b.shape[0] {
+		panic(fmt.Sprintf("autograd.MatMul: cannot multiply %v by %v", a.shape, b.shape))
+	}
+	m, k, n := a.shape[0], a.shape[1], b.shape[1]
+	out := newResult([]int{m, n}, a, b)
+	kernels.Sgemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out.data, n)
+	if out.recording() {
+		out.backward(func() {
+			if a.needsGrad() {
+				kernels.Sgemm(false, true, m, k, n, 1, out.grad, n, b.data, n, 1, a.gradBuf(), k)
+			}
+			if b.needsGrad() {
+				kernels.Sgemm(true, false, k, n, m, 1, a.data, k, out.grad, n, 1, b.gradBuf(), n)
+			}
+		})
+	}
+	return out
+}
+
+// Linear returns x·wᵀ + bias for x of shape (N, in), w of shape (out, in) and
+// an optional bias of shape (out): PyTorch's nn.functional.linear.
+//
+// Backward: dX += G·w, dW += Gᵀ·x, dBias += the column sums of G.
+func Linear(x, w, bias *Tensor) *Tensor {
+	if len(x.shape) != 2 || len(w.shape) != 2 || x.shape[1] != w.shape[1] {
+		panic(fmt.Sprintf("autograd.Linear: input %v does not fit weight %v (want input (N, %d))", x.shape, w.shape, w.Dim(-1)))
+	}
+	n, in, outF := x.shape[0], x.shape[1], w.shape[0]
+	if bias != nil && (len(bias.shape) != 1 || bias.shape[0] != outF) {
+		panic(fmt.Sprintf("autograd.Linear: bias %v does not fit weight %v", bias.shape, w.shape))
+	}
+	out := newResult([]int{n, outF}, x, w, bias)
+	beta := float32(0)
+	if bias != nil {
+		for i := range n {
+			copy(out.data[i*outF:(i+1)*outF], bias.data)
+		}
+		beta = 1
+	}
+	kernels.Sgemm(false, true, n, outF, in, 1, x.data, in, w.data, in, beta, out.data, outF)
+	if out.recording() {
+		out.backward(func() {
+			if x.needsGrad() {
+				kernels.Sgemm(false, false, n, in, outF, 1, out.grad, outF, w.data, in, 1, x.gradBuf(), in)
+			}
+			if w.needsGrad() {
+				kernels.Sgemm(true, false, outF, in, n, 1, out.grad, outF, x.data, in, 1, w.gradBuf(), in)
+			}
+			if bias.needsGrad() {
+				db := bias.gradBuf()
+				for i := range n {
+					for j, g := range out.grad[i*outF : (i+1)*outF] {
+						db[j] += g
+					}
+				}
+			}
+		})
+	}
+	return out
+}
