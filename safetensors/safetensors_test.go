@@ -1,0 +1,144 @@
+package safetensors
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	w := []float32{1, -2, 3.5, float32(math.Inf(-1)), 0, 1e-40}
+	in := []Tensor{
+		F32("features.0.weight", []int{2, 3}, w),
+		I64("bn.num_batches_tracked", nil, []int64{42}),
+		F32("empty", []int{0, 4}, nil),
+	}
+	if err := WriteFile(path, in, map[string]string{"arch": "vgg16"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Names(); !slices.Equal(got, []string{"features.0.weight", "bn.num_batches_tracked", "empty"}) {
+		t.Errorf("names %v", got)
+	}
+	got, shape, err := f.Float32("features.0.weight")
+	if err != nil || !slices.Equal(got, w) || !slices.Equal(shape, []int{2, 3}) {
+		t.Errorf("weight %v %v %v", got, shape, err)
+	}
+	if n, _, _ := f.Float32("bn.num_batches_tracked"); len(n) != 1 || n[0] != 42 {
+		t.Errorf("counter %v", n)
+	}
+	if f.Metadata["arch"] != "vgg16" {
+		t.Errorf("metadata %v", f.Metadata)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestHalfAndBFloat16(t *testing.T) {
+	cases := []struct {
+		bits uint16
+		want float32
+	}{
+		{0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 5.9604645e-08},
+		{0x03ff, 6.097555e-05}, {0x8000, float32(math.Copysign(0, -1))}, {0x7c00, float32(math.Inf(1))},
+	}
+	for _, c := range cases {
+		if got := halfToFloat(c.bits); got != c.want || math.Signbit(float64(got)) != math.Signbit(float64(c.want)) {
+			t.Errorf("half %#04x → %v, want %v", c.bits, got, c.want)
+		}
+	}
+	if v := halfToFloat(0x7e00); !math.IsNaN(float64(v)) {
+		t.Errorf("half NaN → %v", v)
+	}
+	bf := Tensor{Name: "b", DType: BFloat16, Shape: []int{2}, Data: []byte{0x80, 0x3f, 0x20, 0xc1}}
+	got, err := bf.Float32()
+	if err != nil || !slices.Equal(got, []float32{1, -10}) {
+		t.Errorf("bf16 → %v %v", got, err)
+	}
+}
+
+// file assembles a safetensors file from a header string and a data buffer.
+func file(header string, data int) []byte {
+	b := make([]byte, 8, 8+len(header)+data)
+	binary.LittleEndian.PutUint64(b, uint64(len(header)))
+	b = append(b, header...)
+	return append(b, make([]byte, data)...)
+}
+
+func TestMalformedFiles(t *testing.T) {
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"too short", []byte{1, 2, 3}, "too short"},
+		{"huge header length", binary.LittleEndian.AppendUint64(nil, 1<<60), "exceeds"},
+		{"header past end", binary.LittleEndian.AppendUint64(nil, 100), "past the end"},
+		{"not JSON", file("{not json", 0), "not a JSON object"},
+		{"JSON array", file("[1,2]", 0), "not a JSON object"},
+		{"unknown dtype", file(`{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}`, 16), "unknown dtype"},
+		{"size mismatch", file(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, 8), "needs 12 bytes"},
+		{"out of range", file(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8), "outside"},
+		{"reversed offsets", file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}}`, 8), "outside"},
+		{"overlap", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, 12), "overlaps"},
+		{"hole", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8), "unused bytes"},
+		{"trailing bytes", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 8), "after the last tensor"},
+		{"negative dim", file(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, 4), "negative"},
+		{"overflowing shape", file(`{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}`, 4), "too large"},
+		{"bad offsets", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}`, 4), "data_offsets"},
+		{"bad metadata", file(`{"__metadata__":{"a":1}}`, 0), "__metadata__"},
+		{"bad entry", file(`{"a":"x"}`, 0), "malformed"},
+	}
+	for _, c := range cases {
+		_, err := Parse(c.data)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "broken.safetensors")
+	os.WriteFile(path, []byte{1, 2, 3}, 0o644)
+	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadFile error %v does not name the file", err)
+	}
+}
+
+func TestEncodeRejectsBadTensors(t *testing.T) {
+	if _, err := Encode([]Tensor{F32("a", []int{1}, []float32{1}), F32("a", []int{1}, []float32{2})}, nil); err == nil {
+		t.Error("duplicate names accepted")
+	}
+	if _, err := Encode([]Tensor{{Name: "a", DType: Float32, Shape: []int{2}, Data: make([]byte, 4)}}, nil); err == nil {
+		t.Error("short data accepted")
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the parser: it must return a File or an
+// error, never panic, and whatever it accepts must survive a re-encode.
+func FuzzParse(f *testing.F) {
+	good, _ := Encode([]Tensor{F32("w", []int{2}, []float32{1, 2}), I64("n", nil, []int64{3})}, map[string]string{"k": "v"})
+	f.Add(good)
+	f.Add(file(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, 4))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for _, tn := range file.Tensors {
+			if _, err := tn.Float32(); err != nil {
+				t.Fatalf("accepted tensor %q does not convert: %v", tn.Name, err)
+			}
+		}
+		if _, err := Encode(file.Tensors, file.Metadata); err != nil {
+			t.Fatalf("accepted file does not re-encode: %v", err)
+		}
+	})
+}
