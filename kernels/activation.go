@@ -1,0 +1,231 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Element-wise activations, forward and backward.
+//
+// An activation maps a flat slice x to a slice y of the same length, one
+// element at a time, so the layout of the tensor (NCHW or anything else) does
+// not matter. The backward pass adds dy·f'(x) into dx. Where f has a kink the
+// derivative follows PyTorch 1.13 exactly, so a gradient computed here at
+// x = 0, ±3 or 6 is the one PyTorch computes:
+//
+//	ReLU        f'(0) = 0
+//	ReLU6       f'(0) = f'(6) = 0
+//	Hardsigmoid f'(−3) = f'(3) = 0 (1/6 strictly between)
+//	Hardswish   f'(x) = 0 for x < −3, x/3 + 1/2 for −3 ≤ x ≤ 3 (so f'(−3) = −1/2
+//	            and f'(3) = 3/2), 1 above 3
+//
+// Transcendental activations (Sigmoid, SiLU, Tanh, GELU) are evaluated in
+// float64 and rounded once, which keeps them exact to float32 precision and
+// free of overflow: 1/(1+e^(−x)) in float64 is 0 or 1 at the extremes, never
+// NaN.
+
+// Act names an element-wise activation function.
+type Act int
+
+// The activations, with PyTorch's definitions.
+const (
+	ReLU        Act = iota // max(x, 0)
+	ReLU6                  // min(max(x, 0), 6)
+	Hardswish              // x·ReLU6(x+3)/6
+	Hardsigmoid            // ReLU6(x+3)/6
+	SiLU                   // x·σ(x), also called swish
+	Sigmoid                // σ(x) = 1/(1+e^(−x))
+	Tanh                   // tanh(x)
+	GELU                   // x·Φ(x) with the exact normal CDF Φ (PyTorch's default GELU)
+	GELUTanh               // GELU with Φ approximated by tanh (PyTorch's approximate="tanh")
+	numActs
+)
+
+var actNames = [numActs]string{"ReLU", "ReLU6", "Hardswish", "Hardsigmoid", "SiLU", "Sigmoid", "Tanh", "GELU", "GELUTanh"}
+
+// actCost is the rough number of floating-point operations per element, used
+// to size the chunks handed to the worker pool.
+var actCost = [numActs]int{1, 2, 4, 3, 25, 20, 25, 30, 35}
+
+// String returns the activation's PyTorch module name (GELUTanh for the
+// tanh-approximated GELU).
+func (a Act) String() string {
+	if a < 0 || a >= numActs {
+		return fmt.Sprintf("Act(%d)", int(a))
+	}
+	return actNames[a]
+}
+
+// ParseAct returns the activation named s (as printed by String).
+func ParseAct(s string) (Act, error) {
+	for a, name := range actNames {
+		if name == s {
+			return Act(a), nil
+		}
+	}
+	return 0, fmt.Errorf("kernels: unknown activation %q (have %v)", s, actNames)
+}
+
+func checkAct(op string, a Act) {
+	if a < 0 || a >= numActs {
+		panic(fmt.Sprintf("kernels.%s: unknown activation %d", op, int(a)))
+	}
+}
+
+// ActForward sets y[i] = f(x[i]) for the activation f. y may be x (in place).
+func ActForward(a Act, x, y []float32) {
+	checkAct("ActForward", a)
+	if len(y) != len(x) {
+		panic(fmt.Sprintf("kernels.ActForward(%v): x has %d elements, y has %d", a, len(x), len(y)))
+	}
+	Parallel(len(x), GrainFor(len(x), actCost[a]), func(lo, hi int) {
+		actForwardSpan(a, x[lo:hi], y[lo:hi])
+	})
+}
+
+// ActBackward adds dy[i]·f'(x[i]) into dx[i], where x is the input of
+// ActForward and y its output. Sigmoid and Tanh read their derivative from y
+// (σ' = y(1−y), tanh' = 1−y²), as PyTorch does; the others read x. All four
+// slices have the same length; dx may be dy.
+func ActBackward(a Act, x, y, dy, dx []float32) {
+	checkAct("ActBackward", a)
+	if len(y) != len(x) || len(dy) != len(x) || len(dx) != len(x) {
+		panic(fmt.Sprintf("kernels.ActBackward(%v): x, y, dy, dx have %d, %d, %d, %d elements", a, len(x), len(y), len(dy), len(dx)))
+	}
+	Parallel(len(x), GrainFor(len(x), actCost[a]+1), func(lo, hi int) {
+		actBackwardSpan(a, x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi])
+	})
+}
+
+// Constants of the GELU formulas.
+const (
+	invSqrt2Pi  = 0.3989422804014327 // 1/√(2π)
+	sqrt2OverPi = 0.7978845608028654 // √(2/π)
+	geluCoeff   = 0.044715           // the cubic term of GELU's tanh approximation
+)
+
+// sigmoid64 is σ(x) in float64; it never overflows to NaN.
+func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// actForwardSpan applies the activation to one chunk.
+func actForwardSpan(a Act, x, y []float32) {
+	y = y[:len(x)]
+	switch a {
+	case ReLU:
+		for i, v := range x {
+			if v <= 0 {
+				v = 0
+			}
+			y[i] = v
+		}
+	case ReLU6:
+		for i, v := range x {
+			y[i] = clampReLU6(v)
+		}
+	case Hardswish:
+		for i, v := range x {
+			y[i] = v * clampReLU6(v+3) / 6
+		}
+	case Hardsigmoid:
+		for i, v := range x {
+			y[i] = clampReLU6(v+3) / 6
+		}
+	case SiLU:
+		for i, v := range x {
+			d := float64(v)
+			y[i] = float32(d * sigmoid64(d))
+		}
+	case Sigmoid:
+		for i, v := range x {
+			y[i] = float32(sigmoid64(float64(v)))
+		}
+	case Tanh:
+		for i, v := range x {
+			y[i] = float32(math.Tanh(float64(v)))
+		}
+	case GELU:
+		for i, v := range x {
+			d := float64(v)
+			y[i] = float32(0.5 * d * (1 + math.Erf(d/math.Sqrt2)))
+		}
+	case GELUTanh:
+		for i, v := range x {
+			d := float64(v)
+			y[i] = float32(0.5 * d * (1 + math.Tanh(sqrt2OverPi*(d+geluCoeff*d*d*d))))
+		}
+	}
+}
+
+// clampReLU6 clamps v to [0, 6] (NaN stays NaN).
+func clampReLU6(v float32) float32 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 6:
+		return 6
+	}
+	return v
+}
+
+// actBackwardSpan adds dy·f' into dx for one chunk.
+func actBackwardSpan(a Act, x, y, dy, dx []float32) {
+	y, dy, dx = y[:len(x)], dy[:len(x)], dx[:len(x)]
+	switch a {
+	case ReLU:
+		for i, v := range x {
+			if v > 0 {
+				dx[i] += dy[i]
+			}
+		}
+	case ReLU6:
+		for i, v := range x {
+			if v > 0 && v < 6 {
+				dx[i] += dy[i]
+			}
+		}
+	case Hardswish:
+		for i, v := range x {
+			switch {
+			case v < -3:
+			case v <= 3:
+				dx[i] += dy[i] * (v/3 + 0.5)
+			default:
+				dx[i] += dy[i]
+			}
+		}
+	case Hardsigmoid:
+		for i, v := range x {
+			if v > -3 && v < 3 {
+				dx[i] += dy[i] * (1.0 / 6)
+			}
+		}
+	case SiLU:
+		for i, v := range x {
+			d := float64(v)
+			s := sigmoid64(d)
+			dx[i] += float32(float64(dy[i]) * s * (1 + d*(1-s)))
+		}
+	case Sigmoid:
+		for i, s := range y {
+			dx[i] += dy[i] * (1 - s) * s
+		}
+	case Tanh:
+		for i, t := range y {
+			dx[i] += dy[i] * (1 - t*t)
+		}
+	case GELU:
+		for i, v := range x {
+			d := float64(v)
+			cdf := 0.5 * (1 + math.Erf(d/math.Sqrt2))
+			pdf := invSqrt2Pi * math.Exp(-0.5*d*d)
+			dx[i] += float32(float64(dy[i]) * (cdf + d*pdf))
+		}
+	case GELUTanh:
+		for i, v := range x {
+			d := float64(v)
+			t := math.Tanh(sqrt2OverPi * (d + geluCoeff*d*d*d))
+			dInner := sqrt2OverPi * (1 + 3*geluCoeff*d*d)
+			dx[i] += float32(float64(dy[i]) * (0.5*(1+t) + 0.5*d*(1-t*t)*dInner))
+		}
+	}
+}
