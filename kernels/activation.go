@@ -16,8 +16,16 @@ import (
 //	ReLU        f'(0) = 0
 //	ReLU6       f'(0) = f'(6) = 0
 //	Hardsigmoid f'(−3) = f'(3) = 0 (1/6 strictly between)
-//	Hardswish   f'(x) = 0 for x < −3, x/3 + 1/2 for −3 ≤ x ≤ 3 (so f'(−3) = −1/2
-//	            and f'(3) = 3/2), 1 above 3
+//	Hardswish   f'(x) = 0 for x < −3, x/3 + 1/2 for −3 ≤ x < 3 (so f'(−3) = −1/2),
+//	            1 for x ≥ 3 (so f'(3) = 1)
+//
+// Hardswish at x = 3 needs a word: PyTorch 1.13's CPU kernel disagrees with
+// itself there. Its vectorised loop gives f'(3) = 1; the scalar loop that
+// finishes the last few elements of each run (fewer than one vector pair,
+// 16 floats with AVX2, so all of a tensor that small) gives 3/2. gocnn follows
+// the vectorised loop: it is what PyTorch computes for the bulk of any real
+// activation tensor, and what later PyTorch releases give everywhere (they
+// also move f'(−3) to 0; 1.13 gives −1/2 in both loops).
 //
 // Transcendental activations (Sigmoid, SiLU, Tanh, GELU) are evaluated in
 // float64 and rounded once, which keeps them exact to float32 precision and
@@ -187,7 +195,7 @@ func actBackwardSpan(a Act, x, y, dy, dx []float32) {
 		for i, v := range x {
 			switch {
 			case v < -3:
-			case v <= 3:
+			case v < 3:
 				dx[i] += dy[i] * (v/3 + 0.5)
 			default:
 				dx[i] += dy[i]
