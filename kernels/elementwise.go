@@ -255,12 +255,17 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 	l := makeLayout(shape, [3][]int{aShape, bShape, shape})
 	inner := l.dims[l.nd-1]
 	sa, sb := l.st[0][l.nd-1], l.st[1][l.nd-1]
-	rows := len(out) / inner
-	Parallel(rows, GrainFor(rows, inner), func(lo, hi int) {
-		c := l.cursorAt(l.nd-1, lo)
-		for range hi - lo {
-			oa, ob, oo := c.off[0], c.off[1], c.off[2]
-			binaryRow(op, out[oo:oo+inner], a[oa:], sa, b[ob:], sb)
+	// Chunks are ranges of result elements; one may start or end inside a
+	// row (a same-shape add is a single row of all the elements).
+	Parallel(len(out), GrainFor(len(out), 1), func(lo, hi int) {
+		col := lo % inner
+		c := l.cursorAt(l.nd-1, lo/inner)
+		for lo < hi {
+			n := min(inner-col, hi-lo)
+			oa, ob := c.off[0]+col*sa, c.off[1]+col*sb
+			binaryRow(op, out[lo:lo+n], a[oa:], sa, b[ob:], sb)
+			lo += n
+			col = 0
 			c.next()
 		}
 	})

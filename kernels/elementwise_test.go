@@ -33,7 +33,9 @@ var broadcastPairs = [][2][]int{
 	{{1}, {1}},                            // one element
 	{{3, 1, 5, 1, 2}, {4, 1, 1, 2}},       // rank 5, mixed
 	{{2, 3, 33, 17}, {2, 3, 1, 17}},       // ragged sizes
-	{{64, 8, 9, 9}, {64, 8, 1, 1}},        // large enough to run in parallel
+	{{64, 8, 9, 9}, {64, 8, 1, 1}},        // chunks that end inside a row
+	{{300, 257}, {300, 257}},              // one long row split between chunks
+	{{1000, 77}, {77}},                    // many short rows
 	{{0, 3}, {1, 3}},                      // empty
 	{{1, 1, 1, 1}, {2, 1, 1, 1}},          // size-1 result dims
 	{{2, 3, 4, 5, 1, 2}, {3, 1, 1, 1, 2}}, // rank 6

@@ -89,6 +89,24 @@ func sumRun(x []float32) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// dotRun returns Σ x[i]·y[i] over a contiguous run in float64, with four
+// independent accumulators like sumRun.
+func dotRun(x, y []float32) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+3 < len(x); i += 4 {
+		s0 += float64(x[i]) * float64(y[i])
+		s1 += float64(x[i+1]) * float64(y[i+1])
+		s2 += float64(x[i+2]) * float64(y[i+2])
+		s3 += float64(x[i+3]) * float64(y[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(y[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // checkSumTo panics unless x (when present) and dst broadcast to gShape and
 // every slice holds its shape.
 func checkSumTo(name string, g []float32, gShape []int, x []float32, xShape []int, dst []float32, dstShape []int) {
@@ -156,6 +174,8 @@ func SumToShape(alpha float32, g []float32, gShape []int, x []float32, xShape []
 					for i := range inner {
 						s += float64(g[og+i*sg])
 					}
+				case sg == 1 && sx == 1:
+					s += dotRun(g[og:og+inner], x[ox:ox+inner])
 				default:
 					for i := range inner {
 						s += float64(g[og+i*sg]) * float64(x[ox+i*sx])
