@@ -26,7 +26,7 @@ func TestShapeOpGradients(t *testing.T) {
 
 func TestPermuteValues(t *testing.T) {
 	x := New([]float32{0, 1, 2, 3, 4, 5}, 1, 2, 3, 1) // N=1, C=2, H=3, W=1
-	got := Permute(x, 0, 2, 3, 1)                      // N, H, W, C
+	got := Permute(x, 0, 2, 3, 1)                     // N, H, W, C
 	want := []float32{0, 3, 1, 4, 2, 5}
 	if err := closeSlices(got.Data(), want, 0, 0); err != nil {
 		t.Fatal(err)
