@@ -1,0 +1,215 @@
+package dataset
+
+// Resampling exactly as PIL's Image.resize does for 8-bit images
+// (libImaging/Resample.c), which is torchvision's reference path for
+// Resize and RandomResizedCrop on images:
+//
+//   - Two separable passes, horizontal first, each producing 8-bit pixels.
+//   - For each output pixel, the filter is centred at in0 + (x+0.5)·scale in
+//     input coordinates (scale = input/output size) and, when shrinking, is
+//     stretched by the scale (support = filter support × scale), so every
+//     input pixel contributes: this is PIL's built-in antialiasing.
+//   - The taps are computed in float64, normalised to sum to 1, then turned
+//     into 22-bit fixed point (rounded away from zero); each output value is
+//     (Σ pixel·tap + 2^21) >> 22 clamped to [0, 255].
+//   - Bilinear is the triangle filter (support 1); bicubic is Keys' cubic
+//     with a = −0.5 (support 2).
+
+import (
+	"fmt"
+	"math"
+)
+
+// Interpolation selects the resampling filter.
+type Interpolation int
+
+// The filters torchvision's weight presets use.
+const (
+	Bilinear Interpolation = iota
+	Bicubic
+)
+
+func (ip Interpolation) String() string {
+	if ip == Bicubic {
+		return "bicubic"
+	}
+	return "bilinear"
+}
+
+// support returns the filter's half-width in input pixels at scale 1.
+func (ip Interpolation) support() float64 {
+	if ip == Bicubic {
+		return 2
+	}
+	return 1
+}
+
+// weight evaluates the filter at distance x.
+func (ip Interpolation) weight(x float64) float64 {
+	if x < 0 {
+		x = -x
+	}
+	if ip == Bicubic {
+		const a = -0.5
+		// Each product is converted explicitly so that the compiler cannot
+		// fuse it into an FMA: the C code rounds every step.
+		if x < 1 {
+			t := float64((a+2)*x) - (a + 3)
+			return float64(float64(t*x)*x) + 1
+		}
+		if x < 2 {
+			t := float64((x-5)*x) + 8
+			return (float64(t*x) - 4) * a
+		}
+		return 0
+	}
+	if x < 1 {
+		return 1 - x
+	}
+	return 0
+}
+
+// precisionBits is PIL's fixed-point precision for 8-bit resampling: 32 bits
+// minus 8 for the pixel value minus 2 for coefficient sums above 1.
+const precisionBits = 32 - 8 - 2
+
+// resampleTaps holds, for each output position, the first input index, the
+// number of taps and ksize fixed-point coefficients.
+type resampleTaps struct {
+	ksize  int
+	bounds []int // (first, count) pairs
+	k      []int32
+}
+
+// precomputeTaps follows Resample.c's precompute_coeffs and
+// normalize_coeffs_8bpc for an output of outSize covering the input range
+// [in0, in1) of an axis of inSize pixels.
+func precomputeTaps(inSize int, in0, in1 float32, outSize int, ip Interpolation) resampleTaps {
+	scale := float64(in1-in0) / float64(outSize)
+	filterscale := max(scale, 1)
+	support := ip.support() * filterscale
+	ksize := int(math.Ceil(support))*2 + 1
+	t := resampleTaps{ksize: ksize, bounds: make([]int, 2*outSize), k: make([]int32, outSize*ksize)}
+	w := make([]float64, ksize)
+	for xx := range outSize {
+		center := float64(in0) + float64(float64(float64(xx)+0.5)*scale)
+		ss := 1 / filterscale
+		xmin := max(int(center-support+0.5), 0)
+		xmax := min(int(center+support+0.5), inSize) - xmin
+		ww := 0.0
+		for x := range xmax {
+			w[x] = ip.weight(float64((float64(x+xmin)-center)+0.5) * ss)
+			ww += w[x]
+		}
+		k := t.k[xx*ksize : (xx+1)*ksize]
+		for x := range xmax {
+			v := w[x]
+			if ww != 0 {
+				v /= ww
+			}
+			if v < 0 {
+				k[x] = int32(-0.5 + float64(v*(1<<precisionBits)))
+			} else {
+				k[x] = int32(0.5 + float64(v*(1<<precisionBits)))
+			}
+		}
+		t.bounds[2*xx], t.bounds[2*xx+1] = xmin, max(xmax, 0)
+	}
+	return t
+}
+
+// clipFixed turns a fixed-point accumulator into a pixel value.
+func clipFixed(ss int32) uint8 {
+	v := ss >> precisionBits
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+// ResizeImage returns m resampled to w×h pixels with PIL's arithmetic. An image
+// already of that size is copied.
+func ResizeImage(m *Image, w, h int, ip Interpolation) *Image {
+	return resizeBox(m, w, h, ip, 0, 0, float32(m.W), float32(m.H))
+}
+
+// resizeBox resamples the region [x0, x1)×[y0, y1) of m (PIL's box argument)
+// to w×h.
+func resizeBox(m *Image, w, h int, ip Interpolation, x0, y0, x1, y1 float32) *Image {
+	if w <= 0 || h <= 0 {
+		panic(fmt.Sprintf("dataset.Resize: output size %d×%d must be positive (input %d×%d)", w, h, m.W, m.H))
+	}
+	if w == m.W && h == m.H && x0 == 0 && y0 == 0 && x1 == float32(m.W) && y1 == float32(m.H) {
+		return m.Clone()
+	}
+	needH := w != m.W || x0 != 0 || x1 != float32(w)
+	needV := h != m.H || y0 != 0 || y1 != float32(h)
+	vert := precomputeTaps(m.H, y0, y1, h, ip)
+	src := m
+	if needH {
+		// Only the rows the vertical pass reads are resampled horizontally.
+		first := vert.bounds[0]
+		last := vert.bounds[2*h-2] + vert.bounds[2*h-1]
+		for i := range h {
+			vert.bounds[2*i] -= first
+		}
+		horiz := precomputeTaps(m.W, x0, x1, w, ip)
+		tmp := NewImage(w, last-first, m.C)
+		for y := range tmp.H {
+			resampleRow(tmp.Row(y), m.Row(y+first), m.C, horiz)
+		}
+		src = tmp
+	}
+	if !needV {
+		if src == m {
+			return m.Clone()
+		}
+		return src
+	}
+	out := NewImage(src.W, h, m.C)
+	n := src.W * m.C
+	for yy := range h {
+		ymin, ycount := vert.bounds[2*yy], vert.bounds[2*yy+1]
+		k := vert.k[yy*vert.ksize:][:ycount]
+		o := out.Row(yy)
+		for i := range n {
+			ss := int32(1 << (precisionBits - 1))
+			for y, kv := range k {
+				ss += int32(src.Pix[(ymin+y)*n+i]) * kv
+			}
+			o[i] = clipFixed(ss)
+		}
+	}
+	return out
+}
+
+// resampleRow is the horizontal pass for one row of c-channel pixels.
+func resampleRow(dst, src []uint8, c int, t resampleTaps) {
+	outW := len(dst) / c
+	for xx := range outW {
+		xmin, count := t.bounds[2*xx], t.bounds[2*xx+1]
+		k := t.k[xx*t.ksize:][:count]
+		in := src[xmin*c:]
+		if c == 3 {
+			s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
+			for x, kv := range k {
+				p := in[3*x : 3*x+3]
+				s0 += int32(p[0]) * kv
+				s1 += int32(p[1]) * kv
+				s2 += int32(p[2]) * kv
+			}
+			dst[3*xx], dst[3*xx+1], dst[3*xx+2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
+			continue
+		}
+		for ch := range c {
+			ss := int32(1 << (precisionBits - 1))
+			for x, kv := range k {
+				ss += int32(in[x*c+ch]) * kv
+			}
+			dst[xx*c+ch] = clipFixed(ss)
+		}
+	}
+}
