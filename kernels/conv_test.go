@@ -1,0 +1,315 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Convolution kernels against the direct-loop references (conv.go), for every
+// algorithm that fits each shape and for tilings that force ragged bands of
+// pixels and folded images, plus bit-identical results for 1 and 2 threads.
+
+// conv builds ConvParams with the same stride, padding and dilation along
+// both axes.
+func conv(n, c, h, w, k, r, s, stride, pad, dil, groups int) ConvParams {
+	return ConvParams{N: n, C: c, H: h, W: w, K: k, R: r, S: s,
+		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad, DilH: dil, DilW: dil, Groups: groups}
+}
+
+type convCase struct {
+	name string
+	p    ConvParams
+	algo ConvAlgo // what ChooseConvAlgo must pick
+}
+
+func convCases() []convCase {
+	rect := conv(2, 4, 9, 10, 6, 2, 3, 1, 0, 1, 2)
+	rect.StrideW = 2
+	asym := conv(1, 3, 8, 7, 5, 3, 3, 1, 0, 1, 1)
+	asym.StrideH, asym.PadW = 2, 2
+	dwRect := conv(2, 4, 10, 9, 4, 3, 2, 2, 1, 2, 4)
+	dwRect.PadW = 0
+	return []convCase{
+		{"3x3 s1 p1", conv(1, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1), Im2col},
+		{"3x3 s2 p1 odd batch 3", conv(3, 4, 9, 7, 6, 3, 3, 2, 1, 1, 1), Im2col},
+		{"groups 2 dilation 2", conv(2, 4, 11, 10, 6, 3, 3, 1, 2, 2, 2), Im2col},
+		{"1x1 batch 3 folded", conv(3, 5, 6, 7, 8, 1, 1, 1, 0, 1, 1), Pointwise},
+		{"1x1 batch 1", conv(1, 3, 17, 19, 4, 1, 1, 1, 0, 1, 1), Pointwise},
+		{"1x1 large maps", conv(2, 3, 17, 19, 4, 1, 1, 1, 0, 1, 1), Pointwise},
+		{"1x1 stride 2", conv(2, 4, 9, 9, 3, 1, 1, 2, 0, 1, 1), Im2col},
+		{"1x1 pad 2", conv(1, 2, 3, 4, 3, 1, 1, 1, 2, 1, 1), Im2col},
+		{"1x1 groups 2", conv(2, 4, 5, 5, 6, 1, 1, 1, 0, 1, 2), Im2col},
+		{"5x5 s1 p2", conv(1, 2, 8, 6, 3, 5, 5, 1, 2, 1, 1), Im2col},
+		{"kernel wider than image", conv(2, 2, 2, 3, 3, 5, 5, 1, 2, 1, 1), Im2col},
+		{"depthwise 3x3 s2 p1", conv(3, 6, 9, 11, 6, 3, 3, 2, 1, 1, 6), Depthwise},
+		{"depthwise 5x5 p2 multiplier 2", conv(2, 3, 7, 8, 6, 5, 5, 1, 2, 1, 3), Depthwise},
+		{"depthwise 3x2 s2 dilation 2", dwRect, Depthwise},
+		{"output 1x1", conv(3, 4, 5, 5, 5, 5, 5, 1, 0, 1, 1), Im2col},
+		{"output 1x1 stride 2", conv(1, 3, 3, 3, 2, 3, 3, 2, 0, 1, 1), Im2col},
+		{"rectangular kernel stride 1x2", rect, Im2col},
+		{"stride 2x1 pad 0x2", asym, Im2col},
+		{"many chunks", conv(2, 8, 20, 20, 16, 3, 3, 1, 1, 1, 1), Im2col},
+		{"depthwise many chunks", conv(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 16), Depthwise},
+	}
+}
+
+// tilings returns the tilings to try for a GEMM algorithm: the planned one,
+// bands of 5 pixels (ragged, crossing output rows), and folds of 2 images.
+// Depthwise has no tiling: one (ignored) entry.
+func tilings(p ConvParams, algo ConvAlgo) []convTiling {
+	pix := p.OutH() * p.OutW()
+	if algo == Depthwise {
+		return []convTiling{{}}
+	}
+	ts := []convTiling{planConv(p, algo), {images: 1, pixels: min(5, pix), packed: true}}
+	if p.N > 1 {
+		ts = append(ts, convTiling{images: 2, pixels: pix, packed: true})
+	}
+	if algo == Pointwise {
+		ts = append(ts, convTiling{images: 1, pixels: pix})
+	}
+	return ts
+}
+
+func describe(algo ConvAlgo, t convTiling) string {
+	if algo == Depthwise {
+		return algo.String()
+	}
+	return fmt.Sprintf("%v, tiling %+v", algo, t)
+}
+
+func convRandSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = 2*rng.Float32() - 1
+	}
+	return s
+}
+
+// convResults holds every output of one run of the four kernels, the
+// backward ones accumulated onto the same random start values.
+type convResults struct{ y, yNoBias, dx, dw, db []float32 }
+
+type convInputs struct{ x, w, bias, dy, dx0, dw0, db0 []float32 }
+
+func newConvInputs(rng *rand.Rand, p ConvParams) convInputs {
+	pix := p.OutH() * p.OutW()
+	return convInputs{
+		x:    convRandSlice(rng, p.N*p.C*p.H*p.W),
+		w:    convRandSlice(rng, p.K*p.C/p.Groups*p.R*p.S),
+		bias: convRandSlice(rng, p.K),
+		dy:   convRandSlice(rng, p.N*p.K*pix),
+		dx0:  convRandSlice(rng, p.N*p.C*p.H*p.W),
+		dw0:  convRandSlice(rng, p.K*p.C/p.Groups*p.R*p.S),
+		db0:  convRandSlice(rng, p.K),
+	}
+}
+
+// fresh returns outputs ready for one run: the backward ones hold the
+// shared start values they accumulate onto.
+func (in convInputs) fresh() convResults {
+	return convResults{
+		y:       make([]float32, len(in.dy)),
+		yNoBias: make([]float32, len(in.dy)),
+		dx:      append([]float32(nil), in.dx0...),
+		dw:      append([]float32(nil), in.dw0...),
+		db:      append([]float32(nil), in.db0...),
+	}
+}
+
+func referenceConv(p ConvParams, in convInputs) convResults {
+	r := in.fresh()
+	Conv2dForwardRef(p, in.x, in.w, in.bias, r.y)
+	Conv2dForwardRef(p, in.x, in.w, nil, r.yNoBias)
+	Conv2dBackwardDataRef(p, in.dy, in.w, r.dx)
+	Conv2dBackwardFilterRef(p, in.x, in.dy, r.dw)
+	pix := p.OutH() * p.OutW()
+	for k := range p.K {
+		var sum float64
+		for n := range p.N {
+			for _, v := range in.dy[(n*p.K+k)*pix:][:pix] {
+				sum += float64(v)
+			}
+		}
+		r.db[k] = float32(float64(r.db[k]) + sum)
+	}
+	return r
+}
+
+// runConv runs the kernels with the given algorithm and tiling (the tiling
+// is ignored by Depthwise).
+func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResults {
+	r := in.fresh()
+	if algo == Depthwise {
+		depthwiseForward(p, in.x, in.w, in.bias, r.y)
+		depthwiseForward(p, in.x, in.w, nil, r.yNoBias)
+		depthwiseBackwardData(p, in.dy, in.w, r.dx)
+		depthwiseBackwardFilter(p, in.x, in.dy, r.dw)
+	} else {
+		ws := make([]float32, t.workspace(p))
+		for i := range ws {
+			ws[i] = float32(math.NaN()) // the kernels must not read stale scratch
+		}
+		gemmConvForward(p, t, in.x, in.w, in.bias, r.y, ws)
+		gemmConvForward(p, t, in.x, in.w, nil, r.yNoBias, ws)
+		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
+		gemmConvBackwardFilter(p, t, in.x, in.dy, r.dw, ws)
+	}
+	Conv2dBackwardBias(p, in.dy, r.db)
+	return r
+}
+
+func convClose(got, want []float32, atol, rtol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("length %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			return fmt.Errorf("element %d: got %.7g, want %.7g", i, g, w)
+		}
+	}
+	return nil
+}
+
+func (r convResults) compare(want convResults, atol, rtol float64) error {
+	for _, f := range []struct {
+		name      string
+		got, want []float32
+	}{{"y", r.y, want.y}, {"y without bias", r.yNoBias, want.yNoBias}, {"dx", r.dx, want.dx}, {"dw", r.dw, want.dw}, {"db", r.db, want.db}} {
+		if err := convClose(f.got, f.want, atol, rtol); err != nil {
+			return fmt.Errorf("%s: %v", f.name, err)
+		}
+	}
+	return nil
+}
+
+func TestConvMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range convCases() {
+		p := tc.p
+		if err := p.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := ChooseConvAlgo(p); got != tc.algo {
+			t.Errorf("%s: ChooseConvAlgo = %v, want %v", tc.name, got, tc.algo)
+		}
+		in := newConvInputs(rng, p)
+		want := referenceConv(p, in)
+		for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+			if !algo.fits(p) {
+				continue
+			}
+			for _, tl := range tilings(p, algo) {
+				if err := runConv(p, algo, tl, in).compare(want, 1e-5, 1e-5); err != nil {
+					t.Errorf("%s (%v): %v: %v", tc.name, p, describe(algo, tl), err)
+				}
+			}
+		}
+	}
+}
+
+// The exported entry points choose the algorithm themselves and accept a
+// workspace of exactly ConvWorkspaceSize.
+func TestConvEntryPoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range convCases() {
+		p := tc.p
+		in := newConvInputs(rng, p)
+		want := referenceConv(p, in)
+		r := in.fresh()
+		ws := make([]float32, ConvWorkspaceSize(p))
+		Conv2dForward(p, in.x, in.w, in.bias, r.y, ws)
+		Conv2dForward(p, in.x, in.w, nil, r.yNoBias, ws)
+		Conv2dBackwardData(p, in.dy, in.w, r.dx, ws)
+		Conv2dBackwardFilter(p, in.x, in.dy, r.dw, ws)
+		Conv2dBackwardBias(p, in.dy, r.db)
+		if err := r.compare(want, 1e-5, 1e-5); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+func TestConvThreadsBitIdentical(t *testing.T) {
+	old := SetThreads(1)
+	defer SetThreads(old)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range convCases() {
+		p := tc.p
+		in := newConvInputs(rng, p)
+		for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+			if !algo.fits(p) {
+				continue
+			}
+			for _, tl := range tilings(p, algo) {
+				SetThreads(1)
+				one := runConv(p, algo, tl, in)
+				SetThreads(2)
+				two := runConv(p, algo, tl, in)
+				if err := two.compare(one, 0, 0); err != nil {
+					t.Errorf("%s: %v: 2 threads differ from 1: %v", tc.name, describe(algo, tl), err)
+				}
+			}
+		}
+	}
+}
+
+// The workspace stays bounded however large the images or the batch.
+func TestConvWorkspaceBounded(t *testing.T) {
+	for _, p := range []ConvParams{
+		conv(64, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1),
+		conv(64, 64, 224, 224, 64, 3, 3, 1, 1, 1, 1),
+		conv(64, 512, 14, 14, 512, 3, 3, 1, 1, 1, 1),
+		conv(256, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1),
+		conv(256, 2048, 7, 7, 512, 1, 1, 1, 0, 1, 1),
+		conv(256, 1024, 1, 1, 1000, 1, 1, 1, 0, 1, 1),
+	} {
+		if ws := ConvWorkspaceSize(p); ws > 2*colBufferFloats {
+			t.Errorf("%v: workspace %d floats, more than %d", p, ws, 2*colBufferFloats)
+		}
+	}
+}
+
+func TestConvParamsValidate(t *testing.T) {
+	ok := conv(2, 4, 8, 8, 6, 3, 3, 1, 1, 1, 2)
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("%v: %v", ok, err)
+	}
+	if oh, ow := conv(1, 1, 10, 9, 1, 3, 3, 2, 1, 2, 1).OutH(), conv(1, 1, 10, 9, 1, 3, 3, 2, 1, 2, 1).OutW(); oh != 4 || ow != 4 {
+		t.Errorf("output %d×%d, want 4×4 (⌊(10+2−4−1)/2⌋+1, ⌊(9+2−4−1)/2⌋+1)", oh, ow)
+	}
+	bad := map[string]func(p *ConvParams){
+		"groups do not divide C":   func(p *ConvParams) { p.Groups = 3 },
+		"groups do not divide K":   func(p *ConvParams) { p.K = 5 },
+		"zero stride":              func(p *ConvParams) { p.StrideW = 0 },
+		"zero dilation":            func(p *ConvParams) { p.DilH = 0 },
+		"negative padding":         func(p *ConvParams) { p.PadH = -1 },
+		"kernel larger than input": func(p *ConvParams) { p.R, p.PadH = 11, 1 },
+		"no channels":              func(p *ConvParams) { p.C = 0 },
+	}
+	for name, change := range bad {
+		p := ok
+		change(&p)
+		if p.Validate() == nil {
+			t.Errorf("%s: %v validated", name, p)
+		}
+	}
+	convMustPanic(t, "short input", func() {
+		Conv2dForward(ok, make([]float32, 10), make([]float32, 6*2*9), nil, make([]float32, 2*6*64), make([]float32, ConvWorkspaceSize(ok)))
+	})
+	convMustPanic(t, "short workspace", func() {
+		Conv2dForward(ok, make([]float32, 2*4*64), make([]float32, 6*2*9), nil, make([]float32, 2*6*64), nil)
+	})
+}
+
+func convMustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("%s did not panic", what)
+		}
+	}()
+	f()
+}

@@ -1,0 +1,295 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Pooling: max, average and adaptive average pooling over N×C×H×W inputs,
+// forward and backward, with PyTorch's (ATen's CPU kernels') semantics.
+//
+// Every (image, channel) plane is pooled on its own, so the work is shared
+// out by planes and each plane's gradient is summed by one goroutine in scan
+// order: results are the same for any number of threads. The backward
+// kernels ADD into dx.
+//
+// Windows of MaxPool2d and AvgPool2d: output (oh, ow) covers input rows
+// [oh·StrideH − PadH, … + KH) and the matching columns, clipped to the image.
+// The output size follows PyTorch:
+//
+//	OH = ⌊(H + 2·PadH − KH) / StrideH⌋ + 1           (floor mode)
+//	OH = ⌈(H + 2·PadH − KH) / StrideH⌉ + 1           (ceil mode), minus 1 if the
+//	     last window would start at or beyond H + PadH (so it starts inside the
+//	     image or its left padding)
+//
+// and the padding may be at most half the kernel, so no window is empty.
+
+// PoolParams describes MaxPool2d or AvgPool2d (dilation 1). CountIncludePad
+// matters only to average pooling.
+type PoolParams struct {
+	N, C, H, W       int // input: batch, channels, height, width
+	KH, KW           int // window
+	StrideH, StrideW int
+	PadH, PadW       int
+	CeilMode         bool // round the output size up, as ceil_mode=True
+	CountIncludePad  bool // average pooling divides by the window size including padding
+}
+
+// OutH returns the output height.
+func (p PoolParams) OutH() int { return poolOut(p.H, p.KH, p.StrideH, p.PadH, p.CeilMode) }
+
+// OutW returns the output width.
+func (p PoolParams) OutW() int { return poolOut(p.W, p.KW, p.StrideW, p.PadW, p.CeilMode) }
+
+func poolOut(in, k, stride, pad int, ceil bool) int {
+	if stride < 1 {
+		return 0
+	}
+	num := in + 2*pad - k
+	if ceil {
+		num += stride - 1
+	}
+	out := floorDiv(num, stride) + 1
+	if ceil && (out-1)*stride >= in+pad {
+		out--
+	}
+	return out
+}
+
+// Validate reports whether the parameters describe a pooling the kernels can
+// run, with the limits PyTorch imposes.
+func (p PoolParams) Validate() error {
+	switch {
+	case p.N < 0 || p.C < 1 || p.H < 1 || p.W < 1:
+		return fmt.Errorf("kernels: %v: the input must have N ≥ 0 and C, H, W ≥ 1", p)
+	case p.KH < 1 || p.KW < 1 || p.StrideH < 1 || p.StrideW < 1:
+		return fmt.Errorf("kernels: %v: window and stride must be ≥ 1", p)
+	case p.PadH < 0 || p.PadW < 0 || 2*p.PadH > p.KH || 2*p.PadW > p.KW:
+		return fmt.Errorf("kernels: %v: padding must be between 0 and half the window", p)
+	case p.OutH() < 1 || p.OutW() < 1:
+		return fmt.Errorf("kernels: %v: the window does not fit in the padded input (output %d×%d)", p, p.OutH(), p.OutW())
+	}
+	return nil
+}
+
+// String describes the pooling.
+func (p PoolParams) String() string {
+	return fmt.Sprintf("pool %d×%d×%d×%d window %d×%d stride %d×%d pad %d×%d ceil %v include-pad %v",
+		p.N, p.C, p.H, p.W, p.KH, p.KW, p.StrideH, p.StrideW, p.PadH, p.PadW, p.CeilMode, p.CountIncludePad)
+}
+
+func (p PoolParams) check(op string, x, y int) {
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("kernels.%s: %v", op, err))
+	}
+	checkLen(op, "the input", x, p.N*p.C*p.H*p.W, p)
+	checkLen(op, "the output", y, p.N*p.C*p.OutH()*p.OutW(), p)
+}
+
+// window returns the input rows (or columns) [lo, hi) of output position o,
+// clipped to the image.
+func window(o, stride, pad, k, size int) (lo, hi int) {
+	lo = o*stride - pad
+	return max(lo, 0), min(lo+k, size)
+}
+
+// MaxPool2dForward sets y to the maximum of each window; the padding counts
+// as −∞ and a NaN wins. When idx is not nil it receives, for each output,
+// the position ih·W + iw of that maximum in its input plane, the first one in
+// row-major scan order when several are equal (PyTorch's indices), which
+// MaxPool2dBackward needs.
+func MaxPool2dForward(p PoolParams, x, y []float32, idx []int32) {
+	p.check("MaxPool2dForward", len(x), len(y))
+	oh, ow := p.OutH(), p.OutW()
+	pix, hw := oh*ow, p.H*p.W
+	if idx != nil {
+		checkLen("MaxPool2dForward", "idx", len(idx), len(y), p)
+	}
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, pix*p.KH*p.KW), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := x[nc*hw:][:hw]
+			out := y[nc*pix:][:pix]
+			for i := range oh {
+				h0, h1 := window(i, p.StrideH, p.PadH, p.KH, p.H)
+				for j := range ow {
+					w0, w1 := window(j, p.StrideW, p.PadW, p.KW, p.W)
+					best, at := float32(math.Inf(-1)), h0*p.W+w0
+					for ih := h0; ih < h1; ih++ {
+						for iw := w0; iw < w1; iw++ {
+							if v := plane[ih*p.W+iw]; v > best || v != v {
+								best, at = v, ih*p.W+iw
+							}
+						}
+					}
+					out[i*ow+j] = best
+					if idx != nil {
+						idx[nc*pix+i*ow+j] = int32(at)
+					}
+				}
+			}
+		}
+	})
+}
+
+// MaxPool2dBackward adds each output's gradient into dx at the input
+// position MaxPool2dForward recorded in idx.
+func MaxPool2dBackward(p PoolParams, dy []float32, idx []int32, dx []float32) {
+	p.check("MaxPool2dBackward", len(dx), len(dy))
+	pix, hw := p.OutH()*p.OutW(), p.H*p.W
+	checkLen("MaxPool2dBackward", "idx", len(idx), len(dy), p)
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, pix), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := dx[nc*hw:][:hw]
+			for q, g := range dy[nc*pix:][:pix] {
+				plane[idx[nc*pix+q]] += g
+			}
+		}
+	})
+}
+
+// avgDivisor returns what AvgPool2d divides output (oh, ow)'s window sum by,
+// following ATen: the window clipped to the padded input (which in ceil mode
+// may still hang over its far edge) when CountIncludePad, otherwise the
+// number of real pixels in it.
+func (p PoolParams) avgDivisor(h0, h1, w0, w1, i, j int) float32 {
+	if !p.CountIncludePad {
+		return float32((h1 - h0) * (w1 - w0))
+	}
+	ph0 := i*p.StrideH - p.PadH
+	pw0 := j*p.StrideW - p.PadW
+	ph1 := min(ph0+p.KH, p.H+p.PadH)
+	pw1 := min(pw0+p.KW, p.W+p.PadW)
+	return float32((ph1 - ph0) * (pw1 - pw0))
+}
+
+// AvgPool2dForward sets y to the mean of each window (see avgDivisor for
+// what the sum is divided by).
+func AvgPool2dForward(p PoolParams, x, y []float32) {
+	p.check("AvgPool2dForward", len(x), len(y))
+	oh, ow := p.OutH(), p.OutW()
+	pix, hw := oh*ow, p.H*p.W
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, pix*p.KH*p.KW), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := x[nc*hw:][:hw]
+			out := y[nc*pix:][:pix]
+			for i := range oh {
+				h0, h1 := window(i, p.StrideH, p.PadH, p.KH, p.H)
+				for j := range ow {
+					w0, w1 := window(j, p.StrideW, p.PadW, p.KW, p.W)
+					var sum float32
+					for ih := h0; ih < h1; ih++ {
+						for _, v := range plane[ih*p.W+w0 : ih*p.W+w1] {
+							sum += v
+						}
+					}
+					out[i*ow+j] = sum / p.avgDivisor(h0, h1, w0, w1, i, j)
+				}
+			}
+		}
+	})
+}
+
+// AvgPool2dBackward adds each output's gradient, divided like the forward
+// sum, into every input pixel of its window.
+func AvgPool2dBackward(p PoolParams, dy, dx []float32) {
+	p.check("AvgPool2dBackward", len(dx), len(dy))
+	oh, ow := p.OutH(), p.OutW()
+	pix, hw := oh*ow, p.H*p.W
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, pix*p.KH*p.KW), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := dx[nc*hw:][:hw]
+			grad := dy[nc*pix:][:pix]
+			for i := range oh {
+				h0, h1 := window(i, p.StrideH, p.PadH, p.KH, p.H)
+				for j := range ow {
+					w0, w1 := window(j, p.StrideW, p.PadW, p.KW, p.W)
+					g := grad[i*ow+j] / p.avgDivisor(h0, h1, w0, w1, i, j)
+					for ih := h0; ih < h1; ih++ {
+						row := plane[ih*p.W+w0 : ih*p.W+w1]
+						for k := range row {
+							row[k] += g
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// AdaptiveParams describes adaptive average pooling of an N×C×H×W input to
+// an OutH×OutW output. Output row i averages input rows
+// [⌊i·H/OutH⌋, ⌈(i+1)·H/OutH⌉), and likewise for columns, so neighbouring
+// windows may overlap by one pixel.
+type AdaptiveParams struct {
+	N, C, H, W int
+	OutH, OutW int
+}
+
+// String describes the pooling.
+func (p AdaptiveParams) String() string {
+	return fmt.Sprintf("adaptive pool %d×%d×%d×%d to %d×%d", p.N, p.C, p.H, p.W, p.OutH, p.OutW)
+}
+
+func (p AdaptiveParams) check(op string, x, y int) {
+	if p.N < 0 || p.C < 1 || p.H < 1 || p.W < 1 || p.OutH < 1 || p.OutW < 1 {
+		panic(fmt.Sprintf("kernels.%s: %v: every size must be ≥ 1 (N ≥ 0)", op, p))
+	}
+	checkLen(op, "the input", x, p.N*p.C*p.H*p.W, p)
+	checkLen(op, "the output", y, p.N*p.C*p.OutH*p.OutW, p)
+}
+
+// adaptiveBin returns input range [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) of output i.
+func adaptiveBin(i, in, out int) (lo, hi int) {
+	return i * in / out, ((i+1)*in + out - 1) / out
+}
+
+// AdaptiveAvgPool2dForward sets y to the mean of each adaptive bin.
+func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
+	p.check("AdaptiveAvgPool2dForward", len(x), len(y))
+	pix, hw := p.OutH*p.OutW, p.H*p.W
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, hw+pix), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := x[nc*hw:][:hw]
+			out := y[nc*pix:][:pix]
+			for i := range p.OutH {
+				h0, h1 := adaptiveBin(i, p.H, p.OutH)
+				for j := range p.OutW {
+					w0, w1 := adaptiveBin(j, p.W, p.OutW)
+					var sum float32
+					for ih := h0; ih < h1; ih++ {
+						for _, v := range plane[ih*p.W+w0 : ih*p.W+w1] {
+							sum += v
+						}
+					}
+					out[i*p.OutW+j] = sum / float32((h1-h0)*(w1-w0))
+				}
+			}
+		}
+	})
+}
+
+// AdaptiveAvgPool2dBackward adds each output's gradient, divided by its bin's
+// size, into every input pixel of the bin.
+func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
+	p.check("AdaptiveAvgPool2dBackward", len(dx), len(dy))
+	pix, hw := p.OutH*p.OutW, p.H*p.W
+	Parallel(p.N*p.C, GrainFor(p.N*p.C, hw+pix), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			plane := dx[nc*hw:][:hw]
+			grad := dy[nc*pix:][:pix]
+			for i := range p.OutH {
+				h0, h1 := adaptiveBin(i, p.H, p.OutH)
+				for j := range p.OutW {
+					w0, w1 := adaptiveBin(j, p.W, p.OutW)
+					g := grad[i*p.OutW+j] / float32((h1-h0)*(w1-w0))
+					for ih := h0; ih < h1; ih++ {
+						row := plane[ih*p.W+w0 : ih*p.W+w1]
+						for k := range row {
+							row[k] += g
+						}
+					}
+				}
+			}
+		}
+	})
+}
