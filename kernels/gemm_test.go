@@ -1,0 +1,270 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Tests of Sgemm on every kernel path against SgemmRef: ragged shapes, all
+// transposes, padded leading dimensions, alpha and beta, several thread
+// counts, and bit-identical results whatever the thread count.
+
+// gemmCase is one Sgemm call: sizes, transposes, padding of the leading
+// dimensions beyond the row width, and the scalars.
+type gemmCase struct {
+	m, n, k        int
+	transA, transB bool
+	pad            int
+	alpha, beta    float32
+}
+
+func (c gemmCase) String() string {
+	return fmt.Sprintf("m=%d n=%d k=%d tA=%v tB=%v pad=%d alpha=%v beta=%v", c.m, c.n, c.k, c.transA, c.transB, c.pad, c.alpha, c.beta)
+}
+
+// gemmOperands holds the random matrices of a case, with a sentinel in every
+// padding element of C, and NaN everywhere in C when beta is 0 (which must
+// then be ignored).
+type gemmOperands struct {
+	a, b, c       []float32
+	lda, ldb, ldc int
+}
+
+const gemmSentinel = -12345.5
+
+func newGemmOperands(rng *rand.Rand, gc gemmCase) gemmOperands {
+	rowsA, colsA := gc.m, gc.k
+	if gc.transA {
+		rowsA, colsA = gc.k, gc.m
+	}
+	rowsB, colsB := gc.k, gc.n
+	if gc.transB {
+		rowsB, colsB = gc.n, gc.k
+	}
+	o := gemmOperands{lda: colsA + gc.pad, ldb: colsB + gc.pad, ldc: gc.n + gc.pad}
+	o.a = gemmRandom(rng, rowsA*o.lda)
+	o.b = gemmRandom(rng, rowsB*o.ldb)
+	o.c = gemmRandom(rng, gc.m*o.ldc)
+	for i := range gc.m {
+		for j := range o.ldc {
+			switch {
+			case j >= gc.n:
+				o.c[i*o.ldc+j] = gemmSentinel
+			case gc.beta == 0:
+				o.c[i*o.ldc+j] = float32(math.NaN())
+			}
+		}
+	}
+	return o
+}
+
+func gemmRandom(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+	return x
+}
+
+// gemmTolerance is the float32 error bound of one element of C: about k
+// rounding errors on each product's magnitude (the accumulation), two more on
+// the alpha and beta terms, doubled because both results being compared
+// carry such an error.
+func gemmTolerance(gc gemmCase, o gemmOperands, cOld []float32, i, j int) float64 {
+	var abs float64
+	for p := range gc.k {
+		var x, y float32
+		if gc.transA {
+			x = o.a[p*o.lda+i]
+		} else {
+			x = o.a[i*o.lda+p]
+		}
+		if gc.transB {
+			y = o.b[j*o.ldb+p]
+		} else {
+			y = o.b[p*o.ldb+j]
+		}
+		abs += math.Abs(float64(x) * float64(y))
+	}
+	scale := math.Abs(float64(gc.alpha)) * abs
+	if gc.beta != 0 {
+		scale += math.Abs(float64(gc.beta) * float64(cOld[i*o.ldc+j]))
+	}
+	const eps = 1.0 / (1 << 23)
+	return 2 * float64(gc.k+2) * eps * scale
+}
+
+// checkGemmCase runs one case on the current path and compares with SgemmRef.
+func checkGemmCase(t *testing.T, rng *rand.Rand, gc gemmCase) {
+	t.Helper()
+	o := newGemmOperands(rng, gc)
+	want := append([]float32(nil), o.c...)
+	SgemmRef(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
+	got := append([]float32(nil), o.c...)
+	Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+	bad := 0
+	for i := range gc.m {
+		for j := range o.ldc {
+			g, w := got[i*o.ldc+j], want[i*o.ldc+j]
+			if j >= gc.n {
+				if g != gemmSentinel {
+					t.Fatalf("%v: C[%d,%d] beyond column n was overwritten with %v", gc, i, j, g)
+				}
+				continue
+			}
+			if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+				t.Fatalf("%v: C[%d,%d] = %v", gc, i, j, g)
+			}
+			if d := math.Abs(float64(g) - float64(w)); d > gemmTolerance(gc, o, o.c, i, j) {
+				if bad++; bad <= 3 {
+					t.Errorf("%v: C[%d,%d] = %v, reference %v", gc, i, j, g, w)
+				}
+			}
+		}
+	}
+}
+
+// gemmShapes are (m, n, k) triples: single elements, k = 1, exact tiles of
+// every path, ragged edges in each dimension, k beyond one kc block, n beyond
+// one nc block, and the in-place cases (small k, few rows, few columns).
+var gemmShapes = [][3]int{
+	{1, 1, 1}, {1, 1, 7}, {3, 2, 1}, {1, 37, 5}, {29, 1, 9},
+	{4, 4, 4}, {6, 16, 8}, {12, 32, 16}, {24, 64, 33},
+	{7, 19, 3}, {13, 33, 17}, {5, 70, 40}, {37, 45, 1},
+	{19, 250, 27}, {64, 96, 31}, {300, 20, 70}, {71, 3, 100},
+	{25, 17, 600}, {40, 700, 20}, {97, 131, 129},
+	{1, 1500, 7}, {1500, 1, 7}, {1, 1, 5000}, {2, 3, 1000},
+}
+
+func forEachPath(t *testing.T, fn func(t *testing.T)) {
+	for _, p := range Paths() {
+		old, err := UsePath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(string(p), fn)
+		if _, err := UsePath(old); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func withThreads(n int, fn func()) {
+	old := SetThreads(n)
+	defer SetThreads(old)
+	fn()
+}
+
+func TestSgemmMatchesReferenceOnEveryPath(t *testing.T) {
+	scalars := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2.25}, {1.5, 0}}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for threads := 1; threads <= 3; threads++ {
+			withThreads(threads, func() {
+				for si, s := range gemmShapes {
+					for tr := range 4 {
+						gc := gemmCase{m: s[0], n: s[1], k: s[2], transA: tr&1 != 0, transB: tr&2 != 0,
+							pad: (si + tr) % 3 * 5, alpha: scalars[(si+tr)%4][0], beta: scalars[(si+tr)%4][1]}
+						checkGemmCase(t, rng, gc)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestSgemmBlockLoops shrinks the block sizes so that small matrices run
+// through every loop of the blocked algorithm several times (several mc, kc
+// and nc blocks, packed and in-place operands, edges in each), on every
+// micro-kernel.
+func TestSgemmBlockLoops(t *testing.T) {
+	var kernels []microKernel
+	for _, s := range sets {
+		kernels = append(kernels, s.gemm.microKernel)
+	}
+	shapes := [][3]int{{50, 170, 75}, {3*12 + 5, 3*32 + 7, 130}, {7, 300, 90}, {200, 9, 64}, {70, 70, 20}}
+	for _, uk := range kernels {
+		d := newGemmDriver(uk, cacheSizes{l1d: 1, l2: 1, l3: 1})
+		d.kc, d.nc, d.mc = 16, 2*uk.nr, 2*uk.mr
+		t.Run(fmt.Sprintf("%dx%d", uk.mr, uk.nr), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			for _, threads := range []int{1, 2} {
+				for _, s := range shapes {
+					for tr := range 4 {
+						gc := gemmCase{m: s[0], n: s[1], k: s[2], transA: tr&1 != 0, transB: tr&2 != 0, pad: 3, alpha: 0.75, beta: -1.5}
+						o := newGemmOperands(rng, gc)
+						want := append([]float32(nil), o.c...)
+						SgemmRef(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
+						got := append([]float32(nil), o.c...)
+						withThreads(threads, func() {
+							d.sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+						})
+						for i := range gc.m {
+							for j := range gc.n {
+								g, w := got[i*o.ldc+j], want[i*o.ldc+j]
+								if math.Abs(float64(g)-float64(w)) > gemmTolerance(gc, o, o.c, i, j) {
+									t.Fatalf("threads=%d %v: C[%d,%d] = %v, reference %v", threads, gc, i, j, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSgemmDeterministicAcrossThreads checks that 1, 2 and 3 threads give the
+// same bits, on shapes that are split by rows and by columns.
+func TestSgemmDeterministicAcrossThreads(t *testing.T) {
+	shapes := [][3]int{{64, 3136 / 4, 576 / 2}, {1000 / 2, 32, 2048 / 4}, {64, 50176 / 16, 27}, {250, 260, 700}}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, s := range shapes {
+			for tr := range 4 {
+				gc := gemmCase{m: s[0], n: s[1], k: s[2], transA: tr&1 != 0, transB: tr&2 != 0, alpha: 1, beta: 0.5}
+				o := newGemmOperands(rng, gc)
+				var first []float32
+				for threads := 1; threads <= 3; threads++ {
+					got := append([]float32(nil), o.c...)
+					withThreads(threads, func() {
+						Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+					})
+					if first == nil {
+						first = got
+						continue
+					}
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%v: %d threads give C[%d] = %v, 1 thread %v", gc, threads, i, got[i], first[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmPlanSplitsWork checks that two threads get at least two tasks on
+// the benchmark shapes, along the axis that packs least twice.
+func TestSgemmPlanSplitsWork(t *testing.T) {
+	for _, set := range sets {
+		p, d := set.path, set.gemm
+		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
+			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2], packA: true, packB: true}
+			if d.strided {
+				j.packA = j.n > directAColTiles*d.nr
+				j.packB = j.k > smallGemmK && j.m > directBRowTiles*d.mr
+			}
+			j.plan(2)
+			if j.tasks < 2 {
+				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)
+			}
+			if j.taskRows < j.m && j.taskCols < j.n {
+				t.Errorf("%s %v: split along both axes", p, s)
+			}
+		}
+	}
+}

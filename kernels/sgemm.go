@@ -1,0 +1,332 @@
+package kernels
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Blocked SGEMM in the GotoBLAS/BLIS style, shared by every kernel path.
+//
+// C (m×n, row-major) is computed in tiles of mr×nr elements by a micro-kernel
+// that keeps the whole tile in registers and walks the k dimension once: for
+// p = 0, 1, …, kc−1 it multiplies column p of an mr-row sliver of op(A) by row
+// p of an nr-column sliver of op(B) and adds the outer product to the tile.
+// The loops around it decide where those slivers come from and how long they
+// stay in each cache level:
+//
+//	for ic in [0, m) step mc:            A block: mc×kc, re-read once per jc block
+//	  for pc in [0, k) step kc:          k is split only here, always at the same places
+//	    pack A[ic:ic+mc, pc:pc+kc]       into mr-row micro-panels: panel[p·mr + i]
+//	    for jc in [0, n) step nc:
+//	      pack B[pc:pc+kc, jc:jc+nc]     into nr-column micro-panels: panel[p·nr + j]
+//	      for ir in [0, mc) step mr:     one A micro-panel (mr×kc) stays in L1 ...
+//	        for jr in [0, nc) step nr:   ... while the B micro-panels stream from L2
+//	          micro-kernel(kc, A panel ir, B panel jr, C tile (ic+ir, jc+jr))
+//
+// Packing makes every micro-kernel read contiguous, aligned memory and
+// absorbs the transposes: after packing, all four combinations of transA and
+// transB are the same problem. Panels at a ragged edge are zero-padded to a
+// full mr or nr, and the micro-kernel stores only the mr×nr corner that lies
+// inside C, so edges cost about as much as full tiles.
+//
+// Packing does not pay when a panel is used once or twice. The assembly
+// micro-kernels read A and B with arbitrary strides, so an operand that would
+// be packed for nothing is read in place: B (untransposed) when k is small or
+// op(A) has few rows, A when C has few columns. Only the ragged-edge panels of
+// such an operand are packed, so the kernel never reads outside the matrix.
+// Problems too small to be worth any of this go to sgemmGo.
+//
+// Every element of C is computed by the same sequence of operations whatever
+// the tile, the task or the number of threads: an in-order chain over p
+// within each kc block, then c = alpha·acc + beta·c (beta = 1 after the first
+// block). Threads split C into blocks of rows or columns (never k), so the
+// result is bit-identical for any thread count.
+
+// microKernel is one path's register-tiled kernel and its tile size.
+type microKernel struct {
+	mr, nr int // rows and columns of the C tile held in registers
+	// strided says that tile reads A and B in place with any row and column
+	// strides; otherwise both operands are always packed.
+	strided bool
+	// tile computes C[0:mr, 0:nr] = alpha·Â·B̂ + beta·C (beta = 0: C is not
+	// read) over kc steps, where Â[i, p] = a[i·rsA + p·csA] for i < mr (the
+	// kernel may also read rows up to its full tile height, which packing
+	// pads with zeros) and B̂[p, j] = b[p·rsB + j] for j < its full width.
+	// C[i, j] is c[i·ldc + j]. On entry 1 ≤ mr ≤ its mr and 1 ≤ nr ≤ its nr.
+	tile func(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+}
+
+// gemmDriver runs the blocked algorithm with one micro-kernel and block sizes
+// derived from the cache sizes.
+type gemmDriver struct {
+	microKernel
+	// kc is the depth of one pass: an mr×kc micro-panel of A fills half of the
+	// L1 data cache, leaving the other half to the B micro-panels streaming
+	// past it.
+	kc int
+	// nc is the width of the packed B block: kc×nc floats fill half of L2,
+	// so the block stays there while every A micro-panel of the A block
+	// visits it.
+	nc int
+	// mc is the height of the packed A block: mc×kc floats fill half of this
+	// core's share of L3, from where the block is re-read once per B block.
+	mc int
+
+	mu         sync.Mutex
+	freeSpaces []*gemmWorkspace
+	freeJobs   []*gemmJob
+}
+
+// Thresholds of the blocked driver.
+const (
+	// tinyGemmWork is the largest m·n·k handed to sgemmGo: below it, the
+	// fixed costs of blocking (task set-up, packing the edges) outweigh the
+	// faster kernel.
+	tinyGemmWork = 4096
+	// smallGemmK is the largest k for which B is read in place whatever the
+	// shape: a B micro-panel of at most this many rows costs as much to read
+	// in place as to pack, and packing would have to touch all of B.
+	smallGemmK = 32
+	// directBRowTiles is the most row tiles of C for which B is read in place:
+	// each B micro-panel is then used at most this many times.
+	directBRowTiles = 2
+	// directAColTiles is the most column tiles of C for which A is read in
+	// place: each A micro-panel is then used at most this many times.
+	directAColTiles = 2
+	// parallelGemmWork is the least m·n·k split among threads; smaller
+	// problems finish before a second thread would have started.
+	parallelGemmWork = 1 << 18
+	// maxTasksPerThread bounds the tasks per thread when splitting costs no
+	// extra packing: more tasks balance the load when a core is busy with
+	// something else, fewer keep the per-task start-up small.
+	maxTasksPerThread = 4
+)
+
+// newGemmDriver derives the block sizes of uk for the given caches.
+func newGemmDriver(uk microKernel, cs cacheSizes) *gemmDriver {
+	d := &gemmDriver{microKernel: uk}
+	d.kc = clampRound(cs.l1d/2/(4*uk.mr), 16, 64, 512)
+	d.nc = clampRound(cs.l2/2/(4*d.kc), uk.nr, 4*uk.nr, 4096)
+	d.mc = clampRound(cs.l3/2/(4*d.kc), uk.mr, 16*uk.mr, 4096)
+	return d
+}
+
+// clampRound rounds v down to a multiple of step and clamps it to [lo, hi].
+func clampRound(v, step, lo, hi int) int {
+	return min(max(v/step*step, lo), hi)
+}
+
+// gemmWorkspace is one task's packing buffers, reused across calls.
+type gemmWorkspace struct {
+	a []float32 // packed A block, mc×kc (or one edge panel, mr×kc)
+	b []float32 // packed B block, kc×nc (or one edge panel, kc×nr)
+}
+
+// workspace takes a workspace from the free list, making one if it is empty.
+func (d *gemmDriver) workspace() *gemmWorkspace {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.freeSpaces); n > 0 {
+		ws := d.freeSpaces[n-1]
+		d.freeSpaces = d.freeSpaces[:n-1]
+		return ws
+	}
+	return &gemmWorkspace{a: alignedFloats(d.mc * d.kc), b: alignedFloats(d.kc * d.nc)}
+}
+
+func (d *gemmDriver) releaseWorkspace(ws *gemmWorkspace) {
+	d.mu.Lock()
+	d.freeSpaces = append(d.freeSpaces, ws)
+	d.mu.Unlock()
+}
+
+// alignedFloats returns n floats starting on a 64-byte boundary (one cache
+// line, one 512-bit vector).
+func alignedFloats(n int) []float32 {
+	const align = 64 / 4
+	buf := make([]float32, n+align)
+	off := int(uintptr(unsafe.Pointer(&buf[0]))%64) / 4
+	if off != 0 {
+		off = align - off
+	}
+	return buf[off : off+n : off+n]
+}
+
+// gemmJob is one Sgemm call split into tasks, each a block of C.
+type gemmJob struct {
+	d              *gemmDriver
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	packA, packB   bool
+	// The task grid: task t covers rows [r·taskRows, (r+1)·taskRows) and
+	// columns [q·taskCols, (q+1)·taskCols) of C, where r, q = t / colTasks,
+	// t % colTasks.
+	taskRows, taskCols, colTasks, tasks int
+	run                                 func(lo, hi int) // runTasks, bound once so Parallel gets it without allocating
+}
+
+func (d *gemmDriver) job() *gemmJob {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n := len(d.freeJobs); n > 0 {
+		j := d.freeJobs[n-1]
+		d.freeJobs = d.freeJobs[:n-1]
+		return j
+	}
+	j := &gemmJob{d: d}
+	j.run = j.runTasks
+	return j
+}
+
+func (d *gemmDriver) releaseJob(j *gemmJob) {
+	j.a, j.b, j.c = nil, nil, nil // do not keep the caller's matrices alive
+	d.mu.Lock()
+	d.freeJobs = append(d.freeJobs, j)
+	d.mu.Unlock()
+}
+
+// sgemm is the kernelSet entry: Sgemm has checked the arguments and handled
+// m, n, k or alpha being zero.
+func (d *gemmDriver) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m*n*k <= tinyGemmWork {
+		sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	j := d.job()
+	j.transA, j.transB, j.m, j.n, j.k = transA, transB, m, n, k
+	j.alpha, j.beta = alpha, beta
+	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
+	j.packA, j.packB = true, true
+	if d.strided {
+		j.packA = n > directAColTiles*d.nr
+		j.packB = transB || (k > smallGemmK && m > directBRowTiles*d.mr)
+	}
+	j.plan(Threads())
+	Parallel(j.tasks, 1, j.run)
+	d.releaseJob(j)
+}
+
+// plan cuts C into tasks for the given number of threads. Splitting the rows
+// of C makes every task pack all of B, splitting the columns makes every task
+// pack all of A; the split goes along the axis whose extra packing is
+// smaller, into as many tasks as there are threads, or into a few times more
+// when the split packs nothing twice.
+func (j *gemmJob) plan(threads int) {
+	tilesM := (j.m + j.d.mr - 1) / j.d.mr
+	tilesN := (j.n + j.d.nr - 1) / j.d.nr
+	j.taskRows, j.taskCols, j.colTasks, j.tasks = j.m, j.n, 1, 1
+	if threads < 2 || j.m*j.n*j.k < parallelGemmWork || tilesM*tilesN < 2 {
+		return
+	}
+	var extraRows, extraCols int // floats packed again per extra task
+	if j.packB {
+		extraRows = j.n * j.k
+	}
+	if j.packA {
+		extraCols = j.m * j.k
+	}
+	splitRows := extraRows < extraCols || (extraRows == extraCols && tilesM >= tilesN)
+	if splitRows && tilesM < threads && tilesN > tilesM {
+		splitRows = false
+	} else if !splitRows && tilesN < threads && tilesM > tilesN {
+		splitRows = true
+	}
+	tiles, extra := tilesN, extraCols
+	if splitRows {
+		tiles, extra = tilesM, extraRows
+	}
+	parts := threads
+	if extra == 0 {
+		parts = maxTasksPerThread * threads
+	}
+	parts = min(parts, tiles)
+	per := (tiles + parts - 1) / parts
+	if splitRows {
+		j.taskRows = per * j.d.mr
+		j.tasks = (j.m + j.taskRows - 1) / j.taskRows
+	} else {
+		j.taskCols = per * j.d.nr
+		j.colTasks = (j.n + j.taskCols - 1) / j.taskCols
+		j.tasks = j.colTasks
+	}
+}
+
+// runTasks computes tasks [lo, hi) with one workspace.
+func (j *gemmJob) runTasks(lo, hi int) {
+	ws := j.d.workspace()
+	for t := lo; t < hi; t++ {
+		r, q := t/j.colTasks, t%j.colTasks
+		m0, n0 := r*j.taskRows, q*j.taskCols
+		j.block(ws, m0, min(m0+j.taskRows, j.m), n0, min(n0+j.taskCols, j.n))
+	}
+	j.d.releaseWorkspace(ws)
+}
+
+// block computes rows [m0, m1) and columns [n0, n1) of C: the loops of the
+// algorithm above.
+func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
+	d := j.d
+	for ic := m0; ic < m1; ic += d.mc {
+		mc := min(d.mc, m1-ic)
+		for pc := 0; pc < j.k; pc += d.kc {
+			kc := min(d.kc, j.k-pc)
+			beta := j.beta
+			if pc > 0 {
+				beta = 1
+			}
+			if j.packA {
+				packA(ws.a, j.a, j.lda, j.transA, ic, pc, mc, kc, d.mr)
+			}
+			for jc := n0; jc < n1; jc += d.nc {
+				nc := min(d.nc, n1-jc)
+				if j.packB {
+					packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc, d.nr)
+				}
+				j.macroKernel(ws, ic, mc, pc, kc, jc, nc, beta)
+			}
+		}
+	}
+}
+
+// macroKernel runs the micro-kernel over an mc×nc block of C with the
+// current kc slice of A and B, packed or in place.
+func (j *gemmJob) macroKernel(ws *gemmWorkspace, ic, mc, pc, kc, jc, nc int, beta float32) {
+	d := j.d
+	var edgeA, edgeB []float32 // in-place operands: the packed ragged-edge panels
+	if !j.packA && mc%d.mr != 0 {
+		edgeA = ws.a[:d.mr*kc]
+		packA(edgeA, j.a, j.lda, j.transA, ic+mc/d.mr*d.mr, pc, mc%d.mr, kc, d.mr)
+	}
+	if !j.packB && nc%d.nr != 0 {
+		edgeB = ws.b[:kc*d.nr]
+		packB(edgeB, j.b, j.ldb, j.transB, pc, jc+nc/d.nr*d.nr, kc, nc%d.nr, d.nr)
+	}
+	for ir := 0; ir < mc; ir += d.mr {
+		mr := min(d.mr, mc-ir)
+		a, rsA, csA := ws.a[ir*kc:], 1, d.mr
+		switch {
+		case j.packA:
+		case mr < d.mr:
+			a = edgeA
+		case j.transA:
+			a, rsA, csA = j.a[pc*j.lda+ic+ir:], 1, j.lda
+		default:
+			a, rsA, csA = j.a[(ic+ir)*j.lda+pc:], j.lda, 1
+		}
+		for jr := 0; jr < nc; jr += d.nr {
+			nr := min(d.nr, nc-jr)
+			b, rsB := ws.b[jr*kc:], d.nr
+			switch {
+			case j.packB:
+			case nr < d.nr:
+				b = edgeB
+			default:
+				b, rsB = j.b[pc*j.ldb+jc+jr:], j.ldb
+			}
+			d.tile(kc, a, rsA, csA, b, rsB, j.c[(ic+ir)*j.ldc+jc+jr:], j.ldc, j.alpha, beta, mr, nr)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+// The AVX2+FMA SGEMM micro-kernel: a 6×16 tile of C in 12 ymm registers.
+//
+// Equivalent Go, for rows i < mr and columns j < nr:
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 16; j++ {
+//				acc[i][j] += a[i*rsA+p*csA] * b[p*rsB+j] // one FMA, in order of p
+//			}
+//		}
+//	}
+//	c[i*ldc+j] = alpha*acc[i][j] + beta*c[i*ldc+j] // or alpha*acc when beta == 0
+//
+// Row i of the tile lives in Y(2i) (columns 0–7) and Y(2i+1) (8–15). Each
+// step loads one row of the B panel (Y12, Y13) and broadcasts the six A values
+// one at a time (Y14, Y15). Rows 0–3 are addressed from one base plus 0–3
+// times the row stride, rows 4–5 from a second base, so packed panels and
+// matrices read in place take the same code. When mr ≤ 4 only four rows are
+// computed. A tile narrower than 16 columns loads and stores C through
+// VMASKMOVPS with masks cut from maskTable.
+
+#include "textflag.h"
+
+// maskTable is 16 all-ones words then 16 zero words: the 16 words starting
+// at word 16−nr are a mask of the first nr columns.
+DATA maskTable<>+0(SB)/8, $-1
+DATA maskTable<>+8(SB)/8, $-1
+DATA maskTable<>+16(SB)/8, $-1
+DATA maskTable<>+24(SB)/8, $-1
+DATA maskTable<>+32(SB)/8, $-1
+DATA maskTable<>+40(SB)/8, $-1
+DATA maskTable<>+48(SB)/8, $-1
+DATA maskTable<>+56(SB)/8, $-1
+DATA maskTable<>+64(SB)/8, $0
+DATA maskTable<>+72(SB)/8, $0
+DATA maskTable<>+80(SB)/8, $0
+DATA maskTable<>+88(SB)/8, $0
+DATA maskTable<>+96(SB)/8, $0
+DATA maskTable<>+104(SB)/8, $0
+DATA maskTable<>+112(SB)/8, $0
+DATA maskTable<>+120(SB)/8, $0
+GLOBL maskTable<>(SB), RODATA|NOPTR, $128
+
+#define LOADB \
+	VMOVUPS (SI), Y12;   \
+	VMOVUPS 32(SI), Y13; \
+	ADDQ    R11, SI
+
+#define ROW(addr, bc, c0, c1) \
+	VBROADCASTSS addr, bc;  \
+	VFMADD231PS  Y12, bc, c0; \
+	VFMADD231PS  Y13, bc, c1
+
+// Stores of one row of C: alpha·acc is already in c0, c1; beta is in Y12;
+// Y14, Y15 are the column masks of a narrow tile; Y13 is scratch.
+#define STORE0(c0, c1) \
+	VMOVUPS c0, (DI);   \
+	VMOVUPS c1, 32(DI); \
+	ADDQ    R12, DI
+
+#define STOREB(c0, c1) \
+	VMULPS (DI), Y12, Y13;   \
+	VADDPS Y13, c0, c0;      \
+	VMULPS 32(DI), Y12, Y13; \
+	VADDPS Y13, c1, c1;      \
+	VMOVUPS c0, (DI);        \
+	VMOVUPS c1, 32(DI);      \
+	ADDQ    R12, DI
+
+#define MSTORE0(c0, c1) \
+	VMASKMOVPS c0, Y14, (DI);   \
+	VMASKMOVPS c1, Y15, 32(DI); \
+	ADDQ       R12, DI
+
+#define MSTOREB(c0, c1) \
+	VMASKMOVPS (DI), Y14, Y13;   \
+	VMULPS     Y13, Y12, Y13;    \
+	VADDPS     Y13, c0, c0;      \
+	VMASKMOVPS 32(DI), Y15, Y13; \
+	VMULPS     Y13, Y12, Y13;    \
+	VADDPS     Y13, c1, c1;      \
+	VMASKMOVPS c0, Y14, (DI);    \
+	VMASKMOVPS c1, Y15, 32(DI);  \
+	ADDQ       R12, DI
+
+#define NEXTROW \
+	DECQ R13; \
+	JZ   done
+
+#define ALLROWS(S) \
+	S(Y0, Y1);  \
+	NEXTROW;    \
+	S(Y2, Y3);  \
+	NEXTROW;    \
+	S(Y4, Y5);  \
+	NEXTROW;    \
+	S(Y6, Y7);  \
+	NEXTROW;    \
+	S(Y8, Y9);  \
+	NEXTROW;    \
+	S(Y10, Y11); \
+	JMP done
+
+// func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int)
+TEXT ·sgemmTileAVX2(SB), NOSPLIT, $0-88
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (AX)(R8*4), BX
+	MOVQ csA+24(FP), R10
+	SHLQ $2, R10
+	MOVQ b+32(FP), SI
+	MOVQ rsB+40(FP), R11
+	SHLQ $2, R11
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12
+	MOVQ mr+72(FP), R13
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	CMPQ R13, $4
+	JGT  loop6
+
+loop4:
+	LOADB
+	ROW((AX), Y14, Y0, Y1)
+	ROW((AX)(R8*1), Y15, Y2, Y3)
+	ROW((AX)(R8*2), Y14, Y4, Y5)
+	ROW((AX)(R9*1), Y15, Y6, Y7)
+	ADDQ R10, AX
+	DECQ CX
+	JNZ  loop4
+	JMP  epilogue
+
+loop6:
+	LOADB
+	ROW((AX), Y14, Y0, Y1)
+	ROW((AX)(R8*1), Y15, Y2, Y3)
+	ROW((AX)(R8*2), Y14, Y4, Y5)
+	ROW((AX)(R9*1), Y15, Y6, Y7)
+	ROW((BX), Y14, Y8, Y9)
+	ROW((BX)(R8*1), Y15, Y10, Y11)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop6
+
+epilogue:
+	VBROADCASTSS alpha+64(FP), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       Y12, Y4, Y4
+	VMULPS       Y12, Y5, Y5
+	VMULPS       Y12, Y6, Y6
+	VMULPS       Y12, Y7, Y7
+	VMULPS       Y12, Y8, Y8
+	VMULPS       Y12, Y9, Y9
+	VMULPS       Y12, Y10, Y10
+	VMULPS       Y12, Y11, Y11
+	VBROADCASTSS beta+68(FP), Y12
+	MOVL         beta+68(FP), AX
+	ANDL         $0x7fffffff, AX
+	MOVQ         nr+80(FP), DX
+	CMPQ         DX, $16
+	JNE          narrow
+	TESTL        AX, AX
+	JZ           full0
+	ALLROWS(STOREB)
+
+full0:
+	ALLROWS(STORE0)
+
+narrow:
+	MOVQ       $16, CX
+	SUBQ       DX, CX
+	LEAQ       maskTable<>(SB), DX
+	VMOVUPS    (DX)(CX*4), Y14
+	VMOVUPS    32(DX)(CX*4), Y15
+	TESTL      AX, AX
+	JZ         narrow0
+	ALLROWS(MSTOREB)
+
+narrow0:
+	ALLROWS(MSTORE0)
+
+done:
+	VZEROUPPER
+	RET
