@@ -1,0 +1,163 @@
+package dataset
+
+// IDX files: the format of MNIST and Fashion-MNIST.
+//
+// An IDX file is a 4-byte magic number (two zero bytes, a type code — 0x08
+// for unsigned bytes — and the number of dimensions), one big-endian uint32
+// per dimension, then the values in row-major order. Images are a 3-D file
+// (count, rows, columns), labels a 1-D file (count). Files may be gzipped
+// (recognised by content). Parsing never trusts the header for memory: data
+// is read incrementally and must match the header exactly.
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// MNISTClasses and FashionMNISTClasses are the class names of the two IDX
+// datasets, in label order.
+var (
+	MNISTClasses        = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+)
+
+// maxIDXBytes bounds the decompressed size of one IDX file (the full MNIST
+// training images are 47 MB).
+const maxIDXBytes = 1 << 30
+
+// IDX is a source of gray images with labels read from a pair of IDX files.
+type IDX struct {
+	name       string
+	pix        []uint8 // n·rows·cols
+	labels     []uint8
+	rows, cols int
+	classes    []string
+}
+
+// readIDX parses one IDX file of unsigned bytes and returns its dimensions
+// and values.
+func readIDX(b []byte) (dims []int, data []byte, err error) {
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, nil, fmt.Errorf("bad gzip stream: %w", err)
+		}
+		// Read at most the limit (+1 to notice excess) without trusting any
+		// size from the header: memory grows only with data actually present.
+		b, err = io.ReadAll(io.LimitReader(zr, maxIDXBytes+1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("bad gzip stream: %w", err)
+		}
+		if len(b) > maxIDXBytes {
+			return nil, nil, fmt.Errorf("decompressed data exceeds %d bytes", maxIDXBytes)
+		}
+	}
+	if len(b) < 4 {
+		return nil, nil, fmt.Errorf("%d bytes is too short for an IDX header", len(b))
+	}
+	if b[0] != 0 || b[1] != 0 {
+		return nil, nil, fmt.Errorf("bad magic % x (not an IDX file)", b[:4])
+	}
+	if b[2] != 0x08 {
+		return nil, nil, fmt.Errorf("IDX value type 0x%02x is not unsigned bytes (0x08)", b[2])
+	}
+	nd := int(b[3])
+	if nd == 0 || len(b) < 4+4*nd {
+		return nil, nil, fmt.Errorf("IDX header with %d dimensions is truncated or empty", nd)
+	}
+	total := 1
+	for i := range nd {
+		d := int(binary.BigEndian.Uint32(b[4+4*i:]))
+		if d > maxIDXBytes || total*max(d, 1) > maxIDXBytes {
+			return nil, nil, fmt.Errorf("IDX dimensions too large")
+		}
+		dims = append(dims, d)
+		total *= d
+	}
+	data = b[4+4*nd:]
+	if len(data) != total {
+		return nil, nil, fmt.Errorf("IDX header %v promises %d values but the file holds %d", dims, total, len(data))
+	}
+	return dims, data, nil
+}
+
+// ParseIDX builds a source from the contents of an images file and a labels
+// file (each raw or gzipped). name prefixes item names in warnings; classes
+// must cover every label.
+func ParseIDX(name string, images, labels []byte, classes []string) (*IDX, error) {
+	dims, pix, err := readIDX(images)
+	if err != nil {
+		return nil, fmt.Errorf("%s images: %w", name, err)
+	}
+	if len(dims) != 3 {
+		return nil, fmt.Errorf("%s images: want 3 dimensions (count, rows, columns), got %v", name, dims)
+	}
+	ldims, lab, err := readIDX(labels)
+	if err != nil {
+		return nil, fmt.Errorf("%s labels: %w", name, err)
+	}
+	if len(ldims) != 1 || ldims[0] != dims[0] {
+		return nil, fmt.Errorf("%s: %d images but labels of shape %v", name, dims[0], ldims)
+	}
+	for i, l := range lab {
+		if int(l) >= len(classes) {
+			return nil, fmt.Errorf("%s labels: item %d has label %d, but there are %d classes", name, i, l, len(classes))
+		}
+	}
+	return &IDX{name: name, pix: pix, labels: lab, rows: dims[1], cols: dims[2], classes: classes}, nil
+}
+
+// OpenIDX reads an images and a labels file.
+func OpenIDX(imagesPath, labelsPath string, classes []string) (*IDX, error) {
+	images, err := os.ReadFile(imagesPath)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := os.ReadFile(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIDX(imagesPath, images, labels, classes)
+}
+
+// OpenIDXDir opens the training (train-*) or test (t10k-*) pair of the
+// standard MNIST / Fashion-MNIST file names in dir, gzipped or not.
+func OpenIDXDir(dir string, train bool, classes []string) (*IDX, error) {
+	prefix := "t10k"
+	if train {
+		prefix = "train"
+	}
+	find := func(base string) (string, error) {
+		for _, p := range []string{base + ".gz", base} {
+			if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+				return filepath.Join(dir, p), nil
+			}
+		}
+		return "", fmt.Errorf("%s: no %s or %s.gz", dir, base, base)
+	}
+	img, err := find(prefix + "-images-idx3-ubyte")
+	if err != nil {
+		return nil, err
+	}
+	lab, err := find(prefix + "-labels-idx1-ubyte")
+	if err != nil {
+		return nil, err
+	}
+	return OpenIDX(img, lab, classes)
+}
+
+func (d *IDX) Len() int          { return len(d.labels) }
+func (d *IDX) Classes() []string { return d.classes }
+func (d *IDX) Label(i int) int   { return int(d.labels[i]) }
+func (d *IDX) Name(i int) string { return fmt.Sprintf("%s[%d]", d.name, i) }
+
+// Image returns item i as a one-channel image (a copy).
+func (d *IDX) Image(i int) (*Image, error) {
+	n := d.rows * d.cols
+	return &Image{W: d.cols, H: d.rows, C: 1, Pix: append([]uint8(nil), d.pix[i*n:(i+1)*n]...)}, nil
+}
