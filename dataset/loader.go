@@ -195,8 +195,8 @@ func (l *Loader) Epoch(e int) *Epoch {
 	return ep
 }
 
-// errStopped marks a batch abandoned because the epoch was closed.
-var errStopped = errors.New("dataset: epoch closed")
+// ErrClosed is returned by Next after Close.
+var ErrClosed = errors.New("dataset: epoch closed")
 
 // build decodes, transforms and packs the items of one batch.
 func (ep *Epoch) build(items []int) batchResult {
@@ -208,7 +208,7 @@ func (ep *Epoch) build(items []int) batchResult {
 	for _, idx := range items {
 		select {
 		case <-ep.done:
-			return batchResult{err: errStopped}
+			return batchResult{err: ErrClosed}
 		default:
 		}
 		img, err := l.src.Image(idx)
@@ -283,12 +283,17 @@ func (l *Loader) warnOnce(idx int, err error) {
 // samples were all unreadable is passed over.
 func (ep *Epoch) Next() (*Batch, error) {
 	for ep.next < len(ep.batches) {
+		select {
+		case <-ep.done:
+			return nil, ErrClosed
+		default:
+		}
 		start := time.Now()
 		var res batchResult
 		select {
 		case res = <-ep.results[ep.next]:
 		case <-ep.done:
-			return nil, errStopped
+			return nil, ErrClosed
 		}
 		ep.wait += time.Since(start)
 		<-ep.tokens
