@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/gocnn/gocnn/autograd"
@@ -158,4 +159,24 @@ func TestMatchesPyTorch(t *testing.T) {
 		worst["buffers"] = max(worst["buffers"], compare(t, name, b.Tensor.Data(), fixtureTensor(t, io, name).Data()))
 	}
 	t.Logf("largest relative error vs PyTorch: %v", worst)
+}
+
+// Evaluation-mode inference changes no state, so one model serves several
+// goroutines at once, each getting the single-goroutine answer bit for bit.
+func TestConcurrentEvalInference(t *testing.T) {
+	net := newFixtureNet(rand.New(rand.NewPCG(3, 4)))
+	layers.SetTraining(net, false)
+	x := autograd.NoGrad(autograd.Full(0.5, 2, 3, 17, 17))
+	want := slices.Clone(net.Forward(x).Data())
+	got := make([][]float32, 4)
+	var wg sync.WaitGroup
+	for g := range got {
+		wg.Go(func() { got[g] = net.Forward(x).Data() })
+	}
+	wg.Wait()
+	for g := range got {
+		if !slices.Equal(got[g], want) {
+			t.Errorf("goroutine %d: output differs from the single-goroutine one", g)
+		}
+	}
 }
