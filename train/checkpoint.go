@@ -1,0 +1,148 @@
+package train
+
+// Checkpoints. One checkpoint is one safetensors file, so that writing it is
+// a single atomic rename (safetensors.WriteFile): a run killed at any moment
+// leaves either the previous checkpoint or the new one, never a model from
+// one step beside an optimiser from another. The file holds
+//
+//	model.<state dict key>   the model's parameters and buffers (torchvision names)
+//	optim.<buffer name>      the optimiser's per-parameter state (optim.State.Buffers)
+//	ema.<state dict key>     the exponential moving average of the weights, when kept
+//
+// as float32 tensors, and under the metadata key "gocnn.checkpoint" a JSON
+// document (CheckpointState) with everything else: the position in the run
+// (epoch, batch within the epoch, optimiser step), the optimiser's
+// hyper-parameters, the history, the best epoch so far, early-stopping and
+// partial-epoch counters, and the configuration the run was started with.
+//
+// Random state needs no bytes of its own: the loader derives the order of
+// every epoch and every sample's augmentation from (seed, epoch, item), and
+// the trainer reseeds dropout and stochastic depth from (seed, step) before
+// every step, so the position in the run determines every random draw to
+// come. A resumed run therefore repeats the uninterrupted one bit for bit.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/optim"
+	"github.com/gocnn/gocnn/safetensors"
+)
+
+// checkpointKey is the metadata key holding the JSON state.
+const checkpointKey = "gocnn.checkpoint"
+
+// checkpointVersion changes when the layout of CheckpointState does.
+const checkpointVersion = 1
+
+// CheckpointState is the JSON part of a checkpoint.
+type CheckpointState struct {
+	Version int    `json:"version"`
+	Model   string `json:"model"`
+	Config  Config `json:"config"`
+
+	Epoch int `json:"epoch"` // completed epochs
+	Batch int `json:"batch"` // batches of epoch Epoch+1 already trained (0 at an epoch boundary)
+	Step  int `json:"step"`  // optimiser steps taken
+
+	// Partial counters of the epoch in progress (zero at an epoch boundary).
+	EpochLoss    float64 `json:"epoch_loss"` // summed per-sample loss
+	EpochCorrect int     `json:"epoch_correct"`
+	EpochSeen    int     `json:"epoch_seen"`
+	EpochSeconds float64 `json:"epoch_seconds"`
+
+	TrainSeconds float64       `json:"train_seconds"` // training wall time before this checkpoint
+	TrainImages  int           `json:"train_images"`  // images trained on in completed epochs
+	History      []EpochRecord `json:"history"`
+	BestEpoch    int           `json:"best_epoch"` // 0 until a validation result exists
+	BestVal      *EvalSummary  `json:"best_val,omitempty"`
+	SinceBest    int           `json:"epochs_since_best"`
+
+	Optimizer optim.State `json:"optimizer"` // without its buffers, which are tensors
+}
+
+// saveCheckpoint writes st, the model, the optimiser state and the EMA
+// weights (nil: none) to path atomically.
+func saveCheckpoint(path string, st CheckpointState, model layers.Module, opt optim.Optimizer, ema *EMA) error {
+	st.Version = checkpointVersion
+	ost := opt.State()
+	st.Optimizer = ost
+	var tensors []safetensors.Tensor
+	for _, t := range layers.StateDict(model) {
+		t.Name = "model." + t.Name
+		tensors = append(tensors, t)
+	}
+	for _, b := range ost.Buffers {
+		tensors = append(tensors, safetensors.F32("optim."+b.Name, b.Shape, b.Data))
+	}
+	if ema != nil {
+		tensors = append(tensors, ema.tensors("ema.")...)
+	}
+	js, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encoding checkpoint state: %w", err)
+	}
+	if err := safetensors.WriteFile(path, tensors, map[string]string{checkpointKey: string(js)}); err != nil {
+		return fmt.Errorf("writing checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// readCheckpointState reads only the JSON state of the checkpoint at path.
+func readCheckpointState(path string) (*safetensors.File, CheckpointState, error) {
+	var st CheckpointState
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, st, fmt.Errorf("reading checkpoint: %w", err)
+	}
+	js, ok := f.Metadata[checkpointKey]
+	if !ok {
+		return nil, st, fmt.Errorf("%s is not a gocnn checkpoint (no %q metadata)", path, checkpointKey)
+	}
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		return nil, st, fmt.Errorf("%s: damaged checkpoint state: %w", path, err)
+	}
+	if st.Version != checkpointVersion {
+		return nil, st, fmt.Errorf("%s: checkpoint format version %d, this program reads version %d", path, st.Version, checkpointVersion)
+	}
+	return f, st, nil
+}
+
+// restoreCheckpoint loads the tensors of f (read by readCheckpointState)
+// into the model, the optimiser and the EMA (nil: none kept).
+func restoreCheckpoint(path string, f *safetensors.File, st CheckpointState, model layers.Module, opt optim.Optimizer, ema *EMA) error {
+	prefixed := func(prefix string) layers.LoadOptions {
+		return layers.LoadOptions{
+			Strict: true,
+			Skip:   func(key string) bool { return !strings.HasPrefix(key, prefix) },
+			Rename: func(key string) string { return strings.TrimPrefix(key, prefix) },
+		}
+	}
+	if _, err := layers.LoadStateDict(model, f, prefixed("model.")); err != nil {
+		return fmt.Errorf("%s: model: %w", path, err)
+	}
+	ost := st.Optimizer
+	ost.Buffers = nil
+	for _, t := range f.Tensors {
+		name, ok := strings.CutPrefix(t.Name, "optim.")
+		if !ok {
+			continue
+		}
+		data, err := t.Float32()
+		if err != nil {
+			return fmt.Errorf("%s: optimiser buffer %s: %w", path, name, err)
+		}
+		ost.Buffers = append(ost.Buffers, optim.Buffer{Name: name, Shape: t.Shape, Data: data})
+	}
+	if err := opt.LoadState(ost); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if ema != nil {
+		if err := ema.load(f, "ema.", st.Step); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,634 @@
+package train
+
+// The training loop.
+//
+// Trainer.Run trains one zoo model and returns its ModelResult. Per epoch:
+//
+//  1. the strategy freezes or unfreezes stages (strategy.go);
+//  2. batches come from the loader in the order it derives from (seed,
+//     epoch) — or, for a frozen backbone without augmentation, from cached
+//     backbone features in that same order (features.go);
+//  3. each batch: reseed dropout and stochastic depth from (seed, batch
+//     number), forward, cross-entropy (class weights, label smoothing),
+//     check that the loss is finite, backward (scaled by 1/AccumSteps);
+//     every AccumSteps batches: clip the gradients, set the learning rate
+//     from the schedule, step the optimiser, update the EMA;
+//  4. after the epoch: swap in the EMA weights if kept, re-estimate BatchNorm
+//     statistics, evaluate on the validation split, keep the best weights
+//     (best.safetensors), write the checkpoint and history.csv, and stop
+//     early when the validation result has not improved for Patience epochs.
+//
+// At the end the best weights (the last ones without a validation split)
+// are evaluated on the test split and timed.
+//
+// Interruption: when ctx is cancelled (Ctrl-C in cmd/train), the loop
+// finishes the optimiser step in progress, writes a checkpoint at that
+// batch and returns ErrInterrupted; Run with Resume continues from it and
+// produces the same bits as a run that was never interrupted. A loss that is
+// NaN or infinite stops the run with a *NonFiniteError and writes nothing,
+// so the last checkpoint is the last good state.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime/metrics"
+	"time"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/optim"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// File names inside a model's directory.
+const (
+	CheckpointFile  = "checkpoint.safetensors"
+	BestWeightsFile = "best.safetensors"
+	HistoryFile     = "history.csv"
+	MisclassDir     = "misclassified"
+)
+
+// ErrInterrupted is returned by Run when its context was cancelled; the
+// checkpoint holds the state to resume from.
+var ErrInterrupted = errors.New("training interrupted")
+
+// NonFiniteError reports a loss that became NaN or infinite.
+type NonFiniteError struct {
+	Loss       float64
+	Epoch      int // 1-based
+	Batch      int // 1-based, within the epoch
+	Step       int // optimiser steps taken before this batch
+	LR         float64
+	Checkpoint string // the last good checkpoint, "" if none was written
+}
+
+func (e *NonFiniteError) Error() string {
+	keep := "no checkpoint was written yet"
+	if e.Checkpoint != "" {
+		keep = "the last good checkpoint is " + e.Checkpoint
+	}
+	return fmt.Sprintf("the loss became %v at epoch %d, batch %d (after %d optimiser steps); "+
+		"the learning rate (%.3g) is probably too high: lower -lr, add warm-up or gradient clipping; %s",
+		e.Loss, e.Epoch, e.Batch, e.Step, e.LR, keep)
+}
+
+// Data is what a model trains and is tested on.
+type Data struct {
+	Name           string
+	Train          dataset.Source
+	Val            dataset.Source // nil: no validation split
+	Test           dataset.Source
+	TrainTransform dataset.Transform
+	EvalTransform  dataset.Transform
+	Workers        int
+	Warn           dataset.WarnFunc // nil: standard error
+}
+
+// Trainer trains one model.
+type Trainer struct {
+	Model  *zoo.Model
+	Config Config
+	Data   Data
+	// Dir receives the checkpoint, the best weights, history.csv and the
+	// misclassified test images.
+	Dir string
+	// Resume continues from Dir's checkpoint instead of starting afresh.
+	Resume bool
+	// Metadata is stored in best.safetensors beside the weights
+	// (architecture, options, class names, preset: see cmd/train).
+	Metadata map[string]string
+	// Misclassified is how many misclassified test images to keep (the
+	// most confident mistakes).
+	Misclassified int
+	Progress      *Progress // nil: silent
+
+	// afterStep, when set (by tests), runs after every optimiser step with
+	// the number of steps taken.
+	afterStep func(step int)
+
+	opt       optim.Optimizer
+	sched     optim.Schedule
+	ema       *EMA
+	loss      autograd.CrossEntropyOptions
+	st        CheckpointState
+	peakHeap  uint64
+	heapProbe []metrics.Sample
+}
+
+// Run trains, evaluates and measures the model. The returned result is
+// filled as far as the run got, also when an error is returned.
+func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
+	c := t.Config
+	classes := t.Data.Train.Classes()
+	base := filepath.Base(t.Dir)
+	res := &ModelResult{Model: t.Model.Arch, Config: c, Status: "failed", Stages: stageNamesOf(t.Model),
+		Misclassified: []Misclassified{}, Files: Files{Checkpoint: filepath.ToSlash(filepath.Join(base, CheckpointFile)),
+			BestWeights: filepath.ToSlash(filepath.Join(base, BestWeightsFile)), HistoryCSV: filepath.ToSlash(filepath.Join(base, HistoryFile))}}
+	res.Options, _ = json.Marshal(t.Model.Options)
+	res.Data = t.dataInfo()
+	if err := c.Validate(len(classes)); err != nil {
+		return res, err
+	}
+	if t.Model.Options.Classes != len(classes) {
+		return res, fmt.Errorf("%s has %d outputs but the data has %d classes", t.Model.Arch, t.Model.Options.Classes, len(classes))
+	}
+	if err := ensureDir(t.Dir); err != nil {
+		return res, err
+	}
+	loaders, err := t.loaders()
+	if err != nil {
+		return res, err
+	}
+	stepsPerEpoch := (loaders.train.Len() + c.AccumSteps - 1) / c.AccumSteps
+	t.opt, err = c.newOptimizer(c.paramGroups(t.Model))
+	if err != nil {
+		return res, err
+	}
+	t.sched, err = c.newSchedule(stepsPerEpoch, stepsPerEpoch*c.Epochs)
+	if err != nil {
+		return res, err
+	}
+	if c.EMADecay > 0 {
+		t.ema = NewEMA(t.Model, c.EMADecay)
+	}
+	t.loss = autograd.CrossEntropyOptions{LabelSmoothing: c.LabelSmoothing}
+	for _, w := range c.ClassWeights {
+		t.loss.Weights = append(t.loss.Weights, float32(w))
+	}
+	t.st = CheckpointState{Model: t.Model.Arch, Config: c}
+	if t.Resume {
+		if err := t.restore(); err != nil {
+			return res, err
+		}
+		t.Progress.Printf("resuming from %s at epoch %d, batch %d", filepath.Join(t.Dir, CheckpointFile), t.st.Epoch+1, t.st.Batch)
+	}
+	t.heapProbe = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+
+	stopped := false
+	var features *featureCache
+	for t.st.Epoch < c.Epochs && !stopped {
+		if ctx.Err() != nil {
+			res.Status = "interrupted"
+			return t.finish(res, ErrInterrupted)
+		}
+		epoch := t.st.Epoch
+		trainable := applyStrategy(t.Model, c.Strategy, epoch)
+		res.Efficiency.TrainableParams = int64(trainable)
+		frozenBackbone := c.Strategy.trainedStages(epoch, t.Model.BackboneStages()) == 0
+		if frozenBackbone && c.CacheFeatures && !c.Augmented && features == nil {
+			t.Progress.Printf("frozen backbone, no augmentation: computing the training features once")
+			if features, err = newFeatureCache(t.Model, loaders.trainOrdered); err != nil {
+				return t.finish(res, err)
+			}
+		}
+		if !frozenBackbone {
+			features = nil
+		}
+		start := time.Now()
+		if err := t.trainEpoch(ctx, loaders.train, features); err != nil {
+			t.st.EpochSeconds += time.Since(start).Seconds()
+			t.st.TrainSeconds += time.Since(start).Seconds()
+			if errors.Is(err, ErrInterrupted) {
+				if serr := t.save(); serr != nil {
+					return t.finish(res, serr)
+				}
+				res.Status = "interrupted"
+			}
+			return t.finish(res, err)
+		}
+		record := EpochRecord{Epoch: epoch + 1, LR: t.headLR(), Trainable: trainable,
+			TrainLoss: t.st.EpochLoss / float64(max(t.st.EpochSeen, 1)), TrainAccuracy: float64(t.st.EpochCorrect) / float64(max(t.st.EpochSeen, 1))}
+		if loaders.val != nil {
+			err := t.withEvalWeights(loaders, epoch, func() error {
+				m, _, err := t.evaluate(loaders.val, 0)
+				if err != nil {
+					return err
+				}
+				record.Val = &EvalSummary{Loss: m.Loss, Accuracy: m.Accuracy}
+				if t.st.BestVal != nil && !better(*record.Val, *t.st.BestVal) {
+					t.st.SinceBest++
+					return nil
+				}
+				t.st.BestVal, t.st.BestEpoch, t.st.SinceBest = record.Val, epoch+1, 0
+				return t.saveBest()
+			})
+			if err != nil {
+				return t.finish(res, err)
+			}
+			stopped = c.Patience > 0 && t.st.SinceBest >= c.Patience
+		}
+		seconds := t.st.EpochSeconds + time.Since(start).Seconds()
+		record.Seconds = seconds
+		record.ImagesPerSecond = float64(t.st.EpochSeen) / seconds
+		t.st.TrainSeconds += time.Since(start).Seconds()
+		t.st.History = append(t.st.History, record)
+		t.st.TrainImages += t.st.EpochSeen
+		t.st.Epoch++
+		t.st.Batch, t.st.EpochLoss, t.st.EpochCorrect, t.st.EpochSeen, t.st.EpochSeconds = 0, 0, 0, 0, 0
+		t.Progress.Epoch(record, c.Epochs)
+		if err := t.save(); err != nil {
+			return t.finish(res, err)
+		}
+		if err := WriteHistoryCSV(filepath.Join(t.Dir, HistoryFile), t.st.History); err != nil {
+			return t.finish(res, err)
+		}
+		if stopped {
+			t.Progress.Printf("early stop: no better validation result for %d epochs", c.Patience)
+		}
+	}
+
+	// Test the best weights (the last ones without validation).
+	if loaders.val == nil {
+		t.st.BestEpoch = t.st.Epoch
+		if err := t.withEvalWeights(loaders, t.st.Epoch-1, t.saveBest); err != nil {
+			return t.finish(res, err)
+		}
+	}
+	if _, err := layers.LoadStateDictFile(filepath.Join(t.Dir, BestWeightsFile), t.Model, layers.LoadOptions{Strict: true}); err != nil {
+		return t.finish(res, fmt.Errorf("reloading the best weights: %w", err))
+	}
+	layers.SetTraining(t.Model, false)
+	test, mistakes, err := t.evaluate(loaders.test, t.Misclassified)
+	if err != nil {
+		return t.finish(res, err)
+	}
+	res.Test = &test
+	if res.Misclassified, err = t.saveMisclassified(mistakes); err != nil {
+		return t.finish(res, err)
+	}
+	t.measure(res)
+	res.Status = "ok"
+	if stopped {
+		res.Status = "stopped-early"
+	}
+	return t.finish(res, nil)
+}
+
+// finish copies the run's state into the result and passes err on.
+func (t *Trainer) finish(res *ModelResult, err error) (*ModelResult, error) {
+	res.History = append([]EpochRecord{}, t.st.History...)
+	res.EpochsRun = t.st.Epoch
+	res.BestEpoch, res.BestVal = t.st.BestEpoch, t.st.BestVal
+	res.Efficiency.TrainSeconds = t.st.TrainSeconds
+	if t.st.TrainSeconds > 0 {
+		res.Efficiency.TrainImagesPerSecond = float64(t.st.TrainImages+t.st.EpochSeen) / t.st.TrainSeconds
+	}
+	res.Efficiency.PeakHeapMB = float64(t.peakHeap) / 1e6
+	res.Efficiency.MaxRSSMB = maxRSSMB()
+	if err != nil && res.Status != "interrupted" {
+		res.Error = err.Error()
+	}
+	return res, err
+}
+
+// better reports whether validation result a beats b: higher accuracy, or
+// equal accuracy and lower loss.
+func better(a, b EvalSummary) bool {
+	return a.Accuracy > b.Accuracy || (a.Accuracy == b.Accuracy && a.Loss < b.Loss)
+}
+
+// headLR is the learning rate of the last parameter group (the head's).
+func (t *Trainer) headLR() float64 {
+	g := t.opt.Groups()
+	return g[len(g)-1].LR
+}
+
+// loaderSet holds the loaders of one run.
+type loaderSet struct {
+	train        *dataset.Loader // shuffled, training transform
+	trainOrdered *dataset.Loader // in order, training transform (feature caching)
+	calib        *dataset.Loader // shuffled training images, evaluation transform (BatchNorm re-estimation)
+	val, test    *dataset.Loader
+}
+
+func (t *Trainer) loaders() (*loaderSet, error) {
+	c, d := t.Config, t.Data
+	mk := func(src dataset.Source, tf dataset.Transform, batch int, shuffle, dropLast bool, seed uint64) (*dataset.Loader, error) {
+		if src == nil {
+			return nil, nil
+		}
+		return dataset.NewLoader(src, tf, dataset.LoaderOptions{BatchSize: batch, Shuffle: shuffle, DropLast: dropLast,
+			Seed: seed, Workers: d.Workers, Warn: d.Warn})
+	}
+	var ls loaderSet
+	var err error
+	// The last training batch is dropped when it would hold a single image:
+	// batch statistics need two.
+	dropLast := d.Train.Len()%c.BatchSize == 1
+	if ls.train, err = mk(d.Train, d.TrainTransform, c.BatchSize, true, dropLast, c.Seed); err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	if ls.trainOrdered, err = mk(d.Train, d.TrainTransform, c.EvalBatch, false, false, c.Seed); err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	if ls.calib, err = mk(d.Train, d.EvalTransform, c.BatchSize, true, true, c.Seed^calibSeed); err != nil {
+		return nil, fmt.Errorf("training data: %w", err)
+	}
+	if d.Val != nil && d.Val.Len() > 0 {
+		if ls.val, err = mk(d.Val, d.EvalTransform, c.EvalBatch, false, false, c.Seed); err != nil {
+			return nil, fmt.Errorf("validation data: %w", err)
+		}
+	}
+	if ls.test, err = mk(d.Test, d.EvalTransform, c.EvalBatch, false, false, c.Seed); err != nil {
+		return nil, fmt.Errorf("test data: %w", err)
+	}
+	if ls.train.Len() == 0 {
+		return nil, fmt.Errorf("training data: %d images make no batch of %d", d.Train.Len(), c.BatchSize)
+	}
+	return &ls, nil
+}
+
+// calibSeed separates the order of the re-estimation batches from the
+// training order.
+const calibSeed = 0xb47c4a11b
+
+// stepSeed is the seed of dropout and stochastic depth for a batch.
+func stepSeed(seed uint64, batch int) uint64 {
+	x := seed ^ (uint64(batch)+1)*0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// trainEpoch runs the batches of the current epoch from t.st.Batch on.
+func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, features *featureCache) error {
+	c := t.Config
+	epoch := t.st.Epoch
+	batches := loader.Len()
+	var next func() (*dataset.Batch, error)
+	if features != nil {
+		next = features.batches(loader.Order(epoch), c.BatchSize, batches, t.st.Batch)
+	} else {
+		ep := loader.Epoch(epoch)
+		defer ep.Close()
+		for range t.st.Batch {
+			if _, err := ep.Next(); err != nil {
+				return fmt.Errorf("skipping to batch %d of epoch %d: %w", t.st.Batch, epoch+1, err)
+			}
+		}
+		next = ep.Next
+	}
+	resumedAt := t.st.Batch
+	start := time.Now()
+	for b := t.st.Batch; b < batches; b++ {
+		batch, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		layers.Reseed(t.Model, stepSeed(c.Seed, epoch*batches+b))
+		var logits *autograd.Tensor
+		if features != nil {
+			logits = features.head(batch.Images)
+		} else {
+			logits = t.Model.Forward(batch.Images)
+		}
+		t.sampleHeap()
+		loss := autograd.CrossEntropy(logits, batch.Labels, t.loss)
+		value := float64(loss.Item())
+		n := len(batch.Labels)
+		if math.IsNaN(value) || math.IsInf(value, 0) {
+			return t.nonFinite(value, b)
+		}
+		data := logits.Data()
+		classes := logits.Dim(1)
+		for i, label := range batch.Labels {
+			if Argmax(data[i*classes:(i+1)*classes]) == label {
+				t.st.EpochCorrect++
+			}
+		}
+		t.st.EpochLoss += value * float64(n)
+		t.st.EpochSeen += n
+		if c.AccumSteps > 1 {
+			loss = autograd.Scale(loss, 1/float32(c.AccumSteps))
+		}
+		loss.Backward()
+		t.st.Batch = b + 1
+		if t.st.Batch%c.AccumSteps != 0 && t.st.Batch != batches {
+			continue
+		}
+		t.optimizerStep()
+		elapsed := time.Since(start)
+		t.Progress.Step(StepInfo{Epoch: epoch + 1, Epochs: c.Epochs, Batch: t.st.Batch, Batches: batches,
+			Loss: t.st.EpochLoss / float64(t.st.EpochSeen), Accuracy: float64(t.st.EpochCorrect) / float64(t.st.EpochSeen),
+			ImagesPerSecond: float64(t.st.EpochSeen) / (t.st.EpochSeconds + elapsed.Seconds()), Elapsed: elapsed, ResumedFromBatch: resumedAt})
+		if t.afterStep != nil {
+			t.afterStep(t.st.Step)
+		}
+		if ctx.Err() != nil && t.st.Batch < batches {
+			return ErrInterrupted
+		}
+	}
+	return nil
+}
+
+// optimizerStep clips, schedules and applies one update, then updates the
+// EMA.
+func (t *Trainer) optimizerStep() {
+	if t.Config.ClipNorm > 0 {
+		var params []*autograd.Tensor
+		for _, g := range t.opt.Groups() {
+			params = append(params, g.Params...)
+		}
+		optim.ClipGradNorm(params, t.Config.ClipNorm)
+	}
+	optim.ApplySchedule(t.opt, t.sched, t.st.Step)
+	t.opt.Step()
+	t.opt.ZeroGrad()
+	t.st.Step++
+	if t.ema != nil {
+		t.ema.Update()
+	}
+}
+
+// nonFinite builds the error for a NaN or infinite loss at batch b.
+func (t *Trainer) nonFinite(loss float64, b int) error {
+	e := &NonFiniteError{Loss: loss, Epoch: t.st.Epoch + 1, Batch: b + 1, Step: t.st.Step, LR: t.headLR()}
+	if _, err := os.Stat(filepath.Join(t.Dir, CheckpointFile)); err == nil {
+		e.Checkpoint = filepath.Join(t.Dir, CheckpointFile)
+	}
+	t.opt.ZeroGrad()
+	return e
+}
+
+// sampleHeap records the live heap after a forward pass, when the
+// activations kept for backward are all alive.
+func (t *Trainer) sampleHeap() {
+	metrics.Read(t.heapProbe)
+	if v := t.heapProbe[0].Value; v.Kind() == metrics.KindUint64 {
+		t.peakHeap = max(t.peakHeap, v.Uint64())
+	}
+}
+
+// withEvalWeights runs fn with the weights evaluation uses in place: the
+// EMA's when kept, with BatchNorm statistics re-estimated when configured.
+func (t *Trainer) withEvalWeights(ls *loaderSet, epoch int, fn func() error) error {
+	if t.ema != nil {
+		t.ema.Swap()
+		defer t.ema.Swap()
+	}
+	if err := recalibrateBN(t.Model, ls.calib, epoch, t.Config.BNRecalibrate); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// mistake is a misclassified test image.
+type mistake struct {
+	index, label, pred int
+	confidence         float64
+}
+
+// evaluate runs the model in evaluation mode over every batch of loader and
+// returns the metrics and up to keep of the most confident mistakes.
+func (t *Trainer) evaluate(loader *dataset.Loader, keep int) (Metrics, []mistake, error) {
+	classes := loader.Source().Classes()
+	layers.SetTraining(t.Model, false)
+	ev := NewEvaluator(len(classes))
+	var worst []mistake
+	ep := loader.Epoch(0)
+	defer ep.Close()
+	for {
+		b, err := ep.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Metrics{}, nil, err
+		}
+		logits := t.Model.Forward(autograd.NoGrad(b.Images))
+		loss := autograd.CrossEntropy(logits, b.Labels, autograd.CrossEntropyOptions{})
+		data := logits.Data()
+		ev.Add(data, b.Labels, float64(loss.Item())*float64(len(b.Labels)))
+		if keep > 0 {
+			k := len(classes)
+			for i, label := range b.Labels {
+				row := data[i*k : (i+1)*k]
+				if p := Argmax(row); p != label {
+					worst = keepMostConfident(worst, mistake{b.Indices[i], label, p, softmaxAt(row, p)}, keep)
+				}
+			}
+		}
+		autograd.Release(logits, loss)
+	}
+	return ev.Metrics(classes), worst, nil
+}
+
+// softmaxAt returns softmax(row)[j].
+func softmaxAt(row []float32, j int) float64 {
+	top := float64(row[Argmax(row)])
+	sum := 0.0
+	for _, v := range row {
+		sum += math.Exp(float64(v) - top)
+	}
+	return math.Exp(float64(row[j])-top) / sum
+}
+
+// keepMostConfident inserts m into list, sorted by decreasing confidence
+// (then by index), keeping at most keep entries.
+func keepMostConfident(list []mistake, m mistake, keep int) []mistake {
+	i := 0
+	for i < len(list) && (list[i].confidence > m.confidence || (list[i].confidence == m.confidence && list[i].index < m.index)) {
+		i++
+	}
+	if i >= keep {
+		return list
+	}
+	list = append(list, mistake{})
+	copy(list[i+1:], list[i:])
+	list[i] = m
+	if len(list) > keep {
+		list = list[:keep]
+	}
+	return list
+}
+
+// saveBest writes the model's current weights as the best ones.
+func (t *Trainer) saveBest() error {
+	return layers.SaveStateDict(filepath.Join(t.Dir, BestWeightsFile), t.Model, t.Metadata)
+}
+
+// save writes the checkpoint.
+func (t *Trainer) save() error {
+	return saveCheckpoint(filepath.Join(t.Dir, CheckpointFile), t.st, t.Model, t.opt, t.ema)
+}
+
+// restore loads the checkpoint of an earlier run of the same configuration.
+func (t *Trainer) restore() error {
+	path := filepath.Join(t.Dir, CheckpointFile)
+	f, st, err := readCheckpointState(path)
+	if err != nil {
+		return err
+	}
+	if st.Model != t.Model.Arch {
+		return fmt.Errorf("%s is a checkpoint of %s, not %s", path, st.Model, t.Model.Arch)
+	}
+	if !reflect.DeepEqual(st.Config, t.Config) {
+		was, _ := json.Marshal(st.Config)
+		now, _ := json.Marshal(t.Config)
+		return fmt.Errorf("%s was made with another configuration; resume with the same flags\ncheckpoint: %s\nthis run:   %s", path, was, now)
+	}
+	// The checkpoint's strategy state: freeze as in the epoch it stopped in,
+	// so the optimiser sees the same trainable parameters.
+	applyStrategy(t.Model, t.Config.Strategy, st.Epoch)
+	if err := restoreCheckpoint(path, f, st, t.Model, t.opt, t.ema); err != nil {
+		return err
+	}
+	t.st = st
+	return nil
+}
+
+// measure fills in the efficiency figures of the (best) model.
+func (t *Trainer) measure(res *ModelResult) {
+	e := &res.Efficiency
+	input := t.inputShape()
+	if s, err := zoo.Summarize(t.Model, input[1]); err == nil {
+		e.Params, e.MACs, e.FLOPs = s.Params, s.MACs, s.FLOPs
+		res.Summary, _ = json.Marshal(s)
+	}
+	for _, nt := range layers.StateTensors(t.Model) {
+		e.SizeMB += float64(4*nt.Tensor.Numel()) / 1e6
+	}
+	e.InferenceBatch1 = TimeInference(t.Model, input, 1, 3, 15)
+	e.InferenceEvalBatch = TimeInference(t.Model, input, t.Config.EvalBatch, 1, 5)
+}
+
+// inputShape is (C, H, W) of one evaluation image.
+func (t *Trainer) inputShape() []int {
+	c, h, w := 3, t.Model.Options.InputSize, t.Model.Options.InputSize
+	if img, err := t.Data.Test.Image(0); err == nil {
+		v := t.Data.EvalTransform.Apply(dataset.Value{Image: img}, nil)
+		c, h, w = v.Shape()
+	}
+	return []int{c, h, w}
+}
+
+// dataInfo describes the data for results.json.
+func (t *Trainer) dataInfo() DataInfo {
+	d := t.Data
+	info := DataInfo{Name: d.Name, Classes: d.Train.Classes(), Train: d.Train.Len(), Test: d.Test.Len(),
+		Input: t.inputShape(), TrainTransform: d.TrainTransform.String(), EvalTransform: d.EvalTransform.String()}
+	if d.Val != nil {
+		info.Val = d.Val.Len()
+	}
+	return info
+}
+
+// stageNamesOf lists the model's stage names.
+func stageNamesOf(m *zoo.Model) []string {
+	var names []string
+	for _, s := range m.Stages() {
+		names = append(names, s.Name)
+	}
+	return names
+}

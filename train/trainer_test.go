@@ -1,0 +1,234 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// mnistSubset returns the first perClass images of each digit of the
+// embedded sample's training (train) or test part.
+func mnistSubset(t *testing.T, train bool, perClass int) dataset.Source {
+	t.Helper()
+	src, err := dataset.Sample(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := make([]int, 10)
+	var idx []int
+	for i := range src.Len() {
+		if l := src.Label(i); count[l] < perClass {
+			count[l]++
+			idx = append(idx, i)
+		}
+	}
+	return &dataset.Subset{Src: src, Indices: idx}
+}
+
+var mnistMean, mnistStd = []float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081}
+
+// tinyData is a small MNIST problem at 32×32 in three channels.
+func tinyData(t *testing.T, trainPerClass, testPerClass int, val bool) Data {
+	tf := dataset.Compose(Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mnistMean, mnistStd))
+	d := Data{Name: "mnist-sample", Train: mnistSubset(t, true, trainPerClass), Test: mnistSubset(t, false, testPerClass),
+		TrainTransform: tf, EvalTransform: tf, Workers: 1}
+	if val {
+		d.Train, d.Val = dataset.SplitStratified(d.Train, 0.2, 1)
+	}
+	return d
+}
+
+// tinyModel is a narrow ResNet-18 with an MLP head (which has dropout).
+func tinyModel(t *testing.T, seed uint64) *zoo.Model {
+	t.Helper()
+	m, err := zoo.New("resnet18", zoo.Options{Classes: 10, WidthMult: 0.125, InputSize: 32, Seed: seed, Dropout: 0.3,
+		Head: zoo.HeadSpec{Kind: zoo.HeadMLP, Hidden: []int{32}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func tinyConfig() Config {
+	return Config{Epochs: 2, BatchSize: 16, EvalBatch: 50, Optimizer: "adamw", LR: 3e-3, BackboneLRScale: 1,
+		Momentum: 0.9, WeightDecay: 0.05, Schedule: "cosine", WarmupEpochs: 0.5, AccumSteps: 1,
+		Strategy: Strategy{Kind: "full"}, BNRecalibrate: 4, Seed: 7}
+}
+
+
+// runTrainer trains a fresh tiny model in dir; cancelAt > 0 cancels the
+// context after that many optimiser steps.
+func runTrainer(t *testing.T, cfg Config, data Data, dir string, resume bool, cancelAt int) (*ModelResult, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Resume: resume, Misclassified: 2}
+	if cancelAt > 0 {
+		tr.afterStep = func(step int) {
+			if step == cancelAt {
+				cancel()
+			}
+		}
+	}
+	return tr.Run(ctx)
+}
+
+// sameOutcome compares everything but wall-clock figures.
+func sameOutcome(t *testing.T, a, b *ModelResult) {
+	t.Helper()
+	if len(a.History) != len(b.History) {
+		t.Fatalf("histories of %d and %d epochs", len(a.History), len(b.History))
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if x.TrainLoss != y.TrainLoss || x.TrainAccuracy != y.TrainAccuracy || x.LR != y.LR || (x.Val == nil) != (y.Val == nil) ||
+			(x.Val != nil && *x.Val != *y.Val) {
+			t.Errorf("epoch %d differs:\n%+v %+v\n%+v %+v", i+1, x, x.Val, y, y.Val)
+		}
+	}
+	if a.Test.Loss != b.Test.Loss || a.Test.Accuracy != b.Test.Accuracy || a.BestEpoch != b.BestEpoch {
+		t.Errorf("test results differ: loss %v vs %v, accuracy %v vs %v, best epoch %d vs %d",
+			a.Test.Loss, b.Test.Loss, a.Test.Accuracy, b.Test.Accuracy, a.BestEpoch, b.BestEpoch)
+	}
+}
+
+// TestResumeReproducesUninterruptedRun interrupts a run in the middle of
+// its first epoch, resumes it, and checks that every loss, accuracy,
+// learning rate and the test result equal those of a run that was never
+// interrupted — with dropout, an EMA, gradient accumulation and BatchNorm
+// re-estimation all in play.
+func TestResumeReproducesUninterruptedRun(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.EMADecay = 0.9
+	cfg.AccumSteps = 2
+	cfg.LabelSmoothing = 0.1
+	cfg.ClipNorm = 1
+	data := tinyData(t, 24, 6, true)
+	whole, err := runTrainer(t, cfg, data, t.TempDir(), false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	part, err := runTrainer(t, cfg, data, dir, false, 3)
+	if err != ErrInterrupted || part.Status != "interrupted" {
+		t.Fatalf("interrupted run returned %v with status %q", err, part.Status)
+	}
+	resumed, err := runTrainer(t, cfg, data, dir, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameOutcome(t, whole, resumed)
+}
+
+// TestLinearProbeCachedFeaturesMatchFullForward trains a linear probe twice,
+// once on cached backbone features and once through the whole network, and
+// checks that the two agree (the same batches, the same head updates) and
+// that the backbone did not change.
+func TestLinearProbeCachedFeaturesMatchFullForward(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Strategy = Strategy{Kind: "linear"}
+	data := tinyData(t, 20, 5, true)
+	var results [2]*ModelResult
+	for i, cache := range []bool{true, false} {
+		cfg.CacheFeatures = cache
+		m := tinyModel(t, 1)
+		before := layers.StateDict(m)
+		tr := &Trainer{Model: m, Config: cfg, Data: data, Dir: t.TempDir()}
+		res, err := tr.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		results[i] = res
+		after := layers.StateDict(m)
+		for j, b := range before {
+			if strings.HasPrefix(b.Name, m.HeadName()+".") {
+				continue
+			}
+			if !bytes.Equal(b.Data, after[j].Data) {
+				t.Errorf("cache %v: frozen backbone tensor %s changed", cache, b.Name)
+			}
+		}
+		if res.Efficiency.TrainableParams >= res.Efficiency.Params {
+			t.Errorf("linear probe trains %d of %d parameters", res.Efficiency.TrainableParams, res.Efficiency.Params)
+		}
+	}
+	for i := range results[0].History {
+		a, b := results[0].History[i], results[1].History[i]
+		if math.Abs(a.TrainLoss-b.TrainLoss) > 1e-4 || math.Abs(a.Val.Loss-b.Val.Loss) > 1e-4 {
+			t.Errorf("epoch %d: cached features give train loss %v, val loss %v; the full forward %v, %v",
+				i+1, a.TrainLoss, a.Val.Loss, b.TrainLoss, b.Val.Loss)
+		}
+	}
+}
+
+// TestNonFiniteLossStopsWithHint trains with an absurd learning rate and
+// checks the error names the epoch and batch and points at the learning
+// rate, and that the checkpoint left behind is the last good one.
+func TestNonFiniteLossStopsWithHint(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Optimizer, cfg.Momentum, cfg.LR, cfg.WarmupEpochs, cfg.Schedule = "sgd", 0, 1e12, 0, "constant"
+	cfg.BNRecalibrate = 0
+	dir := t.TempDir()
+	res, err := runTrainer(t, cfg, tinyData(t, 20, 2, false), dir, false, 0)
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) {
+		t.Fatalf("got error %v, want a NonFiniteError", err)
+	}
+	if nf.Epoch != 1 || nf.Batch < 2 || !strings.Contains(err.Error(), "learning rate") || res.Status != "failed" {
+		t.Errorf("error %q (epoch %d, batch %d), status %q", err, nf.Epoch, nf.Batch, res.Status)
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, CheckpointFile)); statErr == nil {
+		t.Errorf("a checkpoint was written although no epoch finished")
+	}
+}
+
+// TestEarlyStoppingAndBestEpoch checks that training stops after Patience
+// epochs without a better validation result. A linear probe with a
+// learning rate far below float32 resolution changes no weight at all, so
+// the first epoch stays the best.
+func TestEarlyStoppingAndBestEpoch(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs, cfg.Patience = 6, 2
+	cfg.Strategy = Strategy{Kind: "linear"}
+	cfg.LR, cfg.Schedule, cfg.WarmupEpochs = 1e-30, "constant", 0
+	res, err := runTrainer(t, cfg, tinyData(t, 10, 2, true), t.TempDir(), false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "stopped-early" || res.EpochsRun != 3 || res.BestEpoch != 1 {
+		t.Errorf("status %q after %d epochs, best epoch %d; want stopped-early after 3, best 1", res.Status, res.EpochsRun, res.BestEpoch)
+	}
+	for _, h := range res.History[1:] {
+		if *h.Val != *res.History[0].Val {
+			t.Errorf("epoch %d: validation %+v differs from epoch 1's %+v although no weight changed", h.Epoch, *h.Val, *res.History[0].Val)
+		}
+	}
+}
+
+// TestResumeRefusesOtherConfiguration checks that a checkpoint is only
+// resumed with the configuration that wrote it.
+func TestResumeRefusesOtherConfiguration(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = 1
+	data := tinyData(t, 10, 2, false)
+	dir := t.TempDir()
+	if _, err := runTrainer(t, cfg, data, dir, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	cfg.LR *= 2
+	if _, err := runTrainer(t, cfg, data, dir, true, 0); err == nil || !strings.Contains(err.Error(), "another configuration") {
+		t.Errorf("resuming with another learning rate: %v", err)
+	}
+	if _, err := runTrainer(t, cfg, data, t.TempDir(), true, 0); err == nil || !strings.Contains(err.Error(), CheckpointFile) {
+		t.Errorf("resuming without a checkpoint: %v", err)
+	}
+}
