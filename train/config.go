@@ -8,12 +8,12 @@ package train
 // Parameter groups. Following torchvision's and timm's recipes, weight decay
 // does not apply to one-dimensional parameters (BatchNorm weights and
 // biases, and the biases of convolutions and linear layers) unless
-// DecayNormAndBias is set. Parameters of the head (the last stage) train at
-// LR; the backbone's at LR·BackboneLRScale (full fine-tuning with a smaller
-// backbone rate). So there are up to four groups: backbone and head, each
-// with and without decay. Every parameter of the model is in a group from
-// the start, frozen or not: the optimiser skips parameters without a
-// gradient, so progressive unfreezing only flips RequiresGrad.
+// DecayNormAndBias is set. The head trains at LR, the backbone at LR times
+// the strategy's backbone scale (full fine-tuning with a smaller backbone
+// rate). So there are up to four groups: backbone and head, each with and
+// without decay. Every parameter that may ever train is in a group from the
+// start, frozen or not: the optimiser skips parameters without a gradient,
+// so progressive unfreezing only flips RequiresGrad.
 //
 // Schedules count optimiser steps. A warm-up of WarmupEpochs rises linearly
 // from LR/100 (PyTorch's LinearLR start factor 0.01) to LR, then the chosen
@@ -42,9 +42,8 @@ type Config struct {
 	EvalBatch int `json:"eval_batch_size"` // batch size of evaluation and of the inference timing
 
 	Optimizer        string  `json:"optimizer"` // "sgd", "adam" or "adamw"
-	LR               float64 `json:"lr"`        // peak learning rate of the head
-	BackboneLRScale  float64 `json:"backbone_lr_scale"`
-	Momentum         float64 `json:"momentum"` // SGD momentum, or Adam's and AdamW's β₁
+	LR               float64 `json:"lr"`        // peak learning rate of the head (the backbone's is scaled by the strategy)
+	Momentum         float64 `json:"momentum"`  // SGD momentum, or Adam's and AdamW's β₁
 	Nesterov         bool    `json:"nesterov,omitempty"`
 	WeightDecay      float64 `json:"weight_decay"`
 	DecayNormAndBias bool    `json:"decay_norm_and_bias,omitempty"`
@@ -60,7 +59,7 @@ type Config struct {
 	AccumSteps     int       `json:"accum_steps"`             // batches per optimiser step
 	EMADecay       float64   `json:"ema_decay"`               // 0: no EMA of the weights
 
-	Strategy Strategy `json:"strategy"`
+	Strategy zoo.Strategy `json:"strategy"`
 
 	Patience      int    `json:"patience"`       // early stopping after this many epochs without a better validation result; 0: never
 	BNRecalibrate int    `json:"bn_recalibrate"` // training batches for re-estimating BatchNorm statistics before each evaluation; 0: off
@@ -90,8 +89,6 @@ func (c Config) Validate(classes int) error {
 		return fmt.Errorf("unknown optimizer %q (valid: %v)", c.Optimizer, Optimizers)
 	case !positive(c.LR):
 		return fmt.Errorf("learning rate %v: must be positive", c.LR)
-	case !positive(c.BackboneLRScale):
-		return fmt.Errorf("backbone learning-rate scale %v: must be positive (freeze the backbone with the linear strategy instead)", c.BackboneLRScale)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum %v: must lie in [0, 1)", c.Momentum)
 	case !nonNegative(c.WeightDecay):
@@ -127,13 +124,15 @@ func (c Config) Validate(classes int) error {
 	return c.Strategy.Validate()
 }
 
-// paramGroups splits the model's parameters into the optimiser's groups
-// (see the file comment); empty groups are left out.
+// paramGroups splits the model's parameters into the optimiser's groups:
+// the strategy's backbone and head groups (zoo.Strategy.ParamGroups), each
+// divided into parameters with and without weight decay; empty groups are
+// left out.
 func (c Config) paramGroups(m *zoo.Model) []optim.Group {
 	var groups []optim.Group
-	add := func(name string, params []*autograd.Tensor, lr float64) {
+	for _, pg := range c.Strategy.ParamGroups(m, c.LR) {
 		var decay, plain []*autograd.Tensor
-		for _, p := range params {
+		for _, p := range pg.Params {
 			if c.DecayNormAndBias || len(p.Shape()) > 1 {
 				decay = append(decay, p)
 			} else {
@@ -141,14 +140,12 @@ func (c Config) paramGroups(m *zoo.Model) []optim.Group {
 			}
 		}
 		if len(decay) > 0 {
-			groups = append(groups, optim.Group{Name: name, Params: decay, LR: lr, WeightDecay: c.WeightDecay})
+			groups = append(groups, optim.Group{Name: pg.Name, Params: decay, LR: pg.LR, WeightDecay: c.WeightDecay})
 		}
 		if len(plain) > 0 {
-			groups = append(groups, optim.Group{Name: name + "/no-decay", Params: plain, LR: lr})
+			groups = append(groups, optim.Group{Name: pg.Name + "/no-decay", Params: plain, LR: pg.LR})
 		}
 	}
-	add("backbone", m.BackboneParams(), c.LR*c.BackboneLRScale)
-	add("head", m.HeadParams(), c.LR)
 	return groups
 }
 

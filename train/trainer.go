@@ -182,7 +182,7 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		epoch := t.st.Epoch
 		trainable := applyStrategy(t.Model, c.Strategy, epoch)
 		res.Efficiency.TrainableParams = int64(trainable)
-		frozenBackbone := c.Strategy.trainedStages(epoch, t.Model.BackboneStages()) == 0
+		frozenBackbone := c.Strategy.TrainedStages(epoch, t.Model.BackboneStages()) == 0
 		if frozenBackbone && c.CacheFeatures && !c.Augmented && features == nil {
 			t.Progress.Printf("frozen backbone, no augmentation: computing the training features once")
 			if features, err = newFeatureCache(t.Model, loaders.trainOrdered); err != nil {

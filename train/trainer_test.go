@@ -59,11 +59,10 @@ func tinyModel(t *testing.T, seed uint64) *zoo.Model {
 }
 
 func tinyConfig() Config {
-	return Config{Epochs: 2, BatchSize: 16, EvalBatch: 50, Optimizer: "adamw", LR: 3e-3, BackboneLRScale: 1,
+	return Config{Epochs: 2, BatchSize: 16, EvalBatch: 50, Optimizer: "adamw", LR: 3e-3,
 		Momentum: 0.9, WeightDecay: 0.05, Schedule: "cosine", WarmupEpochs: 0.5, AccumSteps: 1,
-		Strategy: Strategy{Kind: "full"}, BNRecalibrate: 4, Seed: 7}
+		Strategy: zoo.Strategy{Kind: zoo.FullFineTune}, BNRecalibrate: 4, Seed: 7}
 }
-
 
 // runTrainer trains a fresh tiny model in dir; cancelAt > 0 cancels the
 // context after that many optimiser steps.
@@ -135,7 +134,7 @@ func TestResumeReproducesUninterruptedRun(t *testing.T) {
 // that the backbone did not change.
 func TestLinearProbeCachedFeaturesMatchFullForward(t *testing.T) {
 	cfg := tinyConfig()
-	cfg.Strategy = Strategy{Kind: "linear"}
+	cfg.Strategy = zoo.Strategy{Kind: zoo.LinearProbe}
 	data := tinyData(t, 20, 5, true)
 	var results [2]*ModelResult
 	for i, cache := range []bool{true, false} {
@@ -198,7 +197,7 @@ func TestNonFiniteLossStopsWithHint(t *testing.T) {
 func TestEarlyStoppingAndBestEpoch(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Epochs, cfg.Patience = 6, 2
-	cfg.Strategy = Strategy{Kind: "linear"}
+	cfg.Strategy = zoo.Strategy{Kind: zoo.LinearProbe}
 	cfg.LR, cfg.Schedule, cfg.WarmupEpochs = 1e-30, "constant", 0
 	res, err := runTrainer(t, cfg, tinyData(t, 10, 2, true), t.TempDir(), false, 0)
 	if err != nil {
@@ -230,5 +229,28 @@ func TestResumeRefusesOtherConfiguration(t *testing.T) {
 	}
 	if _, err := runTrainer(t, cfg, data, t.TempDir(), true, 0); err == nil || !strings.Contains(err.Error(), CheckpointFile) {
 		t.Errorf("resuming without a checkpoint: %v", err)
+	}
+}
+
+// TestProgressiveUnfreezing checks that the trainable part grows epoch by
+// epoch, from the head alone.
+func TestProgressiveUnfreezing(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = 3
+	cfg.Strategy = zoo.Strategy{Kind: zoo.ProgressiveUnfreeze, Every: 1}
+	cfg.CacheFeatures = true
+	m := tinyModel(t, 1)
+	tr := &Trainer{Model: m, Config: cfg, Data: tinyData(t, 6, 1, false), Dir: t.TempDir()}
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := m.Stages()
+	want := []int64{stages[len(stages)-1].Params}
+	want = append(want, want[0]+stages[len(stages)-2].Params, want[0]+stages[len(stages)-2].Params+stages[len(stages)-3].Params)
+	for i, h := range res.History {
+		if int64(h.Trainable) != want[i] {
+			t.Errorf("epoch %d trains %d parameters, want %d", h.Epoch, h.Trainable, want[i])
+		}
 	}
 }

@@ -75,4 +75,6 @@ func (t randomCrop) Apply(v dataset.Value, rng *rand.Rand) dataset.Value {
 	return dataset.Value{Image: cropImage(m, top, left, t.size, t.size)}
 }
 
-func (t randomCrop) String() string { return fmt.Sprintf("RandomCrop(%d, padding=%d)", t.size, t.padding) }
+func (t randomCrop) String() string {
+	return fmt.Sprintf("RandomCrop(%d, padding=%d)", t.size, t.padding)
+}
