@@ -1,0 +1,212 @@
+package zoo
+
+import (
+	"math/rand/v2"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
+	"github.com/gocnn/gocnn/layers"
+)
+
+// The building blocks the architectures share, each registering its
+// children under torchvision's names and in torchvision's order:
+//
+//	convNormAct       Conv2dNormActivation: Sequential(conv, bn[, act]) → "0", "1", "2"
+//	BasicBlock        ResNet-18/34: conv1 bn1 relu conv2 bn2 [downsample] + identity
+//	Bottleneck        ResNet-50+:   conv1 bn1 conv2 bn2 conv3 bn3 relu [downsample] + identity
+//	InvertedResidual  MobileNetV3:  block (Sequential) [+ input]
+//	MBConv            EfficientNet: block (Sequential), stochastic_depth [+ input]
+//
+// All tensors are NCHW. Each block also describes itself to the summary
+// (trace), including where its skip connection joins.
+
+// convNormAct is torchvision's Conv2dNormActivation: a k×k convolution
+// without bias and "same" padding (k−1)/2, batch norm, and an activation
+// unless act is nil.
+func convNormAct(rng *rand.Rand, in, out, k, stride, groups int, bn layers.BatchNormOpts, act *kernels.Act) *layers.Sequential {
+	s := layers.NewSequential(
+		layers.NewConv2d(rng, in, out, k, layers.ConvOpts{Stride: stride, Padding: (k - 1) / 2, Groups: groups}),
+		layers.NewBatchNorm2d(out, bn),
+	)
+	if act != nil {
+		s.Append(layers.NewActivation(*act))
+	}
+	return s
+}
+
+// actp returns a pointer to an activation, for convNormAct.
+func actp(a kernels.Act) *kernels.Act { return &a }
+
+// BasicBlock is torchvision's resnet.BasicBlock: two 3×3 convolutions (the
+// first carries the stride) with batch norm, plus the input, through a
+// 1×1 convolution and batch norm (Downsample) when the shape changes.
+type BasicBlock struct {
+	layers.Base
+	Conv1      *layers.Conv2d
+	BN1        *layers.BatchNorm2d
+	ReLU       *layers.Activation
+	Conv2      *layers.Conv2d
+	BN2        *layers.BatchNorm2d
+	Downsample *layers.Sequential // nil when the block keeps its input's shape
+}
+
+func newBasicBlock(rng *rand.Rand, in, planes, stride int) *BasicBlock {
+	b := &BasicBlock{}
+	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(rng, in, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
+	b.BN1 = layers.Add(&b.Base, "bn1", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
+	b.ReLU = layers.Add(&b.Base, "relu", layers.NewReLU())
+	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(rng, planes, planes, 3, layers.ConvOpts{Padding: 1}))
+	b.BN2 = layers.Add(&b.Base, "bn2", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
+	b.Downsample = downsample(rng, &b.Base, in, planes, stride)
+	return b
+}
+
+// downsample registers ResNet's projection shortcut when stride or width
+// changes, and returns it (nil otherwise).
+func downsample(rng *rand.Rand, parent *layers.Base, in, out, stride int) *layers.Sequential {
+	if stride == 1 && in == out {
+		return nil
+	}
+	return layers.Add(parent, "downsample", layers.NewSequential(
+		layers.NewConv2d(rng, in, out, 1, layers.ConvOpts{Stride: stride}),
+		layers.NewBatchNorm2d(out, layers.BatchNormOpts{}),
+	))
+}
+
+// Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
+func (b *BasicBlock) Forward(x *autograd.Tensor) *autograd.Tensor {
+	out := b.ReLU.Forward(b.BN1.Forward(b.Conv1.Forward(x)))
+	out = b.BN2.Forward(b.Conv2.Forward(out))
+	return b.ReLU.Forward(autograd.Add(out, shortcut(b.Downsample, x)))
+}
+
+func shortcut(ds *layers.Sequential, x *autograd.Tensor) *autograd.Tensor {
+	if ds == nil {
+		return x
+	}
+	return ds.Forward(x)
+}
+
+func (b *BasicBlock) trace(t *tracer, name string, in value) value {
+	first := len(t.rows)
+	x := t.module(name+".conv1", b.Conv1, in)
+	x = t.module(name+".bn1", b.BN1, x)
+	x = t.module(name+".relu", b.ReLU, x)
+	x = t.module(name+".conv2", b.Conv2, x)
+	x = t.module(name+".bn2", b.BN2, x)
+	return t.residual(name, "BasicBlock", first, x, in, b.Downsample, b.ReLU)
+}
+
+// Bottleneck is torchvision's resnet.Bottleneck (ResNet v1.5): 1×1
+// reduction, 3×3 convolution carrying the stride, 1×1 expansion to 4×
+// planes, each with batch norm, plus the (projected) input.
+type Bottleneck struct {
+	layers.Base
+	Conv1      *layers.Conv2d
+	BN1        *layers.BatchNorm2d
+	Conv2      *layers.Conv2d
+	BN2        *layers.BatchNorm2d
+	Conv3      *layers.Conv2d
+	BN3        *layers.BatchNorm2d
+	ReLU       *layers.Activation
+	Downsample *layers.Sequential // nil when the block keeps its input's shape
+}
+
+// bottleneckExpansion is the ratio of a Bottleneck's output channels to
+// its planes.
+const bottleneckExpansion = 4
+
+func newBottleneck(rng *rand.Rand, in, planes, stride int) *Bottleneck {
+	out := planes * bottleneckExpansion
+	b := &Bottleneck{}
+	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(rng, in, planes, 1, layers.ConvOpts{}))
+	b.BN1 = layers.Add(&b.Base, "bn1", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
+	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(rng, planes, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
+	b.BN2 = layers.Add(&b.Base, "bn2", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
+	b.Conv3 = layers.Add(&b.Base, "conv3", layers.NewConv2d(rng, planes, out, 1, layers.ConvOpts{}))
+	b.BN3 = layers.Add(&b.Base, "bn3", layers.NewBatchNorm2d(out, layers.BatchNormOpts{}))
+	b.ReLU = layers.Add(&b.Base, "relu", layers.NewReLU())
+	b.Downsample = downsample(rng, &b.Base, in, out, stride)
+	return b
+}
+
+// Forward computes relu(bn3(conv3(…)) + shortcut(x)).
+func (b *Bottleneck) Forward(x *autograd.Tensor) *autograd.Tensor {
+	out := b.ReLU.Forward(b.BN1.Forward(b.Conv1.Forward(x)))
+	out = b.ReLU.Forward(b.BN2.Forward(b.Conv2.Forward(out)))
+	out = b.BN3.Forward(b.Conv3.Forward(out))
+	return b.ReLU.Forward(autograd.Add(out, shortcut(b.Downsample, x)))
+}
+
+func (b *Bottleneck) trace(t *tracer, name string, in value) value {
+	first := len(t.rows)
+	x := t.module(name+".conv1", b.Conv1, in)
+	x = t.module(name+".bn1", b.BN1, x)
+	x = t.module(name+".relu", b.ReLU, x)
+	x = t.module(name+".conv2", b.Conv2, x)
+	x = t.module(name+".bn2", b.BN2, x)
+	x = t.module(name+".relu", b.ReLU, x)
+	x = t.module(name+".conv3", b.Conv3, x)
+	x = t.module(name+".bn3", b.BN3, x)
+	return t.residual(name, "Bottleneck", first, x, in, b.Downsample, b.ReLU)
+}
+
+// InvertedResidual is torchvision's MobileNetV3 block: an optional 1×1
+// expansion, a depthwise k×k convolution, optional squeeze-and-excitation
+// and a 1×1 projection without activation, all in Block; the input is
+// added back when stride is 1 and the channel count is kept.
+type InvertedResidual struct {
+	layers.Base
+	Block    *layers.Sequential
+	Residual bool
+}
+
+// Forward computes Block(x) [+ x].
+func (b *InvertedResidual) Forward(x *autograd.Tensor) *autograd.Tensor {
+	out := b.Block.Forward(x)
+	if b.Residual {
+		out = autograd.Add(out, x)
+	}
+	return out
+}
+
+func (b *InvertedResidual) trace(t *tracer, name string, in value) value {
+	first := len(t.rows)
+	x := t.module(name+".block", b.Block, in)
+	if !b.Residual {
+		t.block(name, "InvertedResidual", first, nil)
+		return x
+	}
+	return t.residual(name, "InvertedResidual", first, x, in, nil, nil)
+}
+
+// MBConv is torchvision's EfficientNet block: InvertedResidual's layout
+// with SiLU and squeeze-and-excitation in every block, and stochastic depth
+// on the residual branch before the input is added back.
+type MBConv struct {
+	layers.Base
+	Block           *layers.Sequential
+	StochasticDepth *layers.StochasticDepth
+	Residual        bool
+}
+
+// Forward computes StochasticDepth(Block(x)) + x, or Block(x) without a
+// residual.
+func (b *MBConv) Forward(x *autograd.Tensor) *autograd.Tensor {
+	out := b.Block.Forward(x)
+	if b.Residual {
+		out = autograd.Add(b.StochasticDepth.Forward(out), x)
+	}
+	return out
+}
+
+func (b *MBConv) trace(t *tracer, name string, in value) value {
+	first := len(t.rows)
+	x := t.module(name+".block", b.Block, in)
+	if !b.Residual {
+		t.block(name, "MBConv", first, nil)
+		return x
+	}
+	x = t.module(name+".stochastic_depth", b.StochasticDepth, x)
+	return t.residual(name, "MBConv", first, x, in, nil, nil)
+}

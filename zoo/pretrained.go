@@ -1,0 +1,335 @@
+package zoo
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/safetensors"
+)
+
+// Weights on disk: safetensors files whose tensor names are torchvision's
+// state-dict keys, so a file exported from torchvision (by
+// scripts/export_torchvision.py) loads as it is. gocnn's own files carry
+// string metadata ("__metadata__" in the safetensors header) that says how
+// to rebuild and use the model:
+//
+//	gocnn.architecture  the model name, as New takes it ("resnet50")
+//	gocnn.options       Options as JSON
+//	gocnn.class_names   the class names as a JSON list, in output order
+//	gocnn.preset        the evaluation Preset as JSON
+//
+// LoadPretrained fills an existing model (for fine-tuning: a checkpoint
+// whose head has another class count gives the backbone and leaves the new
+// head as initialised); Load rebuilds a model from a file with metadata.
+
+// Metadata keys of gocnn checkpoints.
+const (
+	MetaArchitecture = "gocnn.architecture"
+	MetaOptions      = "gocnn.options"
+	MetaClassNames   = "gocnn.class_names"
+	MetaPreset       = "gocnn.preset"
+)
+
+// Info is what a checkpoint's metadata says about its model. Fields the
+// file does not carry are empty (nil for Options and Preset).
+type Info struct {
+	Arch       string
+	Options    *Options
+	ClassNames []string
+	Preset     *Preset
+}
+
+// ReadInfo parses the gocnn metadata of f, read from path (for messages).
+func ReadInfo(f *safetensors.File, path string) (Info, error) {
+	info := Info{Arch: f.Metadata[MetaArchitecture]}
+	if info.Arch != "" {
+		if _, err := lookup(info.Arch); err != nil {
+			return info, fmt.Errorf("%s: metadata %s: %w", path, MetaArchitecture, err)
+		}
+	}
+	decode := func(key string, dst any) error {
+		s, ok := f.Metadata[key]
+		if !ok {
+			return nil
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(dst); err != nil {
+			return fmt.Errorf("%s: metadata %s is not valid: %w", path, key, err)
+		}
+		return nil
+	}
+	var o Options
+	var p Preset
+	if err := decode(MetaOptions, &o); err != nil {
+		return info, err
+	}
+	if _, ok := f.Metadata[MetaOptions]; ok {
+		info.Options = &o
+	}
+	if err := decode(MetaClassNames, &info.ClassNames); err != nil {
+		return info, err
+	}
+	if err := decode(MetaPreset, &p); err != nil {
+		return info, err
+	}
+	if _, ok := f.Metadata[MetaPreset]; ok {
+		if err := p.Validate(); err != nil {
+			return info, fmt.Errorf("%s: metadata %s: %w", path, MetaPreset, err)
+		}
+		info.Preset = &p
+	}
+	if info.Options != nil && info.ClassNames != nil && len(info.ClassNames) != info.Options.Classes {
+		return info, fmt.Errorf("%s: metadata names %d classes but the options say %d", path, len(info.ClassNames), info.Options.Classes)
+	}
+	return info, nil
+}
+
+// SaveOptions adds what Save writes beside the weights.
+type SaveOptions struct {
+	// ClassNames are the names of the model's outputs, in order (optional;
+	// if given, one per class).
+	ClassNames []string
+	// Preset is the evaluation transform; nil means DefaultPreset.
+	Preset *Preset
+	// Metadata holds further string entries (a trainer's epoch, say).
+	Metadata map[string]string
+}
+
+// Save writes m's state dict to path (atomically) with the gocnn metadata.
+func Save(path string, m *Model, opts SaveOptions) error {
+	if opts.ClassNames != nil && len(opts.ClassNames) != m.Options.Classes {
+		return fmt.Errorf("saving %s: %d class names for a model with %d classes", path, len(opts.ClassNames), m.Options.Classes)
+	}
+	preset := opts.Preset
+	if preset == nil {
+		a, err := lookup(m.Arch)
+		if err != nil {
+			return err
+		}
+		p := a.preset(m.Options.InputSize)
+		preset = &p
+	}
+	meta := maps.Clone(opts.Metadata)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[MetaArchitecture] = m.Arch
+	for key, v := range map[string]any{MetaOptions: m.Options, MetaPreset: preset} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("saving %s: %w", path, err)
+		}
+		meta[key] = string(b)
+	}
+	if opts.ClassNames != nil {
+		b, err := json.Marshal(opts.ClassNames)
+		if err != nil {
+			return fmt.Errorf("saving %s: %w", path, err)
+		}
+		meta[MetaClassNames] = string(b)
+	}
+	return layers.SaveStateDict(path, m, meta)
+}
+
+// Load rebuilds the model a gocnn checkpoint describes and loads its
+// weights strictly. The file must carry gocnn.architecture and
+// gocnn.options.
+func Load(path string) (*Model, Info, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	info, err := ReadInfo(f, path)
+	if err != nil {
+		return nil, info, err
+	}
+	if info.Arch == "" || info.Options == nil {
+		return nil, info, fmt.Errorf("%s: no %s and %s metadata; name the architecture (one of %s) and load it with LoadPretrained", path, MetaArchitecture, MetaOptions, strings.Join(Names(), ", "))
+	}
+	m, err := New(info.Arch, *info.Options)
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := loadPretrained(m, f, path, info, PretrainedOptions{Strict: true}); err != nil {
+		return nil, info, err
+	}
+	return m, info, nil
+}
+
+// PretrainedOptions controls LoadPretrained.
+type PretrainedOptions struct {
+	// Strict requires the head to fit too: a checkpoint with another class
+	// count or head is then an error. Without it such a head is skipped and
+	// the model keeps its own.
+	Strict bool
+}
+
+// LoadReport says what LoadPretrained did.
+type LoadReport struct {
+	// Loaded lists the model keys filled from the file.
+	Loaded []string
+	// Skipped lists the file's head keys that were not loaded because the
+	// head does not fit the model (another class count or head kind); the
+	// model keeps its freshly initialised head.
+	Skipped []string
+	// BNEps is the batch-norm epsilon adopted from the checkpoint's
+	// options (timm's differs from torchvision's), 0 if unchanged.
+	BNEps float64
+}
+
+// String summarises the report.
+func (r LoadReport) String() string {
+	s := fmt.Sprintf("%d keys loaded", len(r.Loaded))
+	if len(r.Skipped) > 0 {
+		s += fmt.Sprintf("; head skipped (%s), new head initialised", strings.Join(r.Skipped, ", "))
+	}
+	if r.BNEps != 0 {
+		s += fmt.Sprintf("; batch-norm eps set to %g", r.BNEps)
+	}
+	return s
+}
+
+// LoadPretrained loads the weights at path into m by torchvision names.
+// The backbone must match exactly (every key present with its shape, no
+// stray keys); the head is loaded when it fits and otherwise skipped, or
+// refused with opts.Strict. On error m is unchanged. A gocnn checkpoint for
+// another architecture is refused by its metadata; one whose options set a
+// batch-norm epsilon makes m adopt it.
+func LoadPretrained(m *Model, path string, opts PretrainedOptions) (LoadReport, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return LoadReport{}, err
+	}
+	info, err := ReadInfo(f, path)
+	if err != nil {
+		return LoadReport{}, err
+	}
+	return loadPretrained(m, f, path, info, opts)
+}
+
+func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts PretrainedOptions) (LoadReport, error) {
+	var report LoadReport
+	if info.Arch != "" && info.Arch != m.Arch {
+		return report, fmt.Errorf("%s: a %s checkpoint cannot load into %s", path, info.Arch, m.Arch)
+	}
+	prefix := m.headName + "."
+	isHead := func(key string) bool { return strings.HasPrefix(key, prefix) }
+	headFits, why := m.headFits(f, prefix)
+	if !headFits && opts.Strict {
+		return report, fmt.Errorf("%s: the head does not fit %s: %s (load non-strictly to keep the backbone and train a new head)", path, m.Arch, why)
+	}
+
+	body := newChain(m.backbone)
+	bodyReport, err := layers.LoadStateDict(body, f, layers.LoadOptions{Strict: true, Skip: isHead})
+	if err != nil {
+		if bodyReport.Clean() {
+			return report, fmt.Errorf("%s: %w", path, err)
+		}
+		return report, fmt.Errorf("%s: not a %s checkpoint: %s", path, m.Arch, brief(bodyReport))
+	}
+	report.Loaded = bodyReport.Loaded
+	if headFits {
+		head := newChain([]layers.NamedModule{{Name: m.headName, Module: m.head}})
+		headReport, err := layers.LoadStateDict(head, f, layers.LoadOptions{Strict: true, Skip: func(k string) bool { return !isHead(k) }})
+		if err != nil {
+			return report, fmt.Errorf("%s: %w", path, err)
+		}
+		report.Loaded = append(report.Loaded, headReport.Loaded...)
+	} else {
+		for _, t := range f.Tensors {
+			if isHead(t.Name) {
+				report.Skipped = append(report.Skipped, t.Name)
+			}
+		}
+	}
+	if info.Options != nil && info.Options.BNEps > 0 && info.Options.BNEps != bnEps(m) {
+		setBNEps(m, info.Options.BNEps)
+		m.Options.BNEps = info.Options.BNEps
+		report.BNEps = info.Options.BNEps
+	}
+	return report, nil
+}
+
+// headFits reports whether the file's keys under prefix are exactly the
+// head's state-dict keys with the same shapes, and if not, why.
+func (m *Model) headFits(f *safetensors.File, prefix string) (bool, string) {
+	want := map[string][]int{}
+	for _, t := range layers.StateTensors(m.head) {
+		want[prefix+t.Name] = t.Tensor.Shape()
+	}
+	var problems []string
+	seen := 0
+	for _, t := range f.Tensors {
+		if !strings.HasPrefix(t.Name, prefix) {
+			continue
+		}
+		shape, ok := want[t.Name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s %v is not in the model's head", t.Name, t.Shape))
+		case !slices.Equal(shape, t.Shape):
+			problems = append(problems, fmt.Sprintf("%s is %v in the file, %v in the model", t.Name, t.Shape, shape))
+		default:
+			seen++
+		}
+	}
+	if seen < len(want) && len(problems) == 0 {
+		problems = append(problems, fmt.Sprintf("the file has %d of the head's %d keys", seen, len(want)))
+	}
+	return len(problems) == 0, strings.Join(problems, "; ")
+}
+
+// brief describes a failed backbone load in a line: counts and the first
+// few keys of each kind of problem.
+func brief(r layers.LoadReport) string {
+	var parts []string
+	list := func(what string, keys []string) {
+		if len(keys) == 0 {
+			return
+		}
+		shown := keys[:min(len(keys), 3)]
+		more := ""
+		if len(keys) > len(shown) {
+			more = ", …"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s (%s%s)", len(keys), what, strings.Join(shown, ", "), more))
+	}
+	list("model keys missing from the file", r.Missing)
+	list("file keys the model lacks", r.Unexpected)
+	var shapes []string
+	for _, s := range r.ShapeMismatch {
+		shapes = append(shapes, fmt.Sprintf("%s: model %v, file %v", s.Name, s.Model, s.File))
+	}
+	list("keys with another shape", shapes)
+	return strings.Join(parts, "; ")
+}
+
+// chain runs modules in order under the names it is given; it lets part of
+// a model (its backbone, its head) be loaded or run as a module of its own.
+type chain struct {
+	layers.Base
+	mods []layers.Module
+}
+
+func newChain(mods []layers.NamedModule) *chain {
+	c := &chain{}
+	for _, nm := range mods {
+		c.AddModule(nm.Name, nm.Module)
+		c.mods = append(c.mods, nm.Module)
+	}
+	return c
+}
+
+// Forward applies the modules in turn.
+func (c *chain) Forward(x *autograd.Tensor) *autograd.Tensor {
+	for _, m := range c.mods {
+		x = m.Forward(x)
+	}
+	return x
+}
