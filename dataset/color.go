@@ -9,7 +9,6 @@ package dataset
 
 import (
 	"fmt"
-	"math"
 )
 
 // luma is PIL's L24: (19595·R + 38470·G + 7471·B + 2^15) >> 16.
@@ -68,30 +67,46 @@ func blend(im1, im2 *Image, alpha float32) *Image {
 	return out
 }
 
+// blendConst is blend(im1, im2, alpha) for a uniform im1 of value c: every
+// output depends on the im2 value alone, so one 256-entry table computed
+// with blend's arithmetic gives the same pixels.
+func blendConst(c uint8, m *Image, alpha float32) *Image {
+	var deg, all [256]uint8
+	for i := range all {
+		all[i] = uint8(i)
+		deg[i] = c
+	}
+	lut := blend(&Image{W: 256, H: 1, C: 1, Pix: deg[:]}, &Image{W: 256, H: 1, C: 1, Pix: all[:]}, alpha)
+	out := NewImage(m.W, m.H, m.C)
+	for i, v := range m.Pix {
+		out.Pix[i] = lut.Pix[v]
+	}
+	return out
+}
+
 // AdjustBrightness scales pixel values by factor (0 gives black, 1 the
-// original), like torchvision's adjust_brightness (PIL ImageEnhance.Brightness).
+// original), like torchvision's adjust_brightness (PIL ImageEnhance.Brightness:
+// a blend with a black image).
 func AdjustBrightness(m *Image, factor float64) *Image {
-	return blend(NewImage(m.W, m.H, m.C), m, float32(factor))
+	return blendConst(0, m, float32(factor))
 }
 
 // AdjustContrast blends with a uniform image at the mean gray level
 // (0 gives that gray, 1 the original), like torchvision's adjust_contrast
 // (PIL ImageEnhance.Contrast: mean of the "L" image, rounded).
 func AdjustContrast(m *Image, factor float64) *Image {
-	gray := m
-	if m.C == 3 {
-		gray = ToGray(m, 1)
-	}
 	var sum uint64
-	for _, v := range gray.Pix {
-		sum += uint64(v)
+	if m.C == 1 {
+		for _, v := range m.Pix {
+			sum += uint64(v)
+		}
+	} else {
+		for i := 0; i < len(m.Pix); i += 3 {
+			sum += uint64(luma(m.Pix[i], m.Pix[i+1], m.Pix[i+2]))
+		}
 	}
-	mean := uint8(int(float64(sum)/float64(max(len(gray.Pix), 1)) + 0.5))
-	deg := NewImage(m.W, m.H, m.C)
-	for i := range deg.Pix {
-		deg.Pix[i] = mean
-	}
-	return blend(deg, m, float32(factor))
+	mean := uint8(int(float64(sum)/float64(max(m.W*m.H, 1)) + 0.5))
+	return blendConst(mean, m, float32(factor))
 }
 
 // AdjustSaturation blends with the grayscale image (0 gives gray, 1 the
@@ -146,8 +161,24 @@ func rgbToHSV(r, g, b uint8) (uint8, uint8, uint8) {
 	default:
 		h = float32(4.0 + float64(gc) - float64(rc))
 	}
-	h = float32(math.Mod(float64(h)/6.0+1.0, 1.0))
+	// fmod(h/6 + 1, 1): the argument is in (0, 2), where subtracting 1 is
+	// exact, so this equals the C library's fmod bit for bit.
+	hh := float64(h)/6.0 + 1.0
+	if hh >= 1 {
+		hh--
+	}
+	h = float32(hh)
 	return clip8(int32(float64(h) * 255.0)), clip8(int32(float64(s) * 255.0)), maxc
+}
+
+// roundHalfAway is C's round() for x ≥ 0 (x − trunc(x) is exact, so this
+// matches it bit for bit, and is cheaper than math.Round).
+func roundHalfAway(x float64) int32 {
+	i := int32(x)
+	if x-float64(i) >= 0.5 {
+		i++
+	}
+	return i
 }
 
 // hsvToRGB is Convert.c's hsv2rgb.
@@ -156,13 +187,13 @@ func hsvToRGB(h, s, v uint8) (uint8, uint8, uint8) {
 		return v, v, v
 	}
 	h6 := float64(h) * 6.0 / 255.0
-	i := int(math.Floor(h6))
+	i := int(h6) // floor: h6 ≥ 0
 	f := float32(h6 - float64(float32(i)))
 	fs := float32(float64(s) / 255.0)
 	fv := float64(v)
-	p := clip8(int32(math.Round(fv * (1.0 - float64(fs)))))
-	q := clip8(int32(math.Round(fv * (1.0 - float64(fs*f)))))
-	t := clip8(int32(math.Round(fv * (1.0 - float64(float64(fs)*(1.0-float64(f)))))))
+	p := clip8(roundHalfAway(fv * (1.0 - float64(fs))))
+	q := clip8(roundHalfAway(fv * (1.0 - float64(fs*f))))
+	t := clip8(roundHalfAway(fv * (1.0 - float64(float64(fs)*(1.0-float64(f))))))
 	switch i % 6 {
 	case 0:
 		return v, t, p

@@ -51,6 +51,11 @@ type Loader struct {
 	src Source
 	tf  Transform
 	opt LoaderOptions
+	// The pipeline split for speed: head runs as given; a trailing ToTensor
+	// (and Normalize with mean and std) is done while writing into the
+	// batch, saving a float copy of every image.
+	head      Transform
+	mean, std []float32
 
 	mu     sync.Mutex
 	warned map[int]bool // items already reported as unreadable
@@ -76,7 +81,20 @@ func NewLoader(src Source, tf Transform, opt LoaderOptions) (*Loader, error) {
 	if tf == nil {
 		tf = Compose()
 	}
-	return &Loader{src: src, tf: tf, opt: opt, warned: map[int]bool{}}, nil
+	l := &Loader{src: src, tf: tf, head: tf, opt: opt, warned: map[int]bool{}}
+	if c, ok := tf.(composed); ok {
+		steps := []Transform(c)
+		if n := len(steps); n >= 1 {
+			if norm, ok := steps[n-1].(normalize); ok && n >= 2 {
+				if _, ok := steps[n-2].(toTensor); ok {
+					l.head, l.mean, l.std = composed(steps[:n-2]), norm.mean, norm.std
+				}
+			} else if _, ok := steps[n-1].(toTensor); ok {
+				l.head = composed(steps[:n-1])
+			}
+		}
+	}
+	return l, nil
 }
 
 // Len returns the number of batches in an epoch.
@@ -220,8 +238,11 @@ func (ep *Epoch) build(items []int) batchResult {
 			res.skipped++
 			continue
 		}
-		v := l.tf.Apply(Value{Image: img}, l.SampleRNG(ep.epoch, idx))
+		v := l.head.Apply(Value{Image: img}, l.SampleRNG(ep.epoch, idx))
 		vc, vh, vw := v.Shape()
+		if l.mean != nil && v.Image != nil && len(l.mean) != vc {
+			panic(fmt.Sprintf("dataset.Normalize: %d channel means for a %d-channel image", len(l.mean), vc))
+		}
 		if data == nil {
 			c, h, w = vc, vh, vw
 			data = make([]float32, 0, len(items)*c*h*w)
@@ -230,7 +251,7 @@ func (ep *Epoch) build(items []int) batchResult {
 		}
 		n := len(data)
 		data = data[:n+c*h*w]
-		writeSample(data[n:], v, l.opt.NHWC)
+		l.writeSample(data[n:], v)
 		labels = append(labels, l.src.Label(idx))
 		indices = append(indices, idx)
 	}
@@ -245,16 +266,23 @@ func (ep *Epoch) build(items []int) batchResult {
 	return res
 }
 
-// writeSample stores one transformed sample in CHW (or HWC) order; an 8-bit
-// image is converted as ToTensor does.
-func writeSample(dst []float32, v Value, nhwc bool) {
+// writeSample stores one sample in CHW (or HWC) order. An 8-bit image is
+// converted as ToTensor (then Normalize, when the pipeline ends with one)
+// would, straight into the batch.
+func (l *Loader) writeSample(dst []float32, v Value) {
+	nhwc := l.opt.NHWC
 	switch {
 	case v.Image != nil && nhwc:
-		for i, p := range v.Image.Pix {
-			dst[i] = float32(p) / 255
+		m := v.Image
+		for i, p := range m.Pix {
+			x := float32(p) / 255
+			if l.mean != nil {
+				x = (x - l.mean[i%m.C]) / l.std[i%m.C]
+			}
+			dst[i] = x
 		}
 	case v.Image != nil:
-		imageToCHW(dst, v.Image, nil, nil)
+		imageToCHW(dst, v.Image, l.mean, l.std)
 	case nhwc:
 		t := v.Float
 		plane := t.H * t.W

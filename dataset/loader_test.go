@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gocnn/gocnn/autograd"
 )
 
 // drain reads a whole epoch.
@@ -73,7 +75,27 @@ func TestLoaderSameBatchesForAnyWorkerCount(t *testing.T) {
 			t.Errorf("workers=%d vs 1: %v", workers, err)
 		}
 	}
-	l, _ := NewLoader(src, augment(), LoaderOptions{BatchSize: 4, Shuffle: true, Seed: 7, DropLast: true})
+	// The loader finishes ToTensor + Normalize while writing the batch; the
+	// values must be those of the pipeline applied on its own.
+	l, _ := NewLoader(src, augment(), LoaderOptions{BatchSize: 4, Shuffle: true, Seed: 7})
+	nhwc, _ := NewLoader(src, augment(), LoaderOptions{BatchSize: 4, Shuffle: true, Seed: 7, NHWC: true})
+	nhwcBatch := drain(t, nhwc.Epoch(3))[1]
+	for k, idx := range ref[1].Indices {
+		img, _ := src.Image(idx)
+		want := augment().Apply(Value{Image: img}, l.SampleRNG(3, idx)).Float
+		alone := &Batch{Images: autograd.New(want.Data, 1, want.C, want.H, want.W), Indices: []int{idx}, Labels: []int{src.Label(idx)}}
+		n := len(want.Data)
+		got := &Batch{Images: autograd.New(ref[1].Images.Data()[k*n:(k+1)*n], 1, want.C, want.H, want.W), Indices: []int{idx}, Labels: []int{ref[1].Labels[k]}}
+		if err := sameBatches([]*Batch{alone}, []*Batch{got}); err != nil {
+			t.Errorf("sample %d: loader output differs from the pipeline: %v", idx, err)
+		}
+		gotNHWC := &Batch{Images: autograd.New(nhwcBatch.Images.Data()[k*n:(k+1)*n], 1, want.H, want.W, want.C), Indices: []int{idx}, Labels: []int{nhwcBatch.Labels[k]}}
+		alone.Images = NCHWToNHWC(alone.Images)
+		if err := sameBatches([]*Batch{alone}, []*Batch{gotNHWC}); err != nil {
+			t.Errorf("sample %d: NHWC loader output differs from the pipeline: %v", idx, err)
+		}
+	}
+	l, _ = NewLoader(src, augment(), LoaderOptions{BatchSize: 4, Shuffle: true, Seed: 7, DropLast: true})
 	other := drain(t, l.Epoch(4))
 	if len(other) != 6 || sameBatches(ref[:6], other) == nil {
 		t.Errorf("epoch 4 (drop_last) gave %d batches identical to epoch 3", len(other))

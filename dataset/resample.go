@@ -17,6 +17,7 @@ package dataset
 
 import (
 	"fmt"
+	"image"
 	"math"
 )
 
@@ -130,57 +131,73 @@ func clipFixed(ss int32) uint8 {
 	return uint8(v)
 }
 
-// ResizeImage returns m resampled to w×h pixels with PIL's arithmetic. An image
-// already of that size is copied.
+// ResizeImage returns m resampled to w×h pixels with PIL's arithmetic. An
+// image already of that size is copied.
 func ResizeImage(m *Image, w, h int, ip Interpolation) *Image {
-	return resizeBox(m, w, h, ip, 0, 0, float32(m.W), float32(m.H))
+	return resizeWindow(m, w, h, ip, image.Rect(0, 0, w, h))
 }
 
-// resizeBox resamples the region [x0, x1)×[y0, y1) of m (PIL's box argument)
-// to w×h.
-func resizeBox(m *Image, w, h int, ip Interpolation, x0, y0, x1, y1 float32) *Image {
-	if w <= 0 || h <= 0 {
-		panic(fmt.Sprintf("dataset.Resize: output size %d×%d must be positive (input %d×%d)", w, h, m.W, m.H))
+// resizeWindow computes the pixels in win of m resized to w×h. Every output
+// pixel depends only on its own row's and column's taps, so computing a
+// window gives exactly the pixels of the full resize cropped to it — which
+// is how Resize followed by CenterCrop skips the pixels the crop discards.
+func resizeWindow(m *Image, w, h int, ip Interpolation, win image.Rectangle) *Image {
+	if w <= 0 || h <= 0 || !win.In(image.Rect(0, 0, w, h)) || win.Empty() {
+		panic(fmt.Sprintf("dataset.Resize: output size %d×%d (window %v) invalid for input %d×%d", w, h, win, m.W, m.H))
 	}
-	if w == m.W && h == m.H && x0 == 0 && y0 == 0 && x1 == float32(m.W) && y1 == float32(m.H) {
-		return m.Clone()
+	if w == m.W && h == m.H {
+		return crop(m, win.Min.X, win.Min.Y, win.Dx(), win.Dy())
 	}
-	needH := w != m.W || x0 != 0 || x1 != float32(w)
-	needV := h != m.H || y0 != 0 || y1 != float32(h)
-	vert := precomputeTaps(m.H, y0, y1, h, ip)
+	// PIL resamples an axis only when its size changes.
+	needH, needV := w != m.W, h != m.H
+	vert := precomputeTaps(m.H, 0, float32(m.H), h, ip)
+	vert.bounds = vert.bounds[2*win.Min.Y : 2*win.Max.Y]
+	vert.k = vert.k[win.Min.Y*vert.ksize : win.Max.Y*vert.ksize]
 	src := m
 	if needH {
-		// Only the rows the vertical pass reads are resampled horizontally.
-		first := vert.bounds[0]
-		last := vert.bounds[2*h-2] + vert.bounds[2*h-1]
-		for i := range h {
-			vert.bounds[2*i] -= first
+		horiz := precomputeTaps(m.W, 0, float32(m.W), w, ip)
+		horiz.bounds = horiz.bounds[2*win.Min.X : 2*win.Max.X]
+		horiz.k = horiz.k[win.Min.X*horiz.ksize : win.Max.X*horiz.ksize]
+		// Only the rows the vertical pass reads are resampled horizontally
+		// (all rows of the window when there is no vertical pass).
+		first, last := win.Min.Y, win.Max.Y
+		if needV {
+			n := len(vert.bounds)
+			first, last = vert.bounds[0], vert.bounds[n-2]+vert.bounds[n-1]
+			for i := 0; i < n; i += 2 {
+				vert.bounds[i] -= first
+			}
 		}
-		horiz := precomputeTaps(m.W, x0, x1, w, ip)
-		tmp := NewImage(w, last-first, m.C)
+		tmp := NewImage(win.Dx(), last-first, m.C)
 		for y := range tmp.H {
 			resampleRow(tmp.Row(y), m.Row(y+first), m.C, horiz)
 		}
-		src = tmp
-	}
-	if !needV {
-		if src == m {
-			return m.Clone()
+		if !needV {
+			return tmp
 		}
-		return src
+		src = tmp
+	} else {
+		src = crop(m, win.Min.X, 0, win.Dx(), m.H)
 	}
-	out := NewImage(src.W, h, m.C)
+	// Vertical pass: each output row is a weighted sum of input rows,
+	// accumulated row by row (sequential memory access).
+	out := NewImage(src.W, win.Dy(), m.C)
 	n := src.W * m.C
-	for yy := range h {
+	acc := make([]int32, n)
+	for yy := range out.H {
 		ymin, ycount := vert.bounds[2*yy], vert.bounds[2*yy+1]
-		k := vert.k[yy*vert.ksize:][:ycount]
-		o := out.Row(yy)
-		for i := range n {
-			ss := int32(1 << (precisionBits - 1))
-			for y, kv := range k {
-				ss += int32(src.Pix[(ymin+y)*n+i]) * kv
+		for i := range acc {
+			acc[i] = 1 << (precisionBits - 1)
+		}
+		for y, kv := range vert.k[yy*vert.ksize:][:ycount] {
+			row := src.Pix[(ymin+y)*n:][:n]
+			for i, p := range row {
+				acc[i] += int32(p) * kv
 			}
-			o[i] = clipFixed(ss)
+		}
+		o := out.Row(yy)
+		for i, v := range acc {
+			o[i] = clipFixed(v)
 		}
 	}
 	return out

@@ -249,12 +249,11 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 		return
 	}
 	if u.vy == 1 { // h2v1: 3/4 nearer + 1/4 further sample, biases 1 and 2
-		for x := range dst {
-			i := x / 2
-			if x%2 == 0 {
-				dst[x] = uint8((3*int32(near[i]) + int32(near[max(i-1, 0)]) + 1) >> 2)
-			} else {
-				dst[x] = uint8((3*int32(near[i]) + int32(near[min(i+1, u.cw-1)]) + 2) >> 2)
+		for i, c := range near {
+			c3 := 3 * int32(c)
+			dst[2*i] = uint8((c3 + int32(near[max(i-1, 0)]) + 1) >> 2)
+			if 2*i+1 < len(dst) {
+				dst[2*i+1] = uint8((c3 + int32(near[min(i+1, u.cw-1)]) + 2) >> 2)
 			}
 		}
 		return
@@ -281,12 +280,11 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 		return
 	}
 	// h2v2: then horizontally 3/4 + 1/4 of the column sums, biases 8 and 7.
-	for x := range dst {
-		i := x / 2
-		if x%2 == 0 {
-			dst[x] = uint8((3*cs[i] + cs[max(i-1, 0)] + 8) >> 4)
-		} else {
-			dst[x] = uint8((3*cs[i] + cs[min(i+1, u.cw-1)] + 7) >> 4)
+	for i, c := range cs {
+		c3 := 3 * c
+		dst[2*i] = uint8((c3 + cs[max(i-1, 0)] + 8) >> 4)
+		if 2*i+1 < len(dst) {
+			dst[2*i+1] = uint8((c3 + cs[min(i+1, u.cw-1)] + 7) >> 4)
 		}
 	}
 }

@@ -15,6 +15,7 @@ package dataset
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -33,8 +34,19 @@ type composed []Transform
 func Compose(ts ...Transform) Transform { return composed(ts) }
 
 func (c composed) Apply(v Value, rng *rand.Rand) Value {
-	for _, t := range c {
-		v = t.Apply(v, rng)
+	for i := 0; i < len(c); i++ {
+		// Resize then CenterCrop: resample only the pixels the crop keeps
+		// (the same pixels, computed with less work).
+		if r, ok := c[i].(resize); ok && i+1 < len(c) && v.Image != nil {
+			if cc, ok := c[i+1].(centerCrop); ok {
+				if out := r.applyCropped(v.Image, cc); out != nil {
+					v = Value{Image: out}
+					i++
+					continue
+				}
+			}
+		}
+		v = c[i].Apply(v, rng)
 	}
 	return v
 }
@@ -79,13 +91,29 @@ func ResizeTo(h, w int, ip Interpolation) Transform {
 	return resize{h: h, w: w, ip: ip}
 }
 
+func (r resize) outSize(m *Image) (w, h int) {
+	if r.size > 0 {
+		return ShorterSide(m.W, m.H, r.size)
+	}
+	return r.w, r.h
+}
+
 func (r resize) Apply(v Value, _ *rand.Rand) Value {
 	m := v.mustImage("Resize")
-	w, h := r.w, r.h
-	if r.size > 0 {
-		w, h = ShorterSide(m.W, m.H, r.size)
-	}
+	w, h := r.outSize(m)
 	return Value{Image: ResizeImage(m, w, h, r.ip)}
+}
+
+// applyCropped resizes and centre-crops in one step when the crop lies
+// inside the resized image, and returns nil otherwise.
+func (r resize) applyCropped(m *Image, cc centerCrop) *Image {
+	w, h := r.outSize(m)
+	if cc.w > w || cc.h > h {
+		return nil
+	}
+	top := roundHalfEven(float64(h-cc.h) / 2)
+	left := roundHalfEven(float64(w-cc.w) / 2)
+	return resizeWindow(m, w, h, r.ip, image.Rect(left, top, left+cc.w, top+cc.h))
 }
 
 func (r resize) String() string {
