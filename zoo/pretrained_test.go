@@ -1,0 +1,171 @@
+package zoo
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/safetensors"
+)
+
+func evalLogits(m *Model) []float32 {
+	layers.SetTraining(m, false)
+	return m.Forward(autograd.NoGrad(fixtureInput(2, 3, 32, 32))).Data()
+}
+
+func TestSaveAndLoadRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	m := small(t, "mobilenet_v3_small", Options{Classes: 3, Seed: 9})
+	fillFixture(m)
+	preset := Preset{ResizeSize: 40, CropSize: 32, Interpolation: "bicubic", Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}}
+	if err := Save(path, m, SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset, Metadata: map[string]string{"epoch": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	loaded, info, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Arch != "mobilenet_v3_small" || !slices.Equal(info.ClassNames, []string{"cat", "dog", "bird"}) ||
+		info.Preset == nil || info.Preset.Interpolation != "bicubic" || info.Options == nil || info.Options.Classes != 3 {
+		t.Errorf("info %+v", info)
+	}
+	if loaded.Options.WidthMult != m.Options.WidthMult || loaded.Options.Seed != 9 {
+		t.Errorf("options %+v, saved %+v", loaded.Options, m.Options)
+	}
+	if !slices.Equal(evalLogits(loaded), evalLogits(m)) {
+		t.Error("the reloaded model computes other logits")
+	}
+	if err := Save(path, m, SaveOptions{ClassNames: []string{"cat"}}); err == nil {
+		t.Error("saving one class name for three classes was accepted")
+	}
+}
+
+func TestLoadPretrainedNewHead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "imagenet.safetensors")
+	pretrained := small(t, "resnet18", Options{Classes: 1000})
+	fillFixture(pretrained)
+	// A torchvision export carries no gocnn metadata: a bare state dict.
+	if err := layers.SaveStateDict(path, pretrained, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	pets := small(t, "resnet18", Options{Classes: 37, Seed: 5})
+	headBefore := snapshot(layers.Parameters(pets.head))
+	if _, err := LoadPretrained(pets, path, PretrainedOptions{Strict: true}); err == nil ||
+		!strings.Contains(err.Error(), "fc.weight is [1000 64] in the file, [37 64] in the model") || !strings.Contains(err.Error(), path) {
+		t.Errorf("strict load of a 1000-class head into 37 classes: %v", err)
+	}
+	report, err := LoadPretrained(pets, path, PretrainedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(report.Skipped, []string{"fc.weight", "fc.bias"}) {
+		t.Errorf("skipped %v", report.Skipped)
+	}
+	if want := len(layers.StateTensors(newChain(pets.backbone))); len(report.Loaded) != want {
+		t.Errorf("%d keys loaded, the backbone has %d", len(report.Loaded), want)
+	}
+	if !strings.Contains(report.String(), "head skipped (fc.weight, fc.bias)") {
+		t.Errorf("report %q", report)
+	}
+	for i, p := range layers.Parameters(pets.head) {
+		if !slices.Equal(p.Tensor.Data(), headBefore[i]) {
+			t.Errorf("%s was overwritten", p.Name)
+		}
+	}
+	src, dst := layers.StateTensors(newChain(pretrained.backbone)), layers.StateTensors(newChain(pets.backbone))
+	for i := range src {
+		if !slices.Equal(src[i].Tensor.Data(), dst[i].Tensor.Data()) {
+			t.Errorf("%s was not loaded", src[i].Name)
+		}
+	}
+
+	same := small(t, "resnet18", Options{Classes: 1000, Seed: 5})
+	report, err = LoadPretrained(same, path, PretrainedOptions{Strict: true})
+	if err != nil || len(report.Skipped) != 0 || len(report.Loaded) != len(layers.StateTensors(same)) {
+		t.Errorf("strict load into the same model: %v, %v", report, err)
+	}
+	if !slices.Equal(evalLogits(same), evalLogits(pretrained)) {
+		t.Error("the loaded model computes other logits")
+	}
+}
+
+func TestLoadPretrainedErrors(t *testing.T) {
+	dir := t.TempDir()
+	r18 := small(t, "resnet18", Options{})
+	r50 := small(t, "resnet50", Options{})
+	saved := filepath.Join(dir, "r18.safetensors")
+	if err := Save(saved, r18, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(dir, "r18-bare.safetensors")
+	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(layers.StateTensors(r50))
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{saved, []string{saved, "a resnet18 checkpoint cannot load into resnet50"}},
+		{bare, []string{bare, "not a resnet50 checkpoint", "layer1.0.conv3.weight", "layer1.0.conv1.weight: model [8 8 1 1], file [8 8 3 3]"}},
+		{filepath.Join(dir, "missing.safetensors"), []string{"missing.safetensors", "no such file"}},
+	} {
+		_, err := LoadPretrained(r50, c.path, PretrainedOptions{})
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("LoadPretrained(%s): error %v, want it to mention %q", c.path, err, w)
+			}
+		}
+	}
+	for i, e := range layers.StateTensors(r50) {
+		if !slices.Equal(e.Tensor.Data(), before[i]) {
+			t.Fatalf("%s changed although loading failed", e.Name)
+		}
+	}
+	if _, _, err := Load(bare); err == nil || !strings.Contains(err.Error(), "no gocnn.architecture") {
+		t.Errorf("Load of a bare state dict: %v", err)
+	}
+
+	bad := filepath.Join(dir, "bad-meta.safetensors")
+	if err := safetensors.WriteFile(bad, layers.StateDict(r18), map[string]string{MetaArchitecture: "alexnet"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPretrained(r18, bad, PretrainedOptions{}); err == nil || !strings.Contains(err.Error(), `unknown model "alexnet" (valid: vgg16`) {
+		t.Errorf("unknown architecture in metadata: %v", err)
+	}
+	if err := safetensors.WriteFile(bad, layers.StateDict(r18), map[string]string{MetaOptions: `{"classes": "ten"}`}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPretrained(r18, bad, PretrainedOptions{}); err == nil || !strings.Contains(err.Error(), "metadata gocnn.options is not valid") {
+		t.Errorf("malformed options in metadata: %v", err)
+	}
+	if err := os.WriteFile(bad, []byte("not a safetensors file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPretrained(r18, bad, PretrainedOptions{}); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("garbage file: %v", err)
+	}
+}
+
+func TestLoadPretrainedAdoptsBatchNormEps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "timm.safetensors")
+	timm := small(t, "mobilenet_v3_small", Options{BNEps: 1e-5})
+	if err := Save(path, timm, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := small(t, "mobilenet_v3_small", Options{})
+	report, err := LoadPretrained(m, path, PretrainedOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.BNEps != 1e-5 || m.Options.BNEps != 1e-5 || bnEps(m) != 1e-5 {
+		t.Errorf("report eps %g, options eps %g, model eps %g; want 1e-5", report.BNEps, m.Options.BNEps, bnEps(m))
+	}
+}
