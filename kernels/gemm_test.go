@@ -253,17 +253,47 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 	for _, set := range sets {
 		p, d := set.path, set.gemm
 		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
-			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2], packA: true, packB: true}
-			if d.strided {
-				j.packA = j.n > directAColTiles*d.nr
-				j.packB = j.k > smallGemmK && j.m > directBRowTiles*d.mr
-			}
+			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2]}
+			j.packA, j.packB = d.packing(false, false, j.m, j.k, j.n)
 			j.plan(2)
 			if j.tasks < 2 {
 				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)
 			}
 			if j.taskRows < j.m && j.taskCols < j.n {
 				t.Errorf("%s %v: split along both axes", p, s)
+			}
+		}
+	}
+}
+
+// TestPanelPackers compares every path's copyPanel and gatherPanel with the
+// plain-Go ones for every panel width in use and every fill w ≤ width, and
+// checks that nothing beyond the panel is written.
+func TestPanelPackers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const kc, lds = 13, 41
+	src := gemmRandom(rng, 32*lds+kc)
+	for _, set := range sets {
+		uk := set.gemm.microKernel
+		for _, width := range []int{uk.mr, uk.nr} {
+			for w := 1; w <= width; w++ {
+				for _, c := range []struct {
+					name      string
+					got, want panelPacker
+				}{{"copy", uk.copyPanel, copyPanelGo}, {"gather", uk.gatherPanel, gatherPanelGo}} {
+					want := make([]float32, kc*width+1)
+					got := make([]float32, kc*width+1)
+					for i := range got {
+						want[i], got[i] = gemmSentinel, gemmSentinel
+					}
+					c.want(want, src, lds, kc, w, width)
+					c.got(got, src, lds, kc, w, width)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s %s panel w=%d width=%d: element %d is %v, want %v", set.path, c.name, w, width, i, got[i], want[i])
+						}
+					}
+				}
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // stay in each cache level:
 //
 //	for ic in [0, m) step mc:            A block: mc×kc, re-read once per jc block
-//	  for pc in [0, k) step kc:          k is split only here, always at the same places
+//	  for pc in [0, k) step kc:          k is split only here, into equal blocks that depend on k alone
 //	    pack A[ic:ic+mc, pc:pc+kc]       into mr-row micro-panels: panel[p·mr + i]
 //	    for jc in [0, n) step nc:
 //	      pack B[pc:pc+kc, jc:jc+nc]     into nr-column micro-panels: panel[p·nr + j]
@@ -54,6 +54,8 @@ type microKernel struct {
 	// pads with zeros) and B̂[p, j] = b[p·rsB + j] for j < its full width.
 	// C[i, j] is c[i·ldc + j]. On entry 1 ≤ mr ≤ its mr and 1 ≤ nr ≤ its nr.
 	tile func(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+	// copyPanel and gatherPanel build packed micro-panels (sgemm_pack.go).
+	copyPanel, gatherPanel panelPacker
 }
 
 // gemmDriver runs the blocked algorithm with one micro-kernel and block sizes
@@ -87,12 +89,12 @@ const (
 	// shape: a B micro-panel of at most this many rows costs as much to read
 	// in place as to pack, and packing would have to touch all of B.
 	smallGemmK = 32
-	// directBRowTiles is the most row tiles of C for which B is read in place:
-	// each B micro-panel is then used at most this many times.
-	directBRowTiles = 2
-	// directAColTiles is the most column tiles of C for which A is read in
-	// place: each A micro-panel is then used at most this many times.
-	directAColTiles = 2
+	// directBRows is the most rows of C for which B is read in place (each B
+	// micro-panel is then read at most ⌈directBRows/mr⌉ times), provided
+	// consecutive rows of B are not a multiple of directBStride floats apart:
+	// such rows fall into a few cache sets and evict each other.
+	directBRows   = 64
+	directBStride = 256
 	// parallelGemmWork is the least m·n·k split among threads; smaller
 	// problems finish before a second thread would have started.
 	parallelGemmWork = 1 << 18
@@ -116,10 +118,11 @@ func clampRound(v, step, lo, hi int) int {
 	return min(max(v/step*step, lo), hi)
 }
 
-// gemmWorkspace is one task's packing buffers, reused across calls.
+// gemmWorkspace is one task's packing buffers, kept for later calls. Each
+// grows to what the calls so far have needed, at most an mc×kc block of A and
+// a kc×nc block of B.
 type gemmWorkspace struct {
-	a []float32 // packed A block, mc×kc (or one edge panel, mr×kc)
-	b []float32 // packed B block, kc×nc (or one edge panel, kc×nr)
+	a, b []float32
 }
 
 // workspace takes a workspace from the free list, making one if it is empty.
@@ -131,13 +134,21 @@ func (d *gemmDriver) workspace() *gemmWorkspace {
 		d.freeSpaces = d.freeSpaces[:n-1]
 		return ws
 	}
-	return &gemmWorkspace{a: alignedFloats(d.mc * d.kc), b: alignedFloats(d.kc * d.nc)}
+	return &gemmWorkspace{}
 }
 
 func (d *gemmDriver) releaseWorkspace(ws *gemmWorkspace) {
 	d.mu.Lock()
 	d.freeSpaces = append(d.freeSpaces, ws)
 	d.mu.Unlock()
+}
+
+// grow returns buf if it holds n floats, or a new aligned buffer that does.
+func grow(buf []float32, n int) []float32 {
+	if len(buf) >= n {
+		return buf
+	}
+	return alignedFloats(n)
 }
 
 // alignedFloats returns n floats starting on a 64-byte boundary (one cache
@@ -199,14 +210,25 @@ func (d *gemmDriver) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 	j.transA, j.transB, j.m, j.n, j.k = transA, transB, m, n, k
 	j.alpha, j.beta = alpha, beta
 	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
-	j.packA, j.packB = true, true
-	if d.strided {
-		j.packA = n > directAColTiles*d.nr
-		j.packB = transB || (k > smallGemmK && m > directBRowTiles*d.mr)
-	}
+	j.packA, j.packB = d.packing(transA, transB, m, k, ldb)
 	j.plan(Threads())
 	Parallel(j.tasks, 1, j.run)
 	d.releaseJob(j)
+}
+
+// packing decides which operands are packed. The generic kernel reads
+// packed panels only. The strided ones read an untransposed A in place (its
+// rows are streams that the prefetchers follow, and packing would cost about
+// as much as the reads it saves), but pack a transposed A, whose columns
+// would each be a separate cache line. B is read in place when it is not
+// transposed and its micro-panels are read few times or are short (k small),
+// unless its rows alias in the caches.
+func (d *gemmDriver) packing(transA, transB bool, m, k, ldb int) (packA, packB bool) {
+	if !d.strided {
+		return true, true
+	}
+	directB := !transB && (k <= smallGemmK || m <= 2*d.mr || (m <= directBRows && ldb%directBStride != 0))
+	return transA, !directB
 }
 
 // plan cuts C into tasks for the given number of threads. Splitting the rows
@@ -265,25 +287,46 @@ func (j *gemmJob) runTasks(lo, hi int) {
 	j.d.releaseWorkspace(ws)
 }
 
+// kcBlock returns the depth of the k blocks: k is cut into ⌈k/kc⌉ blocks of
+// (nearly) equal depth rather than full blocks and a thin last one, whose
+// pass over C would cost as much as a full block's for little work. It
+// depends on k alone, so every element of C is summed the same way.
+func (j *gemmJob) kcBlock() int {
+	blocks := (j.k + j.d.kc - 1) / j.d.kc
+	return (j.k + blocks - 1) / blocks
+}
+
 // block computes rows [m0, m1) and columns [n0, n1) of C: the loops of the
-// algorithm above.
+// algorithm above. When A is read in place, nothing limits the height of the
+// A block, so one block spans all the rows and B is packed only once.
 func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 	d := j.d
-	for ic := m0; ic < m1; ic += d.mc {
-		mc := min(d.mc, m1-ic)
-		for pc := 0; pc < j.k; pc += d.kc {
-			kc := min(d.kc, j.k-pc)
+	kcMax := j.kcBlock()
+	mcMax, aFloats := m1-m0, d.mr*kcMax // in place: one edge panel
+	if j.packA {
+		mcMax = min(d.mc, mcMax)
+		aFloats = (mcMax + d.mr - 1) / d.mr * d.mr * kcMax
+	}
+	bFloats := kcMax * d.nr
+	if j.packB {
+		bFloats = kcMax * (min(d.nc, n1-n0) + d.nr - 1) / d.nr * d.nr
+	}
+	ws.a, ws.b = grow(ws.a, aFloats), grow(ws.b, bFloats)
+	for ic := m0; ic < m1; ic += mcMax {
+		mc := min(mcMax, m1-ic)
+		for pc := 0; pc < j.k; pc += kcMax {
+			kc := min(kcMax, j.k-pc)
 			beta := j.beta
 			if pc > 0 {
 				beta = 1
 			}
 			if j.packA {
-				packA(ws.a, j.a, j.lda, j.transA, ic, pc, mc, kc, d.mr)
+				d.packA(ws.a, j.a, j.lda, j.transA, ic, pc, mc, kc)
 			}
 			for jc := n0; jc < n1; jc += d.nc {
 				nc := min(d.nc, n1-jc)
 				if j.packB {
-					packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc, d.nr)
+					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
 				j.macroKernel(ws, ic, mc, pc, kc, jc, nc, beta)
 			}
@@ -298,19 +341,19 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, ic, mc, pc, kc, jc, nc int, bet
 	var edgeA, edgeB []float32 // in-place operands: the packed ragged-edge panels
 	if !j.packA && mc%d.mr != 0 {
 		edgeA = ws.a[:d.mr*kc]
-		packA(edgeA, j.a, j.lda, j.transA, ic+mc/d.mr*d.mr, pc, mc%d.mr, kc, d.mr)
+		d.packA(edgeA, j.a, j.lda, j.transA, ic+mc/d.mr*d.mr, pc, mc%d.mr, kc)
 	}
 	if !j.packB && nc%d.nr != 0 {
 		edgeB = ws.b[:kc*d.nr]
-		packB(edgeB, j.b, j.ldb, j.transB, pc, jc+nc/d.nr*d.nr, kc, nc%d.nr, d.nr)
+		d.packB(edgeB, j.b, j.ldb, j.transB, pc, jc+nc/d.nr*d.nr, kc, nc%d.nr)
 	}
 	for ir := 0; ir < mc; ir += d.mr {
 		mr := min(d.mr, mc-ir)
-		a, rsA, csA := ws.a[ir*kc:], 1, d.mr
+		a, rsA, csA := edgeA, 1, d.mr
 		switch {
 		case j.packA:
+			a = ws.a[ir*kc:]
 		case mr < d.mr:
-			a = edgeA
 		case j.transA:
 			a, rsA, csA = j.a[pc*j.lda+ic+ir:], 1, j.lda
 		default:
@@ -318,11 +361,11 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, ic, mc, pc, kc, jc, nc int, bet
 		}
 		for jr := 0; jr < nc; jr += d.nr {
 			nr := min(d.nr, nc-jr)
-			b, rsB := ws.b[jr*kc:], d.nr
+			b, rsB := edgeB, d.nr
 			switch {
 			case j.packB:
+				b = ws.b[jr*kc:]
 			case nr < d.nr:
-				b = edgeB
 			default:
 				b, rsB = j.b[pc*j.ldb+jc+jr:], j.ldb
 			}

@@ -18,9 +18,18 @@ func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *flo
 //go:noescape
 func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
-var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2}
+// packCopyAVX2 and packGatherAVX2 build packed panels (sgemm_pack_amd64.s);
+// see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
+//
+//go:noescape
+func packCopyAVX2(dst, src *float32, lds, kc, w, width int)
 
-var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512}
+//go:noescape
+func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
+
+var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
+
+var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
 
 func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr)
@@ -28,4 +37,18 @@ func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float
 
 func tileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, uint32(1<<nr-1))
+}
+
+func copyPanelAVX2(dst, src []float32, lds, kc, w, width int) {
+	_, _ = dst[kc*width-1], src[(kc-1)*lds+w-1] // the assembly stays within these
+	packCopyAVX2(&dst[0], &src[0], lds, kc, w, width)
+}
+
+func gatherPanelAVX2(dst, src []float32, lds, kc, w, width int) {
+	if (w-1)*lds > 1<<31-1 { // beyond the reach of the gathers' 32-bit indices
+		gatherPanelGo(dst, src, lds, kc, w, width)
+		return
+	}
+	_, _ = dst[kc*width-1], src[(w-1)*lds+kc-1] // the assembly stays within these
+	packGatherAVX2(&dst[0], &src[0], lds, kc, w, width)
 }

@@ -82,6 +82,18 @@ TEXT ·sgemmTileAVX512(SB), NOSPLIT, $0-84
 	SHLQ $2, R12
 	MOVQ mr+72(FP), R13
 
+	// Fetch the C tile while the loop runs: it is read (beta ≠ 0) or
+	// written once at the end, and usually comes from memory.
+	MOVQ DI, R14
+	MOVQ R13, R15
+prefetchC:
+	PREFETCHT0 (R14)
+	PREFETCHT0 64(R14)
+	PREFETCHT0 127(R14)
+	ADDQ       R12, R14
+	DECQ       R15
+	JNZ        prefetchC
+
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2

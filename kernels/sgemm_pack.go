@@ -9,55 +9,66 @@ package kernels
 // packB does the same for a kc×nc block of op(B) with micro-panels of nr
 // columns stored row after row: element (p, j) of the panel is panel[p·nr + j].
 // Rows or columns beyond the block edge are zero in the last panel.
+//
+// Either way a panel is built by one of two primitives, depending on whether
+// the panel's rows (of width mr or nr) are contiguous in the source:
+//
+//	copyPanel:   dst[p·width + j] = src[p·lds + j]   (transposed A, plain B)
+//	gatherPanel: dst[p·width + j] = src[j·lds + p]   (plain A, transposed B)
+//
+// for p < kc and j < w, and dst[p·width + j] = 0 for w ≤ j < width. Each
+// micro-kernel comes with its own pair: plain Go on the generic path, AVX2
+// assembly (masked moves and gathers, sgemm_pack_amd64.s) on the others.
+
+// panelPacker is copyPanel or gatherPanel.
+type panelPacker func(dst, src []float32, lds, kc, w, width int)
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into dst (at least ⌈mc/mr⌉·mr·kc floats).
-func packA(dst, a []float32, lda int, transA bool, i0, p0, mc, kc, mr int) {
+func (uk *microKernel) packA(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int) {
+	mr := uk.mr
 	for ip := 0; ip < mc; ip += mr {
-		rows := min(mr, mc-ip)
 		panel := dst[ip*kc : ip*kc+mr*kc]
-		if transA { // op(A)[i, p] = a[p·lda + i]: each column of the panel is contiguous in a
-			for p := range kc {
-				col := panel[p*mr : p*mr+mr]
-				copy(col, a[(p0+p)*lda+i0+ip:][:rows])
-				clear(col[rows:])
-			}
-			continue
-		}
-		for i := range rows { // op(A)[i, p] = a[i·lda + p]: each row of the panel is contiguous in a
-			for p, v := range a[(i0+ip+i)*lda+p0:][:kc] {
-				panel[p*mr+i] = v
-			}
-		}
-		if rows < mr {
-			for p := range kc {
-				clear(panel[p*mr+rows : p*mr+mr])
-			}
+		if transA {
+			uk.copyPanel(panel, a[p0*lda+i0+ip:], lda, kc, min(mr, mc-ip), mr)
+		} else {
+			uk.gatherPanel(panel, a[(i0+ip)*lda+p0:], lda, kc, min(mr, mc-ip), mr)
 		}
 	}
 }
 
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into dst (at least kc·⌈nc/nr⌉·nr floats).
-func packB(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc, nr int) {
+func (uk *microKernel) packB(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc int) {
+	nr := uk.nr
 	for jp := 0; jp < nc; jp += nr {
-		cols := min(nr, nc-jp)
 		panel := dst[jp*kc : jp*kc+nr*kc]
-		if !transB { // op(B)[p, j] = b[p·ldb + j]: each row of the panel is contiguous in b
-			for p := range kc {
-				row := panel[p*nr : p*nr+nr]
-				copy(row, b[(p0+p)*ldb+j0+jp:][:cols])
-				clear(row[cols:])
-			}
-			continue
+		if transB {
+			uk.gatherPanel(panel, b[(j0+jp)*ldb+p0:], ldb, kc, min(nr, nc-jp), nr)
+		} else {
+			uk.copyPanel(panel, b[p0*ldb+j0+jp:], ldb, kc, min(nr, nc-jp), nr)
 		}
-		for j := range cols { // op(B)[p, j] = b[j·ldb + p]: each column of the panel is contiguous in b
-			for p, v := range b[(j0+jp+j)*ldb+p0:][:kc] {
-				panel[p*nr+j] = v
-			}
+	}
+}
+
+// copyPanelGo is copyPanel in plain Go.
+func copyPanelGo(dst, src []float32, lds, kc, w, width int) {
+	for p := range kc {
+		row := dst[p*width : p*width+width]
+		copy(row, src[p*lds:p*lds+w])
+		clear(row[w:])
+	}
+}
+
+// gatherPanelGo is gatherPanel in plain Go.
+func gatherPanelGo(dst, src []float32, lds, kc, w, width int) {
+	dst = dst[:kc*width]
+	for j := range w {
+		for p, v := range src[j*lds : j*lds+kc] {
+			dst[p*width+j] = v
 		}
-		if cols < nr {
-			for p := range kc {
-				clear(panel[p*nr+cols : p*nr+nr])
-			}
+	}
+	if w < width {
+		for p := range kc {
+			clear(dst[p*width+w : p*width+width])
 		}
 	}
 }

@@ -1,0 +1,217 @@
+// Panel packing for the SGEMM micro-kernels, with AVX2 (sgemm_pack.go).
+//
+// Equivalent Go, for p < kc (width ≤ 32, 1 ≤ w ≤ width):
+//
+//	packCopyAVX2:   dst[p*width+j] = src[p*lds+j] for j < w, 0 for w ≤ j < width
+//	packGatherAVX2: dst[p*width+j] = src[j*lds+p] for j < w, 0 for w ≤ j < width
+//
+// A panel row of up to 32 floats is handled as up to four chunks of 8. Each
+// chunk has a load mask (its lanes below w) and a store mask (its lanes below
+// width), cut from laneMasks; masked-off lanes load as zero and are never
+// touched in memory, so nothing outside the source rows or the panel is read
+// or written. Full-width rows of 16 or 32 contiguous floats take plain moves.
+
+#include "textflag.h"
+
+// laneMasks is 8 all-ones words then 8 zero words: the 8 words starting at
+// word 8−t are a mask of the first t lanes (0 ≤ t ≤ 8).
+DATA laneMasks<>+0(SB)/8, $-1
+DATA laneMasks<>+8(SB)/8, $-1
+DATA laneMasks<>+16(SB)/8, $-1
+DATA laneMasks<>+24(SB)/8, $-1
+DATA laneMasks<>+32(SB)/8, $0
+DATA laneMasks<>+40(SB)/8, $0
+DATA laneMasks<>+48(SB)/8, $0
+DATA laneMasks<>+56(SB)/8, $0
+GLOBL laneMasks<>(SB), RODATA|NOPTR, $64
+
+// laneIndex is 0, 1, …, 31 as 32-bit integers.
+DATA laneIndex<>+0(SB)/8, $0x0000000100000000
+DATA laneIndex<>+8(SB)/8, $0x0000000300000002
+DATA laneIndex<>+16(SB)/8, $0x0000000500000004
+DATA laneIndex<>+24(SB)/8, $0x0000000700000006
+DATA laneIndex<>+32(SB)/8, $0x0000000900000008
+DATA laneIndex<>+40(SB)/8, $0x0000000b0000000a
+DATA laneIndex<>+48(SB)/8, $0x0000000d0000000c
+DATA laneIndex<>+56(SB)/8, $0x0000000f0000000e
+DATA laneIndex<>+64(SB)/8, $0x0000001100000010
+DATA laneIndex<>+72(SB)/8, $0x0000001300000012
+DATA laneIndex<>+80(SB)/8, $0x0000001500000014
+DATA laneIndex<>+88(SB)/8, $0x0000001700000016
+DATA laneIndex<>+96(SB)/8, $0x0000001900000018
+DATA laneIndex<>+104(SB)/8, $0x0000001b0000001a
+DATA laneIndex<>+112(SB)/8, $0x0000001d0000001c
+DATA laneIndex<>+120(SB)/8, $0x0000001f0000001e
+GLOBL laneIndex<>(SB), RODATA|NOPTR, $128
+
+// MASK loads into y the mask of the first clamp(n, 0, 8) lanes and takes 8
+// from n. R10 points at laneMasks; R11, R12 are scratch.
+#define MASK(n, y) \
+	MOVQ    n, R11;            \
+	MOVQ    $8, R12;           \
+	CMPQ    R11, R12;          \
+	CMOVQGT R12, R11;          \
+	XORQ    R12, R12;          \
+	CMPQ    R11, R12;          \
+	CMOVQLT R12, R11;          \
+	NEGQ    R11;               \
+	VMOVUPS 32(R10)(R11*4), y; \
+	SUBQ    $8, n
+
+// MASKS sets the load masks Y4–Y7 from w (AX) and the store masks Y8–Y11
+// from width (BX), and the chunk count of a row, ⌈width/8⌉, in DX.
+#define MASKS \
+	LEAQ laneMasks<>(SB), R10; \
+	LEAQ 7(BX), DX;            \
+	SHRQ $3, DX;               \
+	MASK(AX, Y4);              \
+	MASK(AX, Y5);              \
+	MASK(AX, Y6);              \
+	MASK(AX, Y7);              \
+	MASK(BX, Y8);              \
+	MASK(BX, Y9);              \
+	MASK(BX, Y10);             \
+	MASK(BX, Y11)
+
+#define COPYCHUNK(off, lmask, smask) \
+	VMASKMOVPS off(SI), lmask, Y0; \
+	VMASKMOVPS Y0, smask, off(DI)
+
+// func packCopyAVX2(dst, src *float32, lds, kc, w, width int)
+TEXT ·packCopyAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), CX
+	MOVQ w+32(FP), AX
+	MOVQ width+40(FP), BX
+	LEAQ (BX*4), R9
+	CMPQ AX, BX
+	JNE  masked
+	CMPQ AX, $32
+	JEQ  full32
+	CMPQ AX, $16
+	JEQ  full16
+
+masked:
+	MASKS
+	CMPQ DX, $2
+	JGT  masked4
+	JEQ  masked2
+
+masked1:
+	COPYCHUNK(0, Y4, Y8)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  masked1
+	JMP  done
+
+masked2:
+	COPYCHUNK(0, Y4, Y8)
+	COPYCHUNK(32, Y5, Y9)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  masked2
+	JMP  done
+
+masked4:
+	COPYCHUNK(0, Y4, Y8)
+	COPYCHUNK(32, Y5, Y9)
+	COPYCHUNK(64, Y6, Y10)
+	COPYCHUNK(96, Y7, Y11)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  masked4
+	JMP  done
+
+full16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    R9, DI
+	DECQ    CX
+	JNZ     full16
+	JMP     done
+
+full32:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    R8, SI
+	ADDQ    R9, DI
+	DECQ    CX
+	JNZ     full32
+
+done:
+	VZEROUPPER
+	RET
+
+// GATHERCHUNK gathers lanes 8c … 8c+7 of one panel row (indices in idx, in
+// elements of 4 bytes) and stores them; the gather consumes its mask, so it
+// works on a copy (Y13).
+#define GATHERCHUNK(off, idx, lmask, smask) \
+	VMOVAPS    lmask, Y13;            \
+	VXORPS     Y12, Y12, Y12;         \
+	VGATHERDPS Y13, (SI)(idx*4), Y12; \
+	VMASKMOVPS Y12, smask, off(DI)
+
+// func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
+TEXT ·packGatherAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         kc+24(FP), CX
+	MOVQ         w+32(FP), AX
+	MOVQ         width+40(FP), BX
+	LEAQ         (BX*4), R9
+	VPBROADCASTD lds+16(FP), Y12
+	LEAQ         laneIndex<>(SB), R10
+	VPMULLD      (R10), Y12, Y0
+	VPMULLD      32(R10), Y12, Y1
+	VPMULLD      64(R10), Y12, Y2
+	VPMULLD      96(R10), Y12, Y3
+	MASKS
+	CMPQ         DX, $2
+	JGT          gather4
+	JEQ          gather2
+
+gather1:
+	GATHERCHUNK(0, Y0, Y4, Y8)
+	ADDQ $4, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  gather1
+	JMP  gdone
+
+gather2:
+	GATHERCHUNK(0, Y0, Y4, Y8)
+	GATHERCHUNK(32, Y1, Y5, Y9)
+	ADDQ $4, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  gather2
+	JMP  gdone
+
+gather4:
+	GATHERCHUNK(0, Y0, Y4, Y8)
+	GATHERCHUNK(32, Y1, Y5, Y9)
+	GATHERCHUNK(64, Y2, Y6, Y10)
+	GATHERCHUNK(96, Y3, Y7, Y11)
+	ADDQ $4, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  gather4
+
+gdone:
+	VZEROUPPER
+	RET

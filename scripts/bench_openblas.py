@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Measure OpenBLAS SGEMM (through numpy) at the shapes of gocnn's bench suite.
+
+For each thread count and OpenBLAS core type this script starts a fresh
+Python process with OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set before numpy
+is imported (OpenBLAS reads them once, when it loads), and with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment, so
+OpenBLAS picks its kernel from the CPU the way it would for any user ("auto").
+A core type given with --coretype is forced through OPENBLAS_CORETYPE
+instead, to see what OpenBLAS does with kernels it failed to pick itself.
+Each line names the kernel OpenBLAS says it ran (openblas_get_corename).
+
+C = A·B with float32, row-major, no transposes, beta = 0, as in
+bench/gemm_test.go. For each shape the product runs for about --seconds
+seconds (at least 3 calls) after one warm-up call; that is repeated --repeat
+times and the median rate is printed, in GFLOP/s (2·m·n·k per call).
+
+numpy must use OpenBLAS (Debian: apt-get install libopenblas0-pthread, which
+makes it the libblas.so.3 alternative); the script stops if it does not.
+
+Usage: /usr/bin/python3 scripts/bench_openblas.py [--threads 1 2]
+       [--coretype auto SkylakeX] [--repeat 3] [--seconds 1] [--shapes NAME ...]
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# The shapes of bench/gemm_test.go (name, m, n, k).
+SHAPES = [
+    ("2048cube", 2048, 2048, 2048),
+    ("1024cube", 1024, 1024, 1024),
+    ("r50_3x3_56", 64, 3136, 576),
+    ("r50_3x3_56_c256", 256, 3136, 2304),
+    ("r50_3x3_28_c512", 512, 784, 4608),
+    ("vgg_conv1_224", 64, 50176, 27),
+    ("fc_1000_b32", 1000, 32, 2048),
+    ("late_3x3_2x2_c512", 512, 32 * 4, 4608),
+    ("late_1x1_1x1_c2048", 2048, 32, 512),
+    ("late_1x1_4x4_c1024", 1024, 32 * 16, 256),
+]
+
+
+def child(shapes, repeat, seconds):
+    """Runs in the measuring process: prints one JSON line per shape."""
+    import numpy as np
+
+    lib = ctypes.CDLL("libopenblas.so.0")
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    lib.openblas_get_num_threads.restype = ctypes.c_int
+    rng = np.random.default_rng(1)
+    for name, m, n, k in shapes:
+        a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+        b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+        c = np.empty((m, n), np.float32)
+        np.matmul(a, b, out=c)
+        rates = []
+        for _ in range(repeat):
+            calls, start = 0, time.perf_counter()
+            while True:
+                np.matmul(a, b, out=c)
+                calls += 1
+                elapsed = time.perf_counter() - start
+                if calls >= 3 and elapsed >= seconds:
+                    break
+            rates.append(2.0 * m * n * k * calls / elapsed / 1e9)
+        maps = open("/proc/self/maps").read()
+        print(json.dumps({
+            "shape": name, "m": m, "n": n, "k": k,
+            "gflops": statistics.median(rates), "runs": rates,
+            "core": lib.openblas_get_corename().decode(),
+            "threads": lib.openblas_get_num_threads(),
+            "numpy_uses_openblas": "openblas" in maps,
+        }), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--coretype", nargs="+", default=["auto"],
+                    help="'auto' (OpenBLAS detects the CPU) or OPENBLAS_CORETYPE values such as SkylakeX, Haswell")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--shapes", nargs="+", help="only these shape names")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    shapes = [s for s in SHAPES if not args.shapes or s[0] in args.shapes]
+    if args.child:
+        child(shapes, args.repeat, args.seconds)
+        return
+
+    print(f"{'shape':<20} {'m':>5} {'n':>6} {'k':>5} {'threads':>7} {'kernel':<12} {'GFLOP/s':>8}")
+    for core in args.coretype:
+        for threads in args.threads:
+            env = {key: v for key, v in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+            env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
+            if core != "auto":
+                env["OPENBLAS_CORETYPE"] = core
+            cmd = [sys.executable, os.path.abspath(__file__), "--child", "--repeat", str(args.repeat),
+                   "--seconds", str(args.seconds)]
+            if args.shapes:
+                cmd += ["--shapes", *args.shapes]
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+            for line in proc.stdout:
+                r = json.loads(line)
+                if not r["numpy_uses_openblas"]:
+                    proc.kill()
+                    sys.exit("numpy is not using OpenBLAS here (install libopenblas0-pthread)")
+                kernel = r["core"] if core == "auto" else f"{r['core']}*"
+                print(f"{r['shape']:<20} {r['m']:>5} {r['n']:>6} {r['k']:>5} {r['threads']:>7} {kernel:<12} {r['gflops']:>8.1f}",
+                      flush=True)
+            if proc.wait() != 0:
+                sys.exit(f"measuring process failed with status {proc.returncode}")
+    if any(c != "auto" for c in args.coretype):
+        print("* core type forced with OPENBLAS_CORETYPE")
+
+
+if __name__ == "__main__":
+    main()
