@@ -25,7 +25,7 @@ import (
 //
 // LoadPretrained fills an existing model (for fine-tuning: a checkpoint
 // whose head has another class count gives the backbone and leaves the new
-// head as initialised); Load rebuilds a model from a file with metadata.
+// head as initialised); Load builds the model a file is for and loads it.
 
 // Metadata keys of gocnn checkpoints.
 const (
@@ -137,10 +137,12 @@ func Save(path string, m *Model, opts SaveOptions) error {
 	return layers.SaveStateDict(path, m, meta)
 }
 
-// Load rebuilds the model a gocnn checkpoint describes and loads its
-// weights strictly. The file must carry gocnn.architecture and
-// gocnn.options.
-func Load(path string) (*Model, Info, error) {
+// Load builds the model a weights file is for and loads the file into it
+// strictly. A gocnn checkpoint names its architecture and options in its
+// metadata, and those are used; for a file without them (a bare torchvision
+// export), arch and o say what to build. If both the file and arch name an
+// architecture, they must agree.
+func Load(path, arch string, o Options) (*Model, Info, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, Info{}, err
@@ -149,10 +151,17 @@ func Load(path string) (*Model, Info, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	if info.Arch == "" || info.Options == nil {
-		return nil, info, fmt.Errorf("%s: no %s and %s metadata; name the architecture (one of %s) and load it with LoadPretrained", path, MetaArchitecture, MetaOptions, strings.Join(Names(), ", "))
+	switch {
+	case info.Arch != "" && arch != "" && info.Arch != arch:
+		return nil, info, fmt.Errorf("%s: a %s checkpoint cannot load into %s", path, info.Arch, arch)
+	case info.Arch != "" && info.Options != nil:
+		arch, o = info.Arch, *info.Options
+	case info.Arch != "":
+		arch = info.Arch
+	case arch == "":
+		return nil, info, fmt.Errorf("%s: no %s metadata; name the architecture (one of %s)", path, MetaArchitecture, strings.Join(Names(), ", "))
 	}
-	m, err := New(info.Arch, *info.Options)
+	m, err := New(arch, o)
 	if err != nil {
 		return nil, info, fmt.Errorf("%s: %w", path, err)
 	}

@@ -26,7 +26,7 @@ func TestSaveAndLoadRoundTrip(t *testing.T) {
 	if err := Save(path, m, SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset, Metadata: map[string]string{"epoch": "7"}}); err != nil {
 		t.Fatal(err)
 	}
-	loaded, info, err := Load(path)
+	loaded, info, err := Load(path, "", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,14 @@ func TestLoadPretrainedErrors(t *testing.T) {
 			t.Fatalf("%s changed although loading failed", e.Name)
 		}
 	}
-	if _, _, err := Load(bare); err == nil || !strings.Contains(err.Error(), "no gocnn.architecture") {
+	if _, _, err := Load(bare, "", Options{}); err == nil || !strings.Contains(err.Error(), "no gocnn.architecture metadata; name the architecture (one of vgg16,") {
 		t.Errorf("Load of a bare state dict: %v", err)
+	}
+	if m, _, err := Load(bare, "resnet18", r18.Options); err != nil || !slices.Equal(evalLogits(m), evalLogits(r18)) {
+		t.Errorf("Load of a bare state dict as resnet18: %v", err)
+	}
+	if _, _, err := Load(saved, "resnet50", Options{}); err == nil || !strings.Contains(err.Error(), "a resnet18 checkpoint cannot load into resnet50") {
+		t.Errorf("Load of a resnet18 checkpoint as resnet50: %v", err)
 	}
 
 	bad := filepath.Join(dir, "bad-meta.safetensors")

@@ -108,7 +108,7 @@ func Summarize(m *Model, inputSize int) (*Summary, error) {
 		x = t.module(c.Name, c.Module, x)
 	}
 	x = t.module("avgpool", m.pool, x)
-	x = t.leaf("flatten", "Flatten", "", []int{numel(x.shape)}, 0, 0, false, x)
+	x = t.leaf("flatten", "Flatten", "", []int{numel(x.shape)}, 0, 0, true, x)
 	t.module(m.headName, m.head, x)
 	if t.err != nil {
 		return nil, fmt.Errorf("summary of %s at %d×%d: %w", m.Arch, inputSize, inputSize, t.err)
