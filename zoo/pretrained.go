@@ -229,18 +229,18 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 	}
 	prefix := m.headName + "."
 	isHead := func(key string) bool { return strings.HasPrefix(key, prefix) }
+	body := newChain(m.backbone)
+	if problems := compareKeys(body, f, isHead); !problems.Clean() {
+		return report, fmt.Errorf("%s: not a %s checkpoint: %s", path, m.Arch, brief(problems))
+	}
 	headFits, why := m.headFits(f, prefix)
 	if !headFits && opts.Strict {
 		return report, fmt.Errorf("%s: the head does not fit %s: %s (load non-strictly to keep the backbone and train a new head)", path, m.Arch, why)
 	}
 
-	body := newChain(m.backbone)
 	bodyReport, err := layers.LoadStateDict(body, f, layers.LoadOptions{Strict: true, Skip: isHead})
 	if err != nil {
-		if bodyReport.Clean() {
-			return report, fmt.Errorf("%s: %w", path, err)
-		}
-		return report, fmt.Errorf("%s: not a %s checkpoint: %s", path, m.Arch, brief(bodyReport))
+		return report, fmt.Errorf("%s: %w", path, err)
 	}
 	report.Loaded = bodyReport.Loaded
 	if headFits {
@@ -263,6 +263,37 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 		report.BNEps = info.Options.BNEps
 	}
 	return report, nil
+}
+
+// compareKeys lists how the file's keys (but those skipped) differ from
+// m's state dict: missing, unexpected and mis-shaped keys, as LoadStateDict
+// would report them, without loading anything. A missing
+// num_batches_tracked is accepted, as LoadStateDict accepts it.
+func compareKeys(m layers.Module, f *safetensors.File, skip func(string) bool) layers.LoadReport {
+	var r layers.LoadReport
+	file := map[string][]int{}
+	for _, t := range f.Tensors {
+		if !skip(t.Name) {
+			file[t.Name] = t.Shape
+		}
+	}
+	known := map[string]bool{}
+	for _, e := range layers.StateTensors(m) {
+		known[e.Name] = true
+		shape, ok := file[e.Name]
+		switch {
+		case !ok && !strings.HasSuffix(e.Name, ".num_batches_tracked"):
+			r.Missing = append(r.Missing, e.Name)
+		case ok && !slices.Equal(shape, e.Tensor.Shape()):
+			r.ShapeMismatch = append(r.ShapeMismatch, layers.ShapeMismatch{Name: e.Name, Model: e.Tensor.Shape(), File: shape})
+		}
+	}
+	for _, t := range f.Tensors {
+		if !skip(t.Name) && !known[t.Name] {
+			r.Unexpected = append(r.Unexpected, t.Name)
+		}
+	}
+	return r
 }
 
 // headFits reports whether the file's keys under prefix are exactly the

@@ -1,0 +1,235 @@
+// Command predict classifies images with a zoo model and prints the top
+// classes with their probabilities, or the raw logits as JSON.
+//
+//	predict -weights runs/pets/resnet50/best.safetensors cat.jpg dog.png
+//	predict -model resnet50 -weights resnet50_tv.safetensors photo.jpg
+//	predict -weights best.safetensors -logits photo.jpg
+//
+// A gocnn checkpoint (written by zoo.Save, cmd/train or
+// scripts/export_torchvision.py) names its architecture, options, class
+// names and evaluation preset, so -weights is enough. A bare state dict
+// needs -model (and -classes unless it has 1000). Each image is decoded,
+// resized and centre-cropped as the preset says (torchvision's resize 256 /
+// crop 224 / ImageNet mean and std unless the weights say otherwise),
+// and the model runs in evaluation mode.
+//
+// Output: for each image its path, then one line per class of the top -top:
+// rank, probability and class name. With -logits, one JSON object per
+// image and line: {"image": PATH, "logits": [...]}.
+//
+// Exit codes: 0 success; 2 bad flags or inputs (weights that do not fit, an
+// image that cannot be decoded; one message naming the file on standard
+// error); 1 any other failure.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// usageError is a mistake in the flags or inputs: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+type options struct {
+	model, weights string
+	classes, top   int
+	batch          int
+	logits         bool
+	images         []string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.model, "model", "", "architecture, needed when the weights do not name it ("+strings.Join(zoo.Names(), ", ")+")")
+	fs.StringVar(&o.weights, "weights", "", "safetensors weights (required)")
+	fs.IntVar(&o.classes, "classes", 0, "number of classes of bare weights (default 1000); checked against a checkpoint's")
+	fs.IntVar(&o.top, "top", 5, "number of classes to print per image")
+	fs.IntVar(&o.batch, "batch", 8, "images per forward pass")
+	fs.BoolVar(&o.logits, "logits", false, "print the raw logits as JSON lines instead of the top classes")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: predict [-model NAME] -weights FILE [-classes N] [-top 5] [-logits] IMAGE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	o.images = fs.Args()
+	err := protect(func() error { return predict(o, stdout) })
+	var usage usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "predict: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "predict: %v\n", err)
+	return exitFailure
+}
+
+func predict(o options, stdout io.Writer) error {
+	switch {
+	case o.weights == "":
+		return usageError{errors.New("-weights is required")}
+	case len(o.images) == 0:
+		return usageError{errors.New("no images to classify")}
+	case o.top < 1 || o.batch < 1 || o.classes < 0:
+		return usageError{fmt.Errorf("-top %d, -batch %d and -classes %d must be positive", o.top, o.batch, o.classes)}
+	}
+	m, info, err := zoo.Load(o.weights, o.model, zoo.Options{Classes: o.classes})
+	if err != nil {
+		return usageError{err}
+	}
+	if o.classes != 0 && o.classes != m.Options.Classes {
+		return usageError{fmt.Errorf("%s is for %d classes, -classes says %d", o.weights, m.Options.Classes, o.classes)}
+	}
+	preset := info.Preset
+	if preset == nil {
+		p, err := zoo.DefaultPreset(m.Arch, m.Options.InputSize)
+		if err != nil {
+			return err
+		}
+		preset = &p
+	}
+	tf := evalTransform(*preset)
+	names := info.ClassNames
+	if names == nil {
+		for i := range m.Options.Classes {
+			names = append(names, fmt.Sprintf("class %d", i))
+		}
+	}
+	layers.SetTraining(m, false)
+	for start := 0; start < len(o.images); start += o.batch {
+		paths := o.images[start:min(start+o.batch, len(o.images))]
+		x, err := loadBatch(paths, tf, preset.CropSize)
+		if err != nil {
+			return usageError{err}
+		}
+		logits := m.Forward(autograd.NoGrad(x))
+		if o.logits {
+			err = printLogits(stdout, paths, logits)
+		} else {
+			probs := autograd.Softmax(logits)
+			err = printTop(stdout, paths, probs, names, o.top)
+			autograd.Release(probs)
+		}
+		autograd.Release(logits)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evalTransform is the preset's torchvision evaluation pipeline: resize,
+// centre crop, ToTensor, Normalize.
+func evalTransform(p zoo.Preset) dataset.Transform {
+	ip := dataset.Bilinear
+	if p.Interpolation == "bicubic" {
+		ip = dataset.Bicubic
+	}
+	return dataset.Preset{ResizeSize: p.ResizeSize, CropSize: p.CropSize, Interpolation: ip, Mean: p.Mean, Std: p.Std}.Eval()
+}
+
+// loadBatch decodes and transforms the images into one (N, 3, size, size)
+// batch.
+func loadBatch(paths []string, tf dataset.Transform, size int) (*autograd.Tensor, error) {
+	plane := 3 * size * size
+	x := autograd.Zeros(len(paths), 3, size, size)
+	for i, path := range paths {
+		img, err := dataset.DecodeFile(path, dataset.DecodeOptions{})
+		if err != nil {
+			return nil, err
+		}
+		f := tf.Apply(dataset.Value{Image: img}, nil).Float
+		if f.C != 3 || f.H != size || f.W != size {
+			return nil, fmt.Errorf("%s: the transform gave %d×%d×%d, want 3×%d×%d", path, f.C, f.H, f.W, size, size)
+		}
+		copy(x.Data()[i*plane:(i+1)*plane], f.Data)
+	}
+	return x, nil
+}
+
+func printLogits(w io.Writer, paths []string, logits *autograd.Tensor) error {
+	classes := logits.Dim(1)
+	enc := json.NewEncoder(w)
+	for i, path := range paths {
+		row := logits.Data()[i*classes : (i+1)*classes]
+		if err := enc.Encode(struct {
+			Image  string    `json:"image"`
+			Logits []float32 `json:"logits"`
+		}{path, row}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printTop(w io.Writer, paths []string, probs *autograd.Tensor, names []string, top int) error {
+	classes := probs.Dim(1)
+	for i, path := range paths {
+		row := probs.Data()[i*classes : (i+1)*classes]
+		order := make([]int, classes)
+		for c := range order {
+			order[c] = c
+		}
+		// Highest probability first; equal ones in class order.
+		slices.SortStableFunc(order, func(a, b int) int {
+			switch {
+			case row[a] > row[b]:
+				return -1
+			case row[a] < row[b]:
+				return 1
+			}
+			return 0
+		})
+		if _, err := fmt.Fprintln(w, path); err != nil {
+			return err
+		}
+		for rank, c := range order[:min(top, classes)] {
+			if _, err := fmt.Fprintf(w, "  %d. %.4f  %s\n", rank+1, row[c], names[c]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// protect turns a panic into an error with the stack, so the program ends
+// with a message and exit code 1 rather than a crash dump.
+func protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn()
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// writePNG writes a w×h gradient image whose colours depend on seed.
+func writePNG(t *testing.T, path string, w, h, seed int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8((y*7 + seed*40) % 256), uint8(seed * 60), 255})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setup saves a small 3-class checkpoint and two images.
+func setup(t *testing.T) (dir, weights string, m *zoo.Model, preset zoo.Preset, images []string) {
+	dir = t.TempDir()
+	m, err := zoo.New("mobilenet_v3_small", zoo.Options{Classes: 3, WidthMult: 0.25, InputSize: 32, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preset = zoo.Preset{ResizeSize: 36, CropSize: 32, Interpolation: "bicubic", Mean: []float32{0.5, 0.4, 0.3}, Std: []float32{0.2, 0.25, 0.3}}
+	weights = filepath.Join(dir, "pets.safetensors")
+	if err := zoo.Save(weights, m, zoo.SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset}); err != nil {
+		t.Fatal(err)
+	}
+	for i, size := range [][2]int{{50, 40}, {33, 64}} {
+		p := filepath.Join(dir, []string{"a.png", "b.png"}[i])
+		writePNG(t, p, size[0], size[1], i)
+		images = append(images, p)
+	}
+	return dir, weights, m, preset, images
+}
+
+func TestPredictLogitsMatchTheModel(t *testing.T) {
+	_, weights, m, preset, images := setup(t)
+	var out, errs bytes.Buffer
+	if code := run(append([]string{"-weights", weights, "-logits"}, images...), &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	x, err := loadBatch(images, evalTransform(preset), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers.SetTraining(m, false)
+	want := m.Forward(autograd.NoGrad(x)).Data()
+	sc := bufio.NewScanner(&out)
+	for i := 0; sc.Scan(); i++ {
+		var line struct {
+			Image  string
+			Logits []float32
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Image != images[i] || !slices.Equal(line.Logits, want[i*3:(i+1)*3]) {
+			t.Errorf("line %d: %+v, want logits %v", i, line, want[i*3:(i+1)*3])
+		}
+	}
+}
+
+func TestPredictTopClasses(t *testing.T) {
+	_, weights, _, _, images := setup(t)
+	var out, errs bytes.Buffer
+	if code := run(append([]string{"-weights", weights, "-top", "2"}, images...), &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 6 || lines[0] != images[0] || !strings.HasPrefix(lines[1], "  1. 0.") || !strings.HasPrefix(lines[2], "  2. 0.") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	for _, l := range []string{lines[1], lines[2], lines[4], lines[5]} {
+		name := l[strings.LastIndex(l, " ")+1:]
+		if name != "cat" && name != "dog" && name != "bird" {
+			t.Errorf("line %q does not end with a class name", l)
+		}
+	}
+}
+
+func TestPredictBareWeights(t *testing.T) {
+	dir, _, m, _, images := setup(t)
+	bare := filepath.Join(dir, "bare.safetensors")
+	if err := layers.SaveStateDict(bare, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	// Bare weights need -model; these are a width-0.25 model, which the
+	// full-width mobilenet_v3_small does not fit.
+	code := run(append([]string{"-model", "mobilenet_v3_small", "-classes", "3", "-weights", bare}, images...), &out, &errs)
+	if code != exitUsage || !strings.Contains(errs.String(), bare) || !strings.Contains(errs.String(), "not a mobilenet_v3_small checkpoint") {
+		t.Errorf("exit %d, stderr %q", code, errs.String())
+	}
+}
+
+func TestPredictBadInputs(t *testing.T) {
+	dir, weights, _, _, images := setup(t)
+	broken := filepath.Join(dir, "broken.jpg")
+	if err := os.WriteFile(broken, []byte("\xff\xd8\xff\xe0 truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(dir, "bare.safetensors")
+	r18, err := zoo.New("resnet18", zoo.Options{WidthMult: 0.125, Classes: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-weights", weights, images[0], broken}, broken},
+		{[]string{"-weights", weights, filepath.Join(dir, "nothing.png")}, "nothing.png"},
+		{[]string{"-weights", filepath.Join(dir, "none.safetensors"), images[0]}, "none.safetensors"},
+		{[]string{"-weights", weights, "-model", "resnet50", images[0]}, "a mobilenet_v3_small checkpoint cannot load into resnet50"},
+		{[]string{"-weights", weights, "-classes", "10", images[0]}, "is for 3 classes, -classes says 10"},
+		{[]string{"-weights", bare, images[0]}, "name the architecture (one of vgg16,"},
+		{[]string{"-weights", bare, "-model", "resnet34", images[0]}, `unknown model "resnet34" (valid: vgg16,`},
+		{[]string{"-weights", weights}, "no images"},
+		{[]string{images[0]}, "-weights is required"},
+	} {
+		var out, errs bytes.Buffer
+		if code := run(c.args, &out, &errs); code != exitUsage || !strings.Contains(errs.String(), c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, code, errs.String(), exitUsage, c.want)
+		}
+	}
+}
