@@ -35,15 +35,20 @@ func Compose(ts ...Transform) Transform { return composed(ts) }
 
 func (c composed) Apply(v Value, rng *rand.Rand) Value {
 	for i := 0; i < len(c); i++ {
-		// Resize then CenterCrop: resample only the pixels the crop keeps
-		// (the same pixels, computed with less work).
+		// Resize then CenterCrop or RandomResizedCrop: resample only the
+		// pixels the crop keeps (the same pixels, computed with less work).
 		if r, ok := c[i].(resize); ok && i+1 < len(c) && v.Image != nil {
-			if cc, ok := c[i+1].(centerCrop); ok {
-				if out := r.applyCropped(v.Image, cc); out != nil {
+			switch next := c[i+1].(type) {
+			case centerCrop:
+				if out := r.applyCropped(v.Image, next); out != nil {
 					v = Value{Image: out}
 					i++
 					continue
 				}
+			case randomResizedCrop:
+				v = Value{Image: r.applyRandomResizedCrop(v.Image, next, rng)}
+				i++
+				continue
 			}
 		}
 		v = c[i].Apply(v, rng)
@@ -162,6 +167,16 @@ func CenterCrop(h, w int) Transform {
 
 func (c centerCrop) Apply(v Value, _ *rand.Rand) Value {
 	return Value{Image: CenterCropImage(v.mustImage("CenterCrop"), c.h, c.w)}
+}
+
+// applyRandomResizedCrop is Resize followed by RandomResizedCrop, drawing
+// the crop from the same generator in the same order, but resizing only
+// the cropped region.
+func (r resize) applyRandomResizedCrop(m *Image, rrc randomResizedCrop, rng *rand.Rand) *Image {
+	w, h := r.outSize(m)
+	p := rrc.Params(w, h, rng)
+	region := resizeWindow(m, w, h, r.ip, image.Rect(p.Left, p.Top, p.Left+p.W, p.Top+p.H))
+	return ResizeImage(region, rrc.w, rrc.h, rrc.ip)
 }
 
 func (c centerCrop) String() string { return fmt.Sprintf("CenterCrop(%d, %d)", c.h, c.w) }

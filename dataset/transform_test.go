@@ -194,8 +194,8 @@ func TestStatsPooledVersusPerImage(t *testing.T) {
 	}
 }
 
-// TestResizeCropFusionIsExact: Compose computes Resize+CenterCrop as one
-// windowed resample; it must equal resizing fully and then cropping, for
+// TestResizeCropFusionIsExact: Compose computes Resize+CenterCrop (and
+// Resize+RandomResizedCrop) with a windowed resample; it must equal resizing fully and then cropping, for
 // shrinking, enlarging, and axes that keep their size.
 func TestResizeCropFusionIsExact(t *testing.T) {
 	src := decodeOK(t, encodeJPEG(t, synthPhoto(53, 41, 8), 90))
@@ -206,11 +206,17 @@ func TestResizeCropFusionIsExact(t *testing.T) {
 		{Resize(30, Bilinear), 25, 28}, {Resize(77, Bicubic), 70, 77}, {ResizeTo(41, 20, Bilinear), 33, 19},
 		{ResizeTo(60, 53, Bicubic), 51, 50}, {Resize(41, Bicubic), 41, 41}, {Resize(30, Bilinear), 31, 31},
 	}
-	for _, c := range cases {
+	for k, c := range cases {
 		fused := Compose(c.resize, CenterCrop(c.h, c.w)).Apply(Value{Image: src}, nil).Image
 		separate := CenterCrop(c.h, c.w).Apply(c.resize.Apply(Value{Image: src}, nil), nil).Image
 		if !bytes.Equal(fused.Pix, separate.Pix) || fused.W != separate.W || fused.H != separate.H {
 			t.Errorf("%v + CenterCrop(%d, %d): fused result differs", c.resize, c.h, c.w)
+		}
+		rrc := RandomResizedCrop(c.h, c.w, DefaultCropScale, DefaultCropRatio, Bicubic)
+		fused = Compose(c.resize, rrc).Apply(Value{Image: src}, seeded(uint64(k))).Image
+		separate = rrc.Apply(c.resize.Apply(Value{Image: src}, nil), seeded(uint64(k))).Image
+		if !bytes.Equal(fused.Pix, separate.Pix) {
+			t.Errorf("%v + %v: fused result differs", c.resize, rrc)
 		}
 	}
 }
