@@ -128,7 +128,7 @@ type DataInfo struct {
 	Val            int      `json:"val_images"`
 	Test           int      `json:"test_images"`
 	Input          []int    `json:"input"` // C, H, W of one image as the model sees it
-	TrainTransform string   `json:"train_transform"`
+	TrainTransform string   `json:"train_transform,omitempty"`
 	EvalTransform  string   `json:"eval_transform"`
 }
 
@@ -157,11 +157,12 @@ type Misclassified struct {
 	File       string  `json:"file"`       // PNG under the run directory
 }
 
-// Files lists the files written for a model, relative to the run directory.
+// Files lists the files written for a model, relative to the run
+// directory (none for an evaluation without training).
 type Files struct {
-	Checkpoint  string `json:"checkpoint"`
-	BestWeights string `json:"best_weights"`
-	HistoryCSV  string `json:"history_csv"`
+	Checkpoint  string `json:"checkpoint,omitempty"`
+	BestWeights string `json:"best_weights,omitempty"`
+	HistoryCSV  string `json:"history_csv,omitempty"`
 }
 
 // WriteResults writes r to path as indented JSON, atomically.

@@ -127,20 +127,14 @@ type Trainer struct {
 // filled as far as the run got, also when an error is returned.
 func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 	c := t.Config
-	classes := t.Data.Train.Classes()
 	base := filepath.Base(t.Dir)
-	res := &ModelResult{Model: t.Model.Arch, Config: c, Status: "failed", Stages: stageNamesOf(t.Model),
-		Misclassified: []Misclassified{}, Files: Files{Checkpoint: filepath.ToSlash(filepath.Join(base, CheckpointFile)),
-			BestWeights: filepath.ToSlash(filepath.Join(base, BestWeightsFile)), HistoryCSV: filepath.ToSlash(filepath.Join(base, HistoryFile))}}
-	res.Options, _ = json.Marshal(t.Model.Options)
-	res.Data = t.dataInfo()
-	if err := c.Validate(len(classes)); err != nil {
+	res := t.newResult()
+	res.Files = Files{Checkpoint: filepath.ToSlash(filepath.Join(base, CheckpointFile)),
+		BestWeights: filepath.ToSlash(filepath.Join(base, BestWeightsFile)), HistoryCSV: filepath.ToSlash(filepath.Join(base, HistoryFile))}
+	if err := c.Validate(len(t.Data.Train.Classes())); err != nil {
 		return res, err
 	}
-	if t.Model.Options.Classes != len(classes) {
-		return res, fmt.Errorf("%s has %d outputs but the data has %d classes", t.Model.Arch, t.Model.Options.Classes, len(classes))
-	}
-	if err := ensureDir(t.Dir); err != nil {
+	if err := t.checkSetup(); err != nil {
 		return res, err
 	}
 	loaders, err := t.loaders()
@@ -270,6 +264,54 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		res.Status = "stopped-early"
 	}
 	return t.finish(res, nil)
+}
+
+// Evaluate tests the model's weights as they are, without training: test
+// metrics, the most confident mistakes and the efficiency figures. Only
+// Config.EvalBatch is used.
+func (t *Trainer) Evaluate() (*ModelResult, error) {
+	res := t.newResult()
+	if t.Config.EvalBatch < 1 {
+		return res, fmt.Errorf("evaluation batch size %d: need at least 1", t.Config.EvalBatch)
+	}
+	if err := t.checkSetup(); err != nil {
+		return res, err
+	}
+	loader, err := dataset.NewLoader(t.Data.Test, t.Data.EvalTransform, dataset.LoaderOptions{BatchSize: t.Config.EvalBatch,
+		Workers: t.Data.Workers, Warn: t.Data.Warn})
+	if err != nil {
+		return res, fmt.Errorf("test data: %w", err)
+	}
+	test, mistakes, err := t.evaluate(loader, t.Misclassified)
+	if err != nil {
+		return res, err
+	}
+	res.Test = &test
+	if res.Misclassified, err = t.saveMisclassified(mistakes); err != nil {
+		return res, err
+	}
+	t.measure(res)
+	res.Efficiency.TrainableParams = 0
+	res.Efficiency.MaxRSSMB = maxRSSMB()
+	res.Status = "ok"
+	return res, nil
+}
+
+// newResult starts the result of the model, with what is known before
+// anything runs.
+func (t *Trainer) newResult() *ModelResult {
+	res := &ModelResult{Model: t.Model.Arch, Config: t.Config, Status: "failed", Stages: stageNamesOf(t.Model),
+		Misclassified: []Misclassified{}, Data: t.dataInfo()}
+	res.Options, _ = json.Marshal(t.Model.Options)
+	return res
+}
+
+// checkSetup checks that the model fits the data and creates Dir.
+func (t *Trainer) checkSetup() error {
+	if classes := t.Data.Test.Classes(); t.Model.Options.Classes != len(classes) {
+		return fmt.Errorf("%s has %d outputs but the data has %d classes", t.Model.Arch, t.Model.Options.Classes, len(classes))
+	}
+	return ensureDir(t.Dir)
 }
 
 // finish copies the run's state into the result and passes err on.
@@ -616,8 +658,11 @@ func (t *Trainer) inputShape() []int {
 // dataInfo describes the data for results.json.
 func (t *Trainer) dataInfo() DataInfo {
 	d := t.Data
-	info := DataInfo{Name: d.Name, Classes: d.Train.Classes(), Train: d.Train.Len(), Test: d.Test.Len(),
-		Input: t.inputShape(), TrainTransform: d.TrainTransform.String(), EvalTransform: d.EvalTransform.String()}
+	info := DataInfo{Name: d.Name, Classes: d.Test.Classes(), Test: d.Test.Len(), Input: t.inputShape(),
+		EvalTransform: d.EvalTransform.String()}
+	if d.Train != nil {
+		info.Train, info.TrainTransform = d.Train.Len(), d.TrainTransform.String()
+	}
 	if d.Val != nil {
 		info.Val = d.Val.Len()
 	}

@@ -1,0 +1,212 @@
+package main
+
+// The -data flag: where the images come from and how they are prepared.
+//
+//	mnist-sample        the embedded MNIST subset (10,000 training, 2,000 test images)
+//	mnist:DIR           MNIST IDX files in DIR (train-images-idx3-ubyte[.gz], t10k-…)
+//	fashion-mnist:DIR   Fashion-MNIST IDX files in DIR
+//	cifar10:DIR         CIFAR-10 binary batches in DIR (data_batch_1.bin … test_batch.bin)
+//	imagefolder:DIR     one folder per class; DIR/train and DIR/test (or DIR/val) if
+//	                    present, otherwise DIR itself split 80/20, stratified and seeded
+//	pets:DIR            Oxford-IIIT Pets (DIR/images, DIR/annotations), official trainval/test split
+//
+// Transforms. Small gray digits (MNIST, Fashion-MNIST) are padded with black
+// to the input size (28×28 → 32×32 for the default input: Pad(2)), their
+// gray channel replicated to three (the zoo's models take RGB), and
+// normalised with the dataset's mean and standard deviation; augmentation
+// shifts them by up to two pixels (RandomCrop(size, padding=2)), and flips
+// Fashion-MNIST's clothes horizontally. CIFAR-10 is normalised with its
+// statistics; augmentation is RandomCrop(32, padding=4) and a horizontal
+// flip. Photographs (imagefolder, pets) follow torchvision's ImageNet
+// recipe: the model's evaluation preset (resize to ⌊input·256/224⌋, centre
+// crop, ImageNet mean and std) and, with augmentation, RandomResizedCrop
+// and a horizontal flip.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/train"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// dataKinds are the -data forms, for messages.
+const dataKinds = "mnist-sample, mnist:DIR, fashion-mnist:DIR, cifar10:DIR, imagefolder:DIR, pets:DIR"
+
+// dataset statistics (per channel, over the training set).
+var (
+	mnistMean, mnistStd     = float32(0.1307), float32(0.3081)
+	fashionMean, fashionStd = float32(0.2860), float32(0.3530)
+	cifarMean               = []float32{0.4914, 0.4822, 0.4465}
+	cifarStd                = []float32{0.2470, 0.2435, 0.2616}
+)
+
+// dataKind is what -data names, without the directory.
+type dataKind string
+
+// smallImages reports whether the kind has small images (28 or 32 pixels)
+// whose natural input size is 32.
+func (k dataKind) smallImages() bool { return k != "imagefolder" && k != "pets" }
+
+// parseData splits -data into its kind and directory and checks them.
+func parseData(spec string) (dataKind, string, error) {
+	if spec == "mnist-sample" {
+		return "mnist-sample", "", nil
+	}
+	kind, dir, ok := strings.Cut(spec, ":")
+	switch dataKind(kind) {
+	case "mnist", "fashion-mnist", "cifar10", "imagefolder", "pets":
+	default:
+		return "", "", fmt.Errorf("-data %q: unknown data (valid: %s)", spec, dataKinds)
+	}
+	if !ok || dir == "" {
+		return "", "", fmt.Errorf("-data %q: name the directory, as %s:DIR", spec, kind)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", "", fmt.Errorf("-data %s: %w", spec, err)
+	}
+	if !st.IsDir() {
+		return "", "", fmt.Errorf("-data %s: %s is not a directory", spec, dir)
+	}
+	return dataKind(kind), dir, nil
+}
+
+// sources opens the training and test sources of -data.
+func sources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (trainSrc, testSrc dataset.Source, err error) {
+	pair := func(a, b dataset.Source, err1, err2 error) (dataset.Source, dataset.Source, error) {
+		if err1 != nil {
+			return nil, nil, err1
+		}
+		return a, b, err2
+	}
+	switch kind {
+	case "mnist-sample":
+		a, err1 := dataset.Sample(true)
+		b, err2 := dataset.Sample(false)
+		return pair(a, b, err1, err2)
+	case "mnist", "fashion-mnist":
+		classes := dataset.MNISTClasses
+		if kind == "fashion-mnist" {
+			classes = dataset.FashionMNISTClasses
+		}
+		a, err1 := dataset.OpenIDXDir(dir, true, classes)
+		b, err2 := dataset.OpenIDXDir(dir, false, classes)
+		return pair(a, b, err1, err2)
+	case "cifar10":
+		a, err1 := dataset.OpenCIFAR10(dir, true)
+		b, err2 := dataset.OpenCIFAR10(dir, false)
+		return pair(a, b, err1, err2)
+	case "pets":
+		a, err1 := dataset.OpenPets(dir, dataset.PetsOptions{Split: "trainval", Warn: warn})
+		b, err2 := dataset.OpenPets(dir, dataset.PetsOptions{Split: "test", Warn: warn})
+		return pair(a, b, err1, err2)
+	case "imagefolder":
+		trainDir := filepath.Join(dir, "train")
+		if st, err := os.Stat(trainDir); err == nil && st.IsDir() {
+			testDir := filepath.Join(dir, "test")
+			if _, err := os.Stat(testDir); err != nil {
+				testDir = filepath.Join(dir, "val")
+			}
+			a, err1 := dataset.OpenImageFolder(trainDir, dataset.DecodeOptions{})
+			b, err2 := dataset.OpenImageFolder(testDir, dataset.DecodeOptions{})
+			if err1 == nil && err2 == nil && strings.Join(a.Classes(), "\x00") != strings.Join(b.Classes(), "\x00") {
+				err2 = fmt.Errorf("%s and %s have different class folders", trainDir, testDir)
+			}
+			return pair(a, b, err1, err2)
+		}
+		all, err := dataset.OpenImageFolder(dir, dataset.DecodeOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		a, b := dataset.SplitStratified(all, 0.2, seed)
+		return a, b, nil
+	}
+	return nil, nil, fmt.Errorf("unknown data kind %q", kind)
+}
+
+// transforms returns the training and evaluation pipelines of a data kind
+// at an input size, for a model architecture (whose preset photographs
+// use).
+func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, evalTF dataset.Transform, err error) {
+	switch kind {
+	case "mnist-sample", "mnist", "fashion-mnist":
+		mean, std := mnistMean, mnistStd
+		if kind == "fashion-mnist" {
+			mean, std = fashionMean, fashionStd
+		}
+		var size []dataset.Transform
+		switch {
+		case input >= 28 && (input-28)%2 == 0:
+			size = []dataset.Transform{train.Pad((input - 28) / 2)}
+		default:
+			size = []dataset.Transform{dataset.ResizeTo(input, input, dataset.Bilinear)}
+		}
+		tail := []dataset.Transform{dataset.Grayscale(3), dataset.ToTensor(),
+			dataset.Normalize([]float32{mean, mean, mean}, []float32{std, std, std})}
+		evalTF = dataset.Compose(append(size, tail...)...)
+		aug := append([]dataset.Transform{}, size...)
+		aug = append(aug, train.RandomCrop(input, 2))
+		if kind == "fashion-mnist" {
+			aug = append(aug, dataset.RandomHorizontalFlip(0.5))
+		}
+		trainTF = dataset.Compose(append(aug, tail...)...)
+	case "cifar10":
+		var size []dataset.Transform
+		if input != 32 {
+			size = []dataset.Transform{dataset.ResizeTo(input, input, dataset.Bilinear)}
+		}
+		tail := []dataset.Transform{dataset.ToTensor(), dataset.Normalize(cifarMean, cifarStd)}
+		evalTF = dataset.Compose(append(size, tail...)...)
+		aug := append(append([]dataset.Transform{}, size...), train.RandomCrop(input, 4), dataset.RandomHorizontalFlip(0.5))
+		trainTF = dataset.Compose(append(aug, tail...)...)
+	default:
+		preset, err := zoo.DefaultPreset(arch, input)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := datasetPreset(preset)
+		evalTF, trainTF = p.Eval(), p.Train()
+	}
+	if !augment {
+		trainTF = evalTF
+	}
+	return trainTF, evalTF, nil
+}
+
+// datasetPreset turns a zoo preset into the dataset package's.
+func datasetPreset(p zoo.Preset) dataset.Preset {
+	ip := dataset.Bilinear
+	if p.Interpolation == "bicubic" {
+		ip = dataset.Bicubic
+	}
+	return dataset.Preset{Name: "model", ResizeSize: p.ResizeSize, CropSize: p.CropSize, Interpolation: ip, Mean: p.Mean, Std: p.Std}
+}
+
+// describeInput says in words how images reach the model, for the printed
+// choices.
+func describeInput(kind dataKind, input int) string {
+	switch kind {
+	case "mnist-sample", "mnist", "fashion-mnist":
+		if input >= 28 && (input-28)%2 == 0 {
+			return fmt.Sprintf("1×28×28 padded to %d×%d, gray replicated to 3 channels", input, input)
+		}
+		return fmt.Sprintf("1×28×28 resized to %d×%d, gray replicated to 3 channels", input, input)
+	case "cifar10":
+		return fmt.Sprintf("3×32×32 at %d×%d", input, input)
+	}
+	return fmt.Sprintf("resize %d, centre crop %d×%d, ImageNet normalisation", input*256/224, input, input)
+}
+
+// limitSource keeps about n images of src, balanced over the classes
+// (a stratified, seeded choice); n ≤ 0 or n ≥ src.Len() keeps everything.
+func limitSource(src dataset.Source, n int, seed uint64) dataset.Source {
+	if n <= 0 || n >= src.Len() {
+		return src
+	}
+	_, kept := dataset.SplitStratified(src, float64(n)/float64(src.Len()), seed)
+	return kept
+}

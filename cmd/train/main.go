@@ -1,0 +1,99 @@
+// Command train trains, evaluates and compares image classifiers from the
+// zoo (VGG16, ResNet50, MobileNetV3, EfficientNet-B0, …) on a dataset, and
+// writes everything it measures to a run directory.
+//
+// With no flags it compares the four reference architectures, CPU-sized
+// (width multipliers, 32×32 input), on the embedded MNIST sample, and
+// prints two tables: classification quality (macro precision, recall, F1,
+// accuracy, top-5) and cost (training time, inference time, FLOPs,
+// parameters, size). Run `train -h` for every flag.
+//
+// Output (-out, default runs/<timestamp>):
+//
+//	results.json             every metric, the history, timings, summaries and run metadata (docs/RESULTS.md)
+//	<model>/history.csv      one line per epoch
+//	<model>/checkpoint.safetensors   the last checkpoint (resume with -resume DIR)
+//	<model>/best.safetensors the best weights, with the architecture, options, class names and preset
+//	<model>/misclassified/   the most confident mistakes on the test split, as PNG
+//
+// Exit codes: 0 success; 2 bad flags or inputs (one message on standard
+// error); 130 interrupted by Ctrl-C (after saving a checkpoint: resume with
+// -resume DIR); 1 any other failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/gocnn/gocnn/train"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, the shell's convention
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the program at once
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is a mistake in the flags or inputs: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef makes a usageError.
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// run is the program: it parses args, trains, and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err == nil {
+		err = protect(func() error { return execute(ctx, opts, stdout, stderr) })
+	}
+	var usage usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return exitUsage
+	case errors.Is(err, train.ErrInterrupted):
+		fmt.Fprintf(stderr, "train: interrupted; the checkpoint is saved, continue with: train -resume %s\n", opts.out)
+		return exitInterrupted
+	default:
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return exitFailure
+	}
+}
+
+// protect runs fn and turns a panic (a programmer error inside an op, say)
+// into an error with the stack, so the program ends with a message and
+// exit code 1 rather than a crash dump.
+func protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn()
+}

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gocnn/gocnn/safetensors"
+	"github.com/gocnn/gocnn/train"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// quick are the flags of a run that takes a few seconds: a narrow
+// ResNet-18 on 200 images of the embedded sample.
+var quick = []string{"-model", "resnet18", "-width", "0.125", "-limit", "200", "-epochs", "2", "-batch", "16",
+	"-bn-recal", "2", "-eval-batch", "500", "-misclassified", "3"}
+
+// invoke runs the program in-process and returns its exit code and output.
+func invoke(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func readResultsFile(t *testing.T, dir string) train.Results {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r train.Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// keys lists the keys of a JSON object.
+func keys(t *testing.T, v any, where string) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s is not a JSON object: %v", where, v)
+	}
+	return m
+}
+
+// TestResultsHaveEveryField runs a short training with a validation split
+// and checks that results.json has every field docs/RESULTS.md documents,
+// with sensible values, and that the other files are written: history.csv,
+// the checkpoint, the best weights with the zoo's metadata and the
+// misclassified images. It then evaluates the best weights with -eval-only
+// and expects the same test accuracy.
+func TestResultsHaveEveryField(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := invoke(t, context.Background(), append(quick, "-val", "0.2", "-out", dir)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"| Model", "| Precision", "| Training time (min)", "FLOPs = 2 × MACs", "resnet18: width 0.125"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	required := map[string][]string{
+		"":           {"version", "run", "models"},
+		"run":        {"started", "finished", "args", "git_commit", "git_modified", "go_version", "os", "arch", "cpu_path", "gomaxprocs", "threads", "num_cpu"},
+		"model":      {"model", "options", "config", "data", "stages", "status", "epochs_run", "best_epoch", "best_val", "test", "history", "efficiency", "misclassified", "summary", "files"},
+		"test":       {"samples", "loss", "accuracy", "top_k", "top_k_accuracy", "macro", "weighted", "per_class", "confusion"},
+		"efficiency": {"train_seconds", "train_images_per_second", "inference_batch1", "inference_eval_batch", "params", "trainable_params", "macs", "flops", "size_mb", "peak_heap_mb", "max_rss_mb"},
+		"data":       {"name", "classes", "train_images", "val_images", "test_images", "input", "train_transform", "eval_transform"},
+		"epoch":      {"epoch", "lr", "train_loss", "train_accuracy", "val", "seconds", "images_per_second", "trainable_params"},
+		"class":      {"class", "precision", "recall", "f1", "support"},
+		"summary":    {"model", "options", "input", "layers", "blocks", "stages", "params", "trainable_params", "macs", "flops", "weight_bytes", "activation_bytes"},
+		"mistake":    {"index", "name", "label", "predicted", "confidence", "file"},
+		"files":      {"checkpoint", "best_weights", "history_csv"},
+	}
+	model := keys(t, keys(t, doc, "results")["models"].([]any)[0], "model")
+	test := keys(t, model["test"], "test")
+	objects := map[string]map[string]any{
+		"":           doc,
+		"run":        keys(t, doc["run"], "run"),
+		"model":      model,
+		"test":       test,
+		"efficiency": keys(t, model["efficiency"], "efficiency"),
+		"data":       keys(t, model["data"], "data"),
+		"epoch":      keys(t, model["history"].([]any)[0], "history[0]"),
+		"class":      keys(t, test["per_class"].([]any)[0], "per_class[0]"),
+		"summary":    keys(t, model["summary"], "summary"),
+		"mistake":    keys(t, model["misclassified"].([]any)[0], "misclassified[0]"),
+		"files":      keys(t, model["files"], "files"),
+	}
+	for name, fields := range required {
+		for _, f := range fields {
+			if _, ok := objects[name][f]; !ok {
+				t.Errorf("results.json: %s object lacks %q", name, f)
+			}
+		}
+	}
+
+	r := readResultsFile(t, dir)
+	m := r.Models[0]
+	if m.Status != "ok" || m.EpochsRun != 2 || len(m.History) != 2 || m.Test.Samples != 2000 || len(m.Test.Confusion) != 10 ||
+		m.Data.Train != 160 || m.Data.Val != 40 || m.Efficiency.FLOPs != 2*m.Efficiency.MACs || m.Efficiency.Params == 0 ||
+		m.Efficiency.InferenceBatch1.MsPerImage <= 0 || r.Run.GoVersion == "" || r.Run.CPUPath == "" {
+		t.Errorf("implausible results: %+v\nrun %+v", m, r.Run)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "resnet18", train.HistoryFile))
+	if err != nil || strings.Count(string(csv), "\n") != 3 {
+		t.Errorf("history.csv: %v\n%s", err, csv)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "resnet18", train.CheckpointFile)); err != nil {
+		t.Error(err)
+	}
+	for _, mis := range m.Misclassified {
+		if _, err := os.Stat(filepath.Join(dir, mis.File)); err != nil {
+			t.Errorf("misclassified image: %v", err)
+		}
+	}
+	best := filepath.Join(dir, "resnet18", train.BestWeightsFile)
+	f, err := safetensors.ReadFile(best)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := zoo.ReadInfo(f, best)
+	if err != nil || info.Arch != "resnet18" || len(info.ClassNames) != 10 || info.Options == nil || info.Preset == nil {
+		t.Errorf("best weights metadata: %+v, %v", info, err)
+	}
+
+	evalDir := filepath.Join(t.TempDir(), "eval")
+	code, stdout, stderr = invoke(t, context.Background(), "-model", "resnet18", "-width", "0.125", "-eval-only", "-weights", best, "-eval-batch", "500", "-out", evalDir)
+	if code != 0 {
+		t.Fatalf("-eval-only: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	e := readResultsFile(t, evalDir).Models[0]
+	if e.Test == nil || e.Test.Accuracy != m.Test.Accuracy || e.Test.Loss != m.Test.Loss {
+		t.Errorf("-eval-only of the best weights: %+v; the training run tested %v (loss %v)", e.Test, m.Test.Accuracy, m.Test.Loss)
+	}
+}
+
+// cancelOn is an output writer that cancels a context when a line
+// containing marker has been written.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestResumeAfterInterruptionGivesIdenticalMetrics stops a run in the
+// middle of its first epoch (as Ctrl-C does: the context is cancelled),
+// checks the exit code and the checkpoint, resumes it with -resume and
+// compares every metric with an uninterrupted run.
+func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
+	args := append(append([]string{}, quick...), "-val", "0.2", "-dropout", "0.3", "-head", "mlp:32", "-ema", "0.9")
+	whole := filepath.Join(t.TempDir(), "whole")
+	if code, out, errOut := invoke(t, context.Background(), append(args, "-out", whole)...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	dir := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelOn{marker: "epoch 1/2 batch 3/", cancel: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, append(args, "-out", dir), out, &errOut)
+	if code != exitInterrupted || !strings.Contains(errOut.String(), "-resume "+dir) {
+		t.Fatalf("interrupted run: exit %d (want %d)\n%s\n%s", code, exitInterrupted, out.buf.String(), errOut.String())
+	}
+	cut := readResultsFile(t, dir)
+	if len(cut.Models) != 1 || cut.Models[0].Status != "interrupted" || cut.Models[0].EpochsRun != 0 {
+		t.Fatalf("results after the interruption: %+v", cut.Models)
+	}
+	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir)
+	if code != 0 || !strings.Contains(stdout, "resuming from") {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	a, b := readResultsFile(t, whole).Models[0], readResultsFile(t, dir).Models[0]
+	if a.Test.Accuracy != b.Test.Accuracy || a.Test.Loss != b.Test.Loss || a.Test.Macro != b.Test.Macro || a.BestEpoch != b.BestEpoch {
+		t.Errorf("test results differ: uninterrupted %+v, resumed %+v", *a.Test, *b.Test)
+	}
+	for i := range a.History {
+		x, y := a.History[i], b.History[i]
+		if x.TrainLoss != y.TrainLoss || x.TrainAccuracy != y.TrainAccuracy || *x.Val != *y.Val || x.LR != y.LR {
+			t.Errorf("epoch %d differs: %+v / %+v vs %+v / %+v", i+1, x, *x.Val, y, *y.Val)
+		}
+	}
+}
+
+// TestNonFiniteLossExitsWithHint trains with an absurd learning rate.
+func TestNonFiniteLossExitsWithHint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nan")
+	code, stdout, stderr := invoke(t, context.Background(), append(quick, "-optimizer", "sgd", "-lr", "1e12", "-schedule", "constant", "-out", dir)...)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFailure, stdout, stderr)
+	}
+	for _, want := range []string{"epoch 1", "batch", "learning rate", "lower -lr"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("message lacks %q: %s", want, stderr)
+		}
+	}
+	if r := readResultsFile(t, dir); r.Models[0].Status != "failed" || !strings.Contains(r.Models[0].Error, "loss became") {
+		t.Errorf("results: status %q, error %q", r.Models[0].Status, r.Models[0].Error)
+	}
+}
+
+// TestBadInputsExitWithCode2 checks that bad flags and missing data give
+// exit code 2 and exactly one line on standard error, naming the problem.
+func TestBadInputsExitWithCode2(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "resnet51"}, `unknown model "resnet51"`},
+		{[]string{"-model", "resnet18,resnet18"}, "listed twice"},
+		{[]string{"-data", "mnist:" + missing}, "no such file or directory"},
+		{[]string{"-data", "imagefolder:" + file}, "is not a directory"},
+		{[]string{"-data", "svhn:" + missing}, "unknown data"},
+		{[]string{"-data", "cifar10"}, "name the directory"},
+		{[]string{"-data", "mnist:" + t.TempDir()}, "train-images-idx3-ubyte"},
+		{[]string{"-augment", "maybe"}, "-augment"},
+		{[]string{"-batch", "1"}, "-batch"},
+		{[]string{"-val", "1.5"}, "-val"},
+		{[]string{"-strategy", "frozen"}, "-strategy"},
+		{[]string{"-head", "mlp:0"}, "-head"},
+		{[]string{"-optimizer", "lbfgs"}, "-optimizer"},
+		{[]string{"-eval-only"}, "needs -weights"},
+		{[]string{"-weights", missing}, "-weights"},
+		{[]string{"-resume", missing}, "-resume"},
+		{[]string{"-resume", missing, "-lr", "1"}, "drop -lr"},
+		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"-model", "resnet18", "-warmup", "5", "-epochs", "2", "-schedule", "cosine", "-limit", "20"}, "warm-up"},
+	}
+	for _, c := range cases {
+		code, _, stderr := invoke(t, context.Background(), append(c.args, "-out", filepath.Join(t.TempDir(), "out"))...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "train: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line mentioning %q", c.args, code, stderr, c.want)
+		}
+	}
+	if code, _, stderr := invoke(t, context.Background(), "-h"); code != 0 || !strings.Contains(stderr, "-strategy") {
+		t.Errorf("-h: exit %d\n%s", code, stderr)
+	}
+}
+
+// writePNG writes a w×h image: a bright square on black for class 0, a
+// bright horizontal bar for class 1, shifted by k.
+func writePNG(t *testing.T, path string, class, k int) {
+	t.Helper()
+	const w, h = 40, 30
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			on := false
+			if class == 0 {
+				on = x >= 10+k && x < 22+k && y >= 8 && y < 20
+			} else {
+				on = y >= 12+k%4 && y < 16+k%4
+			}
+			if on {
+				img.Set(x, y, color.RGBA{220, 200, 180, 255})
+			} else {
+				img.Set(x, y, color.RGBA{10, 20, 30, 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tinyPhotoFlags trains a narrow ResNet-18 on 32×32 crops of photographs.
+var tinyPhotoFlags = []string{"-model", "resnet18", "-width", "0.125", "-input", "32", "-epochs", "1", "-batch", "4", "-lr", "1e-3", "-eval-batch", "8"}
+
+// TestImageFolderAndPetsLayouts trains on tiny fixture trees in the
+// ImageFolder layout (train/ and test/ with one folder per class) and in
+// the Oxford-IIIT Pets layout (images/ and annotations/ with the official
+// list files), the path a fine-tuning run on the real Pets set takes.
+func TestImageFolderAndPetsLayouts(t *testing.T) {
+	folder := t.TempDir()
+	for split, n := range map[string]int{"train": 8, "test": 4} {
+		for class, name := range []string{"bar", "square"} {
+			for k := range n {
+				writePNG(t, filepath.Join(folder, split, name, fmt.Sprintf("%d.png", k)), 1-class, k)
+			}
+		}
+	}
+	pets := t.TempDir()
+	var trainval, test strings.Builder
+	for breed, name := range []string{"Abyssinian", "beagle"} {
+		for k := range 6 {
+			id := fmt.Sprintf("%s_%d", name, k+1)
+			writePNG(t, filepath.Join(pets, "images", id+".jpg"), breed, k) // a PNG named .jpg, as in the real set
+			line := fmt.Sprintf("%s %d %d %d\n", id, breed+1, 2-breed, 1)
+			if k < 4 {
+				trainval.WriteString(line)
+			} else {
+				test.WriteString(line)
+			}
+		}
+	}
+	header := "#Image CLASS-ID SPECIES BREED ID\n"
+	os.MkdirAll(filepath.Join(pets, "annotations"), 0o755)
+	os.WriteFile(filepath.Join(pets, "annotations", "trainval.txt"), []byte(trainval.String()), 0o644)
+	os.WriteFile(filepath.Join(pets, "annotations", "test.txt"), []byte(test.String()), 0o644)
+	os.WriteFile(filepath.Join(pets, "annotations", "list.txt"), []byte(header+trainval.String()+test.String()), 0o644)
+
+	for _, c := range []struct {
+		data    string
+		classes int
+		train   int
+		test    int
+	}{{"imagefolder:" + folder, 2, 16, 8}, {"pets:" + pets, 37, 8, 4}} { // Pets always has its 37 breeds
+		dir := filepath.Join(t.TempDir(), "run")
+		code, stdout, stderr := invoke(t, context.Background(), append(tinyPhotoFlags, "-data", c.data, "-out", dir)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", c.data, code, stdout, stderr)
+		}
+		m := readResultsFile(t, dir).Models[0]
+		if len(m.Data.Classes) != c.classes || m.Data.Train != c.train || m.Data.Test != c.test || m.Test.Samples != c.test ||
+			!strings.Contains(m.Data.EvalTransform, "CenterCrop") || m.Data.Input[1] != 32 {
+			t.Errorf("%s: data %+v, tested %d", c.data, m.Data, m.Test.Samples)
+		}
+	}
+}
+
+// TestSignalStopsCleanly builds the program, sends it SIGINT during
+// training and checks that it saves a checkpoint and exits with 130.
+func TestSignalStopsCleanly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "train")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(bin, append(quick, "-epochs", "30", "-out", dir)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(seen.String(), "epoch 1/30 train loss") && time.Now().Before(deadline) {
+		n, err := stdout.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, err := stdout.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit code %d (%v), want %d\n%s\n%s", code, err, exitInterrupted, seen.String(), stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "resnet18", train.CheckpointFile)); err != nil {
+		t.Errorf("no checkpoint after the interruption: %v", err)
+	}
+}

@@ -1,0 +1,269 @@
+package main
+
+// One run: open the data, then for each model build it, train it (or only
+// evaluate it), record its results, and finally print the comparison
+// tables. results.json is rewritten after every model, so an interrupted
+// comparison keeps what finished, and -resume skips the models that did.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/train"
+	"github.com/gocnn/gocnn/zoo"
+)
+
+// execute carries out the run described by o.
+func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	kind, dir, err := parseData(o.data)
+	if err != nil {
+		return usageError{err}
+	}
+	warn := func(msg string) { fmt.Fprintln(stderr, "warning:", msg) }
+	trainSrc, testSrc, err := sources(kind, dir, o.seed, warn)
+	if err != nil {
+		return usagef("-data %s: %v", o.data, err)
+	}
+	trainSrc = limitSource(trainSrc, o.limit, o.seed)
+	var valSrc dataset.Source
+	if o.val > 0 {
+		tr, va := dataset.SplitStratified(trainSrc, o.val, o.seed)
+		if va.Len() == 0 {
+			return usagef("-val %v leaves no validation images out of %d", o.val, trainSrc.Len())
+		}
+		trainSrc, valSrc = tr, va
+	}
+	input := o.input
+	if input == 0 {
+		input = 224
+		if kind.smallImages() {
+			input = 32
+		}
+	}
+
+	results := &train.Results{Run: train.NewRunInfo(o.args), Models: []train.ModelResult{}}
+	resultsPath := filepath.Join(o.out, "results.json")
+	if o.resume != "" {
+		if err := readResults(resultsPath, results); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("creating the run directory: %w", err)
+	}
+	if err := train.WriteResults(resultsPath, results); err != nil {
+		return err
+	}
+	terminal := false
+	if f, ok := stdout.(*os.File); ok {
+		terminal = train.IsTerminal(f)
+	}
+	fmt.Fprintf(stdout, "data: %s — %d training, %d validation, %d test images, %d classes; input %s\n",
+		o.data, trainSrc.Len(), lenOf(valSrc), testSrc.Len(), len(testSrc.Classes()), describeInput(kind, input))
+	fmt.Fprintf(stdout, "run directory: %s\n", o.out)
+
+	for _, name := range o.models {
+		if i := resultIndex(results, name); i >= 0 && finished(results.Models[i].Status) {
+			fmt.Fprintf(stdout, "%s: already finished in this run, kept\n", name)
+			continue
+		}
+		modelDir := filepath.Join(o.out, name)
+		_, statErr := os.Stat(filepath.Join(modelDir, train.CheckpointFile))
+		resume := o.resume != "" && statErr == nil
+		res, err := trainOne(ctx, o, name, kind, input, modelDir, resume, trainSrc, valSrc, testSrc, stdout, terminal, warn)
+		if res != nil {
+			setResult(results, *res)
+			results.Run.Finished = time.Now().UTC()
+			if werr := train.WriteResults(resultsPath, results); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if res.Test != nil {
+			fmt.Fprintf(stdout, "%s: test accuracy %.2f%%, macro F1 %.4f (%s)\n", name, 100*res.Test.Accuracy, res.Test.Macro.F1, res.Status)
+		}
+	}
+	printTables(stdout, results.Models)
+	fmt.Fprintf(stdout, "\nresults: %s\n", resultsPath)
+	return nil
+}
+
+// trainOne builds one model and trains (or only evaluates) it.
+func trainOne(ctx context.Context, o *options, name string, kind dataKind, input int, dir string, resume bool,
+	trainSrc, valSrc, testSrc dataset.Source, stdout io.Writer, terminal bool, warn dataset.WarnFunc) (*train.ModelResult, error) {
+	rec := recipeFor(name, kind.smallImages(), o.weights != "")
+	width := rec.Width
+	if o.set["width"] {
+		width = o.width
+	}
+	classes := testSrc.Classes()
+	mo := zoo.Options{Classes: len(classes), WidthMult: width, Dropout: o.dropout, InputSize: input, Head: o.head, Seed: o.seed}
+	model, err := zoo.New(name, mo)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if o.weights != "" {
+		report, err := zoo.LoadPretrained(model, o.weights, zoo.PretrainedOptions{Strict: o.evalOnly})
+		if err != nil {
+			return nil, usageError{err}
+		}
+		fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, report)
+	}
+	trainTF, evalTF, err := transforms(kind, name, input, o.augment)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	cfg := configFor(o, rec)
+	if err := cfg.Validate(len(classes)); err != nil {
+		return nil, usageError{err}
+	}
+	preset, err := zoo.DefaultPreset(name, input)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{}
+	for key, v := range map[string]any{zoo.MetaOptions: model.Options, zoo.MetaClassNames: classes, zoo.MetaPreset: preset} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		meta[key] = string(b)
+	}
+	meta[zoo.MetaArchitecture] = name
+	t := &train.Trainer{
+		Model:  model,
+		Config: cfg,
+		Data: train.Data{Name: o.data, Train: trainSrc, Val: valSrc, Test: testSrc, TrainTransform: trainTF,
+			EvalTransform: evalTF, Workers: o.workers, Warn: warn},
+		Dir:           dir,
+		Resume:        resume,
+		Metadata:      meta,
+		Misclassified: o.misclassified,
+		Progress:      train.NewProgress(stdout, terminal, name),
+	}
+	if o.evalOnly {
+		fmt.Fprintf(stdout, "%s: evaluating %s on %d test images\n", name, o.weights, testSrc.Len())
+		return t.Evaluate()
+	}
+	fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, batch-norm re-estimation on %d batches\n",
+		name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
+		cfg.Strategy, onOff(o.augment), cfg.BNRecalibrate)
+	return t.Run(ctx)
+}
+
+// configFor merges the recipe with the flags given.
+func configFor(o *options, r recipe) train.Config {
+	pick := func(flag string, given, recipe float64) float64 {
+		if o.set[flag] {
+			return given
+		}
+		return recipe
+	}
+	pickInt := func(flag string, given, recipe int) int {
+		if o.set[flag] {
+			return given
+		}
+		return recipe
+	}
+	pickString := func(flag, given, recipe string) string {
+		if o.set[flag] {
+			return given
+		}
+		return recipe
+	}
+	c := train.Config{
+		Epochs:         pickInt("epochs", o.epochs, r.Epochs),
+		BatchSize:      pickInt("batch", o.batch, r.Batch),
+		EvalBatch:      o.evalBatch,
+		Optimizer:      pickString("optimizer", o.optimizer, r.Optimizer),
+		LR:             pick("lr", o.lr, r.LR),
+		Momentum:       o.momentum,
+		WeightDecay:    pick("wd", o.wd, r.WD),
+		Schedule:       pickString("schedule", o.schedule, r.Schedule),
+		WarmupEpochs:   pick("warmup", o.warmup, r.Warmup),
+		LabelSmoothing: o.smoothing,
+		ClipNorm:       o.clip,
+		AccumSteps:     o.accum,
+		EMADecay:       o.ema,
+		Strategy:       o.strategy,
+		Patience:       o.patience,
+		BNRecalibrate:  pickInt("bn-recal", o.bnRecal, r.BNRecal),
+		Augmented:      o.augment,
+		CacheFeatures:  true,
+		Seed:           o.seed,
+	}
+	if c.Schedule == "step" {
+		c.StepEpochs, c.StepGamma = max(1, c.Epochs/3), 0.1
+	}
+	if !o.set["warmup"] {
+		// The recipe's warm-up, at most a fifth of the epochs given; none
+		// for one-cycle, which warms up by itself.
+		c.WarmupEpochs = min(c.WarmupEpochs, float64(c.Epochs)/5)
+		if c.Schedule == "onecycle" {
+			c.WarmupEpochs = 0
+		}
+	}
+	return c
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func lenOf(src dataset.Source) int {
+	if src == nil {
+		return 0
+	}
+	return src.Len()
+}
+
+// finished reports whether a model's status means it need not run again.
+func finished(status string) bool { return status == "ok" || status == "stopped-early" }
+
+// resultIndex returns the position of the named model's result, or -1.
+func resultIndex(r *train.Results, name string) int {
+	for i, m := range r.Models {
+		if m.Model == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// setResult adds or replaces a model's result.
+func setResult(r *train.Results, m train.ModelResult) {
+	if i := resultIndex(r, m.Model); i >= 0 {
+		r.Models[i] = m
+		return
+	}
+	r.Models = append(r.Models, m)
+}
+
+// readResults loads the results of the run being resumed, keeping its
+// start time and command line.
+func readResults(path string, into *train.Results) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("-resume: %v", err)
+	}
+	var old train.Results
+	if err := json.Unmarshal(b, &old); err != nil {
+		return usagef("-resume: %s: %v", path, err)
+	}
+	into.Run.Started, into.Run.Args, into.Models = old.Run.Started, old.Run.Args, old.Models
+	if into.Models == nil {
+		into.Models = []train.ModelResult{}
+	}
+	return nil
+}
