@@ -29,7 +29,8 @@ import "fmt"
 //	Pointwise  1×1 kernel, stride 1, no padding, one group: y_n = w · x_n is a
 //	           GEMM on the image as it lies in memory (im2col.go)
 //	Depthwise  one input channel per group (G = C, K a multiple of C): direct
-//	           loops over each channel plane (depthwise.go)
+//	           loops over each channel plane, in assembly for 3×3 and 5×5
+//	           filters with stride 1 or 2 (depthwise.go)
 //	Im2col     everything else: unfold the input into a column buffer, then
 //	           one GEMM per group over it (im2col.go)
 
@@ -150,7 +151,7 @@ func ConvWorkspaceSize(p ConvParams) int { return convWorkspaceSize(p, ChooseCon
 
 func convWorkspaceSize(p ConvParams, algo ConvAlgo) int {
 	if algo == Depthwise {
-		return 0
+		return depthwiseWorkspaceSize(p)
 	}
 	return planConv(p, algo).workspace(p)
 }
@@ -205,7 +206,7 @@ func conv2dForward(p ConvParams, algo ConvAlgo, x, w, bias, y, ws []float32) {
 		checkLen(op, "bias", len(bias), p.K, p)
 	}
 	if algo == Depthwise {
-		depthwiseForward(p, x, w, bias, y)
+		depthwiseForward(p, x, w, bias, y, ws)
 		return
 	}
 	gemmConvForward(p, planConv(p, algo), x, w, bias, y, ws)
@@ -218,7 +219,7 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
 	checkLen(op, "w", len(w), p.K*(p.C/p.Groups)*p.R*p.S, p)
 	checkLen(op, "dx", len(dx), p.N*p.C*p.H*p.W, p)
 	if algo == Depthwise {
-		depthwiseBackwardData(p, dy, w, dx)
+		depthwiseBackwardData(p, dy, w, dx, ws)
 		return
 	}
 	gemmConvBackwardData(p, planConv(p, algo), dy, w, dx, ws)
@@ -231,7 +232,7 @@ func conv2dBackwardFilter(p ConvParams, algo ConvAlgo, x, dy, dw, ws []float32) 
 	checkLen(op, "dy", len(dy), p.N*p.K*p.OutH()*p.OutW(), p)
 	checkLen(op, "dw", len(dw), p.K*(p.C/p.Groups)*p.R*p.S, p)
 	if algo == Depthwise {
-		depthwiseBackwardFilter(p, x, dy, dw)
+		depthwiseBackwardFilter(p, x, dy, dw, ws)
 		return
 	}
 	gemmConvBackwardFilter(p, planConv(p, algo), x, dy, dw, ws)

@@ -143,15 +143,13 @@ func referenceConv(p ConvParams, in convInputs) convResults {
 func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResults {
 	r := in.fresh()
 	if algo == Depthwise {
-		depthwiseForward(p, in.x, in.w, in.bias, r.y)
-		depthwiseForward(p, in.x, in.w, nil, r.yNoBias)
-		depthwiseBackwardData(p, in.dy, in.w, r.dx)
-		depthwiseBackwardFilter(p, in.x, in.dy, r.dw)
+		ws := nanSlice(depthwiseWorkspaceSize(p))
+		depthwiseForward(p, in.x, in.w, in.bias, r.y, ws)
+		depthwiseForward(p, in.x, in.w, nil, r.yNoBias, ws)
+		depthwiseBackwardData(p, in.dy, in.w, r.dx, ws)
+		depthwiseBackwardFilter(p, in.x, in.dy, r.dw, ws)
 	} else {
-		ws := make([]float32, t.workspace(p))
-		for i := range ws {
-			ws[i] = float32(math.NaN()) // the kernels must not read stale scratch
-		}
+		ws := nanSlice(t.workspace(p))
 		gemmConvForward(p, t, in.x, in.w, in.bias, r.y, ws)
 		gemmConvForward(p, t, in.x, in.w, nil, r.yNoBias, ws)
 		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
@@ -159,6 +157,16 @@ func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResul
 	}
 	Conv2dBackwardBias(p, in.dy, r.db)
 	return r
+}
+
+// nanSlice returns scratch space full of NaN: kernels must not read stale
+// scratch.
+func nanSlice(n int) []float32 {
+	ws := make([]float32, n)
+	for i := range ws {
+		ws[i] = float32(math.NaN())
+	}
+	return ws
 }
 
 func convClose(got, want []float32, atol, rtol float64) error {

@@ -9,14 +9,47 @@ package kernels
 //	y[n,k,oh,ow] = bias[k] + Σ_{r,s} w[k,0,r,s] · x[n, k/m, oh·StrideH − PadH + r·DilH, ow·StrideW − PadW + s·DilW]
 //
 // An im2col GEMM would be one row deep per group, so these are direct loops
-// over one channel plane at a time: per output row, per kernel tap, a strided
-// multiply-add along the row over the part that lies inside the image
-// (validRange), so no per-pixel bounds checks. Work is shared out by whole
-// planes, each plane's sums run in a fixed order, and no workspace is needed.
+// over one channel plane at a time. Two implementations exist:
+//
+//   - the plain Go loops below (the Generic path, the fallback for every
+//     shape, and the reference the fast kernels are tested against): per
+//     output row, per kernel tap, a strided multiply-add along the row over
+//     the part that lies inside the image (validRange), so no per-pixel
+//     bounds checks;
+//   - assembly kernels for 3×3 and 5×5 filters with stride 1 or 2
+//     (depthwise_fast.go drives them, depthwise_amd64.s holds them), which
+//     keep the filter in vector registers and compute a vector of output
+//     columns at a time.
+//
+// Either way, work is shared out by whole planes and each plane's sums run
+// in a fixed order, so results do not depend on the number of threads.
 
-// depthwiseForward computes y = conv(x, w) + bias, one (image, output
+// depthwiseForward computes y = conv(x, w) + bias with the fast kernels of
+// the current path when they cover p, the plain loops otherwise. ws holds
+// at least depthwiseWorkspaceSize(p) floats.
+func depthwiseForward(p ConvParams, x, w, bias, y, ws []float32) {
+	if f := dwFastFor(p); f == nil || !f.runForward(p, x, w, bias, y, ws) {
+		depthwiseForwardPlain(p, x, w, bias, y)
+	}
+}
+
+// depthwiseBackwardData adds dL/dx into dx (fast kernels when they cover p).
+func depthwiseBackwardData(p ConvParams, dy, w, dx, ws []float32) {
+	if f := dwFastFor(p); f == nil || !f.runBackwardData(p, dy, w, dx, ws) {
+		depthwiseBackwardDataPlain(p, dy, w, dx)
+	}
+}
+
+// depthwiseBackwardFilter adds dL/dw into dw (fast kernels when they cover p).
+func depthwiseBackwardFilter(p ConvParams, x, dy, dw, ws []float32) {
+	if f := dwFastFor(p); f == nil || !f.runBackwardFilter(p, x, dy, dw, ws) {
+		depthwiseBackwardFilterPlain(p, x, dy, dw)
+	}
+}
+
+// depthwiseForwardPlain computes y = conv(x, w) + bias, one (image, output
 // channel) plane per work item.
-func depthwiseForward(p ConvParams, x, w, bias, y []float32) {
+func depthwiseForwardPlain(p ConvParams, x, w, bias, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps := oh*ow, p.H*p.W, p.R*p.S
 	m := p.K / p.C
@@ -64,9 +97,9 @@ func depthwiseForward(p ConvParams, x, w, bias, y []float32) {
 	})
 }
 
-// depthwiseBackwardData adds dL/dx into dx, one (image, input channel) plane
-// per work item; the plane gathers from its m output channels in order.
-func depthwiseBackwardData(p ConvParams, dy, w, dx []float32) {
+// depthwiseBackwardDataPlain adds dL/dx into dx, one (image, input channel)
+// plane per work item; the plane gathers from its m output channels in order.
+func depthwiseBackwardDataPlain(p ConvParams, dy, w, dx []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps := oh*ow, p.H*p.W, p.R*p.S
 	m := p.K / p.C
@@ -109,10 +142,10 @@ func depthwiseBackwardData(p ConvParams, dy, w, dx []float32) {
 	})
 }
 
-// depthwiseBackwardFilter adds dL/dw into dw, one output channel per work
-// item. For each image and tap it sums dy·x over the plane, then adds that
-// partial sum into dw, images in order.
-func depthwiseBackwardFilter(p ConvParams, x, dy, dw []float32) {
+// depthwiseBackwardFilterPlain adds dL/dw into dw, one output channel per
+// work item. For each image and tap it sums dy·x over the plane, then adds
+// that partial sum into dw, images in order.
+func depthwiseBackwardFilterPlain(p ConvParams, x, dy, dw []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps := oh*ow, p.H*p.W, p.R*p.S
 	m := p.K / p.C

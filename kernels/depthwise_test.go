@@ -1,0 +1,324 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The assembly depthwise kernels against the direct-loop references, on
+// every path of this machine. Inputs are small integers, so every product
+// and sum is exact in float32 and the kernels must match the references
+// bit for bit whatever order they add in: a single lane read from the wrong
+// place, or a padding tap not skipped, shows. The planes sit between NaN
+// guards, so a read outside them poisons the result and a write outside
+// them is seen.
+
+func dwConv(n, c, m, h, w, k, stride, padH, padW int) ConvParams {
+	return ConvParams{N: n, C: c, H: h, W: w, K: c * m, R: k, S: k,
+		StrideH: stride, StrideW: stride, PadH: padH, PadW: padW, DilH: 1, DilW: 1, Groups: c}
+}
+
+// dwCases covers both filter sizes and strides, every padding the fast
+// kernels take, widths below, at and around a vector (and a pair of
+// vectors) of either path, one-row and one-column images, depth multipliers,
+// batches, and a plane large enough to be cut into bands.
+func dwCases(rng *rand.Rand) []ConvParams {
+	widths := []int{1, 2, 3, 5, 7, 8, 9, 14, 15, 16, 17, 23, 31, 32, 33, 40, 47, 49, 63, 65, 71, 100}
+	var ps []ConvParams
+	for _, k := range []int{3, 5} {
+		for _, stride := range []int{1, 2} {
+			for pad := range k {
+				for i, w := range widths {
+					h := 1 + (i*7+pad)%9
+					p := dwConv(1+i%2, 1+(i+pad)%3, 1+i%3/2, h, w, k, stride, pad, (pad+i)%k)
+					if p.Validate() == nil {
+						ps = append(ps, p)
+					}
+				}
+			}
+		}
+	}
+	for range 40 {
+		k := 3 + 2*rng.IntN(2)
+		p := dwConv(1+rng.IntN(2), 1+rng.IntN(3), 1+rng.IntN(2), 1+rng.IntN(20), 1+rng.IntN(90), k, 1+rng.IntN(2), rng.IntN(k), rng.IntN(k))
+		if p.Validate() == nil {
+			ps = append(ps, p)
+		}
+	}
+	return append(ps,
+		dwConv(1, 1, 1, 150, 140, 3, 1, 1, 1), // more than dwBandPixels outputs
+		dwConv(1, 1, 1, 260, 131, 5, 2, 2, 2),
+		dwConv(1, 2, 1, 112, 112, 3, 2, 1, 1),
+	)
+}
+
+const dwGuard = 64
+
+// guarded is a slice with NaN guards before and after it.
+type guarded []float32
+
+func newGuarded(n int) guarded {
+	g := make(guarded, n+2*dwGuard)
+	for i := range g {
+		g[i] = float32(math.NaN())
+	}
+	return g
+}
+
+func (g guarded) data() []float32 { return g[dwGuard : len(g)-dwGuard] }
+
+// intact reports whether the guards are untouched.
+func (g guarded) intact() bool {
+	for _, v := range append(append([]float32(nil), g[:dwGuard]...), g[len(g)-dwGuard:]...) {
+		if !math.IsNaN(float64(v)) {
+			return false
+		}
+	}
+	return true
+}
+
+// intSlice returns n small integers as floats, inside NaN guards.
+func intSlice(rng *rand.Rand, n int) []float32 {
+	s := newGuarded(n).data()
+	for i := range s {
+		s[i] = float32(rng.IntN(9) - 4)
+	}
+	return s
+}
+
+// poisonUnread sets to +Inf every input pixel that no output reads (the
+// last rows and columns of an image that a stride steps over): the
+// references never touch them, so neither may the kernels, even in lanes
+// whose results are thrown away.
+func poisonUnread(p ConvParams, x []float32) {
+	read := func(size, out, stride, pad, k, dil int) []bool {
+		r := make([]bool, size)
+		for o := range out {
+			for t := range k {
+				if i := o*stride - pad + t*dil; i >= 0 && i < size {
+					r[i] = true
+				}
+			}
+		}
+		return r
+	}
+	rows := read(p.H, p.OutH(), p.StrideH, p.PadH, p.R, p.DilH)
+	cols := read(p.W, p.OutW(), p.StrideW, p.PadW, p.S, p.DilW)
+	for i := range x {
+		if ih, iw := i/p.W%p.H, i%p.W; !rows[ih] || !cols[iw] {
+			x[i] = float32(math.Inf(1))
+		}
+	}
+}
+
+func newIntConvInputs(rng *rand.Rand, p ConvParams) convInputs {
+	pix := p.OutH() * p.OutW()
+	return convInputs{
+		x:    intSlice(rng, p.N*p.C*p.H*p.W),
+		w:    intSlice(rng, p.K*p.C/p.Groups*p.R*p.S),
+		bias: intSlice(rng, p.K),
+		dy:   intSlice(rng, p.N*p.K*pix),
+		dx0:  intSlice(rng, p.N*p.C*p.H*p.W),
+		dw0:  intSlice(rng, p.K*p.C/p.Groups*p.R*p.S),
+		db0:  intSlice(rng, p.K),
+	}
+}
+
+// freshGuarded is fresh with every output inside NaN guards, which it
+// also returns by name.
+func (in convInputs) freshGuarded() (convResults, map[string]guarded) {
+	g := map[string]guarded{
+		"y": newGuarded(len(in.dy)), "y without bias": newGuarded(len(in.dy)),
+		"dx": newGuarded(len(in.dx0)), "dw": newGuarded(len(in.dw0)),
+	}
+	r := convResults{y: g["y"].data(), yNoBias: g["y without bias"].data(), dx: g["dx"].data(), dw: g["dw"].data(), db: make([]float32, len(in.db0))}
+	copy(r.dx, in.dx0)
+	copy(r.dw, in.dw0)
+	return r, g
+}
+
+// runFast runs the fast kernels of the current path and fails when they do
+// not take p.
+func runFast(t *testing.T, p ConvParams, in convInputs, out convResults) {
+	t.Helper()
+	f := dwFastFor(p)
+	if f == nil {
+		t.Fatalf("%v: no fast kernel on %s", p, CurrentPath())
+	}
+	ws := nanSlice(depthwiseWorkspaceSize(p))
+	ok := f.runForward(p, in.x, in.w, in.bias, out.y, ws) &&
+		f.runForward(p, in.x, in.w, nil, out.yNoBias, ws) &&
+		f.runBackwardFilter(p, in.x, in.dy, out.dw, ws)
+	if !ok {
+		t.Fatalf("%v: a fast kernel declined on %s", p, CurrentPath())
+	}
+	// The stride-2 data kernel takes paddings of the parity of (S−1)/2
+	// (TestDepthwiseData2Padding); the others go to the plain loops.
+	if !f.runBackwardData(p, in.dy, in.w, out.dx, ws) {
+		if p.StrideW == 2 && (p.PadW-(p.S-1)/2)%2 != 0 {
+			depthwiseBackwardDataPlain(p, in.dy, in.w, out.dx)
+		} else {
+			t.Fatalf("%v: the backward-data kernel declined on %s", p, CurrentPath())
+		}
+	}
+}
+
+// fastPaths returns the paths of this machine that have assembly depthwise
+// kernels.
+func fastPaths(t *testing.T) []Path {
+	var ps []Path
+	for _, p := range Paths() {
+		if dwFastSets[p] != nil {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		t.Skip("no assembly depthwise kernels on this machine")
+	}
+	return ps
+}
+
+func usePath(t *testing.T, p Path) {
+	t.Helper()
+	old, err := UsePath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { UsePath(old) })
+}
+
+func TestDepthwiseFastMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cases := dwCases(rng)
+	for _, path := range fastPaths(t) {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, p := range cases {
+				in := newIntConvInputs(rng, p)
+				poisonUnread(p, in.x)
+				want := referenceConv(p, in)
+				got, guards := in.freshGuarded()
+				runFast(t, p, in, got)
+				got.db = want.db // the bias gradient has no fast kernel
+				if err := got.compare(want, 0, 0); err != nil {
+					t.Errorf("%v: %v", p, err)
+				}
+				for name, g := range guards {
+					if !g.intact() {
+						t.Errorf("%v: %s: written outside its slice", p, name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// On random (non-integer) data the fast kernels agree with the references
+// within float32 rounding, and the dispatching entry points pick them.
+func TestDepthwiseFastRandomData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	shapes := []ConvParams{
+		dwConv(2, 3, 1, 19, 37, 3, 1, 1, 1),
+		dwConv(1, 2, 2, 23, 29, 5, 2, 2, 2),
+		dwConv(2, 2, 1, 14, 14, 5, 1, 2, 2),
+		dwConv(1, 3, 1, 7, 7, 3, 2, 1, 1),
+	}
+	for _, path := range fastPaths(t) {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, p := range shapes {
+				in := newConvInputs(rng, p)
+				want := referenceConv(p, in)
+				if err := runConv(p, Depthwise, convTiling{}, in).compare(want, 1e-5, 1e-5); err != nil {
+					t.Errorf("%v: %v", p, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDepthwiseThreadsBitIdentical(t *testing.T) {
+	old := SetThreads(1)
+	defer SetThreads(old)
+	rng := rand.New(rand.NewPCG(11, 12))
+	p := dwConv(2, 5, 1, 30, 33, 3, 1, 1, 1)
+	q := dwConv(2, 4, 2, 29, 40, 5, 2, 2, 2)
+	for _, path := range Paths() {
+		usePath(t, path)
+		for _, p := range []ConvParams{p, q} {
+			in := newConvInputs(rng, p)
+			SetThreads(1)
+			one := runConv(p, Depthwise, convTiling{}, in)
+			SetThreads(2)
+			two := runConv(p, Depthwise, convTiling{}, in)
+			if err := two.compare(one, 0, 0); err != nil {
+				t.Errorf("%s %v: 2 threads differ from 1: %v", path, p, err)
+			}
+		}
+	}
+}
+
+// Shapes outside the fast kernels (other filter sizes, dilation, unequal
+// strides, large padding) go to the plain loops and still match.
+func TestDepthwiseFallbackShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	dil := dwConv(1, 2, 1, 9, 11, 3, 1, 2, 2)
+	dil.DilH, dil.DilW = 2, 2
+	rect := dwConv(1, 2, 1, 9, 11, 3, 2, 1, 1)
+	rect.StrideH = 1
+	for _, p := range []ConvParams{dwConv(1, 2, 1, 9, 11, 7, 1, 3, 3), dil, rect, dwConv(1, 2, 1, 9, 11, 3, 1, 3, 3), dwConv(1, 2, 1, 9, 11, 3, 3, 1, 1)} {
+		if dwFastFor(p) != nil {
+			t.Errorf("%v: taken by the fast kernels", p)
+		}
+		in := newIntConvInputs(rng, p)
+		want := referenceConv(p, in)
+		if err := runConv(p, Depthwise, convTiling{}, in).compare(want, 0, 0); err != nil {
+			t.Errorf("%v: %v", p, err)
+		}
+	}
+}
+
+// The stride-2 backward-data kernel is written for the padding (k−1)/2 and
+// shifts to others of the same parity; the rest go to the plain loops.
+func TestDepthwiseData2Padding(t *testing.T) {
+	for _, path := range fastPaths(t) {
+		f := dwFastSets[path]
+		for _, k := range []int{3, 5} {
+			for pad := range k {
+				p := dwConv(1, 1, 1, 12, 12, k, 2, pad, pad)
+				ws := make([]float32, depthwiseWorkspaceSize(p))
+				dy, w, dx := make([]float32, p.OutH()*p.OutW()), make([]float32, k*k), make([]float32, 144)
+				want := (pad-(k-1)/2)%2 == 0
+				if got := f.runBackwardData(p, dy, w, dx, ws); got != want {
+					t.Errorf("%s %v: runBackwardData = %v, want %v", path, p, got, want)
+				}
+			}
+		}
+	}
+}
+
+func ExampleConv2dForward_depthwise() {
+	// A 3×3 depthwise convolution (groups = channels) of two 4×4 channels,
+	// padding 1: each output is the sum of the 3×3 neighbourhood.
+	p := ConvParams{N: 1, C: 2, H: 4, W: 4, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 2}
+	x := make([]float32, 2*16)
+	for i := range x {
+		x[i] = 1
+	}
+	w := make([]float32, 2*9)
+	for i := range w {
+		w[i] = 1
+	}
+	y := make([]float32, 2*16)
+	Conv2dForward(p, x, w, nil, y, make([]float32, ConvWorkspaceSize(p)))
+	for i := range 4 {
+		fmt.Println(y[4*i : 4*i+4])
+	}
+	// Output:
+	// [4 6 6 4]
+	// [6 9 9 6]
+	// [6 9 9 6]
+	// [4 6 6 4]
+}
