@@ -34,7 +34,8 @@ import (
 // be packed for nothing is read in place: B (untransposed) when k is small or
 // op(A) has few rows, A when C has few columns. Only the ragged-edge panels of
 // such an operand are packed, so the kernel never reads outside the matrix.
-// Problems too small to be worth any of this go to sgemmGo.
+// On the generic path, problems too small to be worth any of this go to
+// sgemmGo.
 //
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p
@@ -81,10 +82,11 @@ type gemmDriver struct {
 
 // Thresholds of the blocked driver.
 const (
-	// tinyGemmWork is the largest m·n·k handed to sgemmGo: below it, the
-	// fixed costs of blocking (task set-up, packing the edges) outweigh the
-	// faster kernel.
-	tinyGemmWork = 4096
+	// tinyGemmWork is the largest m·n·k that the generic path hands to
+	// sgemmGo, which needs no packing: below it, or when C is thinner than one
+	// tile, packing and the 4×4 tiles cost more than they save. The assembly
+	// kernels beat sgemmGo at every size.
+	tinyGemmWork = 1 << 15
 	// smallGemmK is the largest k for which B is read in place whatever the
 	// shape: a B micro-panel of at most this many rows costs as much to read
 	// in place as to pack, and packing would have to touch all of B.
@@ -202,10 +204,15 @@ func (d *gemmDriver) releaseJob(j *gemmJob) {
 // sgemm is the kernelSet entry: Sgemm has checked the arguments and handled
 // m, n, k or alpha being zero.
 func (d *gemmDriver) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m*n*k <= tinyGemmWork {
+	if !d.strided && (m*n*k <= tinyGemmWork || m < d.mr || n < d.nr) {
 		sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	d.blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// blocked runs the blocked algorithm.
+func (d *gemmDriver) blocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	j := d.job()
 	j.transA, j.transB, j.m, j.n, j.k = transA, transB, m, n, k
 	j.alpha, j.beta = alpha, beta

@@ -65,6 +65,24 @@
 
 // func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 TEXT ·sgemmTileAVX512(SB), NOSPLIT, $0-84
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12
+	MOVQ mr+72(FP), R13
+
+	// Fetch the C tile while the loop runs: it is read (beta ≠ 0) or
+	// written once at the end, and usually comes from memory.
+	MOVQ DI, AX
+	MOVQ R13, CX
+
+prefetchC:
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 127(AX)
+	ADDQ       R12, AX
+	DECQ       CX
+	JNZ        prefetchC
+
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsA+16(FP), R8
@@ -77,22 +95,6 @@ TEXT ·sgemmTileAVX512(SB), NOSPLIT, $0-84
 	MOVQ b+32(FP), SI
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R12
-	SHLQ $2, R12
-	MOVQ mr+72(FP), R13
-
-	// Fetch the C tile while the loop runs: it is read (beta ≠ 0) or
-	// written once at the end, and usually comes from memory.
-	MOVQ DI, R14
-	MOVQ R13, R15
-prefetchC:
-	PREFETCHT0 (R14)
-	PREFETCHT0 64(R14)
-	PREFETCHT0 127(R14)
-	ADDQ       R12, R14
-	DECQ       R15
-	JNZ        prefetchC
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
