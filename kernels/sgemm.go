@@ -29,13 +29,15 @@ import (
 // full mr or nr, and the micro-kernel stores only the mr×nr corner that lies
 // inside C, so edges cost about as much as full tiles.
 //
-// Packing does not pay when a panel is used once or twice. The assembly
-// micro-kernels read A and B with arbitrary strides, so an operand that would
-// be packed for nothing is read in place: B (untransposed) when k is small or
-// op(A) has few rows, A when C has few columns. Only the ragged-edge panels of
-// such an operand are packed, so the kernel never reads outside the matrix.
-// On the generic path, problems too small to be worth any of this go to
-// sgemmGo.
+// Packing does not always pay. The assembly micro-kernels read A and B with
+// arbitrary strides, so they read an untransposed A in place (its mr rows are
+// streams that the prefetchers follow, and packing would cost about what it
+// saves; nothing then limits the A block, so mc spans all rows), and an
+// untransposed B when k is small or op(A) has few rows (each B micro-panel is
+// then read a handful of times). Only the ragged-edge panels of an operand
+// read in place are packed, so the kernel never reads outside the matrix.
+// The generic kernel always reads packed panels, and on the generic path
+// problems too small to be worth blocking go to sgemmGo.
 //
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p

@@ -103,6 +103,23 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 
 // func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int)
 TEXT ·sgemmTileAVX2(SB), NOSPLIT, $0-88
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R12
+	SHLQ $2, R12
+	MOVQ mr+72(FP), R13
+
+	// Fetch the C tile while the loop runs: it is read (beta ≠ 0) or
+	// written once at the end, and usually comes from memory.
+	MOVQ DI, AX
+	MOVQ R13, CX
+
+prefetchC:
+	PREFETCHT0 (AX)
+	PREFETCHT0 63(AX)
+	ADDQ       R12, AX
+	DECQ       CX
+	JNZ        prefetchC
+
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsA+16(FP), R8
@@ -114,10 +131,6 @@ TEXT ·sgemmTileAVX2(SB), NOSPLIT, $0-88
 	MOVQ b+32(FP), SI
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R12
-	SHLQ $2, R12
-	MOVQ mr+72(FP), R13
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1

@@ -18,14 +18,25 @@ times and the median rate is printed, in GFLOP/s (2·m·n·k per call).
 numpy must use OpenBLAS (Debian: apt-get install libopenblas0-pthread, which
 makes it the libblas.so.3 alternative); the script stops if it does not.
 
+With --json FILE the results are also appended to FILE, one JSON object a
+line. --table reads such files and the output of gocnn's Go benchmarks
+(go test -run '^$' -bench 'Sgemm|FMAPeak' ./bench, saved to files) and prints
+the Markdown table of docs/PERF.md: for every shape and thread count, the
+median GFLOP/s over all the runs given of each gocnn path, gonum and each
+OpenBLAS kernel, and the median single-core FMA peak of each vector width.
+
 Usage: /usr/bin/python3 scripts/bench_openblas.py [--threads 1 2]
        [--coretype auto SkylakeX] [--repeat 3] [--seconds 1] [--shapes NAME ...]
+       [--json FILE]
+   or: /usr/bin/python3 scripts/bench_openblas.py --table --gobench GOFILE ...
+       --openblas JSONFILE ...
 """
 
 import argparse
 import ctypes
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -87,11 +98,18 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--shapes", nargs="+", help="only these shape names")
+    ap.add_argument("--json", help="append the results to this file, one JSON object a line")
+    ap.add_argument("--table", action="store_true", help="print the PERF.md table from saved results")
+    ap.add_argument("--gobench", nargs="+", default=[], help="files of Go benchmark output (with --table)")
+    ap.add_argument("--openblas", nargs="+", default=[], help="files written with --json (with --table)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     shapes = [s for s in SHAPES if not args.shapes or s[0] in args.shapes]
     if args.child:
         child(shapes, args.repeat, args.seconds)
+        return
+    if args.table:
+        print_table(shapes, args.gobench, args.openblas)
         return
 
     print(f"{'shape':<20} {'m':>5} {'n':>6} {'k':>5} {'threads':>7} {'kernel':<12} {'GFLOP/s':>8}")
@@ -111,6 +129,10 @@ def main():
                 if not r["numpy_uses_openblas"]:
                     proc.kill()
                     sys.exit("numpy is not using OpenBLAS here (install libopenblas0-pthread)")
+                r["coretype"] = core
+                if args.json:
+                    with open(args.json, "a") as f:
+                        f.write(json.dumps(r) + "\n")
                 kernel = r["core"] if core == "auto" else f"{r['core']}*"
                 print(f"{r['shape']:<20} {r['m']:>5} {r['n']:>6} {r['k']:>5} {r['threads']:>7} {kernel:<12} {r['gflops']:>8.1f}",
                       flush=True)
@@ -118,6 +140,56 @@ def main():
                 sys.exit(f"measuring process failed with status {proc.returncode}")
     if any(c != "auto" for c in args.coretype):
         print("* core type forced with OPENBLAS_CORETYPE")
+
+
+def read_gobench(paths):
+    """Returns {(shape, impl, threads): [GFLOP/s, ...]} and {width: [FMA peak, ...]}."""
+    rates, peaks = {}, {}
+    line_re = re.compile(r"^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$")
+    for path in paths:
+        for line in open(path):
+            m = line_re.match(line.strip())
+            if not m:
+                continue
+            fields = m.group(2).split()
+            metrics = {unit: float(v) for v, unit in zip(fields[::2], fields[1::2])}
+            if "GFLOP/s" not in metrics:
+                continue
+            parts = m.group(1).split("/")
+            if parts[0] == "FMAPeak" and len(parts) == 2:
+                peaks.setdefault(parts[1], []).append(metrics["GFLOP/s"])
+            elif parts[0] == "Sgemm" and len(parts) == 4:
+                key = (parts[1], parts[2], int(parts[3].lstrip("t")))
+                rates.setdefault(key, []).append(metrics["GFLOP/s"])
+    return rates, peaks
+
+
+def print_table(shapes, gofiles, obfiles):
+    rates, peaks = read_gobench(gofiles)
+    kernels = []
+    for path in obfiles:
+        for line in open(path):
+            r = json.loads(line)
+            kernel = "OpenBLAS " + (r["core"] if r["coretype"] == "auto" else r["core"] + "*")
+            if kernel not in kernels:
+                kernels.append(kernel)
+            rates.setdefault((r["shape"], kernel, r["threads"]), []).append(r["gflops"])
+    impls = [i for i in ("generic", "avx2", "avx512") if any(k[1] == i for k in rates)] + kernels + ["gonum"]
+    med = lambda key: statistics.median(rates[key]) if key in rates else None
+    for width, values in sorted(peaks.items()):
+        print(f"Single-core FMA peak, {width} registers: {statistics.median(values):.1f} GFLOP/s "
+              f"(median of {len(values)})")
+    print()
+    print("| shape (m, n, k) | threads | " + " | ".join(impls) + " | avx512 ÷ best OpenBLAS |")
+    print("|---|---|" + "---|" * (len(impls) + 1))
+    for name, m, n, k in shapes:
+        for threads in (1, 2):
+            cells = [med((name, i, threads)) for i in impls]
+            best = max((v for i, v in zip(impls, cells) if i.startswith("OpenBLAS") and v), default=None)
+            ours = med((name, "avx512", threads))
+            ratio = f"{ours / best:.2f}" if ours and best else ""
+            print(f"| {name} ({m}, {n}, {k}) | {threads} | "
+                  + " | ".join(f"{v:.1f}" if v else "" for v in cells) + f" | {ratio} |")
 
 
 if __name__ == "__main__":
