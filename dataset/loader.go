@@ -49,11 +49,10 @@ type LoaderOptions struct {
 // Loader turns a source and a transform into batches.
 type Loader struct {
 	src Source
-	tf  Transform
 	opt LoaderOptions
-	// The pipeline split for speed: head runs as given; a trailing ToTensor
-	// (and Normalize with mean and std) is done while writing into the
-	// batch, saving a float copy of every image.
+	// The transform, split for speed: head runs as given; a trailing
+	// ToTensor (and Normalize with mean and std) is done while writing into
+	// the batch, saving a float copy of every image.
 	head      Transform
 	mean, std []float32
 
@@ -81,7 +80,7 @@ func NewLoader(src Source, tf Transform, opt LoaderOptions) (*Loader, error) {
 	if tf == nil {
 		tf = Compose()
 	}
-	l := &Loader{src: src, tf: tf, head: tf, opt: opt, warned: map[int]bool{}}
+	l := &Loader{src: src, head: tf, opt: opt, warned: map[int]bool{}}
 	if c, ok := tf.(composed); ok {
 		steps := []Transform(c)
 		if n := len(steps); n >= 1 {

@@ -197,7 +197,6 @@ func jpegYCbCrToRGB(m *image.YCbCr, out *Image) {
 // chromaUpsampler produces full-resolution rows of a subsampled chroma plane.
 type chromaUpsampler struct {
 	m      *image.YCbCr
-	w      int
 	base   int     // offset of the first chroma sample
 	cw, ch int     // size of the chroma plane that holds image data
 	hx, vy int     // horizontal and vertical subsampling factors
@@ -206,7 +205,7 @@ type chromaUpsampler struct {
 }
 
 func newChromaUpsampler(m *image.YCbCr, w, h int) *chromaUpsampler {
-	u := &chromaUpsampler{m: m, w: w, hx: 1, vy: 1}
+	u := &chromaUpsampler{m: m, hx: 1, vy: 1}
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
 		u.hx = 2
