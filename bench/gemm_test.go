@@ -109,3 +109,37 @@ func randomFloats(rng *rand.Rand, n int) []float32 {
 	}
 	return x
 }
+
+// BenchmarkSgemmDenormal multiplies 256×256 matrices of ordinary values and
+// of values around 1e-20, whose products (about 1e-40) are denormal. A
+// denormal costs the FPU a microcode assist of about a hundred cycles unless
+// it is flushed to zero, as the assembly kernels do (and plain Go cannot).
+func BenchmarkSgemmDenormal(b *testing.B) {
+	const n = 256
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y, z := randomFloats(rng, n*n), randomFloats(rng, n*n), make([]float32, n*n)
+	tiny := func(v []float32) []float32 {
+		t := make([]float32, len(v))
+		for i := range v {
+			t[i] = v[i] * 1e-20
+		}
+		return t
+	}
+	xt, yt := tiny(x), tiny(y)
+	for _, p := range kernels.Paths() {
+		for _, c := range []struct {
+			name string
+			a, b []float32
+		}{{"normal", x, y}, {"tiny", xt, yt}} {
+			b.Run(fmt.Sprintf("%s/%s", p, c.name), func(b *testing.B) {
+				old, _ := kernels.UsePath(p)
+				defer kernels.UsePath(old)
+				defer kernels.SetThreads(kernels.SetThreads(1))
+				for b.Loop() {
+					kernels.Sgemm(false, false, n, n, n, 1, c.a, n, c.b, n, 0, z, n)
+				}
+				b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -323,5 +324,40 @@ func TestSgemmDoesNotAllocate(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// TestSgemmDenormals checks how each path treats denormal numbers: the
+// assembly kernels flush them to zero (inputs and results), the generic path
+// keeps them, and the floating-point state of the calling goroutine is the
+// same afterwards (Go arithmetic still produces denormals).
+func TestSgemmDenormals(t *testing.T) {
+	const m, n, k = 13, 35, 40
+	tiny := float32(1e-39) // denormal: below 2^-126 ≈ 1.18e-38
+	runtime.LockOSThread() // the floating-point state belongs to the thread
+	defer runtime.UnlockOSThread()
+	defer SetThreads(SetThreads(1))
+	forEachPath(t, func(t *testing.T) {
+		a, b := make([]float32, m*k), make([]float32, k*n)
+		for i := range a {
+			a[i] = tiny
+		}
+		for i := range b {
+			b[i] = 1
+		}
+		c := make([]float32, m*n)
+		Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		want := float32(k) * tiny
+		if CurrentPath() != Generic {
+			want = 0
+		}
+		for i, v := range c {
+			if v != want {
+				t.Fatalf("C[%d] = %g, want %g", i, v, want)
+			}
+		}
+		if half := a[0] * 0.5; half == 0 {
+			t.Fatal("after Sgemm, Go arithmetic flushes denormals to zero: the floating-point state was not restored")
+		}
 	})
 }
