@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gocnn/gocnn/kernels"
 	"gonum.org/v1/gonum/blas"
@@ -14,9 +15,11 @@ import (
 // SGEMM benchmarks: C = A·B (no transposes, beta = 0, row-major, tight
 // leading dimensions) at square sizes and at the GEMM shapes of the zoo's
 // convolutions, on every kernel path of this machine and on gonum's pure-Go
-// Sgemm, with 1 and 2 threads. Each reports GFLOP/s (2·m·n·k per call) and
-// %peak, the share of threads × the single-core FMA peak measured by this
-// suite (peak.go). scripts/bench_openblas.py measures OpenBLAS at the same
+// Sgemm, with 1 and 2 threads. Each reports GFLOP/s (2·m·n·k per call, per
+// wall-clock second), %peak (the share of threads × the single-core FMA peak
+// measured by this suite, peak.go) and GFLOP/cpu-s (per CPU second of the
+// whole process: the rate of one busy core, which other work on the machine
+// disturbs much less than the wall-clock rate). scripts/bench_openblas.py measures OpenBLAS at the same
 // shapes; docs/PERF.md puts the figures side by side.
 
 // gemmShape is one benchmark GEMM: C is m×n, the inner dimension k.
@@ -73,11 +76,14 @@ func benchSgemmShape(b *testing.B, s gemmShape, peak float64) {
 	rng := rand.New(rand.NewPCG(1, uint64(s.m)))
 	x, y, z := randomFloats(rng, s.m*s.k), randomFloats(rng, s.k*s.n), make([]float32, s.m*s.n)
 	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-	report := func(b *testing.B, threads int) {
+	report := func(b *testing.B, threads int, cpu time.Duration) {
 		gflops := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
 		b.ReportMetric(gflops, "GFLOP/s")
 		if peak > 0 {
 			b.ReportMetric(100*gflops/(peak*float64(threads)), "%peak")
+		}
+		if cpu > 0 {
+			b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 		}
 	}
 	for _, threads := range []int{1, 2} {
@@ -86,18 +92,21 @@ func benchSgemmShape(b *testing.B, s gemmShape, peak float64) {
 				old, _ := kernels.UsePath(p)
 				defer kernels.UsePath(old)
 				defer kernels.SetThreads(kernels.SetThreads(threads))
+				kernels.Sgemm(false, false, s.m, s.n, s.k, 1, x, s.k, y, s.n, 0, z, s.n) // workspaces, caches
+				cpu := processCPUTime()
 				for b.Loop() {
 					kernels.Sgemm(false, false, s.m, s.n, s.k, 1, x, s.k, y, s.n, 0, z, s.n)
 				}
-				report(b, threads)
+				report(b, threads, processCPUTime()-cpu)
 			})
 		}
 		b.Run(fmt.Sprintf("gonum/t%d", threads), func(b *testing.B) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+			cpu := processCPUTime()
 			for b.Loop() {
 				gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, x, s.k, y, s.n, 0, z, s.n)
 			}
-			report(b, threads)
+			report(b, threads, processCPUTime()-cpu)
 		})
 	}
 }

@@ -13,7 +13,9 @@ Each line names the kernel OpenBLAS says it ran (openblas_get_corename).
 C = A·B with float32, row-major, no transposes, beta = 0, as in
 bench/gemm_test.go. For each shape the product runs for about --seconds
 seconds (at least 3 calls) after one warm-up call; that is repeated --repeat
-times and the median rate is printed, in GFLOP/s (2·m·n·k per call).
+times and the median rate is printed, in GFLOP/s (2·m·n·k per call), per
+wall-clock second and per CPU second of the process (all its threads; the
+CPU-time rate is the one that other work on a shared machine disturbs less).
 
 numpy must use OpenBLAS (Debian: apt-get install libopenblas0-pthread, which
 makes it the libblas.so.3 alternative); the script stops if it does not.
@@ -22,14 +24,15 @@ With --json FILE the results are also appended to FILE, one JSON object a
 line. --table reads such files and the output of gocnn's Go benchmarks
 (go test -run '^$' -bench 'Sgemm|FMAPeak' ./bench, saved to files) and prints
 the Markdown table of docs/PERF.md: for every shape and thread count, the
-median GFLOP/s over all the runs given of each gocnn path, gonum and each
-OpenBLAS kernel, and the median single-core FMA peak of each vector width.
+median rate (--metric wall: GFLOP/s; cpu: GFLOP per CPU second) over all the
+runs given of each gocnn path, gonum and each OpenBLAS kernel, and the median
+single-core FMA peak of each vector width.
 
 Usage: /usr/bin/python3 scripts/bench_openblas.py [--threads 1 2]
        [--coretype auto SkylakeX] [--repeat 3] [--seconds 1] [--shapes NAME ...]
        [--json FILE]
-   or: /usr/bin/python3 scripts/bench_openblas.py --table --gobench GOFILE ...
-       --openblas JSONFILE ...
+   or: /usr/bin/python3 scripts/bench_openblas.py --table [--metric wall|cpu]
+       --gobench GOFILE ... --openblas JSONFILE ...
 """
 
 import argparse
@@ -70,9 +73,9 @@ def child(shapes, repeat, seconds):
         b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
         c = np.empty((m, n), np.float32)
         np.matmul(a, b, out=c)
-        rates = []
+        rates, cpu_rates = [], []
         for _ in range(repeat):
-            calls, start = 0, time.perf_counter()
+            calls, start, cpu = 0, time.perf_counter(), time.process_time()
             while True:
                 np.matmul(a, b, out=c)
                 calls += 1
@@ -80,10 +83,12 @@ def child(shapes, repeat, seconds):
                 if calls >= 3 and elapsed >= seconds:
                     break
             rates.append(2.0 * m * n * k * calls / elapsed / 1e9)
+            cpu_rates.append(2.0 * m * n * k * calls / (time.process_time() - cpu) / 1e9)
         maps = open("/proc/self/maps").read()
         print(json.dumps({
             "shape": name, "m": m, "n": n, "k": k,
             "gflops": statistics.median(rates), "runs": rates,
+            "gflops_cpu": statistics.median(cpu_rates),
             "core": lib.openblas_get_corename().decode(),
             "threads": lib.openblas_get_num_threads(),
             "numpy_uses_openblas": "openblas" in maps,
@@ -102,6 +107,8 @@ def main():
     ap.add_argument("--table", action="store_true", help="print the PERF.md table from saved results")
     ap.add_argument("--gobench", nargs="+", default=[], help="files of Go benchmark output (with --table)")
     ap.add_argument("--openblas", nargs="+", default=[], help="files written with --json (with --table)")
+    ap.add_argument("--metric", choices=["wall", "cpu"], default="wall",
+                    help="rates per wall-clock second or per CPU second (with --table)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     shapes = [s for s in SHAPES if not args.shapes or s[0] in args.shapes]
@@ -109,10 +116,10 @@ def main():
         child(shapes, args.repeat, args.seconds)
         return
     if args.table:
-        print_table(shapes, args.gobench, args.openblas)
+        print_table(shapes, args.gobench, args.openblas, args.metric)
         return
 
-    print(f"{'shape':<20} {'m':>5} {'n':>6} {'k':>5} {'threads':>7} {'kernel':<12} {'GFLOP/s':>8}")
+    print(f"{'shape':<20} {'m':>5} {'n':>6} {'k':>5} {'threads':>7} {'kernel':<12} {'GFLOP/s':>8} {'GFLOP/cpu-s':>11}")
     for core in args.coretype:
         for threads in args.threads:
             env = {key: v for key, v in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
@@ -134,16 +141,16 @@ def main():
                     with open(args.json, "a") as f:
                         f.write(json.dumps(r) + "\n")
                 kernel = r["core"] if core == "auto" else f"{r['core']}*"
-                print(f"{r['shape']:<20} {r['m']:>5} {r['n']:>6} {r['k']:>5} {r['threads']:>7} {kernel:<12} {r['gflops']:>8.1f}",
-                      flush=True)
+                print(f"{r['shape']:<20} {r['m']:>5} {r['n']:>6} {r['k']:>5} {r['threads']:>7} {kernel:<12} "
+                      f"{r['gflops']:>8.1f} {r['gflops_cpu']:>11.1f}", flush=True)
             if proc.wait() != 0:
                 sys.exit(f"measuring process failed with status {proc.returncode}")
     if any(c != "auto" for c in args.coretype):
         print("* core type forced with OPENBLAS_CORETYPE")
 
 
-def read_gobench(paths):
-    """Returns {(shape, impl, threads): [GFLOP/s, ...]} and {width: [FMA peak, ...]}."""
+def read_gobench(paths, unit):
+    """Returns {(shape, impl, threads): [rate in unit, ...]} and {width: [FMA peak, ...]}."""
     rates, peaks = {}, {}
     line_re = re.compile(r"^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$")
     for path in paths:
@@ -153,19 +160,17 @@ def read_gobench(paths):
                 continue
             fields = m.group(2).split()
             metrics = {unit: float(v) for v, unit in zip(fields[::2], fields[1::2])}
-            if "GFLOP/s" not in metrics:
-                continue
             parts = m.group(1).split("/")
-            if parts[0] == "FMAPeak" and len(parts) == 2:
+            if parts[0] == "FMAPeak" and len(parts) == 2 and "GFLOP/s" in metrics:
                 peaks.setdefault(parts[1], []).append(metrics["GFLOP/s"])
-            elif parts[0] == "Sgemm" and len(parts) == 4:
+            elif parts[0] == "Sgemm" and len(parts) == 4 and unit in metrics:
                 key = (parts[1], parts[2], int(parts[3].lstrip("t")))
-                rates.setdefault(key, []).append(metrics["GFLOP/s"])
+                rates.setdefault(key, []).append(metrics[unit])
     return rates, peaks
 
 
-def print_table(shapes, gofiles, obfiles):
-    rates, peaks = read_gobench(gofiles)
+def print_table(shapes, gofiles, obfiles, metric):
+    rates, peaks = read_gobench(gofiles, "GFLOP/s" if metric == "wall" else "GFLOP/cpu-s")
     kernels = []
     for path in obfiles:
         for line in open(path):
@@ -173,7 +178,8 @@ def print_table(shapes, gofiles, obfiles):
             kernel = "OpenBLAS " + (r["core"] if r["coretype"] == "auto" else r["core"] + "*")
             if kernel not in kernels:
                 kernels.append(kernel)
-            rates.setdefault((r["shape"], kernel, r["threads"]), []).append(r["gflops"])
+            rates.setdefault((r["shape"], kernel, r["threads"]), []).append(
+                r["gflops"] if metric == "wall" else r["gflops_cpu"])
     impls = [i for i in ("generic", "avx2", "avx512") if any(k[1] == i for k in rates)] + kernels + ["gonum"]
     med = lambda key: statistics.median(rates[key]) if key in rates else None
     for width, values in sorted(peaks.items()):
