@@ -1,0 +1,327 @@
+package report
+
+// Tests of loading, the HTML file (self-contained; built from results.json
+// alone when the pictures are missing, saying why), the visuals format, the
+// picture functions and the PNG charts. The page's behaviour in a browser
+// is tested in browser_test.go.
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/draw"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/gocnn/train"
+)
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, ResultsFile)) {
+		t.Errorf("no results.json: %v", err)
+	}
+	p := filepath.Join(dir, ResultsFile)
+	writeFile(t, p, []byte(`{"version": 1, "models": [`))
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "not a results file") {
+		t.Errorf("damaged results.json: %v", err)
+	}
+	writeFile(t, p, []byte(`{"version": 99, "models": []}`))
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "version 99") {
+		t.Errorf("results.json of another version: %v", err)
+	}
+}
+
+// pageJSON extracts and decodes the data document of a dashboard.
+func pageJSON(t *testing.T, html string) map[string]any {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script id="run-data" type="application/json">(.*?)</script>`).FindStringSubmatch(html)
+	if m == nil {
+		t.Fatal("the dashboard has no run-data script")
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(m[1]), &doc); err != nil {
+		t.Fatalf("the dashboard's data is not JSON: %v", err)
+	}
+	return doc
+}
+
+// TestSelfContained checks that the dashboard loads nothing from outside:
+// every src and href is a data: URI or a fragment, the style sheet imports
+// nothing, the script fetches nothing, and the only URL in the file is the
+// SVG namespace (a name, never fetched).
+func TestSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	writeFixtureRun(t, dir, true)
+	written, err := Generate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written[0] != filepath.Join(dir, HTMLFile) {
+		t.Fatalf("first file written %s, want the dashboard", written[0])
+	}
+	b, err := os.ReadFile(written[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	attrs := regexp.MustCompile(`(?i)\b(src|href|xlink:href|action|poster)\s*=\s*["']?([^"'\s>]*)`).FindAllStringSubmatch(html, -1)
+	if len(attrs) == 0 {
+		t.Fatal("no src or href attribute found: the test would prove nothing")
+	}
+	for _, a := range attrs {
+		if v := a[2]; !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, "data:") {
+			t.Errorf("%s=%q refers outside the file", a[1], v)
+		}
+	}
+	for _, bad := range []string{"@import", "url(", "<link", "<iframe", "fetch(", "XMLHttpRequest", "import(", "<script src"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the dashboard contains %q", bad)
+		}
+	}
+	for _, u := range regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s"'<>)]*`).FindAllString(html, -1) {
+		if u != "http://www.w3.org/2000/svg" {
+			t.Errorf("the dashboard names the URL %s", u)
+		}
+	}
+	doc := pageJSON(t, html)
+	models := doc["models"].([]any)
+	if len(models) != 3 {
+		t.Fatalf("%d models in the page data", len(models))
+	}
+	for _, m := range models {
+		mm := m.(map[string]any)
+		v, ok := mm["visuals"].(map[string]any)
+		if !ok || len(v["layers"].([]any)) != len(fixtureLayers) {
+			t.Errorf("%s: visuals missing from the page", mm["model"])
+		}
+		for _, mis := range mm["misclassified"].([]any) {
+			if img, _ := mis.(map[string]any)["image"].(string); img == "" {
+				t.Errorf("%s: a misclassified image is missing from the page", mm["model"])
+			}
+		}
+	}
+}
+
+// TestWithoutPictures builds the dashboard from results.json alone: no
+// visuals, no misclassified images. It must build and say why the pictures
+// are absent.
+func TestWithoutPictures(t *testing.T) {
+	dir := t.TempDir()
+	writeFixtureRun(t, dir, false)
+	for _, m := range fixtureModels {
+		if err := os.RemoveAll(filepath.Join(dir, m.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pageJSON(t, string(b))["models"].([]any) {
+		mm := m.(map[string]any)
+		if mm["visuals"] != nil {
+			t.Errorf("%s: visuals without a visuals file", mm["model"])
+		}
+		note, _ := mm["visuals_note"].(string)
+		if want := mm["model"].(string) + "/visuals.json does not exist"; !strings.Contains(note, want) {
+			t.Errorf("%s: visuals note %q does not say %q", mm["model"], note, want)
+		}
+		for _, mis := range mm["misclassified"].([]any) {
+			x := mis.(map[string]any)
+			if note, _ := x["image_note"].(string); x["image"] != nil || !strings.Contains(note, x["file"].(string)) || !strings.Contains(note, "no such file") {
+				t.Errorf("%s: missing image %v noted as %q", mm["model"], x["file"], note)
+			}
+		}
+	}
+}
+
+func TestVisualsFile(t *testing.T) {
+	dir := t.TempDir()
+	v := fixtureVisuals(rand.New(rand.NewPCG(1, 2)), "resnet18")
+	p := filepath.Join(dir, VisualsFile)
+	if err := WriteVisuals(p, v); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadVisuals(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := json.Marshal(v)
+	b2, _ := json.Marshal(got)
+	if !bytes.Equal(b1, b2) {
+		t.Error("visuals changed on the way through their file")
+	}
+	v.Layers[1].Grids = v.Layers[1].Grids[:2]
+	if err := WriteVisuals(p, v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadVisuals(p); err == nil || !strings.Contains(err.Error(), "layer layer1 has 2 grids for 4 samples") {
+		t.Errorf("visuals with missing grids: %v", err)
+	}
+	writeFile(t, p, []byte("[1, 2]"))
+	if _, err := ReadVisuals(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("a file that is not visuals: %v", err)
+	}
+}
+
+func decode(t *testing.T, b []byte) *image.NRGBA {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := image.NewNRGBA(img.Bounds())
+	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
+	return n
+}
+
+func TestInputImage(t *testing.T) {
+	// Channel 0 spans [-1, 1], channel 1 [10, 20], channel 2 is flat.
+	x := []float32{-1, 0, 1, 1, 10, 15, 20, 20, 3, 3, 3, 3}
+	img := InputImage(x, 3, 2, 2)
+	var r, g, b []uint8
+	for i := range 4 {
+		r, g, b = append(r, img.Pix[4*i]), append(g, img.Pix[4*i+1]), append(b, img.Pix[4*i+2])
+		if img.Pix[4*i+3] != 255 {
+			t.Errorf("pixel %d is not opaque", i)
+		}
+	}
+	if want := []uint8{0, 128, 255, 255}; !slices.Equal(r, want) {
+		t.Errorf("red %v, want %v", r, want)
+	}
+	if want := []uint8{0, 128, 255, 255}; !slices.Equal(g, want) {
+		t.Errorf("green %v, want %v", g, want)
+	}
+	if want := []uint8{0, 0, 0, 0}; !slices.Equal(b, want) {
+		t.Errorf("blue %v, want %v (a flat channel is black)", b, want)
+	}
+	gray := InputImage([]float32{0, 2}, 1, 1, 2)
+	if !slices.Equal(gray.Pix, []uint8{0, 0, 0, 255, 255, 255, 255, 255}) {
+		t.Errorf("gray input gives %v", gray.Pix)
+	}
+}
+
+func TestFeatureGrids(t *testing.T) {
+	// Two images, six 2×3 channels; channel c holds c+1 (image 0) or
+	// -(c+1) (image 1) in its first pixel, channel 4 is all large.
+	const n, c, h, w = 2, 6, 2, 3
+	x := make([]float32, n*c*h*w)
+	for img := range n {
+		for ch := range c {
+			sign := float32(1 - 2*img)
+			x[(img*c+ch)*h*w] = sign * float32(ch+1)
+		}
+		for i := range h * w {
+			x[(img*c+4)*h*w+i] = 100
+		}
+	}
+	grids, channels, cols := FeatureGrids(x, n, c, h, w, 3)
+	if want := []int{3, 4, 5}; !slices.Equal(channels, want) {
+		t.Errorf("channels %v, want the three strongest %v", channels, want)
+	}
+	if cols != 3 || len(grids) != 2 {
+		t.Fatalf("%d columns, %d grids", cols, len(grids))
+	}
+	g := decode(t, grids[0])
+	if b := g.Bounds(); b.Dx() != 3*w+2 || b.Dy() != h {
+		t.Fatalf("grid %v, want %d×%d", b, 3*w+2, h)
+	}
+	at := func(x, y int) [3]uint8 { o := g.PixOffset(x, y); return [3]uint8{g.Pix[o], g.Pix[o+1], g.Pix[o+2]} }
+	hi, lo := viridis(255), viridis(0)
+	if got := at(0, 0); got != [3]uint8{hi.R, hi.G, hi.B} {
+		t.Errorf("the maximum of channel 3 is %v, want viridis' top %v", got, hi)
+	}
+	if got := at(1, 0); got != [3]uint8{lo.R, lo.G, lo.B} {
+		t.Errorf("the minimum of channel 3 is %v, want viridis' bottom %v", got, lo)
+	}
+	if got := at(w, 0); got != [3]uint8{255, 255, 255} {
+		t.Errorf("the gap between tiles is %v, want white", got)
+	}
+	if got := at(w+1, 1); got != [3]uint8{lo.R, lo.G, lo.B} {
+		t.Errorf("the flat channel 4 is %v, want viridis' bottom", got)
+	}
+
+	// Large maps are averaged down to at most 56 pixels a side.
+	big := make([]float32, 1*1*112*112)
+	grids, _, _ = FeatureGrids(big, 1, 1, 112, 112, 4)
+	if b := decode(t, grids[0]).Bounds(); b.Dx() != 56 || b.Dy() != 56 {
+		t.Errorf("a 112×112 map becomes %v, want 56×56", b)
+	}
+}
+
+func TestCAMOverlay(t *testing.T) {
+	img := InputImage(make([]float32, 3*8*8), 3, 8, 8) // black
+	cam := []float32{1, 0, 0, 0}                       // hot top-left of a 2×2 map
+	overlay, heat := CAMOverlay(img, cam, 2, 2)
+	if b := overlay.Bounds(); b.Dx() != 8 || b.Dy() != 8 {
+		t.Fatalf("overlay %v, want the image's 8×8", b)
+	}
+	if b := heat.Bounds(); b.Dx() != 2 || b.Dy() != 2 {
+		t.Fatalf("heatmap %v, want 2×2", b)
+	}
+	top, bottom := turbo(255), turbo(0)
+	// Over black, the overlay is the colour times its opacity: 0.65 at the
+	// hot corner, 0.15 where the map is 0.
+	o := overlay.PixOffset(0, 0)
+	if want := uint8(0.65*float64(top.R) + 0.5); overlay.Pix[o] != want {
+		t.Errorf("hot corner red %d, want %d", overlay.Pix[o], want)
+	}
+	o = overlay.PixOffset(7, 7)
+	if want := uint8(0.15*float64(bottom.B) + 0.5); overlay.Pix[o+2] != want {
+		t.Errorf("cold corner blue %d, want %d", overlay.Pix[o+2], want)
+	}
+	if heat.Pix[0] != top.R || heat.Pix[4] != bottom.R {
+		t.Errorf("heatmap pixels %v", heat.Pix[:8])
+	}
+}
+
+func TestCharts(t *testing.T) {
+	dir := t.TempDir()
+	res := writeFixtureRun(t, dir, false)
+	// A model that failed before testing has no confusion matrix and no
+	// point in the scatter plots.
+	failed := res.Models[0]
+	failed.Model, failed.Status, failed.Test = "efficientnet_b0", "failed", nil
+	res.Models = append(res.Models, failed)
+	if err := train.WriteResults(filepath.Join(dir, ResultsFile), res); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := WriteCharts(r, filepath.Join(dir, ChartsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range written {
+		names = append(names, filepath.Base(p))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 400 {
+			t.Errorf("%s is only %v", p, b)
+		}
+	}
+	want := []string{"curves.png", "confusion-resnet18.png", "confusion-mobilenet_v3_small.png", "confusion-vgg16_bn.png",
+		"accuracy-vs-flops.png", "accuracy-vs-inference.png"}
+	if !slices.Equal(names, want) {
+		t.Errorf("charts %v, want %v", names, want)
+	}
+}
