@@ -17,7 +17,8 @@
 // times the row stride, rows 4–5 from a second base, so packed panels and
 // matrices read in place take the same code. When mr ≤ 4 only four rows are
 // computed. A tile narrower than 16 columns loads and stores C through
-// VMASKMOVPS with masks cut from maskTable.
+// VMASKMOVPS with masks cut from maskTable. The C tile is prefetched before
+// the loop, and B rows read in place 8 steps ahead within it.
 
 #include "textflag.h"
 
@@ -53,9 +54,11 @@ DATA maskTable<>+120(SB)/8, $0
 GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 
 #define LOADB \
-	VMOVUPS (SI), Y12;   \
-	VMOVUPS 32(SI), Y13; \
-	ADDQ    R11, SI
+	PREFETCHT0 (SI)(DX*1);   \
+	PREFETCHT0 63(SI)(DX*1); \
+	VMOVUPS    (SI), Y12;    \
+	VMOVUPS    32(SI), Y13;  \
+	ADDQ       R11, SI
 
 #define ROW(addr, bc, c0, c1) \
 	VBROADCASTSS addr, bc;  \
@@ -143,6 +146,16 @@ prefetchC:
 	MOVQ b+32(FP), SI
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
+
+	// B read in place (rsB ≠ 16) has its rows far apart, where the hardware
+	// prefetchers do not look: fetch the row 8 steps ahead (DX = 8·rsB).
+	// A packed panel is one sequential stream (DX = 0: the prefetches touch
+	// the current row).
+	XORQ    DX, DX
+	LEAQ    (R11*8), R13
+	CMPQ    R11, $64
+	CMOVQNE R13, DX
+	MOVQ    mr+72(FP), R13
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1

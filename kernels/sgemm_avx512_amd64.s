@@ -18,6 +18,8 @@
 // panels (rsA = 1) and matrices read in place (any rsA, csA) take the same
 // code. When mr ≤ 8 (or ≤ 4) only the first 8 (or 4) rows are computed.
 // Columns beyond nr are masked off (K1, K2) in the loads and stores of C.
+// The C tile is prefetched before the loop, and B rows read in place 8
+// steps ahead within it.
 
 #include "textflag.h"
 
@@ -33,9 +35,11 @@
 	LDMXCSR 4(SP)
 
 #define LOADB \
-	VMOVUPS (SI), Z28; \
-	VMOVUPS 64(SI), Z29; \
-	ADDQ    R11, SI
+	PREFETCHT0 (SI)(R12*1);   \
+	PREFETCHT0 64(SI)(R12*1); \
+	VMOVUPS    (SI), Z28;     \
+	VMOVUPS    64(SI), Z29;   \
+	ADDQ       R11, SI
 
 #define ROWS4(base, c0, c1, c2, c3, c4, c5, c6, c7) \
 	VBROADCASTSS (base), Z30;        \
@@ -108,6 +112,15 @@ prefetchC:
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
 
+	// B read in place (rsB ≠ 32) has its rows far apart, where the hardware
+	// prefetchers do not look: fetch the row 8 steps ahead (R12 = 8·rsB).
+	// A packed panel is one sequential stream (R12 = 0: the prefetches touch
+	// the current row).
+	XORQ    R12, R12
+	LEAQ    (R11*8), DI
+	CMPQ    R11, $128
+	CMOVQNE DI, R12
+
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -168,6 +181,10 @@ loop12:
 	JNZ  loop12
 
 epilogue:
+	MOVQ         c+48(FP), DI
+	MOVQ         ldc+56(FP), R12
+	SHLQ         $2, R12
+	MOVQ         mr+72(FP), R13
 	VBROADCASTSS alpha+64(FP), Z30
 	VMULPS       Z30, Z0, Z0
 	VMULPS       Z30, Z1, Z1
