@@ -624,7 +624,7 @@ function renderFeatureMaps() {
       el('div', { class: 'caption' }, `test image #${s.index}: ${s.name}`)),
     el('div', { class: 'fm-grid' }, grid, el('div', { class: 'caption', id: 'fm-caption' },
       `${l.name} (${l.stage}, ${l.position}): output ${shape(l.shape)}; showing ${l.channels.length} of ${l.shape[0]} channels, ` +
-      `those with the largest mean activation on these images, each stretched to its own range (dark low, yellow high).`))));
+      `those with the largest mean absolute activation on these images, each stretched to its own range (dark low, yellow high).`))));
 }
 
 function renderGradCAM() {
