@@ -183,7 +183,7 @@ func TestParityWithPyTorch(t *testing.T) {
 				global += norm(g) * norm(g)
 			}
 			global = math.Sqrt(global)
-			worst, worstName := 0.0, ""
+			worst, worstName, allDiff := 0.0, "", 0.0
 			for i, p := range params {
 				got := p.Tensor.Grad()
 				if got == nil {
@@ -191,6 +191,7 @@ func TestParityWithPyTorch(t *testing.T) {
 					continue
 				}
 				d, n := diffNorm(got, want[i]), norm(want[i])
+				allDiff += d * d
 				if !(d <= 1e-3*n+1e-5*global) {
 					t.Errorf("gradient of %s: ‖Δ‖ = %.3g, ‖PyTorch‖ = %.3g, global norm %.3g", p.Name, d, n, global)
 				}
@@ -198,8 +199,8 @@ func TestParityWithPyTorch(t *testing.T) {
 					worst, worstName = r, p.Name
 				}
 			}
-			t.Logf("relative error: eval logits %.2g, loss %.2g; worst of %d gradients: %s at %.2g of its tolerance",
-				evalErr, lossErr, len(params), worstName, worst)
+			t.Logf("relative error: eval logits %.2g, loss %.2g, all gradients %.2g; worst of %d gradients: %s at %.2g of its tolerance",
+				evalErr, lossErr, math.Sqrt(allDiff)/global, len(params), worstName, worst)
 		})
 	}
 }

@@ -116,9 +116,13 @@ func Summarize(m *Model, inputSize int) (*Summary, error) {
 
 	s := &Summary{Model: m.Arch, Options: m.Options, Input: []int{3, inputSize, inputSize}, Layers: t.rows, Blocks: t.blocks, Stages: m.Stages()}
 	s.Options.InputSize = inputSize
+	head := s.Stages[len(s.Stages)-1].Name
 	for i := range s.Layers {
 		l := &s.Layers[i]
 		l.Stage = stageOf(s.Stages, l.Name)
+		if l.Type == "Flatten" && l.Stage == "" {
+			l.Stage = head // the flatten between the pooling and the head
+		}
 		s.MACs += l.MACs
 		s.ActivationBytes += l.ActivationBytes
 	}

@@ -45,6 +45,9 @@ func TestSummaryGraph(t *testing.T) {
 		t.Errorf("first layer %+v, last %+v", s.Layers[0], last)
 	}
 	for i, l := range s.Layers {
+		if l.Stage == "" {
+			t.Errorf("layer %d (%s) belongs to no stage", i, l.Name)
+		}
 		for _, in := range l.Inputs {
 			if in < -1 || in >= i {
 				t.Errorf("layer %d (%s) reads layer %d", i, l.Name, in)
@@ -59,6 +62,25 @@ func TestSummaryGraph(t *testing.T) {
 	var back Summary
 	if err := json.Unmarshal(b, &back); err != nil || back.MACs != s.MACs || len(back.Layers) != len(s.Layers) || back.Blocks[3].Skip.Join != s.Blocks[3].Skip.Join {
 		t.Errorf("JSON round trip: %v", err)
+	}
+}
+
+func TestSummaryStagesCoverEveryLayer(t *testing.T) {
+	for _, arch := range Names() {
+		s, err := Summarize(small(t, arch, Options{}), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, l := range s.Layers {
+			if l.Stage == "" {
+				t.Errorf("%s: layer %s belongs to no stage", arch, l.Name)
+			}
+			seen[l.Stage] = true
+		}
+		if len(seen) != len(s.Stages) {
+			t.Errorf("%s: layers fall in %d of %d stages", arch, len(seen), len(s.Stages))
+		}
 	}
 }
 
