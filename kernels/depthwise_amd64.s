@@ -83,7 +83,12 @@ GLOBL dwHi<>(SB), RODATA|NOPTR, $64
 // dwForward3x3s1AVX2: 3×3 depthwise filter, stride 1, AVX2.
 //
 // func dwForward3x3s1AVX2(a dwArgs)
-TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -434,13 +439,19 @@ dwForward3x3s1AVX2_next3:
 	INCQ R8
 	JMP dwForward3x3s1AVX2_row1
 dwForward3x3s1AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter3x3s1AVX2: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s1AVX2(a dwArgs)
-TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -828,13 +839,19 @@ dwFilter3x3s1AVX2_end4:
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
 dwFilter3x3s1AVX2_reduced43:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward3x3s2AVX2: 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwForward3x3s2AVX2(a dwArgs)
-TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -1295,13 +1312,19 @@ dwForward3x3s2AVX2_next3:
 	INCQ R8
 	JMP dwForward3x3s2AVX2_row1
 dwForward3x3s2AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter3x3s2AVX2: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s2AVX2(a dwArgs)
-TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -1799,13 +1822,19 @@ dwFilter3x3s2AVX2_end4:
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
 dwFilter3x3s2AVX2_reduced34:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwData3x3s2AVX2: input gradient of a 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwData3x3s2AVX2(a dwArgs)
-TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	NEGQ R9
@@ -2275,13 +2304,19 @@ dwData3x3s2AVX2_next3:
 	INCQ R8
 	JMP dwData3x3s2AVX2_row1
 dwData3x3s2AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward5x5s1AVX2: 5×5 depthwise filter, stride 1, AVX2.
 //
 // func dwForward5x5s1AVX2(a dwArgs)
-TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -3040,13 +3075,19 @@ dwForward5x5s1AVX2_next3:
 	INCQ R8
 	JMP dwForward5x5s1AVX2_row1
 dwForward5x5s1AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter5x5s1AVX2: gradient of a 5×5 depthwise filter, stride 1, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s1AVX2(a dwArgs)
-TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -3461,13 +3502,19 @@ dwFilter5x5s1AVX2_end4:
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
 dwFilter5x5s1AVX2_reduced45:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward5x5s2AVX2: 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwForward5x5s2AVX2(a dwArgs)
-TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -4506,13 +4553,19 @@ dwForward5x5s2AVX2_next3:
 	INCQ R8
 	JMP dwForward5x5s2AVX2_row1
 dwForward5x5s2AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter5x5s2AVX2: gradient of a 5×5 depthwise filter, stride 2, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s2AVX2(a dwArgs)
-TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -5036,13 +5089,19 @@ dwFilter5x5s2AVX2_end4:
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
 dwFilter5x5s2AVX2_reduced33:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwData5x5s2AVX2: input gradient of a 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwData5x5s2AVX2(a dwArgs)
-TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $0-136
+TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	NEGQ R9
@@ -5848,13 +5907,19 @@ dwData5x5s2AVX2_next3:
 	INCQ R8
 	JMP dwData5x5s2AVX2_row1
 dwData5x5s2AVX2_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward3x3s1AVX512: 3×3 depthwise filter, stride 1, AVX512.
 //
 // func dwForward3x3s1AVX512(a dwArgs)
-TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -6219,13 +6284,19 @@ dwForward3x3s1AVX512_next3:
 	INCQ R8
 	JMP dwForward3x3s1AVX512_row1
 dwForward3x3s1AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter3x3s1AVX512: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s1AVX512(a dwArgs)
-TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -6631,13 +6702,19 @@ dwFilter3x3s1AVX512_end4:
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
 dwFilter3x3s1AVX512_reduced43:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward3x3s2AVX512: 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwForward3x3s2AVX512(a dwArgs)
-TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -7060,13 +7137,19 @@ dwForward3x3s2AVX512_next3:
 	INCQ R8
 	JMP dwForward3x3s2AVX512_row1
 dwForward3x3s2AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter3x3s2AVX512: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s2AVX512(a dwArgs)
-TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -7548,13 +7631,19 @@ dwFilter3x3s2AVX512_end4:
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
 dwFilter3x3s2AVX512_reduced34:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwData3x3s2AVX512: input gradient of a 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwData3x3s2AVX512(a dwArgs)
-TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	NEGQ R9
@@ -8024,13 +8113,19 @@ dwData3x3s2AVX512_next3:
 	INCQ R8
 	JMP dwData3x3s2AVX512_row1
 dwData3x3s2AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward5x5s1AVX512: 5×5 depthwise filter, stride 1, AVX512.
 //
 // func dwForward5x5s1AVX512(a dwArgs)
-TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -8733,13 +8828,19 @@ dwForward5x5s1AVX512_next3:
 	INCQ R8
 	JMP dwForward5x5s1AVX512_row1
 dwForward5x5s1AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter5x5s1AVX512: gradient of a 5×5 depthwise filter, stride 1, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s1AVX512(a dwArgs)
-TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -9651,13 +9752,19 @@ dwFilter5x5s1AVX512_end4:
 	VADDSS 96(R15), X24, X24
 	VMOVSS X24, 96(R15)
 dwFilter5x5s1AVX512_reduced93:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwForward5x5s2AVX512: 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwForward5x5s2AVX512(a dwArgs)
-TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -10519,13 +10626,19 @@ dwForward5x5s2AVX512_next3:
 	INCQ R8
 	JMP dwForward5x5s2AVX512_row1
 dwForward5x5s2AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwFilter5x5s2AVX512: gradient of a 5×5 depthwise filter, stride 2, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s2AVX512(a dwArgs)
-TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
@@ -11614,13 +11727,19 @@ dwFilter5x5s2AVX512_end4:
 	VADDSS 96(R15), X24, X24
 	VMOVSS X24, 96(R15)
 dwFilter5x5s2AVX512_reduced63:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // dwData5x5s2AVX512: input gradient of a 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwData5x5s2AVX512(a dwArgs)
-TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $0-136
+TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-136
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	MOVQ a_inW+48(FP), R9
 	SHLQ $2, R9
 	NEGQ R9
@@ -12346,5 +12465,6 @@ dwData5x5s2AVX512_next3:
 	INCQ R8
 	JMP dwData5x5s2AVX512_row1
 dwData5x5s2AVX512_end4:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET

@@ -4,7 +4,7 @@
 // depthwise convolution kernels declared in depthwise_amd64.go. Run it with
 // `go generate ./kernels` (or `go run depthwise_gen.go` in this directory).
 //
-// Every kernel walks the rows [i0, i1) of one "out" plane and, along each
+// Every kernel runs with denormals flushed to zero (begin), and walks the rows [i0, i1) of one "out" plane and, along each
 // row, vectors of output columns, reading an "in" plane through the R×R
 // filter taps. Three families share that skeleton (see depthwise.go for the
 // arithmetic and dwArgs for the arguments):
@@ -357,9 +357,25 @@ func (c *kernel) deinterleave(col, r, p int, edge, odd bool) (string, string) {
 	return E, P
 }
 
+// begin starts a function. Its prologue sets the flush-to-zero and
+// denormals-are-zero bits of MXCSR: multiplying denormal numbers costs a
+// microcode assist of a hundred cycles or more per instruction, and
+// gradients that have decayed to 1e−40 would make a layer a hundred times
+// slower. end puts the caller's MXCSR back.
 func (c *kernel) begin(name, doc string) {
 	c.prefix = name
-	fmt.Fprintf(c.out, "\n// %s\n//\n// func %s(a dwArgs)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", doc, name, name, argsSize)
+	fmt.Fprintf(c.out, "\n// %s\n//\n// func %s(a dwArgs)\nTEXT ·%s(SB), NOSPLIT, $8-%d\n", doc, name, name, argsSize)
+	c.op("STMXCSR saved-4(SP)")
+	c.op("MOVL saved-4(SP), AX")
+	c.op("ORL $0x8040, AX") // FTZ (bit 15) and DAZ (bit 6)
+	c.op("MOVL AX, flush-8(SP)")
+	c.op("LDMXCSR flush-8(SP)")
+}
+
+func (c *kernel) end() {
+	c.op("LDMXCSR saved-4(SP)")
+	c.op("VZEROUPPER")
+	c.op("RET")
 }
 
 // common loads R9, R10 and R15.
@@ -593,8 +609,7 @@ func genForward(out *bytes.Buffer, a isa, k, stride int) {
 	c.rowLoop(k, false, func() { c.op("MOVQ %s, AX", arg("bias")) }, func(known bool) {
 		c.vectorLoops(4*a.lanes*stride, 4*a.lanes, body(known))
 	})
-	c.op("VZEROUPPER")
-	c.op("RET")
+	c.end()
 }
 
 // filterRows is how many filter rows one call of a filter kernel covers:
@@ -700,8 +715,7 @@ func genFilter(out *bytes.Buffer, a isa, k, stride int) {
 		}
 	}
 	c.label(done)
-	c.op("VZEROUPPER")
-	c.op("RET")
+	c.end()
 }
 
 // hsumInto adds the lanes of v (clobbered, with t) into the float at off(R15).
@@ -917,8 +931,7 @@ func genData2(out *bytes.Buffer, a isa, k int) {
 	c.op("INCQ R8")
 	c.op("JMP %s", row)
 	c.label(end)
-	c.op("VZEROUPPER")
-	c.op("RET")
+	c.end()
 }
 
 func dataTable(out *bytes.Buffer, name string, vals []int) {

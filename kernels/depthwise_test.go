@@ -322,3 +322,33 @@ func ExampleConv2dForward_depthwise() {
 	// [6 9 9 6]
 	// [4 6 6 4]
 }
+
+// The assembly kernels treat denormal inputs as zero and flush denormal
+// results (denormals cost a microcode assist per instruction), and give the
+// caller its floating-point state back: Go code after them still computes
+// denormals.
+func TestDepthwiseFlushesDenormals(t *testing.T) {
+	p := dwConv(1, 2, 1, 9, 20, 3, 1, 1, 1)
+	x := make([]float32, 2*9*20)
+	for i := range x {
+		x[i] = 1e-40
+	}
+	w := make([]float32, 2*9)
+	for i := range w {
+		w[i] = 1
+	}
+	for _, path := range fastPaths(t) {
+		y := make([]float32, len(x))
+		if !dwFastSets[path].runForward(p, x, w, nil, y, make([]float32, depthwiseWorkspaceSize(p))) {
+			t.Fatalf("%s: the fast kernel declined %v", path, p)
+		}
+		for i, v := range y {
+			if v != 0 {
+				t.Fatalf("%s: y[%d] = %g, want 0 (denormal inputs read as zero)", path, i, v)
+			}
+		}
+		if tiny := x[0] * w[0]; tiny == 0 {
+			t.Fatalf("%s: after the kernel, Go flushes denormals: the caller's MXCSR was not restored", path)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/gocnn/gocnn/kernels"
+)
+
+// Denormal inputs: on x86, an instruction that reads or produces a denormal
+// float (|v| < 2^−126 ≈ 1.2e−38) can take a microcode assist costing a hundred
+// cycles or more, so a layer whose activations or gradients have decayed to
+// 1e−40 could run a hundred times slower than on ordinary values. Each
+// benchmark runs a pass of a convolution (GEMM-based 3×3, pointwise 1×1,
+// depthwise 3×3) with its data input scaled to about 1e−40 (x for the
+// forward and filter passes, dy for the data pass), on every kernel path,
+// one thread, and reports
+//
+//	GFLOP/s    on the tiny values
+//	x_normal   its time over the time of the same pass on ordinary values
+//	           (about 1), measured in the same benchmark: 1 means denormals
+//	           cost nothing
+//
+//	go test -run '^$' -bench 'Denormal/' ./bench
+
+var denormalShapes = []string{"3x3s1_c64_k64_56", "1x1s1_c256_k64_56", "dw3x3s1_c32_112"}
+
+func BenchmarkDenormal(b *testing.B) {
+	for _, name := range denormalShapes {
+		var s convShape
+		for _, c := range convShapes {
+			if c.name == name {
+				s = c
+			}
+		}
+		p := s.params(1)
+		normal := newConvBuffers(rand.New(rand.NewPCG(3, 4)), p)
+		tiny := newConvBuffers(rand.New(rand.NewPCG(3, 4)), p)
+		for _, v := range [][]float32{tiny.x, tiny.dy} {
+			for i := range v {
+				v[i] *= 1e-40
+			}
+		}
+		for _, pass := range convPasses {
+			for _, path := range kernels.Paths() {
+				b.Run(fmt.Sprintf("%s/%s/%s", name, pass.name, path), func(b *testing.B) {
+					old, err := kernels.UsePath(path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer kernels.UsePath(old)
+					defer kernels.SetThreads(kernels.SetThreads(1))
+					normalTime := bestTime(func() { pass.run(p, normal) })
+					for b.Loop() {
+						pass.run(p, tiny)
+					}
+					per := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(convFlops(p)/per/1e9, "GFLOP/s")
+					b.ReportMetric(per/normalTime.Seconds(), "x_normal")
+				})
+			}
+		}
+	}
+}
+
+// bestTime returns the shortest time of f over a few runs.
+func bestTime(f func()) time.Duration {
+	best := time.Duration(1 << 62)
+	for range 5 {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
