@@ -145,13 +145,17 @@ func ChooseConvAlgo(p ConvParams) ConvAlgo {
 
 // ConvWorkspaceSize returns how many float32s of scratch space the
 // convolution kernels need for p (the same for forward and both backward
-// kernels). It is bounded: large images are unfolded a tile of output pixels
-// at a time.
+// kernels). It is bounded whatever the batch and image size: large images
+// are unfolded a tile of output pixels at a time, and the most the
+// backward-data pass adds is one copy of the weight.
 func ConvWorkspaceSize(p ConvParams) int { return convWorkspaceSize(p, ChooseConvAlgo(p)) }
 
 func convWorkspaceSize(p ConvParams, algo ConvAlgo) int {
-	if algo == Depthwise {
+	switch {
+	case algo == Depthwise:
 		return depthwiseWorkspaceSize(p)
+	case algo == Im2col && p.dataByConv():
+		return max(planConv(p, algo).workspace(p), dataConvWorkspace(p))
 	}
 	return planConv(p, algo).workspace(p)
 }
@@ -209,7 +213,7 @@ func conv2dForward(p ConvParams, algo ConvAlgo, x, w, bias, y, ws []float32) {
 		depthwiseForward(p, x, w, bias, y, ws)
 		return
 	}
-	gemmConvForward(p, planConv(p, algo), x, w, bias, y, ws)
+	gemmConvForward(p, planConv(p, algo), x, w, bias, y, ws, false)
 }
 
 func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
@@ -218,11 +222,14 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
 	checkLen(op, "dy", len(dy), p.N*p.K*p.OutH()*p.OutW(), p)
 	checkLen(op, "w", len(w), p.K*(p.C/p.Groups)*p.R*p.S, p)
 	checkLen(op, "dx", len(dx), p.N*p.C*p.H*p.W, p)
-	if algo == Depthwise {
+	switch {
+	case algo == Depthwise:
 		depthwiseBackwardData(p, dy, w, dx, ws)
-		return
+	case algo == Im2col && p.dataByConv():
+		gemmConvBackwardDataByConv(p, dy, w, dx, ws)
+	default:
+		gemmConvBackwardData(p, planConv(p, algo), dy, w, dx, ws)
 	}
-	gemmConvBackwardData(p, planConv(p, algo), dy, w, dx, ws)
 }
 
 func conv2dBackwardFilter(p ConvParams, algo ConvAlgo, x, dy, dw, ws []float32) {

@@ -150,8 +150,8 @@ func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResul
 		depthwiseBackwardFilter(p, in.x, in.dy, r.dw, ws)
 	} else {
 		ws := nanSlice(t.workspace(p))
-		gemmConvForward(p, t, in.x, in.w, in.bias, r.y, ws)
-		gemmConvForward(p, t, in.x, in.w, nil, r.yNoBias, ws)
+		gemmConvForward(p, t, in.x, in.w, in.bias, r.y, ws, false)
+		gemmConvForward(p, t, in.x, in.w, nil, r.yNoBias, ws, false)
 		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
 		gemmConvBackwardFilter(p, t, in.x, in.dy, r.dw, ws)
 	}
@@ -264,7 +264,45 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 	}
 }
 
-// The workspace stays bounded however large the images or the batch.
+// The input gradient of stride-1 convolutions computed as a forward
+// convolution of dy (dataConv) matches the reference, whether or not
+// dataByConv would choose it, and gives the same bits on 1 and 2 threads.
+func TestConvBackwardDataByConv(t *testing.T) {
+	old := SetThreads(1)
+	defer SetThreads(old)
+	rng := rand.New(rand.NewPCG(15, 16))
+	tried := 0
+	for _, tc := range append(convCases(), convCase{"5x5 pad 1", conv(2, 3, 9, 8, 4, 5, 5, 1, 1, 1, 1), Im2col}) {
+		p := tc.p
+		if _, ok := p.dataConv(); !ok || !Im2col.fits(p) {
+			continue
+		}
+		tried++
+		in := newConvInputs(rng, p)
+		want := referenceConv(p, in)
+		var runs [2][]float32
+		for i, threads := range []int{1, 2} {
+			SetThreads(threads)
+			dx := append([]float32(nil), in.dx0...)
+			gemmConvBackwardDataByConv(p, in.dy, in.w, dx, nanSlice(dataConvWorkspace(p)))
+			if err := convClose(dx, want.dx, 1e-5, 1e-5); err != nil {
+				t.Errorf("%s (%v): %v", tc.name, p, err)
+			}
+			runs[i] = dx
+		}
+		if err := convClose(runs[1], runs[0], 0, 0); err != nil {
+			t.Errorf("%s: 2 threads differ from 1: %v", tc.name, err)
+		}
+	}
+	if tried < 5 {
+		t.Errorf("only %d cases have a dataConv", tried)
+	}
+}
+
+// The workspace stays bounded however large the images or the batch: two
+// column buffers of colBufferFloats, or of minTileCols columns when the
+// channels and taps make more rows than that holds, and one copy of the
+// weight.
 func TestConvWorkspaceBounded(t *testing.T) {
 	for _, p := range []ConvParams{
 		conv(64, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1),
@@ -274,8 +312,10 @@ func TestConvWorkspaceBounded(t *testing.T) {
 		conv(256, 2048, 7, 7, 512, 1, 1, 1, 0, 1, 1),
 		conv(256, 1024, 1, 1, 1000, 1, 1, 1, 0, 1, 1),
 	} {
-		if ws := ConvWorkspaceSize(p); ws > 2*colBufferFloats {
-			t.Errorf("%v: workspace %d floats, more than %d", p, ws, 2*colBufferFloats)
+		col := max(colBufferFloats, max(p.C, p.K)*p.R*p.S*minTileCols)
+		bound := 2*col + p.K*p.C/p.Groups*p.R*p.S
+		if ws := ConvWorkspaceSize(p); ws > bound {
+			t.Errorf("%v: workspace %d floats, more than %d", p, ws, bound)
 		}
 	}
 }

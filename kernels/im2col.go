@@ -15,6 +15,13 @@ package kernels
 //	backward data    dcol_g = W_gᵀ · dY_g,  then col2im adds dcol back onto dx
 //	backward filter  dW_g += dY_g · col_gᵀ
 //
+// With stride 1, the input gradient is itself a convolution: dy correlated
+// with the filter turned by 180° and its input and output channels swapped,
+// padded by Dil·(R−1) − Pad (dataConv). When the batch has many output
+// pixels per output channel, that is cheaper than col2im, whose scattered
+// adds cost more than the unfolding of dy and the turning of the filter
+// (dataByConv).
+//
 // Pointwise is the case where col is the image itself (C rows, H·W columns),
 // so the GEMMs read x, y, dx and dy where they lie and no column buffer is
 // needed.
@@ -27,15 +34,14 @@ package kernels
 // matrix-vector product per image. Folded tiles compute into (or gather dy
 // into) a K × columns buffer, because their outputs are not contiguous in y.
 
-const (
-	// colBufferFloats bounds the column buffer of one tile: 2^20 floats, 4 MiB,
-	// a few times the 1 MiB L2, so the GEMM streams long panels while the
-	// scratch stays small next to a batch's activations.
-	colBufferFloats = 1 << 20
-	// minTileCols is the fewest GEMM columns (output pixels) worth a GEMM call:
-	// images with fewer output pixels are folded together up to this width.
-	minTileCols = 256
-)
+// colBufferFloats bounds the column buffer of one tile: half of the L2
+// cache, so the GEMM packs the columns from L2 right after im2col wrote
+// them there.
+var colBufferFloats = max(caches.l2/2/4, 1<<16)
+
+// minTileCols is the fewest GEMM columns (output pixels) worth a GEMM call:
+// images with fewer output pixels are folded together up to this width.
+const minTileCols = 256
 
 // convTiling says how the output pixels of a convolution are cut into tiles.
 type convTiling struct {
@@ -132,26 +138,29 @@ func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, n0, nb, q0, q1 in
 	return rowsK, cols
 }
 
-// gemmConvForward computes y = conv(x, w) + bias with Im2col or Pointwise.
-func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32) {
+// gemmConvForward computes y = conv(x, w) + bias with Im2col or Pointwise,
+// or, when accumulate is set, adds conv(x, w) into y (bias must be nil).
+func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, accumulate bool) {
 	pix := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
 	col, rowsK := t.buffers(p, ws)
 	beta := float32(0)
-	if bias != nil && t.images == 1 { // tiles of one image accumulate onto the bias
+	if accumulate {
+		beta = 1
+	} else if bias != nil && t.images == 1 { // tiles of one image accumulate onto the bias
 		fillPlanes(y, bias, p.N, p.K, pix)
 		beta = 1
 	}
 	t.forEach(p, func(n0, nb, q0, q1 int) {
 		b, ldb := t.columns(p, x, col, n0, nb, q0, q1)
 		ncols := nb * (q1 - q0)
-		out, ldo := y[n0*p.K*pix+q0:], pix
+		out, ldo, outBeta := y[n0*p.K*pix+q0:], pix, beta
 		if t.images > 1 {
-			out, ldo = rowsK, ncols
+			out, ldo, outBeta = rowsK, ncols, 0
 		}
 		for g := range p.Groups {
-			Sgemm(false, false, kg, ncols, crs, 1, w[g*kg*crs:], crs, b[g*crs*ldb:], ldb, beta, out[g*kg*ldo:], ldo)
+			Sgemm(false, false, kg, ncols, crs, 1, w[g*kg*crs:], crs, b[g*crs*ldb:], ldb, outBeta, out[g*kg*ldo:], ldo)
 		}
 		if t.images > 1 {
 			Parallel(p.K, GrainFor(p.K, ncols), func(lo, hi int) {
@@ -162,7 +171,12 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32) {
 					}
 					for i := range nb {
 						dst := y[((n0+i)*p.K+k)*pix:][:pix]
-						for q, v := range rowsK[k*ncols+i*pix:][:pix] {
+						src := rowsK[k*ncols+i*pix:][:pix]
+						if accumulate {
+							axpy(1, src, dst)
+							continue
+						}
+						for q, v := range src {
 							dst[q] = v + bk
 						}
 					}
@@ -172,7 +186,68 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32) {
 	})
 }
 
-// gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise.
+// dataConv returns the convolution whose forward pass, run on dy, gives the
+// input gradient of p, and whether there is one (stride 1, and padding at
+// most Dil·(R−1) on each axis): dy's K channels in, C channels out, the
+// filter dataFilter makes from w.
+func (p ConvParams) dataConv() (ConvParams, bool) {
+	ph, pw := p.DilH*(p.R-1)-p.PadH, p.DilW*(p.S-1)-p.PadW
+	if p.StrideH != 1 || p.StrideW != 1 || ph < 0 || pw < 0 {
+		return p, false
+	}
+	return ConvParams{N: p.N, C: p.K, H: p.OutH(), W: p.OutW(), K: p.C, R: p.R, S: p.S,
+		StrideH: 1, StrideW: 1, PadH: ph, PadW: pw, DilH: p.DilH, DilW: p.DilW, Groups: p.Groups}, true
+}
+
+// dataByConv reports whether the Im2col input gradient of p runs as the
+// forward pass of dataConv: when the batch has at least dataConvMinPixels
+// output pixels per output channel of a group, so that turning the filter
+// costs little next to the col2im it saves.
+func (p ConvParams) dataByConv() bool {
+	_, ok := p.dataConv()
+	return ok && p.N*p.OutH()*p.OutW() >= dataConvMinPixels*(p.K/p.Groups)
+}
+
+// dataConvMinPixels: see dataByConv.
+const dataConvMinPixels = 2
+
+// dataFilter writes the filter of dataConv into wt (C × K/G × R × S): for
+// input channel c = g·C/G + j and output channel k = g·K/G + i,
+// wt[c, i, r, s] = w[k, j, R−1−r, S−1−s].
+func dataFilter(p ConvParams, w, wt []float32) {
+	cg, kg, taps := p.C/p.Groups, p.K/p.Groups, p.R*p.S
+	Parallel(p.C, GrainFor(p.C, kg*taps), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			g, j := c/cg, c%cg
+			for i := range kg {
+				src := w[((g*kg+i)*cg+j)*taps:][:taps]
+				dst := wt[(c*kg+i)*taps:][:taps]
+				for t, v := range src {
+					dst[taps-1-t] = v
+				}
+			}
+		}
+	})
+}
+
+// dataConvWorkspace is the scratch of the input gradient by dataConv: the
+// turned filter, then the workspace of the forward pass.
+func dataConvWorkspace(p ConvParams) int {
+	q, _ := p.dataConv()
+	return p.K*p.C/p.Groups*p.R*p.S + planConv(q, Im2col).workspace(q)
+}
+
+// gemmConvBackwardDataByConv adds dL/dx into dx as the forward pass of
+// dataConv on dy.
+func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32) {
+	q, _ := p.dataConv()
+	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
+	dataFilter(p, w, wt)
+	gemmConvForward(q, planConv(q, Im2col), dy, wt, nil, dx, ws[len(wt):], true)
+}
+
+// gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise, through
+// col2im.
 func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 	hw := p.H * p.W
 	cg, kg := p.C/p.Groups, p.K/p.Groups
