@@ -161,8 +161,8 @@ def read_gobench(paths, unit):
             fields = m.group(2).split()
             metrics = {unit: float(v) for v, unit in zip(fields[::2], fields[1::2])}
             parts = m.group(1).split("/")
-            if parts[0] == "FMAPeak" and len(parts) == 2 and "GFLOP/s" in metrics:
-                peaks.setdefault(parts[1], []).append(metrics["GFLOP/s"])
+            if parts[0] == "FMAPeak" and len(parts) == 2 and unit in metrics:
+                peaks.setdefault(parts[1], []).append(metrics[unit])
             elif parts[0] == "Sgemm" and len(parts) == 4 and unit in metrics:
                 key = (parts[1], parts[2], int(parts[3].lstrip("t")))
                 rates.setdefault(key, []).append(metrics[unit])
