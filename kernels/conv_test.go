@@ -8,8 +8,9 @@ import (
 )
 
 // Convolution kernels against the direct-loop references (conv.go), for every
-// algorithm that fits each shape and for tilings that force ragged bands of
-// pixels and folded images, plus bit-identical results for 1 and 2 threads.
+// algorithm that fits each shape, on every kernel path, and for tilings that
+// force ragged bands of pixels and folded images, plus bit-identical results
+// for 1 and 2 threads.
 
 // conv builds ConvParams with the same stride, padding and dilation along
 // both axes.
@@ -206,13 +207,16 @@ func TestConvMatchesReference(t *testing.T) {
 		}
 		in := newConvInputs(rng, p)
 		want := referenceConv(p, in)
-		for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
-			if !algo.fits(p) {
-				continue
-			}
-			for _, tl := range tilings(p, algo) {
-				if err := runConv(p, algo, tl, in).compare(want, 1e-5, 1e-5); err != nil {
-					t.Errorf("%s (%v): %v: %v", tc.name, p, describe(algo, tl), err)
+		for _, path := range Paths() {
+			usePath(t, path)
+			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+				if !algo.fits(p) {
+					continue
+				}
+				for _, tl := range tilings(p, algo) {
+					if err := runConv(p, algo, tl, in).compare(want, 1e-5, 1e-5); err != nil {
+						t.Errorf("%s (%v) on %s: %v: %v", tc.name, p, path, describe(algo, tl), err)
+					}
 				}
 			}
 		}

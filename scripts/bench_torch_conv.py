@@ -11,14 +11,15 @@ F.conv2d (forward) and aten::convolution_backward (input gradient alone,
 weight gradient alone) on each shape for each batch size and thread count,
 and prints one line per measurement in the format of `go test -bench`:
 
-    BenchmarkConv/<shape>/b<batch>/<pass>/t<threads>  <ns/op> ns/op  <GFLOP/s> GFLOP/s
+    BenchmarkConv/<shape>/b<batch>/<pass>/t<threads>  <ns/op> ns/op  <GFLOP/s> GFLOP/s  <GFLOP/cpu-s> GFLOP/cpu-s
 
 so the Go and PyTorch figures can be compared line by line (docs/PERF.md,
 "## Convolution"). A shape's name says its kernel, stride, channels and input
 size: 3x3s1_c64_k64_56 is a 3×3 stride-1 convolution from 64 to 64 channels
 on a 56×56 input; dw5x5s2_c144_56 a 5×5 stride-2 depthwise one on 144
 channels. FLOPs count 2 per multiply-add of the convolution itself, the
-same for all three passes. Each figure is the median of several timed
+same for all three passes; GFLOP/cpu-s divides by the CPU time of the
+process instead of wall-clock time. Each figure is the median of five timed
 batches of calls, each batch lasting at least --min-time seconds.
 """
 import argparse
@@ -103,19 +104,24 @@ def print_go(table):
 
 
 def timed(fn, min_time):
-    """Median seconds per call over 5 batches of calls."""
+    """Median wall-clock and CPU seconds per call over 5 batches of calls.
+
+    CPU time is that of the whole process (all of PyTorch's threads): on a
+    machine shared with other work it is steadier than wall-clock time.
+    """
     fn()
-    calls, start = 1, time.perf_counter()
+    start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-7)
     calls = max(1, int(min_time / once))
-    runs = []
+    wall, cpu = [], []
     for _ in range(5):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
-        runs.append((time.perf_counter() - start) / calls)
-    return statistics.median(runs)
+        wall.append((time.perf_counter() - start) / calls)
+        cpu.append((time.process_time() - start_cpu) / calls)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def bench(table, batches, threads, min_time):
@@ -136,9 +142,9 @@ def bench(table, batches, threads, min_time):
                 torch.set_num_threads(t)
                 for name, fn in passes.items():
                     with torch.no_grad():
-                        sec = timed(fn, min_time)
+                        sec, cpu = timed(fn, min_time)
                     print(f"BenchmarkConv/{s.name()}/b{n}/{name}/t{t}\t1\t{sec * 1e9:.0f} ns/op\t"
-                          f"{s.flops(n) / sec / 1e9:.2f} GFLOP/s", flush=True)
+                          f"{s.flops(n) / sec / 1e9:.2f} GFLOP/s\t{s.flops(n) / cpu / 1e9:.2f} GFLOP/cpu-s", flush=True)
 
 
 def main():
