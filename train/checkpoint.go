@@ -53,8 +53,9 @@ type CheckpointState struct {
 	EpochSeen    int     `json:"epoch_seen"`
 	EpochSeconds float64 `json:"epoch_seconds"`
 
-	TrainSeconds float64       `json:"train_seconds"` // training wall time before this checkpoint
-	TrainImages  int           `json:"train_images"`  // images trained on in completed epochs
+	TrainSeconds float64       `json:"train_seconds"`     // training wall time before this checkpoint
+	TrainImages  int           `json:"train_images"`      // images trained on in completed epochs
+	TrainCPU     float64       `json:"train_cpu_seconds"` // process CPU time of training before this checkpoint
 	History      []EpochRecord `json:"history"`
 	BestEpoch    int           `json:"best_epoch"` // 0 until a validation result exists
 	BestVal      *EvalSummary  `json:"best_val,omitempty"`

@@ -134,7 +134,8 @@ type DataInfo struct {
 
 // Efficiency holds the cost figures of a model.
 type Efficiency struct {
-	TrainSeconds         float64         `json:"train_seconds"` // wall time of training, evaluations included, summed over resumes
+	TrainSeconds         float64         `json:"train_seconds"`     // wall time of training, evaluations included, summed over resumes
+	TrainCPUSeconds      float64         `json:"train_cpu_seconds"` // process CPU time (user + system) of the same: on a shared machine the load-independent figure
 	TrainImagesPerSecond float64         `json:"train_images_per_second"`
 	InferenceBatch1      InferenceTiming `json:"inference_batch1"`
 	InferenceEvalBatch   InferenceTiming `json:"inference_eval_batch"`

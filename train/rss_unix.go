@@ -2,11 +2,12 @@
 
 package train
 
-// The process's peak resident memory, from getrusage(2).
+// The process's peak resident memory and CPU time, from getrusage(2).
 
 import (
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // maxRSSMB returns the peak resident set size of the process in MB (10⁶
@@ -21,4 +22,14 @@ func maxRSSMB() float64 {
 		bytes = float64(ru.Maxrss) // macOS reports bytes
 	}
 	return bytes / 1e6
+}
+
+// cpuSeconds returns the user and system CPU time the process has used, or
+// 0 if the system does not report it.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -102,8 +102,11 @@ type Trainer struct {
 	Dir string
 	// Resume continues from Dir's checkpoint instead of starting afresh.
 	Resume bool
-	// Metadata is stored in best.safetensors beside the weights
-	// (architecture, options, class names, preset: see cmd/train).
+	// Preset is the evaluation transform stored with the best weights
+	// (zoo.Save's gocnn.preset; nil: the architecture's default), and
+	// Metadata further string entries; the architecture, options and class
+	// names are always stored.
+	Preset   *zoo.Preset
 	Metadata map[string]string
 	// Misclassified is how many misclassified test images to keep (the
 	// most confident mistakes).
@@ -131,42 +134,12 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 	res := t.newResult()
 	res.Files = Files{Checkpoint: filepath.ToSlash(filepath.Join(base, CheckpointFile)),
 		BestWeights: filepath.ToSlash(filepath.Join(base, BestWeightsFile)), HistoryCSV: filepath.ToSlash(filepath.Join(base, HistoryFile))}
-	if err := c.Validate(len(t.Data.Train.Classes())); err != nil {
-		return res, err
-	}
-	if err := t.checkSetup(); err != nil {
-		return res, err
-	}
-	loaders, err := t.loaders()
+	loaders, err := t.setup()
 	if err != nil {
 		return res, err
 	}
-	stepsPerEpoch := (loaders.train.Len() + c.AccumSteps - 1) / c.AccumSteps
-	t.opt, err = c.newOptimizer(c.paramGroups(t.Model))
-	if err != nil {
-		return res, err
-	}
-	t.sched, err = c.newSchedule(stepsPerEpoch, stepsPerEpoch*c.Epochs)
-	if err != nil {
-		return res, err
-	}
-	if c.EMADecay > 0 {
-		t.ema = NewEMA(t.Model, c.EMADecay)
-	}
-	t.loss = autograd.CrossEntropyOptions{LabelSmoothing: c.LabelSmoothing}
-	for _, w := range c.ClassWeights {
-		t.loss.Weights = append(t.loss.Weights, float32(w))
-	}
-	t.st = CheckpointState{Model: t.Model.Arch, Config: c}
-	if t.Resume {
-		if err := t.restore(); err != nil {
-			return res, err
-		}
-		t.Progress.Printf("resuming from %s at epoch %d, batch %d", filepath.Join(t.Dir, CheckpointFile), t.st.Epoch+1, t.st.Batch)
-	}
-	t.heapProbe = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 
-	stopped := false
+	stopped := c.Patience > 0 && t.st.SinceBest >= c.Patience // a resumed run that had stopped early
 	var features *featureCache
 	for t.st.Epoch < c.Epochs && !stopped {
 		if ctx.Err() != nil {
@@ -186,10 +159,11 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		if !frozenBackbone {
 			features = nil
 		}
-		start := time.Now()
+		start, startCPU := time.Now(), cpuSeconds()
 		if err := t.trainEpoch(ctx, loaders.train, features); err != nil {
 			t.st.EpochSeconds += time.Since(start).Seconds()
 			t.st.TrainSeconds += time.Since(start).Seconds()
+			t.st.TrainCPU += cpuSeconds() - startCPU
 			if errors.Is(err, ErrInterrupted) {
 				if serr := t.save(); serr != nil {
 					return t.finish(res, serr)
@@ -223,6 +197,7 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		record.Seconds = seconds
 		record.ImagesPerSecond = float64(t.st.EpochSeen) / seconds
 		t.st.TrainSeconds += time.Since(start).Seconds()
+		t.st.TrainCPU += cpuSeconds() - startCPU
 		t.st.History = append(t.st.History, record)
 		t.st.TrainImages += t.st.EpochSeen
 		t.st.Epoch++
@@ -264,6 +239,48 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		res.Status = "stopped-early"
 	}
 	return t.finish(res, nil)
+}
+
+// setup checks the configuration and builds the loaders, the optimiser,
+// the schedule, the EMA and the loss options; with Resume it restores the
+// checkpoint.
+func (t *Trainer) setup() (*loaderSet, error) {
+	c := t.Config
+	if err := c.Validate(len(t.Data.Train.Classes())); err != nil {
+		return nil, err
+	}
+	if err := t.checkSetup(); err != nil {
+		return nil, err
+	}
+	loaders, err := t.loaders()
+	if err != nil {
+		return nil, err
+	}
+	stepsPerEpoch := (loaders.train.Len() + c.AccumSteps - 1) / c.AccumSteps
+	t.opt, err = c.newOptimizer(c.paramGroups(t.Model))
+	if err != nil {
+		return nil, err
+	}
+	t.sched, err = c.newSchedule(stepsPerEpoch, stepsPerEpoch*c.Epochs)
+	if err != nil {
+		return nil, err
+	}
+	if c.EMADecay > 0 {
+		t.ema = NewEMA(t.Model, c.EMADecay)
+	}
+	t.loss = autograd.CrossEntropyOptions{LabelSmoothing: c.LabelSmoothing}
+	for _, w := range c.ClassWeights {
+		t.loss.Weights = append(t.loss.Weights, float32(w))
+	}
+	t.st = CheckpointState{Model: t.Model.Arch, Config: c}
+	if t.Resume {
+		if err := t.restore(); err != nil {
+			return nil, err
+		}
+		t.Progress.Printf("resuming from %s at epoch %d, batch %d", filepath.Join(t.Dir, CheckpointFile), t.st.Epoch+1, t.st.Batch)
+	}
+	t.heapProbe = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	return loaders, nil
 }
 
 // Evaluate tests the model's weights as they are, without training: test
@@ -320,6 +337,7 @@ func (t *Trainer) finish(res *ModelResult, err error) (*ModelResult, error) {
 	res.EpochsRun = t.st.Epoch
 	res.BestEpoch, res.BestVal = t.st.BestEpoch, t.st.BestVal
 	res.Efficiency.TrainSeconds = t.st.TrainSeconds
+	res.Efficiency.TrainCPUSeconds = t.st.TrainCPU
 	if t.st.TrainSeconds > 0 {
 		res.Efficiency.TrainImagesPerSecond = float64(t.st.TrainImages+t.st.EpochSeen) / t.st.TrainSeconds
 	}
@@ -371,7 +389,7 @@ func (t *Trainer) loaders() (*loaderSet, error) {
 	if ls.trainOrdered, err = mk(d.Train, d.TrainTransform, c.EvalBatch, false, false, c.Seed); err != nil {
 		return nil, fmt.Errorf("training data: %w", err)
 	}
-	if ls.calib, err = mk(d.Train, d.EvalTransform, c.BatchSize, true, true, c.Seed^calibSeed); err != nil {
+	if ls.calib, err = mk(d.Train, d.EvalTransform, c.BatchSize, true, false, c.Seed^calibSeed); err != nil {
 		return nil, fmt.Errorf("training data: %w", err)
 	}
 	if d.Val != nil && d.Val.Len() > 0 {
@@ -428,33 +446,9 @@ func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, featur
 		if err != nil {
 			return err
 		}
-		layers.Reseed(t.Model, stepSeed(c.Seed, epoch*batches+b))
-		var logits *autograd.Tensor
-		if features != nil {
-			logits = features.head(batch.Images)
-		} else {
-			logits = t.Model.Forward(batch.Images)
+		if err := t.trainBatch(batch, features, epoch*batches+b); err != nil {
+			return err
 		}
-		t.sampleHeap()
-		loss := autograd.CrossEntropy(logits, batch.Labels, t.loss)
-		value := float64(loss.Item())
-		n := len(batch.Labels)
-		if math.IsNaN(value) || math.IsInf(value, 0) {
-			return t.nonFinite(value, b)
-		}
-		data := logits.Data()
-		classes := logits.Dim(1)
-		for i, label := range batch.Labels {
-			if Argmax(data[i*classes:(i+1)*classes]) == label {
-				t.st.EpochCorrect++
-			}
-		}
-		t.st.EpochLoss += value * float64(n)
-		t.st.EpochSeen += n
-		if c.AccumSteps > 1 {
-			loss = autograd.Scale(loss, 1/float32(c.AccumSteps))
-		}
-		loss.Backward()
 		t.st.Batch = b + 1
 		if t.st.Batch%c.AccumSteps != 0 && t.st.Batch != batches {
 			continue
@@ -471,6 +465,40 @@ func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, featur
 			return ErrInterrupted
 		}
 	}
+	return nil
+}
+
+// trainBatch runs one batch (number index counted from the start of the
+// run) forward and backward and adds it to the epoch's counters; the
+// caller steps the optimiser. A NaN or infinite loss is a *NonFiniteError.
+func (t *Trainer) trainBatch(batch *dataset.Batch, features *featureCache, index int) error {
+	layers.Reseed(t.Model, stepSeed(t.Config.Seed, index))
+	var logits *autograd.Tensor
+	if features != nil {
+		logits = features.head(batch.Images)
+	} else {
+		logits = t.Model.Forward(batch.Images)
+	}
+	t.sampleHeap()
+	loss := autograd.CrossEntropy(logits, batch.Labels, t.loss)
+	value := float64(loss.Item())
+	if math.IsNaN(value) || math.IsInf(value, 0) {
+		return t.nonFinite(value, t.st.Batch)
+	}
+	data := logits.Data()
+	classes := logits.Dim(1)
+	for i, label := range batch.Labels {
+		if Argmax(data[i*classes:(i+1)*classes]) == label {
+			t.st.EpochCorrect++
+		}
+	}
+	n := len(batch.Labels)
+	t.st.EpochLoss += value * float64(n)
+	t.st.EpochSeen += n
+	if t.Config.AccumSteps > 1 {
+		loss = autograd.Scale(loss, 1/float32(t.Config.AccumSteps))
+	}
+	loss.Backward()
 	return nil
 }
 
@@ -595,9 +623,11 @@ func keepMostConfident(list []mistake, m mistake, keep int) []mistake {
 	return list
 }
 
-// saveBest writes the model's current weights as the best ones.
+// saveBest writes the model's current weights as the best ones, with the
+// zoo's metadata.
 func (t *Trainer) saveBest() error {
-	return layers.SaveStateDict(filepath.Join(t.Dir, BestWeightsFile), t.Model, t.Metadata)
+	return zoo.Save(filepath.Join(t.Dir, BestWeightsFile), t.Model,
+		zoo.SaveOptions{ClassNames: t.Data.Test.Classes(), Preset: t.Preset, Metadata: t.Metadata})
 }
 
 // save writes the checkpoint.

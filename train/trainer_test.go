@@ -17,7 +17,7 @@ import (
 
 // mnistSubset returns the first perClass images of each digit of the
 // embedded sample's training (train) or test part.
-func mnistSubset(t *testing.T, train bool, perClass int) dataset.Source {
+func mnistSubset(t testing.TB, train bool, perClass int) dataset.Source {
 	t.Helper()
 	src, err := dataset.Sample(train)
 	if err != nil {
@@ -37,7 +37,7 @@ func mnistSubset(t *testing.T, train bool, perClass int) dataset.Source {
 var mnistMean, mnistStd = []float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081}
 
 // tinyData is a small MNIST problem at 32×32 in three channels.
-func tinyData(t *testing.T, trainPerClass, testPerClass int, val bool) Data {
+func tinyData(t testing.TB, trainPerClass, testPerClass int, val bool) Data {
 	tf := dataset.Compose(Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mnistMean, mnistStd))
 	d := Data{Name: "mnist-sample", Train: mnistSubset(t, true, trainPerClass), Test: mnistSubset(t, false, testPerClass),
 		TrainTransform: tf, EvalTransform: tf, Workers: 1}
@@ -48,7 +48,7 @@ func tinyData(t *testing.T, trainPerClass, testPerClass int, val bool) Data {
 }
 
 // tinyModel is a narrow ResNet-18 with an MLP head (which has dropout).
-func tinyModel(t *testing.T, seed uint64) *zoo.Model {
+func tinyModel(t testing.TB, seed uint64) *zoo.Model {
 	t.Helper()
 	m, err := zoo.New("resnet18", zoo.Options{Classes: 10, WidthMult: 0.125, InputSize: 32, Seed: seed, Dropout: 0.3,
 		Head: zoo.HeadSpec{Kind: zoo.HeadMLP, Hidden: []int{32}}})

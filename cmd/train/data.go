@@ -177,6 +177,26 @@ func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, e
 	return trainTF, evalTF, nil
 }
 
+// evalPreset is the evaluation preset stored with the trained weights
+// (what cmd/predict applies). Photographs get the architecture's preset at
+// the input size. A preset cannot say "pad" or "gray to three channels", so
+// small images get the nearest it can say: a resize to the input size and
+// the dataset's mean and standard deviation; the exact pipeline is stored
+// beside it as gocnn.eval_transform.
+func evalPreset(kind dataKind, arch string, input int) (zoo.Preset, error) {
+	if !kind.smallImages() {
+		return zoo.DefaultPreset(arch, input)
+	}
+	p := zoo.Preset{ResizeSize: input, CropSize: input, Interpolation: "bilinear", Mean: cifarMean, Std: cifarStd}
+	switch kind {
+	case "mnist-sample", "mnist":
+		p.Mean, p.Std = []float32{mnistMean, mnistMean, mnistMean}, []float32{mnistStd, mnistStd, mnistStd}
+	case "fashion-mnist":
+		p.Mean, p.Std = []float32{fashionMean, fashionMean, fashionMean}, []float32{fashionStd, fashionStd, fashionStd}
+	}
+	return p, nil
+}
+
 // datasetPreset turns a zoo preset into the dataset package's.
 func datasetPreset(p zoo.Preset) dataset.Preset {
 	ip := dataset.Bilinear

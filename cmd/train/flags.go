@@ -59,6 +59,7 @@ type options struct {
 	bnRecal       int
 	misclassified int
 	dropout       float64
+	stochDepth    float64
 
 	set  map[string]bool // flags given on the command line
 	args []string        // the command line, as given (stored in results.json for -resume)
@@ -98,7 +99,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.StringVar(strategy, "strategy", "full", "transfer learning: linear-probe, partial:N (last N stages), full, full:SCALE (backbone learning rate × SCALE) or progressive:EPOCHS (unfreeze one more stage every EPOCHS)")
 	fs.StringVar(&o.weights, "weights", "", "pretrained weights (safetensors with torchvision names) to start from; with -eval-only, the weights to evaluate")
 	fs.StringVar(head, "head", "own", "classifier head: own, linear, mlp, mlp:HIDDEN or custom:H1,H2,…")
-	fs.StringVar(augment, "augment", "on", "training augmentation: on or off")
+	fs.StringVar(augment, "augment", "", "training augmentation: on or off (default: the recipe's)")
 	fs.Float64Var(&o.val, "val", 0, "fraction of the training images held out for validation (stratified, seeded), evaluated every epoch; the best epoch is tested")
 	fs.IntVar(&o.workers, "workers", 1, "goroutines decoding and transforming images")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the weights, the data order, the augmentation and dropout")
@@ -113,7 +114,8 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.IntVar(&o.patience, "patience", 0, "with -val: stop after this many epochs without a better validation result (0: never)")
 	fs.IntVar(&o.bnRecal, "bn-recal", 0, "re-estimate batch-norm statistics on this many training batches before each evaluation (0: off; default: the recipe's)")
 	fs.IntVar(&o.misclassified, "misclassified", 8, "misclassified test images to save per model")
-	fs.Float64Var(&o.dropout, "dropout", 0, "dropout of the head (0: the architecture's default, negative: none)")
+	fs.Float64Var(&o.dropout, "dropout", 0, "dropout of the head (0: the recipe's or the architecture's default, negative: none)")
+	fs.Float64Var(&o.stochDepth, "stochastic-depth", 0, "EfficientNet's stochastic depth for its last block (0: the recipe's or the architecture's default, negative: none)")
 	fs.SetOutput(io.Discard)
 	return fs
 }
@@ -160,7 +162,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch augment {
 	case "on":
 		o.augment = true
-	case "off":
+	case "off", "":
 	default:
 		return nil, usagef("-augment %q: want on or off", augment)
 	}

@@ -88,7 +88,7 @@ func TestResultsHaveEveryField(t *testing.T) {
 		"run":        {"started", "finished", "args", "git_commit", "git_modified", "go_version", "os", "arch", "cpu_path", "gomaxprocs", "threads", "num_cpu"},
 		"model":      {"model", "options", "config", "data", "stages", "status", "epochs_run", "best_epoch", "best_val", "test", "history", "efficiency", "misclassified", "summary", "files"},
 		"test":       {"samples", "loss", "accuracy", "top_k", "top_k_accuracy", "macro", "weighted", "per_class", "confusion"},
-		"efficiency": {"train_seconds", "train_images_per_second", "inference_batch1", "inference_eval_batch", "params", "trainable_params", "macs", "flops", "size_mb", "peak_heap_mb", "max_rss_mb"},
+		"efficiency": {"train_seconds", "train_cpu_seconds", "train_images_per_second", "inference_batch1", "inference_eval_batch", "params", "trainable_params", "macs", "flops", "size_mb", "peak_heap_mb", "max_rss_mb"},
 		"data":       {"name", "classes", "train_images", "val_images", "test_images", "input", "train_transform", "eval_transform"},
 		"epoch":      {"epoch", "lr", "train_loss", "train_accuracy", "val", "seconds", "images_per_second", "trainable_params"},
 		"class":      {"class", "precision", "recall", "f1", "support"},

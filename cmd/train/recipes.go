@@ -31,22 +31,26 @@ type recipe struct {
 	Warmup    float64 // epochs
 	WD        float64
 	BNRecal   int // batches
+	Augment   bool
+	// Dropout and StochasticDepth override the architecture's defaults
+	// when not zero (negative: none), as zoo.Options reads them.
+	Dropout, StochasticDepth float64
 }
 
 // scratch holds the recipes for training from scratch on small images.
 var scratch = map[string]recipe{
-	"vgg16_bn":           {Width: 0.125, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
-	"vgg16":              {Width: 0.125, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "onecycle", WD: 0.05, BNRecal: 0},
-	"resnet50":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 3e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
-	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 3e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
-	"mobilenet_v3_large": {Width: 0.5, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
-	"mobilenet_v3_small": {Width: 0.5, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
-	"efficientnet_b0":    {Width: 0.5, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "onecycle", WD: 0.05, BNRecal: 50},
+	"vgg16_bn":           {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"vgg16":              {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "cosine", Warmup: 0.05, WD: 0.05, Augment: true, Dropout: -1},
+	"resnet50":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
+	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
+	"mobilenet_v3_large": {Width: 0.35, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"mobilenet_v3_small": {Width: 0.5, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"efficientnet_b0":    {Width: 0.25, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1, StochasticDepth: -1},
 }
 
 // fineTune is the recipe for photographs and pretrained weights: full
 // width, torchvision-style fine-tuning rates.
-var fineTune = recipe{Width: 1, Epochs: 10, Batch: 32, Optimizer: "adamw", LR: 1e-3, Schedule: "cosine", Warmup: 1, WD: 0.05, BNRecal: 0}
+var fineTune = recipe{Width: 1, Epochs: 10, Batch: 32, Optimizer: "adamw", LR: 1e-3, Schedule: "cosine", Warmup: 1, WD: 0.05, Augment: true}
 
 // recipeFor returns the recipe of an architecture for the data and weights
 // at hand.

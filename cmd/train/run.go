@@ -105,7 +105,15 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		width = o.width
 	}
 	classes := testSrc.Classes()
-	mo := zoo.Options{Classes: len(classes), WidthMult: width, Dropout: o.dropout, InputSize: input, Head: o.head, Seed: o.seed}
+	dropout, stochDepth := rec.Dropout, rec.StochasticDepth
+	if o.set["dropout"] {
+		dropout = o.dropout
+	}
+	if o.set["stochastic-depth"] {
+		stochDepth = o.stochDepth
+	}
+	mo := zoo.Options{Classes: len(classes), WidthMult: width, Dropout: dropout, StochasticDepth: stochDepth,
+		InputSize: input, Head: o.head, Seed: o.seed}
 	model, err := zoo.New(name, mo)
 	if err != nil {
 		return nil, usageError{err}
@@ -117,27 +125,23 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		}
 		fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, report)
 	}
-	trainTF, evalTF, err := transforms(kind, name, input, o.augment)
+	augment := rec.Augment
+	if o.set["augment"] {
+		augment = o.augment
+	}
+	trainTF, evalTF, err := transforms(kind, name, input, augment)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	cfg := configFor(o, rec)
+	cfg.Augmented = augment
 	if err := cfg.Validate(len(classes)); err != nil {
 		return nil, usageError{err}
 	}
-	preset, err := zoo.DefaultPreset(name, input)
+	preset, err := evalPreset(kind, name, input)
 	if err != nil {
 		return nil, err
 	}
-	meta := map[string]string{}
-	for key, v := range map[string]any{zoo.MetaOptions: model.Options, zoo.MetaClassNames: classes, zoo.MetaPreset: preset} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		meta[key] = string(b)
-	}
-	meta[zoo.MetaArchitecture] = name
 	t := &train.Trainer{
 		Model:  model,
 		Config: cfg,
@@ -145,7 +149,8 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 			EvalTransform: evalTF, Workers: o.workers, Warn: warn},
 		Dir:           dir,
 		Resume:        resume,
-		Metadata:      meta,
+		Preset:        &preset,
+		Metadata:      map[string]string{"gocnn.eval_transform": evalTF.String()},
 		Misclassified: o.misclassified,
 		Progress:      train.NewProgress(stdout, terminal, name),
 	}
@@ -155,7 +160,7 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 	}
 	fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, batch-norm re-estimation on %d batches\n",
 		name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
-		cfg.Strategy, onOff(o.augment), cfg.BNRecalibrate)
+		cfg.Strategy, onOff(augment), cfg.BNRecalibrate)
 	return t.Run(ctx)
 }
 
@@ -196,7 +201,6 @@ func configFor(o *options, r recipe) train.Config {
 		Strategy:       o.strategy,
 		Patience:       o.patience,
 		BNRecalibrate:  pickInt("bn-recal", o.bnRecal, r.BNRecal),
-		Augmented:      o.augment,
 		CacheFeatures:  true,
 		Seed:           o.seed,
 	}
