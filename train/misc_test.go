@@ -1,12 +1,14 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/layers"
 )
 
 func TestHistoryCSV(t *testing.T) {
@@ -71,5 +73,55 @@ func TestPadAndRandomCrop(t *testing.T) {
 	}
 	if RandomCrop(3, 1).String() != "RandomCrop(3, padding=1)" || Pad(2).String() != "Pad(2)" {
 		t.Errorf("names %s, %s", RandomCrop(3, 1), Pad(2))
+	}
+}
+
+// TestEMAFollowsTimmsRule checks the average against the formula, with the
+// warm-up of the decay, and that Swap exchanges and restores.
+func TestEMAFollowsTimmsRule(t *testing.T) {
+	lin := layers.NewLinear(rand.New(rand.NewPCG(1, 1)), 1, 1, false)
+	w := lin.Weight.Data()
+	w[0] = 1
+	e := NewEMA(lin, 0.5)
+	want := float32(1)
+	for i, v := range []float32{3, 5, 7} {
+		w[0] = v
+		e.Update()
+		d := min(0.5, float64(1+i)/float64(10+i))
+		want = float32(d)*want + float32(1-d)*v
+		if got := e.shadow[0][0]; math.Abs(float64(got-want)) > 1e-6 {
+			t.Fatalf("update %d: average %v, want %v", i+1, got, want)
+		}
+	}
+	e.Swap()
+	if w[0] != want || e.shadow[0][0] != 7 {
+		t.Errorf("after Swap the model holds %v (want the average %v), the EMA %v (want 7)", w[0], want, e.shadow[0][0])
+	}
+	e.Swap()
+	if w[0] != 7 {
+		t.Errorf("Swap twice: model holds %v, want 7", w[0])
+	}
+}
+
+// TestProgressOutput checks both forms: a redrawn bar on a terminal, and
+// plain lines about every tenth of an epoch elsewhere.
+func TestProgressOutput(t *testing.T) {
+	var term, plain strings.Builder
+	pt, pp := NewProgress(&term, true, "m"), NewProgress(&plain, false, "m")
+	for b := 1; b <= 40; b++ {
+		s := StepInfo{Epoch: 1, Epochs: 2, Batch: b, Batches: 40, Loss: 1, Accuracy: 0.5, ImagesPerSecond: 100, Elapsed: time.Duration(b) * time.Second}
+		pt.Step(s)
+		pp.Step(s)
+	}
+	r := EpochRecord{Epoch: 1, LR: 0.1, TrainLoss: 1, TrainAccuracy: 0.5, Val: &EvalSummary{Loss: 2, Accuracy: 0.25}, Seconds: 40, ImagesPerSecond: 100}
+	pt.Epoch(r, 2)
+	pp.Epoch(r, 2)
+	if !strings.Contains(term.String(), "\r") || !strings.Contains(term.String(), "█") || !strings.Contains(term.String(), "40/40") {
+		t.Errorf("terminal output lacks a redrawn bar: %q", term.String())
+	}
+	lines := strings.Split(strings.TrimSpace(plain.String()), "\n")
+	if strings.Contains(plain.String(), "\r") || len(lines) < 9 || len(lines) > 11 ||
+		!strings.Contains(lines[len(lines)-1], "val loss 2.0000 acc 25.00%") || !strings.Contains(lines[0], "ETA") {
+		t.Errorf("plain output, %d lines:\n%s", len(lines), plain.String())
 	}
 }
