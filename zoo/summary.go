@@ -3,6 +3,7 @@ package zoo
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -221,7 +222,7 @@ func (t *tracer) residual(name, typ string, first int, branch, in value, ds *lay
 		short = t.module(name+".downsample", ds, in)
 		skip.Projection = &[2]int{start, len(t.rows) - 1}
 	}
-	if !equalShapes(branch.shape, short.shape) {
+	if !slices.Equal(branch.shape, short.shape) {
 		return t.fail("%s: branch %v and shortcut %v cannot be added", name, branch.shape, short.shape)
 	}
 	out := t.leaf(name, "Add", "", branch.shape, 0, 0, false, branch, short)
@@ -231,18 +232,6 @@ func (t *tracer) residual(name, typ string, first int, branch, in value, ds *lay
 	}
 	t.block(name, typ, first, skip)
 	return out
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // module traces m, named name, applied to in.

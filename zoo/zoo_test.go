@@ -215,3 +215,25 @@ func TestInitialisationFollowsTorchvision(t *testing.T) {
 		}
 	}
 }
+
+// Evaluation-mode inference changes no state, so goroutines may share a
+// model (run with -race to check the claim, not only the results).
+func TestConcurrentInference(t *testing.T) {
+	m := small(t, "efficientnet_b0", Options{})
+	fillFixture(m)
+	if err := m.Freeze("stem"); err != nil {
+		t.Fatal(err)
+	}
+	layers.SetTraining(m, false)
+	x := autograd.NoGrad(fixtureInput(2, 3, 32, 32))
+	want := slices.Clone(m.Forward(x).Data())
+	results := make(chan []float32, 4)
+	for range 4 {
+		go func() { results <- slices.Clone(m.Forward(x).Data()) }()
+	}
+	for range 4 {
+		if got := <-results; !slices.Equal(got, want) {
+			t.Errorf("concurrent forward gave %v, want %v", got, want)
+		}
+	}
+}
