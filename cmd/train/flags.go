@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocnn/gocnn/safetensors"
 	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
 )
@@ -97,7 +98,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.Float64Var(&o.wd, "wd", 0, "weight decay, not applied to batch-norm parameters and biases (default: the recipe's)")
 	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum, or Adam's β₁")
 	fs.StringVar(strategy, "strategy", "full", "transfer learning: linear-probe, partial:N (last N stages), full, full:SCALE (backbone learning rate × SCALE) or progressive:EPOCHS (unfreeze one more stage every EPOCHS)")
-	fs.StringVar(&o.weights, "weights", "", "pretrained weights (safetensors with torchvision names) to start from; with -eval-only, the weights to evaluate")
+	fs.StringVar(&o.weights, "weights", "", "pretrained weights (safetensors with torchvision names) to start from; with -eval-only, the weights to evaluate (a gocnn file names its architecture and options, so -model and -width may be left out)")
 	fs.StringVar(head, "head", "own", "classifier head: own, linear, mlp, mlp:HIDDEN or custom:H1,H2,…")
 	fs.StringVar(augment, "augment", "", "training augmentation: on or off (default: the recipe's)")
 	fs.Float64Var(&o.val, "val", 0, "fraction of the training images held out for validation (stratified, seeded), evaluated every epoch; the best epoch is tested")
@@ -199,10 +200,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, usagef("-schedule %q: want one of %s", o.schedule, strings.Join(train.Schedules, ", "))
 	}
 	if o.weights != "" {
-		if _, err := os.Stat(o.weights); err != nil {
+		f, err := safetensors.ReadFile(o.weights)
+		if err != nil {
 			return nil, usagef("-weights: %v", err)
 		}
-		if len(o.models) > 1 {
+		info, err := zoo.ReadInfo(f, o.weights)
+		if err != nil {
+			return nil, usagef("-weights: %v", err)
+		}
+		switch {
+		case !o.set["model"] && info.Arch != "":
+			o.models = []string{info.Arch}
+		case !o.set["model"]:
+			return nil, usagef("-weights %s does not say its architecture: name it with -model", o.weights)
+		case len(o.models) > 1:
 			return nil, usagef("-weights belongs to one architecture: give a single -model")
 		}
 	}

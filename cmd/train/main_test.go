@@ -149,7 +149,7 @@ func TestResultsHaveEveryField(t *testing.T) {
 	}
 
 	evalDir := filepath.Join(t.TempDir(), "eval")
-	code, stdout, stderr = invoke(t, context.Background(), "-model", "resnet18", "-width", "0.125", "-eval-only", "-weights", best, "-eval-batch", "500", "-out", evalDir)
+	code, stdout, stderr = invoke(t, context.Background(), "-eval-only", "-weights", best, "-eval-batch", "500", "-out", evalDir)
 	if code != 0 {
 		t.Fatalf("-eval-only: exit %d\n%s\n%s", code, stdout, stderr)
 	}

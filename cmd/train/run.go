@@ -114,16 +114,29 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 	}
 	mo := zoo.Options{Classes: len(classes), WidthMult: width, Dropout: dropout, StochasticDepth: stochDepth,
 		InputSize: input, Head: o.head, Seed: o.seed}
-	model, err := zoo.New(name, mo)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	if o.weights != "" {
-		report, err := zoo.LoadPretrained(model, o.weights, zoo.PretrainedOptions{Strict: o.evalOnly})
+	var model *zoo.Model
+	switch {
+	case o.evalOnly:
+		// A gocnn file says how to rebuild its model (width, head, …); a
+		// bare torchvision export is built from the flags.
+		m, _, err := zoo.Load(o.weights, name, mo)
 		if err != nil {
 			return nil, usageError{err}
 		}
-		fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, report)
+		model = m
+	default:
+		m, err := zoo.New(name, mo)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		model = m
+		if o.weights != "" {
+			report, err := zoo.LoadPretrained(model, o.weights, zoo.PretrainedOptions{})
+			if err != nil {
+				return nil, usageError{err}
+			}
+			fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, report)
+		}
 	}
 	augment := rec.Augment
 	if o.set["augment"] {
