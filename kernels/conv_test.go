@@ -251,17 +251,20 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 	for _, tc := range convCases() {
 		p := tc.p
 		in := newConvInputs(rng, p)
-		for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
-			if !algo.fits(p) {
-				continue
-			}
-			for _, tl := range tilings(p, algo) {
-				SetThreads(1)
-				one := runConv(p, algo, tl, in)
-				SetThreads(2)
-				two := runConv(p, algo, tl, in)
-				if err := two.compare(one, 0, 0); err != nil {
-					t.Errorf("%s: %v: 2 threads differ from 1: %v", tc.name, describe(algo, tl), err)
+		for _, path := range Paths() {
+			usePath(t, path)
+			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+				if !algo.fits(p) {
+					continue
+				}
+				for _, tl := range tilings(p, algo) {
+					SetThreads(1)
+					one := runConv(p, algo, tl, in)
+					SetThreads(2)
+					two := runConv(p, algo, tl, in)
+					if err := two.compare(one, 0, 0); err != nil {
+						t.Errorf("%s on %s: %v: 2 threads differ from 1: %v", tc.name, path, describe(algo, tl), err)
+					}
 				}
 			}
 		}

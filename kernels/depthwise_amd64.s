@@ -83,7 +83,7 @@ GLOBL dwHi<>(SB), RODATA|NOPTR, $64
 // dwForward3x3s1AVX2: 3×3 depthwise filter, stride 1, AVX2.
 //
 // func dwForward3x3s1AVX2(a dwArgs)
-TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -93,6 +93,7 @@ TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward3x3s1AVX2_plane1:
 	VBROADCASTSS 0(R15), Y4
 	VBROADCASTSS 4(R15), Y5
 	VBROADCASTSS 8(R15), Y6
@@ -103,27 +104,27 @@ TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Y11
 	VBROADCASTSS 32(R15), Y12
 	MOVQ a_i0+64(FP), R8
-dwForward3x3s1AVX2_row1:
+dwForward3x3s1AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward3x3s1AVX2_end4
+	JGE dwForward3x3s1AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX2_invalid5
+	JCC dwForward3x3s1AVX2_invalid6
 	ORQ $1, R11
-dwForward3x3s1AVX2_invalid5:
+dwForward3x3s1AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX2_invalid6
+	JCC dwForward3x3s1AVX2_invalid7
 	ORQ $2, R11
-dwForward3x3s1AVX2_invalid6:
+dwForward3x3s1AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX2_invalid7
+	JCC dwForward3x3s1AVX2_invalid8
 	ORQ $4, R11
-dwForward3x3s1AVX2_invalid7:
+dwForward3x3s1AVX2_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -136,21 +137,21 @@ dwForward3x3s1AVX2_invalid7:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $7
-	JNE dwForward3x3s1AVX2_tested2
+	JNE dwForward3x3s1AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s1AVX2_left8:
+dwForward3x3s1AVX2_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s1AVX2_mid9
+	JGE dwForward3x3s1AVX2_mid10
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta12
+	JEQ dwForward3x3s1AVX2_nobeta13
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s1AVX2_nobeta12:
+dwForward3x3s1AVX2_nobeta13:
 	VMOVDQU 0(DX), Y3
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
@@ -179,15 +180,15 @@ dwForward3x3s1AVX2_nobeta12:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_left8
-dwForward3x3s1AVX2_mid9:
+	JMP dwForward3x3s1AVX2_left9
+dwForward3x3s1AVX2_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s1AVX2_right10
+	JGE dwForward3x3s1AVX2_right11
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta13
+	JEQ dwForward3x3s1AVX2_nobeta14
 	VADDPS (BX), Y0, Y0
-dwForward3x3s1AVX2_nobeta13:
+dwForward3x3s1AVX2_nobeta14:
 	VFMADD231PS (SI), Y4, Y0
 	VMULPS (SI)(R9*1), Y7, Y1
 	VFMADD231PS (SI)(R9*2), Y10, Y0
@@ -202,17 +203,17 @@ dwForward3x3s1AVX2_nobeta13:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_mid9
-dwForward3x3s1AVX2_right10:
+	JMP dwForward3x3s1AVX2_mid10
+dwForward3x3s1AVX2_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s1AVX2_rowdone11
+	JGE dwForward3x3s1AVX2_rowdone12
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta14
+	JEQ dwForward3x3s1AVX2_nobeta15
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s1AVX2_nobeta14:
+dwForward3x3s1AVX2_nobeta15:
 	VMOVDQU 0(DX), Y3
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
@@ -241,73 +242,73 @@ dwForward3x3s1AVX2_nobeta14:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_right10
-dwForward3x3s1AVX2_rowdone11:
-	JMP dwForward3x3s1AVX2_next3
-dwForward3x3s1AVX2_tested2:
+	JMP dwForward3x3s1AVX2_right11
+dwForward3x3s1AVX2_rowdone12:
+	JMP dwForward3x3s1AVX2_next4
+dwForward3x3s1AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s1AVX2_left15:
+dwForward3x3s1AVX2_left16:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s1AVX2_mid16
+	JGE dwForward3x3s1AVX2_mid17
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta19
+	JEQ dwForward3x3s1AVX2_nobeta20
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s1AVX2_nobeta19:
+dwForward3x3s1AVX2_nobeta20:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip20
+	JEQ dwForward3x3s1AVX2_skip21
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward3x3s1AVX2_skip20:
+dwForward3x3s1AVX2_skip21:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip21
+	JEQ dwForward3x3s1AVX2_skip22
 	VMASKMOVPS (SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y7, Y1
-dwForward3x3s1AVX2_skip21:
+dwForward3x3s1AVX2_skip22:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip22
+	JEQ dwForward3x3s1AVX2_skip23
 	VMASKMOVPS (SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y10, Y0
-dwForward3x3s1AVX2_skip22:
+dwForward3x3s1AVX2_skip23:
 	VMOVDQU 32(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip23
+	JEQ dwForward3x3s1AVX2_skip24
 	VMASKMOVPS 4(SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y1
-dwForward3x3s1AVX2_skip23:
+dwForward3x3s1AVX2_skip24:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip24
+	JEQ dwForward3x3s1AVX2_skip25
 	VMASKMOVPS 4(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y8, Y0
-dwForward3x3s1AVX2_skip24:
+dwForward3x3s1AVX2_skip25:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip25
+	JEQ dwForward3x3s1AVX2_skip26
 	VMASKMOVPS 4(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y11, Y1
-dwForward3x3s1AVX2_skip25:
+dwForward3x3s1AVX2_skip26:
 	VMOVDQU 64(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip26
+	JEQ dwForward3x3s1AVX2_skip27
 	VMASKMOVPS 8(SI), Y3, Y2
 	VFMADD231PS Y2, Y6, Y0
-dwForward3x3s1AVX2_skip26:
+dwForward3x3s1AVX2_skip27:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip27
+	JEQ dwForward3x3s1AVX2_skip28
 	VMASKMOVPS 8(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y9, Y1
-dwForward3x3s1AVX2_skip27:
+dwForward3x3s1AVX2_skip28:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip28
+	JEQ dwForward3x3s1AVX2_skip29
 	VMASKMOVPS 8(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y12, Y0
-dwForward3x3s1AVX2_skip28:
+dwForward3x3s1AVX2_skip29:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS Y0, Y3, (BX)
@@ -315,117 +316,117 @@ dwForward3x3s1AVX2_skip28:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_left15
-dwForward3x3s1AVX2_mid16:
+	JMP dwForward3x3s1AVX2_left16
+dwForward3x3s1AVX2_mid17:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s1AVX2_right17
+	JGE dwForward3x3s1AVX2_right18
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta29
+	JEQ dwForward3x3s1AVX2_nobeta30
 	VADDPS (BX), Y0, Y0
-dwForward3x3s1AVX2_nobeta29:
+dwForward3x3s1AVX2_nobeta30:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip30
-	VFMADD231PS (SI), Y4, Y0
-dwForward3x3s1AVX2_skip30:
-	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX2_skip31
-	VFMADD231PS (SI)(R9*1), Y7, Y1
+	VFMADD231PS (SI), Y4, Y0
 dwForward3x3s1AVX2_skip31:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX2_skip32
-	VFMADD231PS (SI)(R9*2), Y10, Y0
+	VFMADD231PS (SI)(R9*1), Y7, Y1
 dwForward3x3s1AVX2_skip32:
-	TESTQ $1, R11
+	TESTQ $4, R11
 	JEQ dwForward3x3s1AVX2_skip33
-	VFMADD231PS 4(SI), Y5, Y1
+	VFMADD231PS (SI)(R9*2), Y10, Y0
 dwForward3x3s1AVX2_skip33:
-	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip34
-	VFMADD231PS 4(SI)(R9*1), Y8, Y0
-dwForward3x3s1AVX2_skip34:
-	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip35
-	VFMADD231PS 4(SI)(R9*2), Y11, Y1
-dwForward3x3s1AVX2_skip35:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip36
-	VFMADD231PS 8(SI), Y6, Y0
-dwForward3x3s1AVX2_skip36:
+	JEQ dwForward3x3s1AVX2_skip34
+	VFMADD231PS 4(SI), Y5, Y1
+dwForward3x3s1AVX2_skip34:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip37
-	VFMADD231PS 8(SI)(R9*1), Y9, Y1
-dwForward3x3s1AVX2_skip37:
+	JEQ dwForward3x3s1AVX2_skip35
+	VFMADD231PS 4(SI)(R9*1), Y8, Y0
+dwForward3x3s1AVX2_skip35:
 	TESTQ $4, R11
+	JEQ dwForward3x3s1AVX2_skip36
+	VFMADD231PS 4(SI)(R9*2), Y11, Y1
+dwForward3x3s1AVX2_skip36:
+	TESTQ $1, R11
+	JEQ dwForward3x3s1AVX2_skip37
+	VFMADD231PS 8(SI), Y6, Y0
+dwForward3x3s1AVX2_skip37:
+	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX2_skip38
-	VFMADD231PS 8(SI)(R9*2), Y12, Y0
+	VFMADD231PS 8(SI)(R9*1), Y9, Y1
 dwForward3x3s1AVX2_skip38:
+	TESTQ $4, R11
+	JEQ dwForward3x3s1AVX2_skip39
+	VFMADD231PS 8(SI)(R9*2), Y12, Y0
+dwForward3x3s1AVX2_skip39:
 	VADDPS Y1, Y0, Y0
 	VMOVUPS Y0, (BX)
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_mid16
-dwForward3x3s1AVX2_right17:
+	JMP dwForward3x3s1AVX2_mid17
+dwForward3x3s1AVX2_right18:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s1AVX2_rowdone18
+	JGE dwForward3x3s1AVX2_rowdone19
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX2_nobeta39
+	JEQ dwForward3x3s1AVX2_nobeta40
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s1AVX2_nobeta39:
+dwForward3x3s1AVX2_nobeta40:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip40
+	JEQ dwForward3x3s1AVX2_skip41
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward3x3s1AVX2_skip40:
+dwForward3x3s1AVX2_skip41:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip41
+	JEQ dwForward3x3s1AVX2_skip42
 	VMASKMOVPS (SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y7, Y1
-dwForward3x3s1AVX2_skip41:
+dwForward3x3s1AVX2_skip42:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip42
+	JEQ dwForward3x3s1AVX2_skip43
 	VMASKMOVPS (SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y10, Y0
-dwForward3x3s1AVX2_skip42:
+dwForward3x3s1AVX2_skip43:
 	VMOVDQU 32(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip43
+	JEQ dwForward3x3s1AVX2_skip44
 	VMASKMOVPS 4(SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y1
-dwForward3x3s1AVX2_skip43:
+dwForward3x3s1AVX2_skip44:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip44
+	JEQ dwForward3x3s1AVX2_skip45
 	VMASKMOVPS 4(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y8, Y0
-dwForward3x3s1AVX2_skip44:
+dwForward3x3s1AVX2_skip45:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip45
+	JEQ dwForward3x3s1AVX2_skip46
 	VMASKMOVPS 4(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y11, Y1
-dwForward3x3s1AVX2_skip45:
+dwForward3x3s1AVX2_skip46:
 	VMOVDQU 64(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX2_skip46
+	JEQ dwForward3x3s1AVX2_skip47
 	VMASKMOVPS 8(SI), Y3, Y2
 	VFMADD231PS Y2, Y6, Y0
-dwForward3x3s1AVX2_skip46:
+dwForward3x3s1AVX2_skip47:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX2_skip47
+	JEQ dwForward3x3s1AVX2_skip48
 	VMASKMOVPS 8(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y9, Y1
-dwForward3x3s1AVX2_skip47:
+dwForward3x3s1AVX2_skip48:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX2_skip48
+	JEQ dwForward3x3s1AVX2_skip49
 	VMASKMOVPS 8(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y12, Y0
-dwForward3x3s1AVX2_skip48:
+dwForward3x3s1AVX2_skip49:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 96(DX), Y3
 	VMASKMOVPS Y0, Y3, (BX)
@@ -433,12 +434,21 @@ dwForward3x3s1AVX2_skip48:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX2_right17
-dwForward3x3s1AVX2_rowdone18:
-dwForward3x3s1AVX2_next3:
+	JMP dwForward3x3s1AVX2_right18
+dwForward3x3s1AVX2_rowdone19:
+dwForward3x3s1AVX2_next4:
 	INCQ R8
-	JMP dwForward3x3s1AVX2_row1
-dwForward3x3s1AVX2_end4:
+	JMP dwForward3x3s1AVX2_row2
+dwForward3x3s1AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward3x3s1AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -446,7 +456,7 @@ dwForward3x3s1AVX2_end4:
 // dwFilter3x3s1AVX2: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s1AVX2(a dwArgs)
-TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -465,34 +475,35 @@ TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-136
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
+dwFilter3x3s1AVX2_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter3x3s1AVX2_row1:
+dwFilter3x3s1AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter3x3s1AVX2_end4
+	JGE dwFilter3x3s1AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX2_invalid5
+	JCC dwFilter3x3s1AVX2_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s1AVX2_invalid5
+	JLE dwFilter3x3s1AVX2_invalid6
 	ORQ $1, R11
-dwFilter3x3s1AVX2_invalid5:
+dwFilter3x3s1AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX2_invalid6
+	JCC dwFilter3x3s1AVX2_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s1AVX2_invalid6
+	JLE dwFilter3x3s1AVX2_invalid7
 	ORQ $2, R11
-dwFilter3x3s1AVX2_invalid6:
+dwFilter3x3s1AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX2_invalid7
+	JCC dwFilter3x3s1AVX2_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s1AVX2_invalid7
+	JLE dwFilter3x3s1AVX2_invalid8
 	ORQ $4, R11
-dwFilter3x3s1AVX2_invalid7:
+dwFilter3x3s1AVX2_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -504,14 +515,14 @@ dwFilter3x3s1AVX2_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $7
-	JNE dwFilter3x3s1AVX2_tested2
+	JNE dwFilter3x3s1AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s1AVX2_left8:
+dwFilter3x3s1AVX2_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s1AVX2_mid9
+	JGE dwFilter3x3s1AVX2_mid10
 	VMOVDQU 96(DX), Y11
 	VMASKMOVPS (BX), Y11, Y9
 	VMOVDQU 0(DX), Y11
@@ -539,10 +550,10 @@ dwFilter3x3s1AVX2_left8:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_left8
-dwFilter3x3s1AVX2_mid9:
+	JMP dwFilter3x3s1AVX2_left9
+dwFilter3x3s1AVX2_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s1AVX2_right10
+	JGE dwFilter3x3s1AVX2_right11
 	VMOVUPS (BX), Y9
 	VFMADD231PS (SI), Y9, Y0
 	VFMADD231PS (SI)(R9*1), Y9, Y3
@@ -556,10 +567,10 @@ dwFilter3x3s1AVX2_mid9:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_mid9
-dwFilter3x3s1AVX2_right10:
+	JMP dwFilter3x3s1AVX2_mid10
+dwFilter3x3s1AVX2_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s1AVX2_rowdone11
+	JGE dwFilter3x3s1AVX2_rowdone12
 	VMOVDQU 96(DX), Y11
 	VMASKMOVPS (BX), Y11, Y9
 	VMOVDQU 0(DX), Y11
@@ -587,181 +598,190 @@ dwFilter3x3s1AVX2_right10:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_right10
-dwFilter3x3s1AVX2_rowdone11:
-	JMP dwFilter3x3s1AVX2_next3
-dwFilter3x3s1AVX2_tested2:
+	JMP dwFilter3x3s1AVX2_right11
+dwFilter3x3s1AVX2_rowdone12:
+	JMP dwFilter3x3s1AVX2_next4
+dwFilter3x3s1AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s1AVX2_left12:
+dwFilter3x3s1AVX2_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s1AVX2_mid13
+	JGE dwFilter3x3s1AVX2_mid14
 	VMOVDQU 96(DX), Y11
 	VMASKMOVPS (BX), Y11, Y9
 	VMOVDQU 0(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip16
-	VMASKMOVPS (SI), Y11, Y10
-	VFMADD231PS Y10, Y9, Y0
-dwFilter3x3s1AVX2_skip16:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX2_skip17
+	VMASKMOVPS (SI), Y11, Y10
+	VFMADD231PS Y10, Y9, Y0
+dwFilter3x3s1AVX2_skip17:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s1AVX2_skip18
 	VMASKMOVPS (SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y3
-dwFilter3x3s1AVX2_skip17:
+dwFilter3x3s1AVX2_skip18:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip18
+	JEQ dwFilter3x3s1AVX2_skip19
 	VMASKMOVPS (SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y6
-dwFilter3x3s1AVX2_skip18:
+dwFilter3x3s1AVX2_skip19:
 	VMOVDQU 32(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip19
+	JEQ dwFilter3x3s1AVX2_skip20
 	VMASKMOVPS 4(SI), Y11, Y10
 	VFMADD231PS Y10, Y9, Y1
-dwFilter3x3s1AVX2_skip19:
+dwFilter3x3s1AVX2_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip20
+	JEQ dwFilter3x3s1AVX2_skip21
 	VMASKMOVPS 4(SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y4
-dwFilter3x3s1AVX2_skip20:
+dwFilter3x3s1AVX2_skip21:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip21
+	JEQ dwFilter3x3s1AVX2_skip22
 	VMASKMOVPS 4(SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y7
-dwFilter3x3s1AVX2_skip21:
+dwFilter3x3s1AVX2_skip22:
 	VMOVDQU 64(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip22
+	JEQ dwFilter3x3s1AVX2_skip23
 	VMASKMOVPS 8(SI), Y11, Y10
 	VFMADD231PS Y10, Y9, Y2
-dwFilter3x3s1AVX2_skip22:
+dwFilter3x3s1AVX2_skip23:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip23
+	JEQ dwFilter3x3s1AVX2_skip24
 	VMASKMOVPS 8(SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y5
-dwFilter3x3s1AVX2_skip23:
+dwFilter3x3s1AVX2_skip24:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip24
+	JEQ dwFilter3x3s1AVX2_skip25
 	VMASKMOVPS 8(SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y8
-dwFilter3x3s1AVX2_skip24:
+dwFilter3x3s1AVX2_skip25:
 	ADDQ $128, DX
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_left12
-dwFilter3x3s1AVX2_mid13:
+	JMP dwFilter3x3s1AVX2_left13
+dwFilter3x3s1AVX2_mid14:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s1AVX2_right14
+	JGE dwFilter3x3s1AVX2_right15
 	VMOVUPS (BX), Y9
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip25
-	VFMADD231PS (SI), Y9, Y0
-dwFilter3x3s1AVX2_skip25:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX2_skip26
-	VFMADD231PS (SI)(R9*1), Y9, Y3
+	VFMADD231PS (SI), Y9, Y0
 dwFilter3x3s1AVX2_skip26:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX2_skip27
-	VFMADD231PS (SI)(R9*2), Y9, Y6
+	VFMADD231PS (SI)(R9*1), Y9, Y3
 dwFilter3x3s1AVX2_skip27:
-	TESTQ $1, R11
+	TESTQ $4, R11
 	JEQ dwFilter3x3s1AVX2_skip28
-	VFMADD231PS 4(SI), Y9, Y1
+	VFMADD231PS (SI)(R9*2), Y9, Y6
 dwFilter3x3s1AVX2_skip28:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip29
-	VFMADD231PS 4(SI)(R9*1), Y9, Y4
-dwFilter3x3s1AVX2_skip29:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip30
-	VFMADD231PS 4(SI)(R9*2), Y9, Y7
-dwFilter3x3s1AVX2_skip30:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip31
-	VFMADD231PS 8(SI), Y9, Y2
-dwFilter3x3s1AVX2_skip31:
+	JEQ dwFilter3x3s1AVX2_skip29
+	VFMADD231PS 4(SI), Y9, Y1
+dwFilter3x3s1AVX2_skip29:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip32
-	VFMADD231PS 8(SI)(R9*1), Y9, Y5
-dwFilter3x3s1AVX2_skip32:
+	JEQ dwFilter3x3s1AVX2_skip30
+	VFMADD231PS 4(SI)(R9*1), Y9, Y4
+dwFilter3x3s1AVX2_skip30:
 	TESTQ $4, R11
+	JEQ dwFilter3x3s1AVX2_skip31
+	VFMADD231PS 4(SI)(R9*2), Y9, Y7
+dwFilter3x3s1AVX2_skip31:
+	TESTQ $1, R11
+	JEQ dwFilter3x3s1AVX2_skip32
+	VFMADD231PS 8(SI), Y9, Y2
+dwFilter3x3s1AVX2_skip32:
+	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX2_skip33
-	VFMADD231PS 8(SI)(R9*2), Y9, Y8
+	VFMADD231PS 8(SI)(R9*1), Y9, Y5
 dwFilter3x3s1AVX2_skip33:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s1AVX2_skip34
+	VFMADD231PS 8(SI)(R9*2), Y9, Y8
+dwFilter3x3s1AVX2_skip34:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_mid13
-dwFilter3x3s1AVX2_right14:
+	JMP dwFilter3x3s1AVX2_mid14
+dwFilter3x3s1AVX2_right15:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s1AVX2_rowdone15
+	JGE dwFilter3x3s1AVX2_rowdone16
 	VMOVDQU 96(DX), Y11
 	VMASKMOVPS (BX), Y11, Y9
 	VMOVDQU 0(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip34
+	JEQ dwFilter3x3s1AVX2_skip35
 	VMASKMOVPS (SI), Y11, Y10
 	VFMADD231PS Y10, Y9, Y0
-dwFilter3x3s1AVX2_skip34:
+dwFilter3x3s1AVX2_skip35:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip35
+	JEQ dwFilter3x3s1AVX2_skip36
 	VMASKMOVPS (SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y3
-dwFilter3x3s1AVX2_skip35:
+dwFilter3x3s1AVX2_skip36:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip36
+	JEQ dwFilter3x3s1AVX2_skip37
 	VMASKMOVPS (SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y6
-dwFilter3x3s1AVX2_skip36:
+dwFilter3x3s1AVX2_skip37:
 	VMOVDQU 32(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip37
+	JEQ dwFilter3x3s1AVX2_skip38
 	VMASKMOVPS 4(SI), Y11, Y10
 	VFMADD231PS Y10, Y9, Y1
-dwFilter3x3s1AVX2_skip37:
+dwFilter3x3s1AVX2_skip38:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip38
+	JEQ dwFilter3x3s1AVX2_skip39
 	VMASKMOVPS 4(SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y4
-dwFilter3x3s1AVX2_skip38:
+dwFilter3x3s1AVX2_skip39:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip39
+	JEQ dwFilter3x3s1AVX2_skip40
 	VMASKMOVPS 4(SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y7
-dwFilter3x3s1AVX2_skip39:
+dwFilter3x3s1AVX2_skip40:
 	VMOVDQU 64(DX), Y11
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX2_skip40
+	JEQ dwFilter3x3s1AVX2_skip41
 	VMASKMOVPS 8(SI), Y11, Y10
 	VFMADD231PS Y10, Y9, Y2
-dwFilter3x3s1AVX2_skip40:
+dwFilter3x3s1AVX2_skip41:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX2_skip41
+	JEQ dwFilter3x3s1AVX2_skip42
 	VMASKMOVPS 8(SI)(R9*1), Y11, Y10
 	VFMADD231PS Y10, Y9, Y5
-dwFilter3x3s1AVX2_skip41:
+dwFilter3x3s1AVX2_skip42:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX2_skip42
+	JEQ dwFilter3x3s1AVX2_skip43
 	VMASKMOVPS 8(SI)(R9*2), Y11, Y10
 	VFMADD231PS Y10, Y9, Y8
-dwFilter3x3s1AVX2_skip42:
+dwFilter3x3s1AVX2_skip43:
 	ADDQ $128, DX
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX2_right14
-dwFilter3x3s1AVX2_rowdone15:
-dwFilter3x3s1AVX2_next3:
+	JMP dwFilter3x3s1AVX2_right15
+dwFilter3x3s1AVX2_rowdone16:
+dwFilter3x3s1AVX2_next4:
 	INCQ R8
-	JMP dwFilter3x3s1AVX2_row1
-dwFilter3x3s1AVX2_end4:
+	JMP dwFilter3x3s1AVX2_row2
+dwFilter3x3s1AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter3x3s1AVX2_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s1AVX2_reduced43
+	JLE dwFilter3x3s1AVX2_reduced44
 	VEXTRACTF128 $1, Y0, X10
 	VADDPS X10, X0, X0
 	VPERMILPS $0x4e, X0, X10
@@ -787,7 +807,7 @@ dwFilter3x3s1AVX2_end4:
 	VADDSS 8(R15), X2, X2
 	VMOVSS X2, 8(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s1AVX2_reduced43
+	JLE dwFilter3x3s1AVX2_reduced44
 	VEXTRACTF128 $1, Y3, X10
 	VADDPS X10, X3, X3
 	VPERMILPS $0x4e, X3, X10
@@ -813,7 +833,7 @@ dwFilter3x3s1AVX2_end4:
 	VADDSS 20(R15), X5, X5
 	VMOVSS X5, 20(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s1AVX2_reduced43
+	JLE dwFilter3x3s1AVX2_reduced44
 	VEXTRACTF128 $1, Y6, X10
 	VADDPS X10, X6, X6
 	VPERMILPS $0x4e, X6, X10
@@ -838,7 +858,7 @@ dwFilter3x3s1AVX2_end4:
 	VADDPS X10, X8, X8
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
-dwFilter3x3s1AVX2_reduced43:
+dwFilter3x3s1AVX2_reduced44:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -846,7 +866,7 @@ dwFilter3x3s1AVX2_reduced43:
 // dwForward3x3s2AVX2: 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwForward3x3s2AVX2(a dwArgs)
-TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -856,6 +876,7 @@ TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward3x3s2AVX2_plane1:
 	VBROADCASTSS 0(R15), Y7
 	VBROADCASTSS 4(R15), Y8
 	VBROADCASTSS 8(R15), Y9
@@ -866,28 +887,28 @@ TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Y14
 	VBROADCASTSS 32(R15), Y15
 	MOVQ a_i0+64(FP), R8
-dwForward3x3s2AVX2_row1:
+dwForward3x3s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward3x3s2AVX2_end4
+	JGE dwForward3x3s2AVX2_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX2_invalid5
+	JCC dwForward3x3s2AVX2_invalid6
 	ORQ $1, R11
-dwForward3x3s2AVX2_invalid5:
+dwForward3x3s2AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX2_invalid6
+	JCC dwForward3x3s2AVX2_invalid7
 	ORQ $2, R11
-dwForward3x3s2AVX2_invalid6:
+dwForward3x3s2AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX2_invalid7
+	JCC dwForward3x3s2AVX2_invalid8
 	ORQ $4, R11
-dwForward3x3s2AVX2_invalid7:
+dwForward3x3s2AVX2_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -900,129 +921,21 @@ dwForward3x3s2AVX2_invalid7:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $7
-	JNE dwForward3x3s2AVX2_tested2
+	JNE dwForward3x3s2AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s2AVX2_left8:
+dwForward3x3s2AVX2_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s2AVX2_mid9
-	VBROADCASTSS (AX), Y0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX2_nobeta12
-	VMOVDQU 128(DX), Y5
-	VMASKMOVPS (BX), Y5, Y2
-	VADDPS Y2, Y0, Y0
-dwForward3x3s2AVX2_nobeta12:
-	VMOVDQU 0(DX), Y5
-	VMOVDQU 32(DX), Y6
-	VMASKMOVPS (SI), Y5, Y2
-	VMASKMOVPS 32(SI), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y7, Y0
-	VMULPS Y2, Y8, Y1
-	VMASKMOVPS (SI)(R9*1), Y5, Y2
-	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y10, Y0
-	VFMADD231PS Y2, Y11, Y1
-	VMASKMOVPS (SI)(R9*2), Y5, Y2
-	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y13, Y0
-	VFMADD231PS Y2, Y14, Y1
-	VMOVDQU 64(DX), Y5
-	VMOVDQU 96(DX), Y6
-	VMASKMOVPS 8(SI), Y5, Y2
-	VMASKMOVPS 40(SI), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y9, Y0
-	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
-	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y12, Y1
-	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
-	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y15, Y0
-	VADDPS Y1, Y0, Y0
-	VMOVDQU 128(DX), Y5
-	VMASKMOVPS Y0, Y5, (BX)
-	ADDQ $160, DX
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwForward3x3s2AVX2_left8
-dwForward3x3s2AVX2_mid9:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s2AVX2_right10
+	JGE dwForward3x3s2AVX2_mid10
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
 	JEQ dwForward3x3s2AVX2_nobeta13
-	VADDPS (BX), Y0, Y0
-dwForward3x3s2AVX2_nobeta13:
-	VMOVUPS (SI), Y2
-	VSHUFPS $0x88, 32(SI), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y7, Y0
-	VMULPS Y2, Y8, Y1
-	VMOVUPS (SI)(R9*1), Y2
-	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R9*1), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y10, Y0
-	VFMADD231PS Y2, Y11, Y1
-	VMOVUPS (SI)(R9*2), Y2
-	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R9*2), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y13, Y0
-	VFMADD231PS Y2, Y14, Y1
-	VMOVUPS 8(SI), Y2
-	VSHUFPS $0x88, 40(SI), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y9, Y0
-	VMOVUPS 8(SI)(R9*1), Y2
-	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y12, Y1
-	VMOVUPS 8(SI)(R9*2), Y2
-	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y15, Y0
-	VADDPS Y1, Y0, Y0
-	VMOVUPS Y0, (BX)
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwForward3x3s2AVX2_mid9
-dwForward3x3s2AVX2_right10:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s2AVX2_rowdone11
-	VBROADCASTSS (AX), Y0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX2_nobeta14
 	VMOVDQU 128(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s2AVX2_nobeta14:
+dwForward3x3s2AVX2_nobeta13:
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	VMASKMOVPS (SI), Y5, Y2
@@ -1073,29 +986,137 @@ dwForward3x3s2AVX2_nobeta14:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX2_right10
-dwForward3x3s2AVX2_rowdone11:
-	JMP dwForward3x3s2AVX2_next3
-dwForward3x3s2AVX2_tested2:
+	JMP dwForward3x3s2AVX2_left9
+dwForward3x3s2AVX2_mid10:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwForward3x3s2AVX2_right11
+	VBROADCASTSS (AX), Y0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward3x3s2AVX2_nobeta14
+	VADDPS (BX), Y0, Y0
+dwForward3x3s2AVX2_nobeta14:
+	VMOVUPS (SI), Y2
+	VSHUFPS $0x88, 32(SI), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y7, Y0
+	VMULPS Y2, Y8, Y1
+	VMOVUPS (SI)(R9*1), Y2
+	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R9*1), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y10, Y0
+	VFMADD231PS Y2, Y11, Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R9*2), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y13, Y0
+	VFMADD231PS Y2, Y14, Y1
+	VMOVUPS 8(SI), Y2
+	VSHUFPS $0x88, 40(SI), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y9, Y0
+	VMOVUPS 8(SI)(R9*1), Y2
+	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y12, Y1
+	VMOVUPS 8(SI)(R9*2), Y2
+	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y15, Y0
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwForward3x3s2AVX2_mid10
+dwForward3x3s2AVX2_right11:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwForward3x3s2AVX2_rowdone12
+	VBROADCASTSS (AX), Y0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward3x3s2AVX2_nobeta15
+	VMOVDQU 128(DX), Y5
+	VMASKMOVPS (BX), Y5, Y2
+	VADDPS Y2, Y0, Y0
+dwForward3x3s2AVX2_nobeta15:
+	VMOVDQU 0(DX), Y5
+	VMOVDQU 32(DX), Y6
+	VMASKMOVPS (SI), Y5, Y2
+	VMASKMOVPS 32(SI), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y7, Y0
+	VMULPS Y2, Y8, Y1
+	VMASKMOVPS (SI)(R9*1), Y5, Y2
+	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y10, Y0
+	VFMADD231PS Y2, Y11, Y1
+	VMASKMOVPS (SI)(R9*2), Y5, Y2
+	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y13, Y0
+	VFMADD231PS Y2, Y14, Y1
+	VMOVDQU 64(DX), Y5
+	VMOVDQU 96(DX), Y6
+	VMASKMOVPS 8(SI), Y5, Y2
+	VMASKMOVPS 40(SI), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y9, Y0
+	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
+	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y12, Y1
+	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
+	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y15, Y0
+	VADDPS Y1, Y0, Y0
+	VMOVDQU 128(DX), Y5
+	VMASKMOVPS Y0, Y5, (BX)
+	ADDQ $160, DX
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwForward3x3s2AVX2_right11
+dwForward3x3s2AVX2_rowdone12:
+	JMP dwForward3x3s2AVX2_next4
+dwForward3x3s2AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s2AVX2_left15:
+dwForward3x3s2AVX2_left16:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s2AVX2_mid16
+	JGE dwForward3x3s2AVX2_mid17
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX2_nobeta19
+	JEQ dwForward3x3s2AVX2_nobeta20
 	VMOVDQU 128(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s2AVX2_nobeta19:
+dwForward3x3s2AVX2_nobeta20:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip20
+	JEQ dwForward3x3s2AVX2_skip21
 	VMASKMOVPS (SI), Y5, Y2
 	VMASKMOVPS 32(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1104,9 +1125,9 @@ dwForward3x3s2AVX2_nobeta19:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y2, Y8, Y1
-dwForward3x3s2AVX2_skip20:
+dwForward3x3s2AVX2_skip21:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip21
+	JEQ dwForward3x3s2AVX2_skip22
 	VMASKMOVPS (SI)(R9*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1115,9 +1136,9 @@ dwForward3x3s2AVX2_skip20:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward3x3s2AVX2_skip21:
+dwForward3x3s2AVX2_skip22:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip22
+	JEQ dwForward3x3s2AVX2_skip23
 	VMASKMOVPS (SI)(R9*2), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1126,33 +1147,33 @@ dwForward3x3s2AVX2_skip21:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward3x3s2AVX2_skip22:
+dwForward3x3s2AVX2_skip23:
 	VMOVDQU 64(DX), Y5
 	VMOVDQU 96(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip23
+	JEQ dwForward3x3s2AVX2_skip24
 	VMASKMOVPS 8(SI), Y5, Y2
 	VMASKMOVPS 40(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y9, Y0
-dwForward3x3s2AVX2_skip23:
+dwForward3x3s2AVX2_skip24:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip24
+	JEQ dwForward3x3s2AVX2_skip25
 	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y1
-dwForward3x3s2AVX2_skip24:
+dwForward3x3s2AVX2_skip25:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip25
+	JEQ dwForward3x3s2AVX2_skip26
 	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y15, Y0
-dwForward3x3s2AVX2_skip25:
+dwForward3x3s2AVX2_skip26:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 128(DX), Y5
 	VMASKMOVPS Y0, Y5, (BX)
@@ -1160,18 +1181,18 @@ dwForward3x3s2AVX2_skip25:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX2_left15
-dwForward3x3s2AVX2_mid16:
+	JMP dwForward3x3s2AVX2_left16
+dwForward3x3s2AVX2_mid17:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s2AVX2_right17
+	JGE dwForward3x3s2AVX2_right18
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX2_nobeta26
+	JEQ dwForward3x3s2AVX2_nobeta27
 	VADDPS (BX), Y0, Y0
-dwForward3x3s2AVX2_nobeta26:
+dwForward3x3s2AVX2_nobeta27:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip27
+	JEQ dwForward3x3s2AVX2_skip28
 	VMOVUPS (SI), Y2
 	VSHUFPS $0x88, 32(SI), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -1179,9 +1200,9 @@ dwForward3x3s2AVX2_nobeta26:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y2, Y8, Y1
-dwForward3x3s2AVX2_skip27:
+dwForward3x3s2AVX2_skip28:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip28
+	JEQ dwForward3x3s2AVX2_skip29
 	VMOVUPS (SI)(R9*1), Y2
 	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -1189,9 +1210,9 @@ dwForward3x3s2AVX2_skip27:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward3x3s2AVX2_skip28:
+dwForward3x3s2AVX2_skip29:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip29
+	JEQ dwForward3x3s2AVX2_skip30
 	VMOVUPS (SI)(R9*2), Y2
 	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -1199,49 +1220,49 @@ dwForward3x3s2AVX2_skip28:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward3x3s2AVX2_skip29:
+dwForward3x3s2AVX2_skip30:
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip30
+	JEQ dwForward3x3s2AVX2_skip31
 	VMOVUPS 8(SI), Y2
 	VSHUFPS $0x88, 40(SI), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y9, Y0
-dwForward3x3s2AVX2_skip30:
+dwForward3x3s2AVX2_skip31:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip31
+	JEQ dwForward3x3s2AVX2_skip32
 	VMOVUPS 8(SI)(R9*1), Y2
 	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y1
-dwForward3x3s2AVX2_skip31:
+dwForward3x3s2AVX2_skip32:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip32
+	JEQ dwForward3x3s2AVX2_skip33
 	VMOVUPS 8(SI)(R9*2), Y2
 	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y15, Y0
-dwForward3x3s2AVX2_skip32:
+dwForward3x3s2AVX2_skip33:
 	VADDPS Y1, Y0, Y0
 	VMOVUPS Y0, (BX)
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX2_mid16
-dwForward3x3s2AVX2_right17:
+	JMP dwForward3x3s2AVX2_mid17
+dwForward3x3s2AVX2_right18:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s2AVX2_rowdone18
+	JGE dwForward3x3s2AVX2_rowdone19
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX2_nobeta33
+	JEQ dwForward3x3s2AVX2_nobeta34
 	VMOVDQU 128(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward3x3s2AVX2_nobeta33:
+dwForward3x3s2AVX2_nobeta34:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip34
+	JEQ dwForward3x3s2AVX2_skip35
 	VMASKMOVPS (SI), Y5, Y2
 	VMASKMOVPS 32(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1250,9 +1271,9 @@ dwForward3x3s2AVX2_nobeta33:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y2, Y8, Y1
-dwForward3x3s2AVX2_skip34:
+dwForward3x3s2AVX2_skip35:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip35
+	JEQ dwForward3x3s2AVX2_skip36
 	VMASKMOVPS (SI)(R9*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1261,9 +1282,9 @@ dwForward3x3s2AVX2_skip34:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward3x3s2AVX2_skip35:
+dwForward3x3s2AVX2_skip36:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip36
+	JEQ dwForward3x3s2AVX2_skip37
 	VMASKMOVPS (SI)(R9*2), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -1272,33 +1293,33 @@ dwForward3x3s2AVX2_skip35:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward3x3s2AVX2_skip36:
+dwForward3x3s2AVX2_skip37:
 	VMOVDQU 64(DX), Y5
 	VMOVDQU 96(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX2_skip37
+	JEQ dwForward3x3s2AVX2_skip38
 	VMASKMOVPS 8(SI), Y5, Y2
 	VMASKMOVPS 40(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y9, Y0
-dwForward3x3s2AVX2_skip37:
+dwForward3x3s2AVX2_skip38:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX2_skip38
+	JEQ dwForward3x3s2AVX2_skip39
 	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y1
-dwForward3x3s2AVX2_skip38:
+dwForward3x3s2AVX2_skip39:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX2_skip39
+	JEQ dwForward3x3s2AVX2_skip40
 	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y15, Y0
-dwForward3x3s2AVX2_skip39:
+dwForward3x3s2AVX2_skip40:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 128(DX), Y5
 	VMASKMOVPS Y0, Y5, (BX)
@@ -1306,12 +1327,21 @@ dwForward3x3s2AVX2_skip39:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX2_right17
-dwForward3x3s2AVX2_rowdone18:
-dwForward3x3s2AVX2_next3:
+	JMP dwForward3x3s2AVX2_right18
+dwForward3x3s2AVX2_rowdone19:
+dwForward3x3s2AVX2_next4:
 	INCQ R8
-	JMP dwForward3x3s2AVX2_row1
-dwForward3x3s2AVX2_end4:
+	JMP dwForward3x3s2AVX2_row2
+dwForward3x3s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward3x3s2AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -1319,7 +1349,7 @@ dwForward3x3s2AVX2_end4:
 // dwFilter3x3s2AVX2: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s2AVX2(a dwArgs)
-TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -1338,35 +1368,36 @@ TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-136
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
+dwFilter3x3s2AVX2_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter3x3s2AVX2_row1:
+dwFilter3x3s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter3x3s2AVX2_end4
+	JGE dwFilter3x3s2AVX2_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX2_invalid5
+	JCC dwFilter3x3s2AVX2_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s2AVX2_invalid5
+	JLE dwFilter3x3s2AVX2_invalid6
 	ORQ $1, R11
-dwFilter3x3s2AVX2_invalid5:
+dwFilter3x3s2AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX2_invalid6
+	JCC dwFilter3x3s2AVX2_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s2AVX2_invalid6
+	JLE dwFilter3x3s2AVX2_invalid7
 	ORQ $2, R11
-dwFilter3x3s2AVX2_invalid6:
+dwFilter3x3s2AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX2_invalid7
+	JCC dwFilter3x3s2AVX2_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s2AVX2_invalid7
+	JLE dwFilter3x3s2AVX2_invalid8
 	ORQ $4, R11
-dwFilter3x3s2AVX2_invalid7:
+dwFilter3x3s2AVX2_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -1378,14 +1409,14 @@ dwFilter3x3s2AVX2_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $7
-	JNE dwFilter3x3s2AVX2_tested2
+	JNE dwFilter3x3s2AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s2AVX2_left8:
+dwFilter3x3s2AVX2_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s2AVX2_mid9
+	JGE dwFilter3x3s2AVX2_mid10
 	VMOVDQU 128(DX), Y13
 	VMASKMOVPS (BX), Y13, Y9
 	VMOVDQU 0(DX), Y13
@@ -1435,10 +1466,10 @@ dwFilter3x3s2AVX2_left8:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX2_left8
-dwFilter3x3s2AVX2_mid9:
+	JMP dwFilter3x3s2AVX2_left9
+dwFilter3x3s2AVX2_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s2AVX2_right10
+	JGE dwFilter3x3s2AVX2_right11
 	VMOVUPS (BX), Y9
 	VMOVUPS (SI), Y10
 	VSHUFPS $0x88, 32(SI), Y10, Y12
@@ -1476,10 +1507,10 @@ dwFilter3x3s2AVX2_mid9:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX2_mid9
-dwFilter3x3s2AVX2_right10:
+	JMP dwFilter3x3s2AVX2_mid10
+dwFilter3x3s2AVX2_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s2AVX2_rowdone11
+	JGE dwFilter3x3s2AVX2_rowdone12
 	VMOVDQU 128(DX), Y13
 	VMASKMOVPS (BX), Y13, Y9
 	VMOVDQU 0(DX), Y13
@@ -1529,153 +1560,23 @@ dwFilter3x3s2AVX2_right10:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX2_right10
-dwFilter3x3s2AVX2_rowdone11:
-	JMP dwFilter3x3s2AVX2_next3
-dwFilter3x3s2AVX2_tested2:
+	JMP dwFilter3x3s2AVX2_right11
+dwFilter3x3s2AVX2_rowdone12:
+	JMP dwFilter3x3s2AVX2_next4
+dwFilter3x3s2AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s2AVX2_left12:
+dwFilter3x3s2AVX2_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s2AVX2_mid13
+	JGE dwFilter3x3s2AVX2_mid14
 	VMOVDQU 128(DX), Y13
 	VMASKMOVPS (BX), Y13, Y9
 	VMOVDQU 0(DX), Y13
 	VMOVDQU 32(DX), Y14
 	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip16
-	VMASKMOVPS (SI), Y13, Y10
-	VMASKMOVPS 32(SI), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, Y11, Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y0
-	VFMADD231PS Y10, Y9, Y1
-dwFilter3x3s2AVX2_skip16:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s2AVX2_skip17
-	VMASKMOVPS (SI)(R9*1), Y13, Y10
-	VMASKMOVPS 32(SI)(R9*1), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, Y11, Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y3
-	VFMADD231PS Y10, Y9, Y4
-dwFilter3x3s2AVX2_skip17:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip18
-	VMASKMOVPS (SI)(R9*2), Y13, Y10
-	VMASKMOVPS 32(SI)(R9*2), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, Y11, Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y6
-	VFMADD231PS Y10, Y9, Y7
-dwFilter3x3s2AVX2_skip18:
-	VMOVDQU 64(DX), Y13
-	VMOVDQU 96(DX), Y14
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip19
-	VMASKMOVPS 8(SI), Y13, Y10
-	VMASKMOVPS 40(SI), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y2
-dwFilter3x3s2AVX2_skip19:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX2_skip20
-	VMASKMOVPS 8(SI)(R9*1), Y13, Y10
-	VMASKMOVPS 40(SI)(R9*1), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y5
-dwFilter3x3s2AVX2_skip20:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip21
-	VMASKMOVPS 8(SI)(R9*2), Y13, Y10
-	VMASKMOVPS 40(SI)(R9*2), Y14, Y11
-	VSHUFPS $0x88, Y11, Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y8
-dwFilter3x3s2AVX2_skip21:
-	ADDQ $160, DX
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwFilter3x3s2AVX2_left12
-dwFilter3x3s2AVX2_mid13:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s2AVX2_right14
-	VMOVUPS (BX), Y9
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip22
-	VMOVUPS (SI), Y10
-	VSHUFPS $0x88, 32(SI), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, 32(SI), Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y0
-	VFMADD231PS Y10, Y9, Y1
-dwFilter3x3s2AVX2_skip22:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX2_skip23
-	VMOVUPS (SI)(R9*1), Y10
-	VSHUFPS $0x88, 32(SI)(R9*1), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, 32(SI)(R9*1), Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y3
-	VFMADD231PS Y10, Y9, Y4
-dwFilter3x3s2AVX2_skip23:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip24
-	VMOVUPS (SI)(R9*2), Y10
-	VSHUFPS $0x88, 32(SI)(R9*2), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0xdd, 32(SI)(R9*2), Y10, Y10
-	VPERMPD $0xd8, Y10, Y10
-	VFMADD231PS Y12, Y9, Y6
-	VFMADD231PS Y10, Y9, Y7
-dwFilter3x3s2AVX2_skip24:
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip25
-	VMOVUPS 8(SI), Y10
-	VSHUFPS $0x88, 40(SI), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y2
-dwFilter3x3s2AVX2_skip25:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX2_skip26
-	VMOVUPS 8(SI)(R9*1), Y10
-	VSHUFPS $0x88, 40(SI)(R9*1), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y5
-dwFilter3x3s2AVX2_skip26:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip27
-	VMOVUPS 8(SI)(R9*2), Y10
-	VSHUFPS $0x88, 40(SI)(R9*2), Y10, Y12
-	VPERMPD $0xd8, Y12, Y12
-	VFMADD231PS Y12, Y9, Y8
-dwFilter3x3s2AVX2_skip27:
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwFilter3x3s2AVX2_mid13
-dwFilter3x3s2AVX2_right14:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s2AVX2_rowdone15
-	VMOVDQU 128(DX), Y13
-	VMASKMOVPS (BX), Y13, Y9
-	VMOVDQU 0(DX), Y13
-	VMOVDQU 32(DX), Y14
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip28
 	VMASKMOVPS (SI), Y13, Y10
 	VMASKMOVPS 32(SI), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
@@ -1684,9 +1585,9 @@ dwFilter3x3s2AVX2_right14:
 	VPERMPD $0xd8, Y10, Y10
 	VFMADD231PS Y12, Y9, Y0
 	VFMADD231PS Y10, Y9, Y1
-dwFilter3x3s2AVX2_skip28:
+dwFilter3x3s2AVX2_skip17:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX2_skip29
+	JEQ dwFilter3x3s2AVX2_skip18
 	VMASKMOVPS (SI)(R9*1), Y13, Y10
 	VMASKMOVPS 32(SI)(R9*1), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
@@ -1695,9 +1596,9 @@ dwFilter3x3s2AVX2_skip28:
 	VPERMPD $0xd8, Y10, Y10
 	VFMADD231PS Y12, Y9, Y3
 	VFMADD231PS Y10, Y9, Y4
-dwFilter3x3s2AVX2_skip29:
+dwFilter3x3s2AVX2_skip18:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip30
+	JEQ dwFilter3x3s2AVX2_skip19
 	VMASKMOVPS (SI)(R9*2), Y13, Y10
 	VMASKMOVPS 32(SI)(R9*2), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
@@ -1706,45 +1607,184 @@ dwFilter3x3s2AVX2_skip29:
 	VPERMPD $0xd8, Y10, Y10
 	VFMADD231PS Y12, Y9, Y6
 	VFMADD231PS Y10, Y9, Y7
-dwFilter3x3s2AVX2_skip30:
+dwFilter3x3s2AVX2_skip19:
 	VMOVDQU 64(DX), Y13
 	VMOVDQU 96(DX), Y14
 	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX2_skip31
+	JEQ dwFilter3x3s2AVX2_skip20
 	VMASKMOVPS 8(SI), Y13, Y10
 	VMASKMOVPS 40(SI), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
 	VPERMPD $0xd8, Y12, Y12
 	VFMADD231PS Y12, Y9, Y2
-dwFilter3x3s2AVX2_skip31:
+dwFilter3x3s2AVX2_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX2_skip32
+	JEQ dwFilter3x3s2AVX2_skip21
 	VMASKMOVPS 8(SI)(R9*1), Y13, Y10
 	VMASKMOVPS 40(SI)(R9*1), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
 	VPERMPD $0xd8, Y12, Y12
 	VFMADD231PS Y12, Y9, Y5
-dwFilter3x3s2AVX2_skip32:
+dwFilter3x3s2AVX2_skip21:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX2_skip33
+	JEQ dwFilter3x3s2AVX2_skip22
 	VMASKMOVPS 8(SI)(R9*2), Y13, Y10
 	VMASKMOVPS 40(SI)(R9*2), Y14, Y11
 	VSHUFPS $0x88, Y11, Y10, Y12
 	VPERMPD $0xd8, Y12, Y12
 	VFMADD231PS Y12, Y9, Y8
-dwFilter3x3s2AVX2_skip33:
+dwFilter3x3s2AVX2_skip22:
 	ADDQ $160, DX
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX2_right14
-dwFilter3x3s2AVX2_rowdone15:
-dwFilter3x3s2AVX2_next3:
+	JMP dwFilter3x3s2AVX2_left13
+dwFilter3x3s2AVX2_mid14:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwFilter3x3s2AVX2_right15
+	VMOVUPS (BX), Y9
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX2_skip23
+	VMOVUPS (SI), Y10
+	VSHUFPS $0x88, 32(SI), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, 32(SI), Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y0
+	VFMADD231PS Y10, Y9, Y1
+dwFilter3x3s2AVX2_skip23:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX2_skip24
+	VMOVUPS (SI)(R9*1), Y10
+	VSHUFPS $0x88, 32(SI)(R9*1), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, 32(SI)(R9*1), Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y3
+	VFMADD231PS Y10, Y9, Y4
+dwFilter3x3s2AVX2_skip24:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX2_skip25
+	VMOVUPS (SI)(R9*2), Y10
+	VSHUFPS $0x88, 32(SI)(R9*2), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, 32(SI)(R9*2), Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y6
+	VFMADD231PS Y10, Y9, Y7
+dwFilter3x3s2AVX2_skip25:
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX2_skip26
+	VMOVUPS 8(SI), Y10
+	VSHUFPS $0x88, 40(SI), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y2
+dwFilter3x3s2AVX2_skip26:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX2_skip27
+	VMOVUPS 8(SI)(R9*1), Y10
+	VSHUFPS $0x88, 40(SI)(R9*1), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y5
+dwFilter3x3s2AVX2_skip27:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX2_skip28
+	VMOVUPS 8(SI)(R9*2), Y10
+	VSHUFPS $0x88, 40(SI)(R9*2), Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y8
+dwFilter3x3s2AVX2_skip28:
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwFilter3x3s2AVX2_mid14
+dwFilter3x3s2AVX2_right15:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwFilter3x3s2AVX2_rowdone16
+	VMOVDQU 128(DX), Y13
+	VMASKMOVPS (BX), Y13, Y9
+	VMOVDQU 0(DX), Y13
+	VMOVDQU 32(DX), Y14
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX2_skip29
+	VMASKMOVPS (SI), Y13, Y10
+	VMASKMOVPS 32(SI), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, Y11, Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y0
+	VFMADD231PS Y10, Y9, Y1
+dwFilter3x3s2AVX2_skip29:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX2_skip30
+	VMASKMOVPS (SI)(R9*1), Y13, Y10
+	VMASKMOVPS 32(SI)(R9*1), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, Y11, Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y3
+	VFMADD231PS Y10, Y9, Y4
+dwFilter3x3s2AVX2_skip30:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX2_skip31
+	VMASKMOVPS (SI)(R9*2), Y13, Y10
+	VMASKMOVPS 32(SI)(R9*2), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VSHUFPS $0xdd, Y11, Y10, Y10
+	VPERMPD $0xd8, Y10, Y10
+	VFMADD231PS Y12, Y9, Y6
+	VFMADD231PS Y10, Y9, Y7
+dwFilter3x3s2AVX2_skip31:
+	VMOVDQU 64(DX), Y13
+	VMOVDQU 96(DX), Y14
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX2_skip32
+	VMASKMOVPS 8(SI), Y13, Y10
+	VMASKMOVPS 40(SI), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y2
+dwFilter3x3s2AVX2_skip32:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX2_skip33
+	VMASKMOVPS 8(SI)(R9*1), Y13, Y10
+	VMASKMOVPS 40(SI)(R9*1), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y5
+dwFilter3x3s2AVX2_skip33:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX2_skip34
+	VMASKMOVPS 8(SI)(R9*2), Y13, Y10
+	VMASKMOVPS 40(SI)(R9*2), Y14, Y11
+	VSHUFPS $0x88, Y11, Y10, Y12
+	VPERMPD $0xd8, Y12, Y12
+	VFMADD231PS Y12, Y9, Y8
+dwFilter3x3s2AVX2_skip34:
+	ADDQ $160, DX
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwFilter3x3s2AVX2_right15
+dwFilter3x3s2AVX2_rowdone16:
+dwFilter3x3s2AVX2_next4:
 	INCQ R8
-	JMP dwFilter3x3s2AVX2_row1
-dwFilter3x3s2AVX2_end4:
+	JMP dwFilter3x3s2AVX2_row2
+dwFilter3x3s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter3x3s2AVX2_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s2AVX2_reduced34
+	JLE dwFilter3x3s2AVX2_reduced35
 	VEXTRACTF128 $1, Y0, X10
 	VADDPS X10, X0, X0
 	VPERMILPS $0x4e, X0, X10
@@ -1770,7 +1810,7 @@ dwFilter3x3s2AVX2_end4:
 	VADDSS 8(R15), X2, X2
 	VMOVSS X2, 8(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s2AVX2_reduced34
+	JLE dwFilter3x3s2AVX2_reduced35
 	VEXTRACTF128 $1, Y3, X10
 	VADDPS X10, X3, X3
 	VPERMILPS $0x4e, X3, X10
@@ -1796,7 +1836,7 @@ dwFilter3x3s2AVX2_end4:
 	VADDSS 20(R15), X5, X5
 	VMOVSS X5, 20(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s2AVX2_reduced34
+	JLE dwFilter3x3s2AVX2_reduced35
 	VEXTRACTF128 $1, Y6, X10
 	VADDPS X10, X6, X6
 	VPERMILPS $0x4e, X6, X10
@@ -1821,7 +1861,7 @@ dwFilter3x3s2AVX2_end4:
 	VADDPS X10, X8, X8
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
-dwFilter3x3s2AVX2_reduced34:
+dwFilter3x3s2AVX2_reduced35:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -1829,7 +1869,7 @@ dwFilter3x3s2AVX2_reduced34:
 // dwData3x3s2AVX2: input gradient of a 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwData3x3s2AVX2(a dwArgs)
-TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -1840,6 +1880,7 @@ TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-136
 	NEGQ R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwData3x3s2AVX2_plane1:
 	VBROADCASTSS 0(R15), Y6
 	VBROADCASTSS 4(R15), Y7
 	VBROADCASTSS 8(R15), Y8
@@ -1850,9 +1891,9 @@ TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Y13
 	VBROADCASTSS 32(R15), Y14
 	MOVQ a_i0+64(FP), R8
-dwData3x3s2AVX2_row1:
+dwData3x3s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwData3x3s2AVX2_end4
+	JGE dwData3x3s2AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	MOVQ AX, R14
@@ -1861,16 +1902,16 @@ dwData3x3s2AVX2_row1:
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData3x3s2AVX2_invalid5
+	JCC dwData3x3s2AVX2_invalid6
 	ORQ $1, R11
-dwData3x3s2AVX2_invalid5:
+dwData3x3s2AVX2_invalid6:
 	LEAQ -1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData3x3s2AVX2_invalid6
+	JCC dwData3x3s2AVX2_invalid7
 	TESTQ R14, R14
-	JNE dwData3x3s2AVX2_invalid6
+	JNE dwData3x3s2AVX2_invalid7
 	ORQ $2, R11
-dwData3x3s2AVX2_invalid6:
+dwData3x3s2AVX2_invalid7:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -1882,16 +1923,16 @@ dwData3x3s2AVX2_invalid6:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	TESTQ R14, R14
-	JNE dwData3x3s2AVX2_oddrow2
+	JNE dwData3x3s2AVX2_oddrow3
 	CMPQ R11, $3
-	JNE dwData3x3s2AVX2_tested7
+	JNE dwData3x3s2AVX2_tested8
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX2_left8:
+dwData3x3s2AVX2_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX2_mid9
+	JGE dwData3x3s2AVX2_mid10
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS (SI), Y5, Y4
 	VMULPS Y4, Y7, Y0
@@ -1920,10 +1961,10 @@ dwData3x3s2AVX2_left8:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_left8
-dwData3x3s2AVX2_mid9:
+	JMP dwData3x3s2AVX2_left9
+dwData3x3s2AVX2_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX2_right10
+	JGE dwData3x3s2AVX2_right11
 	VMOVUPS (SI), Y4
 	VMULPS Y4, Y7, Y0
 	VMULPS Y4, Y8, Y1
@@ -1943,10 +1984,10 @@ dwData3x3s2AVX2_mid9:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_mid9
-dwData3x3s2AVX2_right10:
+	JMP dwData3x3s2AVX2_mid10
+dwData3x3s2AVX2_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX2_rowdone11
+	JGE dwData3x3s2AVX2_rowdone12
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS (SI), Y5, Y4
 	VMULPS Y4, Y7, Y0
@@ -1975,43 +2016,43 @@ dwData3x3s2AVX2_right10:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_right10
-dwData3x3s2AVX2_rowdone11:
-	JMP dwData3x3s2AVX2_next3
-dwData3x3s2AVX2_tested7:
+	JMP dwData3x3s2AVX2_right11
+dwData3x3s2AVX2_rowdone12:
+	JMP dwData3x3s2AVX2_next4
+dwData3x3s2AVX2_tested8:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX2_left12:
+dwData3x3s2AVX2_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX2_mid13
+	JGE dwData3x3s2AVX2_mid14
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip16
-	VMASKMOVPS (SI), Y5, Y4
-	VFMADD231PS Y4, Y7, Y0
-	VFMADD231PS Y4, Y8, Y1
-dwData3x3s2AVX2_skip16:
-	TESTQ $2, R11
 	JEQ dwData3x3s2AVX2_skip17
+	VMASKMOVPS (SI), Y5, Y4
+	VFMADD231PS Y4, Y7, Y0
+	VFMADD231PS Y4, Y8, Y1
+dwData3x3s2AVX2_skip17:
+	TESTQ $2, R11
+	JEQ dwData3x3s2AVX2_skip18
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y4, Y14, Y1
-dwData3x3s2AVX2_skip17:
+dwData3x3s2AVX2_skip18:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip18
+	JEQ dwData3x3s2AVX2_skip19
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y6, Y1
-dwData3x3s2AVX2_skip18:
+dwData3x3s2AVX2_skip19:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX2_skip19
+	JEQ dwData3x3s2AVX2_skip20
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VFMADD231PS Y4, Y12, Y1
-dwData3x3s2AVX2_skip19:
+dwData3x3s2AVX2_skip20:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2028,32 +2069,32 @@ dwData3x3s2AVX2_skip19:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_left12
-dwData3x3s2AVX2_mid13:
+	JMP dwData3x3s2AVX2_left13
+dwData3x3s2AVX2_mid14:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX2_right14
+	JGE dwData3x3s2AVX2_right15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip20
+	JEQ dwData3x3s2AVX2_skip21
 	VMOVUPS (SI), Y4
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y4, Y8, Y1
-dwData3x3s2AVX2_skip20:
+dwData3x3s2AVX2_skip21:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX2_skip21
+	JEQ dwData3x3s2AVX2_skip22
 	VMOVUPS (SI)(R9*1), Y4
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y4, Y14, Y1
-dwData3x3s2AVX2_skip21:
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip22
-	VFMADD231PS 4(SI), Y6, Y1
 dwData3x3s2AVX2_skip22:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwData3x3s2AVX2_skip23
-	VFMADD231PS 4(SI)(R9*1), Y12, Y1
+	VFMADD231PS 4(SI), Y6, Y1
 dwData3x3s2AVX2_skip23:
+	TESTQ $2, R11
+	JEQ dwData3x3s2AVX2_skip24
+	VFMADD231PS 4(SI)(R9*1), Y12, Y1
+dwData3x3s2AVX2_skip24:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2065,36 +2106,36 @@ dwData3x3s2AVX2_skip23:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_mid13
-dwData3x3s2AVX2_right14:
+	JMP dwData3x3s2AVX2_mid14
+dwData3x3s2AVX2_right15:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX2_rowdone15
+	JGE dwData3x3s2AVX2_rowdone16
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip24
+	JEQ dwData3x3s2AVX2_skip25
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y4, Y8, Y1
-dwData3x3s2AVX2_skip24:
+dwData3x3s2AVX2_skip25:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX2_skip25
+	JEQ dwData3x3s2AVX2_skip26
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y4, Y14, Y1
-dwData3x3s2AVX2_skip25:
+dwData3x3s2AVX2_skip26:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip26
+	JEQ dwData3x3s2AVX2_skip27
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y6, Y1
-dwData3x3s2AVX2_skip26:
+dwData3x3s2AVX2_skip27:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX2_skip27
+	JEQ dwData3x3s2AVX2_skip28
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VFMADD231PS Y4, Y12, Y1
-dwData3x3s2AVX2_skip27:
+dwData3x3s2AVX2_skip28:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2111,19 +2152,19 @@ dwData3x3s2AVX2_skip27:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_right14
-dwData3x3s2AVX2_rowdone15:
-	JMP dwData3x3s2AVX2_next3
-dwData3x3s2AVX2_oddrow2:
+	JMP dwData3x3s2AVX2_right15
+dwData3x3s2AVX2_rowdone16:
+	JMP dwData3x3s2AVX2_next4
+dwData3x3s2AVX2_oddrow3:
 	CMPQ R11, $1
-	JNE dwData3x3s2AVX2_tested28
+	JNE dwData3x3s2AVX2_tested29
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX2_left29:
+dwData3x3s2AVX2_left30:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX2_mid30
+	JGE dwData3x3s2AVX2_mid31
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS (SI), Y5, Y4
 	VMULPS Y4, Y10, Y0
@@ -2147,10 +2188,10 @@ dwData3x3s2AVX2_left29:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_left29
-dwData3x3s2AVX2_mid30:
+	JMP dwData3x3s2AVX2_left30
+dwData3x3s2AVX2_mid31:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX2_right31
+	JGE dwData3x3s2AVX2_right32
 	VMOVUPS (SI), Y4
 	VMULPS Y4, Y10, Y0
 	VMULPS Y4, Y11, Y1
@@ -2166,10 +2207,10 @@ dwData3x3s2AVX2_mid30:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_mid30
-dwData3x3s2AVX2_right31:
+	JMP dwData3x3s2AVX2_mid31
+dwData3x3s2AVX2_right32:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX2_rowdone32
+	JGE dwData3x3s2AVX2_rowdone33
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS (SI), Y5, Y4
 	VMULPS Y4, Y10, Y0
@@ -2193,32 +2234,32 @@ dwData3x3s2AVX2_right31:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_right31
-dwData3x3s2AVX2_rowdone32:
-	JMP dwData3x3s2AVX2_next3
-dwData3x3s2AVX2_tested28:
+	JMP dwData3x3s2AVX2_right32
+dwData3x3s2AVX2_rowdone33:
+	JMP dwData3x3s2AVX2_next4
+dwData3x3s2AVX2_tested29:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX2_left33:
+dwData3x3s2AVX2_left34:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX2_mid34
+	JGE dwData3x3s2AVX2_mid35
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip37
-	VMASKMOVPS (SI), Y5, Y4
-	VFMADD231PS Y4, Y10, Y0
-	VFMADD231PS Y4, Y11, Y1
-dwData3x3s2AVX2_skip37:
-	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
 	JEQ dwData3x3s2AVX2_skip38
+	VMASKMOVPS (SI), Y5, Y4
+	VFMADD231PS Y4, Y10, Y0
+	VFMADD231PS Y4, Y11, Y1
+dwData3x3s2AVX2_skip38:
+	VMOVDQU 32(DX), Y5
+	TESTQ $1, R11
+	JEQ dwData3x3s2AVX2_skip39
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y9, Y1
-dwData3x3s2AVX2_skip38:
+dwData3x3s2AVX2_skip39:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2235,22 +2276,22 @@ dwData3x3s2AVX2_skip38:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_left33
-dwData3x3s2AVX2_mid34:
+	JMP dwData3x3s2AVX2_left34
+dwData3x3s2AVX2_mid35:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX2_right35
+	JGE dwData3x3s2AVX2_right36
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip39
+	JEQ dwData3x3s2AVX2_skip40
 	VMOVUPS (SI), Y4
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y4, Y11, Y1
-dwData3x3s2AVX2_skip39:
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip40
-	VFMADD231PS 4(SI), Y9, Y1
 dwData3x3s2AVX2_skip40:
+	TESTQ $1, R11
+	JEQ dwData3x3s2AVX2_skip41
+	VFMADD231PS 4(SI), Y9, Y1
+dwData3x3s2AVX2_skip41:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2262,25 +2303,25 @@ dwData3x3s2AVX2_skip40:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_mid34
-dwData3x3s2AVX2_right35:
+	JMP dwData3x3s2AVX2_mid35
+dwData3x3s2AVX2_right36:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX2_rowdone36
+	JGE dwData3x3s2AVX2_rowdone37
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip41
+	JEQ dwData3x3s2AVX2_skip42
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y4, Y11, Y1
-dwData3x3s2AVX2_skip41:
+dwData3x3s2AVX2_skip42:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX2_skip42
+	JEQ dwData3x3s2AVX2_skip43
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y9, Y1
-dwData3x3s2AVX2_skip42:
+dwData3x3s2AVX2_skip43:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -2297,13 +2338,22 @@ dwData3x3s2AVX2_skip42:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData3x3s2AVX2_right35
-dwData3x3s2AVX2_rowdone36:
-	JMP dwData3x3s2AVX2_next3
-dwData3x3s2AVX2_next3:
+	JMP dwData3x3s2AVX2_right36
+dwData3x3s2AVX2_rowdone37:
+	JMP dwData3x3s2AVX2_next4
+dwData3x3s2AVX2_next4:
 	INCQ R8
-	JMP dwData3x3s2AVX2_row1
-dwData3x3s2AVX2_end4:
+	JMP dwData3x3s2AVX2_row2
+dwData3x3s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwData3x3s2AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -2311,7 +2361,7 @@ dwData3x3s2AVX2_end4:
 // dwForward5x5s1AVX2: 5×5 depthwise filter, stride 1, AVX2.
 //
 // func dwForward5x5s1AVX2(a dwArgs)
-TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -2321,6 +2371,7 @@ TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward5x5s1AVX2_plane1:
 	VBROADCASTSS 0(R15), Y5
 	VBROADCASTSS 4(R15), Y6
 	VBROADCASTSS 8(R15), Y7
@@ -2333,37 +2384,37 @@ TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 36(R15), Y14
 	VBROADCASTSS 40(R15), Y15
 	MOVQ a_i0+64(FP), R8
-dwForward5x5s1AVX2_row1:
+dwForward5x5s1AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward5x5s1AVX2_end4
+	JGE dwForward5x5s1AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX2_invalid5
+	JCC dwForward5x5s1AVX2_invalid6
 	ORQ $1, R11
-dwForward5x5s1AVX2_invalid5:
+dwForward5x5s1AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX2_invalid6
+	JCC dwForward5x5s1AVX2_invalid7
 	ORQ $2, R11
-dwForward5x5s1AVX2_invalid6:
+dwForward5x5s1AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX2_invalid7
+	JCC dwForward5x5s1AVX2_invalid8
 	ORQ $4, R11
-dwForward5x5s1AVX2_invalid7:
+dwForward5x5s1AVX2_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX2_invalid8
+	JCC dwForward5x5s1AVX2_invalid9
 	ORQ $8, R11
-dwForward5x5s1AVX2_invalid8:
+dwForward5x5s1AVX2_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX2_invalid9
+	JCC dwForward5x5s1AVX2_invalid10
 	ORQ $16, R11
-dwForward5x5s1AVX2_invalid9:
+dwForward5x5s1AVX2_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -2376,21 +2427,21 @@ dwForward5x5s1AVX2_invalid9:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $31
-	JNE dwForward5x5s1AVX2_tested2
+	JNE dwForward5x5s1AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s1AVX2_left10:
+dwForward5x5s1AVX2_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s1AVX2_mid11
+	JGE dwForward5x5s1AVX2_mid12
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta14
+	JEQ dwForward5x5s1AVX2_nobeta15
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s1AVX2_nobeta14:
+dwForward5x5s1AVX2_nobeta15:
 	VMOVDQU 0(DX), Y3
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y0
@@ -2467,15 +2518,15 @@ dwForward5x5s1AVX2_nobeta14:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_left10
-dwForward5x5s1AVX2_mid11:
+	JMP dwForward5x5s1AVX2_left11
+dwForward5x5s1AVX2_mid12:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s1AVX2_right12
+	JGE dwForward5x5s1AVX2_right13
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta15
+	JEQ dwForward5x5s1AVX2_nobeta16
 	VADDPS (BX), Y0, Y0
-dwForward5x5s1AVX2_nobeta15:
+dwForward5x5s1AVX2_nobeta16:
 	VFMADD231PS (SI), Y5, Y0
 	VMULPS (SI)(R9*1), Y10, Y1
 	VFMADD231PS (SI)(R9*2), Y15, Y0
@@ -2520,17 +2571,17 @@ dwForward5x5s1AVX2_nobeta15:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_mid11
-dwForward5x5s1AVX2_right12:
+	JMP dwForward5x5s1AVX2_mid12
+dwForward5x5s1AVX2_right13:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s1AVX2_rowdone13
+	JGE dwForward5x5s1AVX2_rowdone14
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta16
+	JEQ dwForward5x5s1AVX2_nobeta17
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s1AVX2_nobeta16:
+dwForward5x5s1AVX2_nobeta17:
 	VMOVDQU 0(DX), Y3
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y0
@@ -2607,169 +2658,169 @@ dwForward5x5s1AVX2_nobeta16:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_right12
-dwForward5x5s1AVX2_rowdone13:
-	JMP dwForward5x5s1AVX2_next3
-dwForward5x5s1AVX2_tested2:
+	JMP dwForward5x5s1AVX2_right13
+dwForward5x5s1AVX2_rowdone14:
+	JMP dwForward5x5s1AVX2_next4
+dwForward5x5s1AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s1AVX2_left17:
+dwForward5x5s1AVX2_left18:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s1AVX2_mid18
+	JGE dwForward5x5s1AVX2_mid19
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta21
+	JEQ dwForward5x5s1AVX2_nobeta22
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s1AVX2_nobeta21:
+dwForward5x5s1AVX2_nobeta22:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip22
+	JEQ dwForward5x5s1AVX2_skip23
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y0
-dwForward5x5s1AVX2_skip22:
+dwForward5x5s1AVX2_skip23:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip23
+	JEQ dwForward5x5s1AVX2_skip24
 	VMASKMOVPS (SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y10, Y1
-dwForward5x5s1AVX2_skip23:
+dwForward5x5s1AVX2_skip24:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip24
+	JEQ dwForward5x5s1AVX2_skip25
 	VMASKMOVPS (SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y15, Y0
-dwForward5x5s1AVX2_skip24:
+dwForward5x5s1AVX2_skip25:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip25
+	JEQ dwForward5x5s1AVX2_skip26
 	VBROADCASTSS 60(R15), Y4
 	VMASKMOVPS (SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip25:
+dwForward5x5s1AVX2_skip26:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip26
+	JEQ dwForward5x5s1AVX2_skip27
 	VBROADCASTSS 80(R15), Y4
 	VMASKMOVPS (SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip26:
+dwForward5x5s1AVX2_skip27:
 	VMOVDQU 32(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip27
+	JEQ dwForward5x5s1AVX2_skip28
 	VMASKMOVPS 4(SI), Y3, Y2
 	VFMADD231PS Y2, Y6, Y1
-dwForward5x5s1AVX2_skip27:
+dwForward5x5s1AVX2_skip28:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip28
+	JEQ dwForward5x5s1AVX2_skip29
 	VMASKMOVPS 4(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y11, Y0
-dwForward5x5s1AVX2_skip28:
+dwForward5x5s1AVX2_skip29:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip29
+	JEQ dwForward5x5s1AVX2_skip30
 	VBROADCASTSS 44(R15), Y4
 	VMASKMOVPS 4(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip29:
+dwForward5x5s1AVX2_skip30:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip30
+	JEQ dwForward5x5s1AVX2_skip31
 	VBROADCASTSS 64(R15), Y4
 	VMASKMOVPS 4(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip30:
+dwForward5x5s1AVX2_skip31:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip31
+	JEQ dwForward5x5s1AVX2_skip32
 	VBROADCASTSS 84(R15), Y4
 	VMASKMOVPS 4(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip31:
+dwForward5x5s1AVX2_skip32:
 	VMOVDQU 64(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip32
+	JEQ dwForward5x5s1AVX2_skip33
 	VMASKMOVPS 8(SI), Y3, Y2
 	VFMADD231PS Y2, Y7, Y0
-dwForward5x5s1AVX2_skip32:
+dwForward5x5s1AVX2_skip33:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip33
+	JEQ dwForward5x5s1AVX2_skip34
 	VMASKMOVPS 8(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y12, Y1
-dwForward5x5s1AVX2_skip33:
+dwForward5x5s1AVX2_skip34:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip34
+	JEQ dwForward5x5s1AVX2_skip35
 	VBROADCASTSS 48(R15), Y4
 	VMASKMOVPS 8(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip34:
+dwForward5x5s1AVX2_skip35:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip35
+	JEQ dwForward5x5s1AVX2_skip36
 	VBROADCASTSS 68(R15), Y4
 	VMASKMOVPS 8(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip35:
+dwForward5x5s1AVX2_skip36:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip36
+	JEQ dwForward5x5s1AVX2_skip37
 	VBROADCASTSS 88(R15), Y4
 	VMASKMOVPS 8(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip36:
+dwForward5x5s1AVX2_skip37:
 	VMOVDQU 96(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip37
+	JEQ dwForward5x5s1AVX2_skip38
 	VMASKMOVPS 12(SI), Y3, Y2
 	VFMADD231PS Y2, Y8, Y1
-dwForward5x5s1AVX2_skip37:
+dwForward5x5s1AVX2_skip38:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip38
+	JEQ dwForward5x5s1AVX2_skip39
 	VMASKMOVPS 12(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y13, Y0
-dwForward5x5s1AVX2_skip38:
+dwForward5x5s1AVX2_skip39:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip39
+	JEQ dwForward5x5s1AVX2_skip40
 	VBROADCASTSS 52(R15), Y4
 	VMASKMOVPS 12(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip39:
+dwForward5x5s1AVX2_skip40:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip40
+	JEQ dwForward5x5s1AVX2_skip41
 	VBROADCASTSS 72(R15), Y4
 	VMASKMOVPS 12(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip40:
+dwForward5x5s1AVX2_skip41:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip41
+	JEQ dwForward5x5s1AVX2_skip42
 	VBROADCASTSS 92(R15), Y4
 	VMASKMOVPS 12(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip41:
+dwForward5x5s1AVX2_skip42:
 	VMOVDQU 128(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip42
+	JEQ dwForward5x5s1AVX2_skip43
 	VMASKMOVPS 16(SI), Y3, Y2
 	VFMADD231PS Y2, Y9, Y0
-dwForward5x5s1AVX2_skip42:
+dwForward5x5s1AVX2_skip43:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip43
+	JEQ dwForward5x5s1AVX2_skip44
 	VMASKMOVPS 16(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y14, Y1
-dwForward5x5s1AVX2_skip43:
+dwForward5x5s1AVX2_skip44:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip44
+	JEQ dwForward5x5s1AVX2_skip45
 	VBROADCASTSS 56(R15), Y4
 	VMASKMOVPS 16(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip44:
+dwForward5x5s1AVX2_skip45:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip45
+	JEQ dwForward5x5s1AVX2_skip46
 	VBROADCASTSS 76(R15), Y4
 	VMASKMOVPS 16(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip45:
+dwForward5x5s1AVX2_skip46:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip46
+	JEQ dwForward5x5s1AVX2_skip47
 	VBROADCASTSS 96(R15), Y4
 	VMASKMOVPS 16(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip46:
+dwForward5x5s1AVX2_skip47:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS Y0, Y3, (BX)
@@ -2777,291 +2828,291 @@ dwForward5x5s1AVX2_skip46:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_left17
-dwForward5x5s1AVX2_mid18:
+	JMP dwForward5x5s1AVX2_left18
+dwForward5x5s1AVX2_mid19:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s1AVX2_right19
+	JGE dwForward5x5s1AVX2_right20
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta47
+	JEQ dwForward5x5s1AVX2_nobeta48
 	VADDPS (BX), Y0, Y0
-dwForward5x5s1AVX2_nobeta47:
+dwForward5x5s1AVX2_nobeta48:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip48
-	VFMADD231PS (SI), Y5, Y0
-dwForward5x5s1AVX2_skip48:
-	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip49
-	VFMADD231PS (SI)(R9*1), Y10, Y1
+	VFMADD231PS (SI), Y5, Y0
 dwForward5x5s1AVX2_skip49:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip50
-	VFMADD231PS (SI)(R9*2), Y15, Y0
+	VFMADD231PS (SI)(R9*1), Y10, Y1
 dwForward5x5s1AVX2_skip50:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwForward5x5s1AVX2_skip51
+	VFMADD231PS (SI)(R9*2), Y15, Y0
+dwForward5x5s1AVX2_skip51:
+	TESTQ $8, R11
+	JEQ dwForward5x5s1AVX2_skip52
 	VBROADCASTSS 60(R15), Y4
 	VFMADD231PS (SI)(R10*1), Y4, Y1
-dwForward5x5s1AVX2_skip51:
+dwForward5x5s1AVX2_skip52:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip52
+	JEQ dwForward5x5s1AVX2_skip53
 	VBROADCASTSS 80(R15), Y4
 	VFMADD231PS (SI)(R9*4), Y4, Y0
-dwForward5x5s1AVX2_skip52:
-	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip53
-	VFMADD231PS 4(SI), Y6, Y1
 dwForward5x5s1AVX2_skip53:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX2_skip54
-	VFMADD231PS 4(SI)(R9*1), Y11, Y0
+	VFMADD231PS 4(SI), Y6, Y1
 dwForward5x5s1AVX2_skip54:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip55
+	VFMADD231PS 4(SI)(R9*1), Y11, Y0
+dwForward5x5s1AVX2_skip55:
+	TESTQ $4, R11
+	JEQ dwForward5x5s1AVX2_skip56
 	VBROADCASTSS 44(R15), Y4
 	VFMADD231PS 4(SI)(R9*2), Y4, Y1
-dwForward5x5s1AVX2_skip55:
+dwForward5x5s1AVX2_skip56:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip56
+	JEQ dwForward5x5s1AVX2_skip57
 	VBROADCASTSS 64(R15), Y4
 	VFMADD231PS 4(SI)(R10*1), Y4, Y0
-dwForward5x5s1AVX2_skip56:
+dwForward5x5s1AVX2_skip57:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip57
+	JEQ dwForward5x5s1AVX2_skip58
 	VBROADCASTSS 84(R15), Y4
 	VFMADD231PS 4(SI)(R9*4), Y4, Y1
-dwForward5x5s1AVX2_skip57:
-	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip58
-	VFMADD231PS 8(SI), Y7, Y0
 dwForward5x5s1AVX2_skip58:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX2_skip59
-	VFMADD231PS 8(SI)(R9*1), Y12, Y1
+	VFMADD231PS 8(SI), Y7, Y0
 dwForward5x5s1AVX2_skip59:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip60
+	VFMADD231PS 8(SI)(R9*1), Y12, Y1
+dwForward5x5s1AVX2_skip60:
+	TESTQ $4, R11
+	JEQ dwForward5x5s1AVX2_skip61
 	VBROADCASTSS 48(R15), Y4
 	VFMADD231PS 8(SI)(R9*2), Y4, Y0
-dwForward5x5s1AVX2_skip60:
+dwForward5x5s1AVX2_skip61:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip61
+	JEQ dwForward5x5s1AVX2_skip62
 	VBROADCASTSS 68(R15), Y4
 	VFMADD231PS 8(SI)(R10*1), Y4, Y1
-dwForward5x5s1AVX2_skip61:
+dwForward5x5s1AVX2_skip62:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip62
+	JEQ dwForward5x5s1AVX2_skip63
 	VBROADCASTSS 88(R15), Y4
 	VFMADD231PS 8(SI)(R9*4), Y4, Y0
-dwForward5x5s1AVX2_skip62:
-	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip63
-	VFMADD231PS 12(SI), Y8, Y1
 dwForward5x5s1AVX2_skip63:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX2_skip64
-	VFMADD231PS 12(SI)(R9*1), Y13, Y0
+	VFMADD231PS 12(SI), Y8, Y1
 dwForward5x5s1AVX2_skip64:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip65
+	VFMADD231PS 12(SI)(R9*1), Y13, Y0
+dwForward5x5s1AVX2_skip65:
+	TESTQ $4, R11
+	JEQ dwForward5x5s1AVX2_skip66
 	VBROADCASTSS 52(R15), Y4
 	VFMADD231PS 12(SI)(R9*2), Y4, Y1
-dwForward5x5s1AVX2_skip65:
+dwForward5x5s1AVX2_skip66:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip66
+	JEQ dwForward5x5s1AVX2_skip67
 	VBROADCASTSS 72(R15), Y4
 	VFMADD231PS 12(SI)(R10*1), Y4, Y0
-dwForward5x5s1AVX2_skip66:
+dwForward5x5s1AVX2_skip67:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip67
+	JEQ dwForward5x5s1AVX2_skip68
 	VBROADCASTSS 92(R15), Y4
 	VFMADD231PS 12(SI)(R9*4), Y4, Y1
-dwForward5x5s1AVX2_skip67:
-	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip68
-	VFMADD231PS 16(SI), Y9, Y0
 dwForward5x5s1AVX2_skip68:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX2_skip69
-	VFMADD231PS 16(SI)(R9*1), Y14, Y1
+	VFMADD231PS 16(SI), Y9, Y0
 dwForward5x5s1AVX2_skip69:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX2_skip70
+	VFMADD231PS 16(SI)(R9*1), Y14, Y1
+dwForward5x5s1AVX2_skip70:
+	TESTQ $4, R11
+	JEQ dwForward5x5s1AVX2_skip71
 	VBROADCASTSS 56(R15), Y4
 	VFMADD231PS 16(SI)(R9*2), Y4, Y0
-dwForward5x5s1AVX2_skip70:
+dwForward5x5s1AVX2_skip71:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip71
+	JEQ dwForward5x5s1AVX2_skip72
 	VBROADCASTSS 76(R15), Y4
 	VFMADD231PS 16(SI)(R10*1), Y4, Y1
-dwForward5x5s1AVX2_skip71:
+dwForward5x5s1AVX2_skip72:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip72
+	JEQ dwForward5x5s1AVX2_skip73
 	VBROADCASTSS 96(R15), Y4
 	VFMADD231PS 16(SI)(R9*4), Y4, Y0
-dwForward5x5s1AVX2_skip72:
+dwForward5x5s1AVX2_skip73:
 	VADDPS Y1, Y0, Y0
 	VMOVUPS Y0, (BX)
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_mid18
-dwForward5x5s1AVX2_right19:
+	JMP dwForward5x5s1AVX2_mid19
+dwForward5x5s1AVX2_right20:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s1AVX2_rowdone20
+	JGE dwForward5x5s1AVX2_rowdone21
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX2_nobeta73
+	JEQ dwForward5x5s1AVX2_nobeta74
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS (BX), Y3, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s1AVX2_nobeta73:
+dwForward5x5s1AVX2_nobeta74:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip74
+	JEQ dwForward5x5s1AVX2_skip75
 	VMASKMOVPS (SI), Y3, Y2
 	VFMADD231PS Y2, Y5, Y0
-dwForward5x5s1AVX2_skip74:
+dwForward5x5s1AVX2_skip75:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip75
+	JEQ dwForward5x5s1AVX2_skip76
 	VMASKMOVPS (SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y10, Y1
-dwForward5x5s1AVX2_skip75:
+dwForward5x5s1AVX2_skip76:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip76
+	JEQ dwForward5x5s1AVX2_skip77
 	VMASKMOVPS (SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y15, Y0
-dwForward5x5s1AVX2_skip76:
+dwForward5x5s1AVX2_skip77:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip77
+	JEQ dwForward5x5s1AVX2_skip78
 	VBROADCASTSS 60(R15), Y4
 	VMASKMOVPS (SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip77:
+dwForward5x5s1AVX2_skip78:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip78
+	JEQ dwForward5x5s1AVX2_skip79
 	VBROADCASTSS 80(R15), Y4
 	VMASKMOVPS (SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip78:
+dwForward5x5s1AVX2_skip79:
 	VMOVDQU 32(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip79
+	JEQ dwForward5x5s1AVX2_skip80
 	VMASKMOVPS 4(SI), Y3, Y2
 	VFMADD231PS Y2, Y6, Y1
-dwForward5x5s1AVX2_skip79:
+dwForward5x5s1AVX2_skip80:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip80
+	JEQ dwForward5x5s1AVX2_skip81
 	VMASKMOVPS 4(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y11, Y0
-dwForward5x5s1AVX2_skip80:
+dwForward5x5s1AVX2_skip81:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip81
+	JEQ dwForward5x5s1AVX2_skip82
 	VBROADCASTSS 44(R15), Y4
 	VMASKMOVPS 4(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip81:
+dwForward5x5s1AVX2_skip82:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip82
+	JEQ dwForward5x5s1AVX2_skip83
 	VBROADCASTSS 64(R15), Y4
 	VMASKMOVPS 4(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip82:
+dwForward5x5s1AVX2_skip83:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip83
+	JEQ dwForward5x5s1AVX2_skip84
 	VBROADCASTSS 84(R15), Y4
 	VMASKMOVPS 4(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip83:
+dwForward5x5s1AVX2_skip84:
 	VMOVDQU 64(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip84
+	JEQ dwForward5x5s1AVX2_skip85
 	VMASKMOVPS 8(SI), Y3, Y2
 	VFMADD231PS Y2, Y7, Y0
-dwForward5x5s1AVX2_skip84:
+dwForward5x5s1AVX2_skip85:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip85
+	JEQ dwForward5x5s1AVX2_skip86
 	VMASKMOVPS 8(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y12, Y1
-dwForward5x5s1AVX2_skip85:
+dwForward5x5s1AVX2_skip86:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip86
+	JEQ dwForward5x5s1AVX2_skip87
 	VBROADCASTSS 48(R15), Y4
 	VMASKMOVPS 8(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip86:
+dwForward5x5s1AVX2_skip87:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip87
+	JEQ dwForward5x5s1AVX2_skip88
 	VBROADCASTSS 68(R15), Y4
 	VMASKMOVPS 8(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip87:
+dwForward5x5s1AVX2_skip88:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip88
+	JEQ dwForward5x5s1AVX2_skip89
 	VBROADCASTSS 88(R15), Y4
 	VMASKMOVPS 8(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip88:
+dwForward5x5s1AVX2_skip89:
 	VMOVDQU 96(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip89
+	JEQ dwForward5x5s1AVX2_skip90
 	VMASKMOVPS 12(SI), Y3, Y2
 	VFMADD231PS Y2, Y8, Y1
-dwForward5x5s1AVX2_skip89:
+dwForward5x5s1AVX2_skip90:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip90
+	JEQ dwForward5x5s1AVX2_skip91
 	VMASKMOVPS 12(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y13, Y0
-dwForward5x5s1AVX2_skip90:
+dwForward5x5s1AVX2_skip91:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip91
+	JEQ dwForward5x5s1AVX2_skip92
 	VBROADCASTSS 52(R15), Y4
 	VMASKMOVPS 12(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip91:
+dwForward5x5s1AVX2_skip92:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip92
+	JEQ dwForward5x5s1AVX2_skip93
 	VBROADCASTSS 72(R15), Y4
 	VMASKMOVPS 12(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip92:
+dwForward5x5s1AVX2_skip93:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip93
+	JEQ dwForward5x5s1AVX2_skip94
 	VBROADCASTSS 92(R15), Y4
 	VMASKMOVPS 12(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip93:
+dwForward5x5s1AVX2_skip94:
 	VMOVDQU 128(DX), Y3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX2_skip94
+	JEQ dwForward5x5s1AVX2_skip95
 	VMASKMOVPS 16(SI), Y3, Y2
 	VFMADD231PS Y2, Y9, Y0
-dwForward5x5s1AVX2_skip94:
+dwForward5x5s1AVX2_skip95:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX2_skip95
+	JEQ dwForward5x5s1AVX2_skip96
 	VMASKMOVPS 16(SI)(R9*1), Y3, Y2
 	VFMADD231PS Y2, Y14, Y1
-dwForward5x5s1AVX2_skip95:
+dwForward5x5s1AVX2_skip96:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX2_skip96
+	JEQ dwForward5x5s1AVX2_skip97
 	VBROADCASTSS 56(R15), Y4
 	VMASKMOVPS 16(SI)(R9*2), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip96:
+dwForward5x5s1AVX2_skip97:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX2_skip97
+	JEQ dwForward5x5s1AVX2_skip98
 	VBROADCASTSS 76(R15), Y4
 	VMASKMOVPS 16(SI)(R10*1), Y3, Y2
 	VFMADD231PS Y2, Y4, Y1
-dwForward5x5s1AVX2_skip97:
+dwForward5x5s1AVX2_skip98:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX2_skip98
+	JEQ dwForward5x5s1AVX2_skip99
 	VBROADCASTSS 96(R15), Y4
 	VMASKMOVPS 16(SI)(R9*4), Y3, Y2
 	VFMADD231PS Y2, Y4, Y0
-dwForward5x5s1AVX2_skip98:
+dwForward5x5s1AVX2_skip99:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 160(DX), Y3
 	VMASKMOVPS Y0, Y3, (BX)
@@ -3069,12 +3120,21 @@ dwForward5x5s1AVX2_skip98:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX2_right19
-dwForward5x5s1AVX2_rowdone20:
-dwForward5x5s1AVX2_next3:
+	JMP dwForward5x5s1AVX2_right20
+dwForward5x5s1AVX2_rowdone21:
+dwForward5x5s1AVX2_next4:
 	INCQ R8
-	JMP dwForward5x5s1AVX2_row1
-dwForward5x5s1AVX2_end4:
+	JMP dwForward5x5s1AVX2_row2
+dwForward5x5s1AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward5x5s1AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -3082,7 +3142,7 @@ dwForward5x5s1AVX2_end4:
 // dwFilter5x5s1AVX2: gradient of a 5×5 depthwise filter, stride 1, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s1AVX2(a dwArgs)
-TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -3102,27 +3162,28 @@ TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-136
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
+dwFilter5x5s1AVX2_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter5x5s1AVX2_row1:
+dwFilter5x5s1AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter5x5s1AVX2_end4
+	JGE dwFilter5x5s1AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX2_invalid5
+	JCC dwFilter5x5s1AVX2_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s1AVX2_invalid5
+	JLE dwFilter5x5s1AVX2_invalid6
 	ORQ $1, R11
-dwFilter5x5s1AVX2_invalid5:
+dwFilter5x5s1AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX2_invalid6
+	JCC dwFilter5x5s1AVX2_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s1AVX2_invalid6
+	JLE dwFilter5x5s1AVX2_invalid7
 	ORQ $2, R11
-dwFilter5x5s1AVX2_invalid6:
+dwFilter5x5s1AVX2_invalid7:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -3134,14 +3195,14 @@ dwFilter5x5s1AVX2_invalid6:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $3
-	JNE dwFilter5x5s1AVX2_tested2
+	JNE dwFilter5x5s1AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s1AVX2_left7:
+dwFilter5x5s1AVX2_left8:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s1AVX2_mid8
+	JGE dwFilter5x5s1AVX2_mid9
 	VMOVDQU 160(DX), Y12
 	VMASKMOVPS (BX), Y12, Y10
 	VMOVDQU 0(DX), Y12
@@ -3173,10 +3234,10 @@ dwFilter5x5s1AVX2_left7:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_left7
-dwFilter5x5s1AVX2_mid8:
+	JMP dwFilter5x5s1AVX2_left8
+dwFilter5x5s1AVX2_mid9:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s1AVX2_right9
+	JGE dwFilter5x5s1AVX2_right10
 	VMOVUPS (BX), Y10
 	VFMADD231PS (SI), Y10, Y0
 	VFMADD231PS (SI)(R9*1), Y10, Y5
@@ -3191,10 +3252,10 @@ dwFilter5x5s1AVX2_mid8:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_mid8
-dwFilter5x5s1AVX2_right9:
+	JMP dwFilter5x5s1AVX2_mid9
+dwFilter5x5s1AVX2_right10:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s1AVX2_rowdone10
+	JGE dwFilter5x5s1AVX2_rowdone11
 	VMOVDQU 160(DX), Y12
 	VMASKMOVPS (BX), Y12, Y10
 	VMOVDQU 0(DX), Y12
@@ -3226,199 +3287,208 @@ dwFilter5x5s1AVX2_right9:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_right9
-dwFilter5x5s1AVX2_rowdone10:
-	JMP dwFilter5x5s1AVX2_next3
-dwFilter5x5s1AVX2_tested2:
+	JMP dwFilter5x5s1AVX2_right10
+dwFilter5x5s1AVX2_rowdone11:
+	JMP dwFilter5x5s1AVX2_next4
+dwFilter5x5s1AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s1AVX2_left11:
+dwFilter5x5s1AVX2_left12:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s1AVX2_mid12
+	JGE dwFilter5x5s1AVX2_mid13
 	VMOVDQU 160(DX), Y12
 	VMASKMOVPS (BX), Y12, Y10
 	VMOVDQU 0(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip15
-	VMASKMOVPS (SI), Y12, Y11
-	VFMADD231PS Y11, Y10, Y0
-dwFilter5x5s1AVX2_skip15:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX2_skip16
+	VMASKMOVPS (SI), Y12, Y11
+	VFMADD231PS Y11, Y10, Y0
+dwFilter5x5s1AVX2_skip16:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s1AVX2_skip17
 	VMASKMOVPS (SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y5
-dwFilter5x5s1AVX2_skip16:
+dwFilter5x5s1AVX2_skip17:
 	VMOVDQU 32(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip17
+	JEQ dwFilter5x5s1AVX2_skip18
 	VMASKMOVPS 4(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y1
-dwFilter5x5s1AVX2_skip17:
+dwFilter5x5s1AVX2_skip18:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip18
+	JEQ dwFilter5x5s1AVX2_skip19
 	VMASKMOVPS 4(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y6
-dwFilter5x5s1AVX2_skip18:
+dwFilter5x5s1AVX2_skip19:
 	VMOVDQU 64(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip19
+	JEQ dwFilter5x5s1AVX2_skip20
 	VMASKMOVPS 8(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y2
-dwFilter5x5s1AVX2_skip19:
+dwFilter5x5s1AVX2_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip20
+	JEQ dwFilter5x5s1AVX2_skip21
 	VMASKMOVPS 8(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y7
-dwFilter5x5s1AVX2_skip20:
+dwFilter5x5s1AVX2_skip21:
 	VMOVDQU 96(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip21
+	JEQ dwFilter5x5s1AVX2_skip22
 	VMASKMOVPS 12(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y3
-dwFilter5x5s1AVX2_skip21:
+dwFilter5x5s1AVX2_skip22:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip22
+	JEQ dwFilter5x5s1AVX2_skip23
 	VMASKMOVPS 12(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y8
-dwFilter5x5s1AVX2_skip22:
+dwFilter5x5s1AVX2_skip23:
 	VMOVDQU 128(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip23
+	JEQ dwFilter5x5s1AVX2_skip24
 	VMASKMOVPS 16(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y4
-dwFilter5x5s1AVX2_skip23:
+dwFilter5x5s1AVX2_skip24:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip24
+	JEQ dwFilter5x5s1AVX2_skip25
 	VMASKMOVPS 16(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y9
-dwFilter5x5s1AVX2_skip24:
+dwFilter5x5s1AVX2_skip25:
 	ADDQ $192, DX
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_left11
-dwFilter5x5s1AVX2_mid12:
+	JMP dwFilter5x5s1AVX2_left12
+dwFilter5x5s1AVX2_mid13:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s1AVX2_right13
+	JGE dwFilter5x5s1AVX2_right14
 	VMOVUPS (BX), Y10
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip25
-	VFMADD231PS (SI), Y10, Y0
-dwFilter5x5s1AVX2_skip25:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX2_skip26
-	VFMADD231PS (SI)(R9*1), Y10, Y5
+	VFMADD231PS (SI), Y10, Y0
 dwFilter5x5s1AVX2_skip26:
-	TESTQ $1, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX2_skip27
-	VFMADD231PS 4(SI), Y10, Y1
+	VFMADD231PS (SI)(R9*1), Y10, Y5
 dwFilter5x5s1AVX2_skip27:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwFilter5x5s1AVX2_skip28
-	VFMADD231PS 4(SI)(R9*1), Y10, Y6
+	VFMADD231PS 4(SI), Y10, Y1
 dwFilter5x5s1AVX2_skip28:
-	TESTQ $1, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX2_skip29
-	VFMADD231PS 8(SI), Y10, Y2
+	VFMADD231PS 4(SI)(R9*1), Y10, Y6
 dwFilter5x5s1AVX2_skip29:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwFilter5x5s1AVX2_skip30
-	VFMADD231PS 8(SI)(R9*1), Y10, Y7
+	VFMADD231PS 8(SI), Y10, Y2
 dwFilter5x5s1AVX2_skip30:
-	TESTQ $1, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX2_skip31
-	VFMADD231PS 12(SI), Y10, Y3
+	VFMADD231PS 8(SI)(R9*1), Y10, Y7
 dwFilter5x5s1AVX2_skip31:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip32
-	VFMADD231PS 12(SI)(R9*1), Y10, Y8
-dwFilter5x5s1AVX2_skip32:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip33
-	VFMADD231PS 16(SI), Y10, Y4
-dwFilter5x5s1AVX2_skip33:
+	JEQ dwFilter5x5s1AVX2_skip32
+	VFMADD231PS 12(SI), Y10, Y3
+dwFilter5x5s1AVX2_skip32:
 	TESTQ $2, R11
+	JEQ dwFilter5x5s1AVX2_skip33
+	VFMADD231PS 12(SI)(R9*1), Y10, Y8
+dwFilter5x5s1AVX2_skip33:
+	TESTQ $1, R11
 	JEQ dwFilter5x5s1AVX2_skip34
-	VFMADD231PS 16(SI)(R9*1), Y10, Y9
+	VFMADD231PS 16(SI), Y10, Y4
 dwFilter5x5s1AVX2_skip34:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s1AVX2_skip35
+	VFMADD231PS 16(SI)(R9*1), Y10, Y9
+dwFilter5x5s1AVX2_skip35:
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_mid12
-dwFilter5x5s1AVX2_right13:
+	JMP dwFilter5x5s1AVX2_mid13
+dwFilter5x5s1AVX2_right14:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s1AVX2_rowdone14
+	JGE dwFilter5x5s1AVX2_rowdone15
 	VMOVDQU 160(DX), Y12
 	VMASKMOVPS (BX), Y12, Y10
 	VMOVDQU 0(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip35
+	JEQ dwFilter5x5s1AVX2_skip36
 	VMASKMOVPS (SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y0
-dwFilter5x5s1AVX2_skip35:
+dwFilter5x5s1AVX2_skip36:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip36
+	JEQ dwFilter5x5s1AVX2_skip37
 	VMASKMOVPS (SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y5
-dwFilter5x5s1AVX2_skip36:
+dwFilter5x5s1AVX2_skip37:
 	VMOVDQU 32(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip37
+	JEQ dwFilter5x5s1AVX2_skip38
 	VMASKMOVPS 4(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y1
-dwFilter5x5s1AVX2_skip37:
+dwFilter5x5s1AVX2_skip38:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip38
+	JEQ dwFilter5x5s1AVX2_skip39
 	VMASKMOVPS 4(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y6
-dwFilter5x5s1AVX2_skip38:
+dwFilter5x5s1AVX2_skip39:
 	VMOVDQU 64(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip39
+	JEQ dwFilter5x5s1AVX2_skip40
 	VMASKMOVPS 8(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y2
-dwFilter5x5s1AVX2_skip39:
+dwFilter5x5s1AVX2_skip40:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip40
+	JEQ dwFilter5x5s1AVX2_skip41
 	VMASKMOVPS 8(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y7
-dwFilter5x5s1AVX2_skip40:
+dwFilter5x5s1AVX2_skip41:
 	VMOVDQU 96(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip41
+	JEQ dwFilter5x5s1AVX2_skip42
 	VMASKMOVPS 12(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y3
-dwFilter5x5s1AVX2_skip41:
+dwFilter5x5s1AVX2_skip42:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip42
+	JEQ dwFilter5x5s1AVX2_skip43
 	VMASKMOVPS 12(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y8
-dwFilter5x5s1AVX2_skip42:
+dwFilter5x5s1AVX2_skip43:
 	VMOVDQU 128(DX), Y12
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX2_skip43
+	JEQ dwFilter5x5s1AVX2_skip44
 	VMASKMOVPS 16(SI), Y12, Y11
 	VFMADD231PS Y11, Y10, Y4
-dwFilter5x5s1AVX2_skip43:
+dwFilter5x5s1AVX2_skip44:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX2_skip44
+	JEQ dwFilter5x5s1AVX2_skip45
 	VMASKMOVPS 16(SI)(R9*1), Y12, Y11
 	VFMADD231PS Y11, Y10, Y9
-dwFilter5x5s1AVX2_skip44:
+dwFilter5x5s1AVX2_skip45:
 	ADDQ $192, DX
 	ADDQ $32, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX2_right13
-dwFilter5x5s1AVX2_rowdone14:
-dwFilter5x5s1AVX2_next3:
+	JMP dwFilter5x5s1AVX2_right14
+dwFilter5x5s1AVX2_rowdone15:
+dwFilter5x5s1AVX2_next4:
 	INCQ R8
-	JMP dwFilter5x5s1AVX2_row1
-dwFilter5x5s1AVX2_end4:
+	JMP dwFilter5x5s1AVX2_row2
+dwFilter5x5s1AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter5x5s1AVX2_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s1AVX2_reduced45
+	JLE dwFilter5x5s1AVX2_reduced46
 	VEXTRACTF128 $1, Y0, X11
 	VADDPS X11, X0, X0
 	VPERMILPS $0x4e, X0, X11
@@ -3460,7 +3530,7 @@ dwFilter5x5s1AVX2_end4:
 	VADDSS 16(R15), X4, X4
 	VMOVSS X4, 16(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s1AVX2_reduced45
+	JLE dwFilter5x5s1AVX2_reduced46
 	VEXTRACTF128 $1, Y5, X11
 	VADDPS X11, X5, X5
 	VPERMILPS $0x4e, X5, X11
@@ -3501,7 +3571,7 @@ dwFilter5x5s1AVX2_end4:
 	VADDPS X11, X9, X9
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
-dwFilter5x5s1AVX2_reduced45:
+dwFilter5x5s1AVX2_reduced46:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -3509,7 +3579,7 @@ dwFilter5x5s1AVX2_reduced45:
 // dwForward5x5s2AVX2: 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwForward5x5s2AVX2(a dwArgs)
-TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -3519,6 +3589,7 @@ TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward5x5s2AVX2_plane1:
 	VBROADCASTSS 0(R15), Y8
 	VBROADCASTSS 4(R15), Y9
 	VBROADCASTSS 8(R15), Y10
@@ -3528,38 +3599,38 @@ TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 24(R15), Y14
 	VBROADCASTSS 28(R15), Y15
 	MOVQ a_i0+64(FP), R8
-dwForward5x5s2AVX2_row1:
+dwForward5x5s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward5x5s2AVX2_end4
+	JGE dwForward5x5s2AVX2_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX2_invalid5
+	JCC dwForward5x5s2AVX2_invalid6
 	ORQ $1, R11
-dwForward5x5s2AVX2_invalid5:
+dwForward5x5s2AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX2_invalid6
+	JCC dwForward5x5s2AVX2_invalid7
 	ORQ $2, R11
-dwForward5x5s2AVX2_invalid6:
+dwForward5x5s2AVX2_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX2_invalid7
+	JCC dwForward5x5s2AVX2_invalid8
 	ORQ $4, R11
-dwForward5x5s2AVX2_invalid7:
+dwForward5x5s2AVX2_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX2_invalid8
+	JCC dwForward5x5s2AVX2_invalid9
 	ORQ $8, R11
-dwForward5x5s2AVX2_invalid8:
+dwForward5x5s2AVX2_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX2_invalid9
+	JCC dwForward5x5s2AVX2_invalid10
 	ORQ $16, R11
-dwForward5x5s2AVX2_invalid9:
+dwForward5x5s2AVX2_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -3572,288 +3643,21 @@ dwForward5x5s2AVX2_invalid9:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $31
-	JNE dwForward5x5s2AVX2_tested2
+	JNE dwForward5x5s2AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s2AVX2_left10:
+dwForward5x5s2AVX2_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s2AVX2_mid11
-	VBROADCASTSS (AX), Y0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX2_nobeta14
-	VMOVDQU 192(DX), Y5
-	VMASKMOVPS (BX), Y5, Y2
-	VADDPS Y2, Y0, Y0
-dwForward5x5s2AVX2_nobeta14:
-	VMOVDQU 0(DX), Y5
-	VMOVDQU 32(DX), Y6
-	VMASKMOVPS (SI), Y5, Y2
-	VMASKMOVPS 32(SI), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y8, Y0
-	VMULPS Y2, Y9, Y1
-	VMASKMOVPS (SI)(R9*1), Y5, Y2
-	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y13, Y0
-	VFMADD231PS Y2, Y14, Y1
-	VMASKMOVPS (SI)(R9*2), Y5, Y2
-	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 40(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 44(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMASKMOVPS (SI)(R10*1), Y5, Y2
-	VMASKMOVPS 32(SI)(R10*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 60(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 64(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMASKMOVPS (SI)(R9*4), Y5, Y2
-	VMASKMOVPS 32(SI)(R9*4), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 80(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 84(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVDQU 64(DX), Y5
-	VMOVDQU 96(DX), Y6
-	VMASKMOVPS 8(SI), Y5, Y2
-	VMASKMOVPS 40(SI), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y10, Y0
-	VFMADD231PS Y2, Y11, Y1
-	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
-	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y15, Y0
-	VBROADCASTSS 32(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
-	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 48(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 52(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMASKMOVPS 8(SI)(R10*1), Y5, Y2
-	VMASKMOVPS 40(SI)(R10*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 68(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 72(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMASKMOVPS 8(SI)(R9*4), Y5, Y2
-	VMASKMOVPS 40(SI)(R9*4), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 88(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 92(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVDQU 128(DX), Y5
-	VMOVDQU 160(DX), Y6
-	VMASKMOVPS 16(SI), Y5, Y2
-	VMASKMOVPS 48(SI), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y12, Y0
-	VMASKMOVPS 16(SI)(R9*1), Y5, Y2
-	VMASKMOVPS 48(SI)(R9*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 36(R15), Y7
-	VFMADD231PS Y4, Y7, Y1
-	VMASKMOVPS 16(SI)(R9*2), Y5, Y2
-	VMASKMOVPS 48(SI)(R9*2), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 56(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VMASKMOVPS 16(SI)(R10*1), Y5, Y2
-	VMASKMOVPS 48(SI)(R10*1), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 76(R15), Y7
-	VFMADD231PS Y4, Y7, Y1
-	VMASKMOVPS 16(SI)(R9*4), Y5, Y2
-	VMASKMOVPS 48(SI)(R9*4), Y6, Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 96(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VADDPS Y1, Y0, Y0
-	VMOVDQU 192(DX), Y5
-	VMASKMOVPS Y0, Y5, (BX)
-	ADDQ $224, DX
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwForward5x5s2AVX2_left10
-dwForward5x5s2AVX2_mid11:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s2AVX2_right12
+	JGE dwForward5x5s2AVX2_mid12
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
 	JEQ dwForward5x5s2AVX2_nobeta15
-	VADDPS (BX), Y0, Y0
-dwForward5x5s2AVX2_nobeta15:
-	VMOVUPS (SI), Y2
-	VSHUFPS $0x88, 32(SI), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y8, Y0
-	VMULPS Y2, Y9, Y1
-	VMOVUPS (SI)(R9*1), Y2
-	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R9*1), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y13, Y0
-	VFMADD231PS Y2, Y14, Y1
-	VMOVUPS (SI)(R9*2), Y2
-	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R9*2), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 40(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 44(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS (SI)(R10*1), Y2
-	VSHUFPS $0x88, 32(SI)(R10*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R10*1), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 60(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 64(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS (SI)(R9*4), Y2
-	VSHUFPS $0x88, 32(SI)(R9*4), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 32(SI)(R9*4), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 80(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 84(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS 8(SI), Y2
-	VSHUFPS $0x88, 40(SI), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 40(SI), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y10, Y0
-	VFMADD231PS Y2, Y11, Y1
-	VMOVUPS 8(SI)(R9*1), Y2
-	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 40(SI)(R9*1), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VFMADD231PS Y4, Y15, Y0
-	VBROADCASTSS 32(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS 8(SI)(R9*2), Y2
-	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 40(SI)(R9*2), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 48(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 52(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS 8(SI)(R10*1), Y2
-	VSHUFPS $0x88, 40(SI)(R10*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 40(SI)(R10*1), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 68(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 72(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS 8(SI)(R9*4), Y2
-	VSHUFPS $0x88, 40(SI)(R9*4), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VSHUFPS $0xdd, 40(SI)(R9*4), Y2, Y2
-	VPERMPD $0xd8, Y2, Y2
-	VBROADCASTSS 88(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VBROADCASTSS 92(R15), Y7
-	VFMADD231PS Y2, Y7, Y1
-	VMOVUPS 16(SI), Y2
-	VSHUFPS $0x88, 48(SI), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VFMADD231PS Y4, Y12, Y0
-	VMOVUPS 16(SI)(R9*1), Y2
-	VSHUFPS $0x88, 48(SI)(R9*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 36(R15), Y7
-	VFMADD231PS Y4, Y7, Y1
-	VMOVUPS 16(SI)(R9*2), Y2
-	VSHUFPS $0x88, 48(SI)(R9*2), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 56(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VMOVUPS 16(SI)(R10*1), Y2
-	VSHUFPS $0x88, 48(SI)(R10*1), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 76(R15), Y7
-	VFMADD231PS Y4, Y7, Y1
-	VMOVUPS 16(SI)(R9*4), Y2
-	VSHUFPS $0x88, 48(SI)(R9*4), Y2, Y4
-	VPERMPD $0xd8, Y4, Y4
-	VBROADCASTSS 96(R15), Y7
-	VFMADD231PS Y4, Y7, Y0
-	VADDPS Y1, Y0, Y0
-	VMOVUPS Y0, (BX)
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwForward5x5s2AVX2_mid11
-dwForward5x5s2AVX2_right12:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s2AVX2_rowdone13
-	VBROADCASTSS (AX), Y0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX2_nobeta16
 	VMOVDQU 192(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s2AVX2_nobeta16:
+dwForward5x5s2AVX2_nobeta15:
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	VMASKMOVPS (SI), Y5, Y2
@@ -3989,29 +3793,296 @@ dwForward5x5s2AVX2_nobeta16:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX2_right12
-dwForward5x5s2AVX2_rowdone13:
-	JMP dwForward5x5s2AVX2_next3
-dwForward5x5s2AVX2_tested2:
+	JMP dwForward5x5s2AVX2_left11
+dwForward5x5s2AVX2_mid12:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwForward5x5s2AVX2_right13
+	VBROADCASTSS (AX), Y0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward5x5s2AVX2_nobeta16
+	VADDPS (BX), Y0, Y0
+dwForward5x5s2AVX2_nobeta16:
+	VMOVUPS (SI), Y2
+	VSHUFPS $0x88, 32(SI), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y8, Y0
+	VMULPS Y2, Y9, Y1
+	VMOVUPS (SI)(R9*1), Y2
+	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R9*1), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y13, Y0
+	VFMADD231PS Y2, Y14, Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R9*2), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 40(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 44(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS (SI)(R10*1), Y2
+	VSHUFPS $0x88, 32(SI)(R10*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R10*1), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 60(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 64(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS (SI)(R9*4), Y2
+	VSHUFPS $0x88, 32(SI)(R9*4), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 32(SI)(R9*4), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 80(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 84(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS 8(SI), Y2
+	VSHUFPS $0x88, 40(SI), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 40(SI), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y10, Y0
+	VFMADD231PS Y2, Y11, Y1
+	VMOVUPS 8(SI)(R9*1), Y2
+	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 40(SI)(R9*1), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y15, Y0
+	VBROADCASTSS 32(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS 8(SI)(R9*2), Y2
+	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 40(SI)(R9*2), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 48(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 52(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS 8(SI)(R10*1), Y2
+	VSHUFPS $0x88, 40(SI)(R10*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 40(SI)(R10*1), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 68(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 72(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS 8(SI)(R9*4), Y2
+	VSHUFPS $0x88, 40(SI)(R9*4), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, 40(SI)(R9*4), Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 88(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 92(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVUPS 16(SI), Y2
+	VSHUFPS $0x88, 48(SI), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y12, Y0
+	VMOVUPS 16(SI)(R9*1), Y2
+	VSHUFPS $0x88, 48(SI)(R9*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 36(R15), Y7
+	VFMADD231PS Y4, Y7, Y1
+	VMOVUPS 16(SI)(R9*2), Y2
+	VSHUFPS $0x88, 48(SI)(R9*2), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 56(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VMOVUPS 16(SI)(R10*1), Y2
+	VSHUFPS $0x88, 48(SI)(R10*1), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 76(R15), Y7
+	VFMADD231PS Y4, Y7, Y1
+	VMOVUPS 16(SI)(R9*4), Y2
+	VSHUFPS $0x88, 48(SI)(R9*4), Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 96(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwForward5x5s2AVX2_mid12
+dwForward5x5s2AVX2_right13:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwForward5x5s2AVX2_rowdone14
+	VBROADCASTSS (AX), Y0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward5x5s2AVX2_nobeta17
+	VMOVDQU 192(DX), Y5
+	VMASKMOVPS (BX), Y5, Y2
+	VADDPS Y2, Y0, Y0
+dwForward5x5s2AVX2_nobeta17:
+	VMOVDQU 0(DX), Y5
+	VMOVDQU 32(DX), Y6
+	VMASKMOVPS (SI), Y5, Y2
+	VMASKMOVPS 32(SI), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y8, Y0
+	VMULPS Y2, Y9, Y1
+	VMASKMOVPS (SI)(R9*1), Y5, Y2
+	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y13, Y0
+	VFMADD231PS Y2, Y14, Y1
+	VMASKMOVPS (SI)(R9*2), Y5, Y2
+	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 40(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 44(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMASKMOVPS (SI)(R10*1), Y5, Y2
+	VMASKMOVPS 32(SI)(R10*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 60(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 64(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMASKMOVPS (SI)(R9*4), Y5, Y2
+	VMASKMOVPS 32(SI)(R9*4), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 80(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 84(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVDQU 64(DX), Y5
+	VMOVDQU 96(DX), Y6
+	VMASKMOVPS 8(SI), Y5, Y2
+	VMASKMOVPS 40(SI), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y10, Y0
+	VFMADD231PS Y2, Y11, Y1
+	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
+	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VFMADD231PS Y4, Y15, Y0
+	VBROADCASTSS 32(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
+	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 48(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 52(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMASKMOVPS 8(SI)(R10*1), Y5, Y2
+	VMASKMOVPS 40(SI)(R10*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 68(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 72(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMASKMOVPS 8(SI)(R9*4), Y5, Y2
+	VMASKMOVPS 40(SI)(R9*4), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VBROADCASTSS 88(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VBROADCASTSS 92(R15), Y7
+	VFMADD231PS Y2, Y7, Y1
+	VMOVDQU 128(DX), Y5
+	VMOVDQU 160(DX), Y6
+	VMASKMOVPS 16(SI), Y5, Y2
+	VMASKMOVPS 48(SI), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VFMADD231PS Y4, Y12, Y0
+	VMASKMOVPS 16(SI)(R9*1), Y5, Y2
+	VMASKMOVPS 48(SI)(R9*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 36(R15), Y7
+	VFMADD231PS Y4, Y7, Y1
+	VMASKMOVPS 16(SI)(R9*2), Y5, Y2
+	VMASKMOVPS 48(SI)(R9*2), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 56(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VMASKMOVPS 16(SI)(R10*1), Y5, Y2
+	VMASKMOVPS 48(SI)(R10*1), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 76(R15), Y7
+	VFMADD231PS Y4, Y7, Y1
+	VMASKMOVPS 16(SI)(R9*4), Y5, Y2
+	VMASKMOVPS 48(SI)(R9*4), Y6, Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VPERMPD $0xd8, Y4, Y4
+	VBROADCASTSS 96(R15), Y7
+	VFMADD231PS Y4, Y7, Y0
+	VADDPS Y1, Y0, Y0
+	VMOVDQU 192(DX), Y5
+	VMASKMOVPS Y0, Y5, (BX)
+	ADDQ $224, DX
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwForward5x5s2AVX2_right13
+dwForward5x5s2AVX2_rowdone14:
+	JMP dwForward5x5s2AVX2_next4
+dwForward5x5s2AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s2AVX2_left17:
+dwForward5x5s2AVX2_left18:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s2AVX2_mid18
+	JGE dwForward5x5s2AVX2_mid19
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX2_nobeta21
+	JEQ dwForward5x5s2AVX2_nobeta22
 	VMOVDQU 192(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s2AVX2_nobeta21:
+dwForward5x5s2AVX2_nobeta22:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip22
+	JEQ dwForward5x5s2AVX2_skip23
 	VMASKMOVPS (SI), Y5, Y2
 	VMASKMOVPS 32(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4020,9 +4091,9 @@ dwForward5x5s2AVX2_nobeta21:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y8, Y0
 	VFMADD231PS Y2, Y9, Y1
-dwForward5x5s2AVX2_skip22:
+dwForward5x5s2AVX2_skip23:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip23
+	JEQ dwForward5x5s2AVX2_skip24
 	VMASKMOVPS (SI)(R9*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4031,9 +4102,9 @@ dwForward5x5s2AVX2_skip22:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward5x5s2AVX2_skip23:
+dwForward5x5s2AVX2_skip24:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip24
+	JEQ dwForward5x5s2AVX2_skip25
 	VMASKMOVPS (SI)(R9*2), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4044,9 +4115,9 @@ dwForward5x5s2AVX2_skip23:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 44(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip24:
+dwForward5x5s2AVX2_skip25:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip25
+	JEQ dwForward5x5s2AVX2_skip26
 	VMASKMOVPS (SI)(R10*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4057,9 +4128,9 @@ dwForward5x5s2AVX2_skip24:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 64(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip25:
+dwForward5x5s2AVX2_skip26:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip26
+	JEQ dwForward5x5s2AVX2_skip27
 	VMASKMOVPS (SI)(R9*4), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4070,11 +4141,11 @@ dwForward5x5s2AVX2_skip25:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 84(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip26:
+dwForward5x5s2AVX2_skip27:
 	VMOVDQU 64(DX), Y5
 	VMOVDQU 96(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip27
+	JEQ dwForward5x5s2AVX2_skip28
 	VMASKMOVPS 8(SI), Y5, Y2
 	VMASKMOVPS 40(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4083,9 +4154,9 @@ dwForward5x5s2AVX2_skip26:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward5x5s2AVX2_skip27:
+dwForward5x5s2AVX2_skip28:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip28
+	JEQ dwForward5x5s2AVX2_skip29
 	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4095,9 +4166,9 @@ dwForward5x5s2AVX2_skip27:
 	VFMADD231PS Y4, Y15, Y0
 	VBROADCASTSS 32(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip28:
+dwForward5x5s2AVX2_skip29:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip29
+	JEQ dwForward5x5s2AVX2_skip30
 	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4108,9 +4179,9 @@ dwForward5x5s2AVX2_skip28:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 52(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip29:
+dwForward5x5s2AVX2_skip30:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip30
+	JEQ dwForward5x5s2AVX2_skip31
 	VMASKMOVPS 8(SI)(R10*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4121,9 +4192,9 @@ dwForward5x5s2AVX2_skip29:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 72(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip30:
+dwForward5x5s2AVX2_skip31:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip31
+	JEQ dwForward5x5s2AVX2_skip32
 	VMASKMOVPS 8(SI)(R9*4), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4134,53 +4205,53 @@ dwForward5x5s2AVX2_skip30:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 92(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip31:
+dwForward5x5s2AVX2_skip32:
 	VMOVDQU 128(DX), Y5
 	VMOVDQU 160(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip32
+	JEQ dwForward5x5s2AVX2_skip33
 	VMASKMOVPS 16(SI), Y5, Y2
 	VMASKMOVPS 48(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y0
-dwForward5x5s2AVX2_skip32:
+dwForward5x5s2AVX2_skip33:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip33
+	JEQ dwForward5x5s2AVX2_skip34
 	VMASKMOVPS 16(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 36(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip33:
+dwForward5x5s2AVX2_skip34:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip34
+	JEQ dwForward5x5s2AVX2_skip35
 	VMASKMOVPS 16(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 56(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip34:
+dwForward5x5s2AVX2_skip35:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip35
+	JEQ dwForward5x5s2AVX2_skip36
 	VMASKMOVPS 16(SI)(R10*1), Y5, Y2
 	VMASKMOVPS 48(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 76(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip35:
+dwForward5x5s2AVX2_skip36:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip36
+	JEQ dwForward5x5s2AVX2_skip37
 	VMASKMOVPS 16(SI)(R9*4), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 96(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip36:
+dwForward5x5s2AVX2_skip37:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 192(DX), Y5
 	VMASKMOVPS Y0, Y5, (BX)
@@ -4188,18 +4259,18 @@ dwForward5x5s2AVX2_skip36:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX2_left17
-dwForward5x5s2AVX2_mid18:
+	JMP dwForward5x5s2AVX2_left18
+dwForward5x5s2AVX2_mid19:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s2AVX2_right19
+	JGE dwForward5x5s2AVX2_right20
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX2_nobeta37
+	JEQ dwForward5x5s2AVX2_nobeta38
 	VADDPS (BX), Y0, Y0
-dwForward5x5s2AVX2_nobeta37:
+dwForward5x5s2AVX2_nobeta38:
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip38
+	JEQ dwForward5x5s2AVX2_skip39
 	VMOVUPS (SI), Y2
 	VSHUFPS $0x88, 32(SI), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4207,9 +4278,9 @@ dwForward5x5s2AVX2_nobeta37:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y8, Y0
 	VFMADD231PS Y2, Y9, Y1
-dwForward5x5s2AVX2_skip38:
+dwForward5x5s2AVX2_skip39:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip39
+	JEQ dwForward5x5s2AVX2_skip40
 	VMOVUPS (SI)(R9*1), Y2
 	VSHUFPS $0x88, 32(SI)(R9*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4217,9 +4288,9 @@ dwForward5x5s2AVX2_skip38:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward5x5s2AVX2_skip39:
+dwForward5x5s2AVX2_skip40:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip40
+	JEQ dwForward5x5s2AVX2_skip41
 	VMOVUPS (SI)(R9*2), Y2
 	VSHUFPS $0x88, 32(SI)(R9*2), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4229,9 +4300,9 @@ dwForward5x5s2AVX2_skip39:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 44(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip40:
+dwForward5x5s2AVX2_skip41:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip41
+	JEQ dwForward5x5s2AVX2_skip42
 	VMOVUPS (SI)(R10*1), Y2
 	VSHUFPS $0x88, 32(SI)(R10*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4241,9 +4312,9 @@ dwForward5x5s2AVX2_skip40:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 64(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip41:
+dwForward5x5s2AVX2_skip42:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip42
+	JEQ dwForward5x5s2AVX2_skip43
 	VMOVUPS (SI)(R9*4), Y2
 	VSHUFPS $0x88, 32(SI)(R9*4), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4253,9 +4324,9 @@ dwForward5x5s2AVX2_skip41:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 84(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip42:
+dwForward5x5s2AVX2_skip43:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip43
+	JEQ dwForward5x5s2AVX2_skip44
 	VMOVUPS 8(SI), Y2
 	VSHUFPS $0x88, 40(SI), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4263,9 +4334,9 @@ dwForward5x5s2AVX2_skip42:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward5x5s2AVX2_skip43:
+dwForward5x5s2AVX2_skip44:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip44
+	JEQ dwForward5x5s2AVX2_skip45
 	VMOVUPS 8(SI)(R9*1), Y2
 	VSHUFPS $0x88, 40(SI)(R9*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4274,9 +4345,9 @@ dwForward5x5s2AVX2_skip43:
 	VFMADD231PS Y4, Y15, Y0
 	VBROADCASTSS 32(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip44:
+dwForward5x5s2AVX2_skip45:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip45
+	JEQ dwForward5x5s2AVX2_skip46
 	VMOVUPS 8(SI)(R9*2), Y2
 	VSHUFPS $0x88, 40(SI)(R9*2), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4286,9 +4357,9 @@ dwForward5x5s2AVX2_skip44:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 52(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip45:
+dwForward5x5s2AVX2_skip46:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip46
+	JEQ dwForward5x5s2AVX2_skip47
 	VMOVUPS 8(SI)(R10*1), Y2
 	VSHUFPS $0x88, 40(SI)(R10*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4298,9 +4369,9 @@ dwForward5x5s2AVX2_skip45:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 72(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip46:
+dwForward5x5s2AVX2_skip47:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip47
+	JEQ dwForward5x5s2AVX2_skip48
 	VMOVUPS 8(SI)(R9*4), Y2
 	VSHUFPS $0x88, 40(SI)(R9*4), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
@@ -4310,67 +4381,67 @@ dwForward5x5s2AVX2_skip46:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 92(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip47:
+dwForward5x5s2AVX2_skip48:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip48
+	JEQ dwForward5x5s2AVX2_skip49
 	VMOVUPS 16(SI), Y2
 	VSHUFPS $0x88, 48(SI), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y0
-dwForward5x5s2AVX2_skip48:
+dwForward5x5s2AVX2_skip49:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip49
+	JEQ dwForward5x5s2AVX2_skip50
 	VMOVUPS 16(SI)(R9*1), Y2
 	VSHUFPS $0x88, 48(SI)(R9*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 36(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip49:
+dwForward5x5s2AVX2_skip50:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip50
+	JEQ dwForward5x5s2AVX2_skip51
 	VMOVUPS 16(SI)(R9*2), Y2
 	VSHUFPS $0x88, 48(SI)(R9*2), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 56(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip50:
+dwForward5x5s2AVX2_skip51:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip51
+	JEQ dwForward5x5s2AVX2_skip52
 	VMOVUPS 16(SI)(R10*1), Y2
 	VSHUFPS $0x88, 48(SI)(R10*1), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 76(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip51:
+dwForward5x5s2AVX2_skip52:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip52
+	JEQ dwForward5x5s2AVX2_skip53
 	VMOVUPS 16(SI)(R9*4), Y2
 	VSHUFPS $0x88, 48(SI)(R9*4), Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 96(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip52:
+dwForward5x5s2AVX2_skip53:
 	VADDPS Y1, Y0, Y0
 	VMOVUPS Y0, (BX)
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX2_mid18
-dwForward5x5s2AVX2_right19:
+	JMP dwForward5x5s2AVX2_mid19
+dwForward5x5s2AVX2_right20:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s2AVX2_rowdone20
+	JGE dwForward5x5s2AVX2_rowdone21
 	VBROADCASTSS (AX), Y0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX2_nobeta53
+	JEQ dwForward5x5s2AVX2_nobeta54
 	VMOVDQU 192(DX), Y5
 	VMASKMOVPS (BX), Y5, Y2
 	VADDPS Y2, Y0, Y0
-dwForward5x5s2AVX2_nobeta53:
+dwForward5x5s2AVX2_nobeta54:
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	VMOVDQU 32(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip54
+	JEQ dwForward5x5s2AVX2_skip55
 	VMASKMOVPS (SI), Y5, Y2
 	VMASKMOVPS 32(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4379,9 +4450,9 @@ dwForward5x5s2AVX2_nobeta53:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y8, Y0
 	VFMADD231PS Y2, Y9, Y1
-dwForward5x5s2AVX2_skip54:
+dwForward5x5s2AVX2_skip55:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip55
+	JEQ dwForward5x5s2AVX2_skip56
 	VMASKMOVPS (SI)(R9*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4390,9 +4461,9 @@ dwForward5x5s2AVX2_skip54:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y13, Y0
 	VFMADD231PS Y2, Y14, Y1
-dwForward5x5s2AVX2_skip55:
+dwForward5x5s2AVX2_skip56:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip56
+	JEQ dwForward5x5s2AVX2_skip57
 	VMASKMOVPS (SI)(R9*2), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4403,9 +4474,9 @@ dwForward5x5s2AVX2_skip55:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 44(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip56:
+dwForward5x5s2AVX2_skip57:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip57
+	JEQ dwForward5x5s2AVX2_skip58
 	VMASKMOVPS (SI)(R10*1), Y5, Y2
 	VMASKMOVPS 32(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4416,9 +4487,9 @@ dwForward5x5s2AVX2_skip56:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 64(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip57:
+dwForward5x5s2AVX2_skip58:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip58
+	JEQ dwForward5x5s2AVX2_skip59
 	VMASKMOVPS (SI)(R9*4), Y5, Y2
 	VMASKMOVPS 32(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4429,11 +4500,11 @@ dwForward5x5s2AVX2_skip57:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 84(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip58:
+dwForward5x5s2AVX2_skip59:
 	VMOVDQU 64(DX), Y5
 	VMOVDQU 96(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip59
+	JEQ dwForward5x5s2AVX2_skip60
 	VMASKMOVPS 8(SI), Y5, Y2
 	VMASKMOVPS 40(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4442,9 +4513,9 @@ dwForward5x5s2AVX2_skip58:
 	VPERMPD $0xd8, Y2, Y2
 	VFMADD231PS Y4, Y10, Y0
 	VFMADD231PS Y2, Y11, Y1
-dwForward5x5s2AVX2_skip59:
+dwForward5x5s2AVX2_skip60:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip60
+	JEQ dwForward5x5s2AVX2_skip61
 	VMASKMOVPS 8(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4454,9 +4525,9 @@ dwForward5x5s2AVX2_skip59:
 	VFMADD231PS Y4, Y15, Y0
 	VBROADCASTSS 32(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip60:
+dwForward5x5s2AVX2_skip61:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip61
+	JEQ dwForward5x5s2AVX2_skip62
 	VMASKMOVPS 8(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4467,9 +4538,9 @@ dwForward5x5s2AVX2_skip60:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 52(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip61:
+dwForward5x5s2AVX2_skip62:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip62
+	JEQ dwForward5x5s2AVX2_skip63
 	VMASKMOVPS 8(SI)(R10*1), Y5, Y2
 	VMASKMOVPS 40(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4480,9 +4551,9 @@ dwForward5x5s2AVX2_skip61:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 72(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip62:
+dwForward5x5s2AVX2_skip63:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip63
+	JEQ dwForward5x5s2AVX2_skip64
 	VMASKMOVPS 8(SI)(R9*4), Y5, Y2
 	VMASKMOVPS 40(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
@@ -4493,53 +4564,53 @@ dwForward5x5s2AVX2_skip62:
 	VFMADD231PS Y4, Y7, Y0
 	VBROADCASTSS 92(R15), Y7
 	VFMADD231PS Y2, Y7, Y1
-dwForward5x5s2AVX2_skip63:
+dwForward5x5s2AVX2_skip64:
 	VMOVDQU 128(DX), Y5
 	VMOVDQU 160(DX), Y6
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX2_skip64
+	JEQ dwForward5x5s2AVX2_skip65
 	VMASKMOVPS 16(SI), Y5, Y2
 	VMASKMOVPS 48(SI), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VFMADD231PS Y4, Y12, Y0
-dwForward5x5s2AVX2_skip64:
+dwForward5x5s2AVX2_skip65:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX2_skip65
+	JEQ dwForward5x5s2AVX2_skip66
 	VMASKMOVPS 16(SI)(R9*1), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 36(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip65:
+dwForward5x5s2AVX2_skip66:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX2_skip66
+	JEQ dwForward5x5s2AVX2_skip67
 	VMASKMOVPS 16(SI)(R9*2), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*2), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 56(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip66:
+dwForward5x5s2AVX2_skip67:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX2_skip67
+	JEQ dwForward5x5s2AVX2_skip68
 	VMASKMOVPS 16(SI)(R10*1), Y5, Y2
 	VMASKMOVPS 48(SI)(R10*1), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 76(R15), Y7
 	VFMADD231PS Y4, Y7, Y1
-dwForward5x5s2AVX2_skip67:
+dwForward5x5s2AVX2_skip68:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX2_skip68
+	JEQ dwForward5x5s2AVX2_skip69
 	VMASKMOVPS 16(SI)(R9*4), Y5, Y2
 	VMASKMOVPS 48(SI)(R9*4), Y6, Y3
 	VSHUFPS $0x88, Y3, Y2, Y4
 	VPERMPD $0xd8, Y4, Y4
 	VBROADCASTSS 96(R15), Y7
 	VFMADD231PS Y4, Y7, Y0
-dwForward5x5s2AVX2_skip68:
+dwForward5x5s2AVX2_skip69:
 	VADDPS Y1, Y0, Y0
 	VMOVDQU 192(DX), Y5
 	VMASKMOVPS Y0, Y5, (BX)
@@ -4547,12 +4618,21 @@ dwForward5x5s2AVX2_skip68:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX2_right19
-dwForward5x5s2AVX2_rowdone20:
-dwForward5x5s2AVX2_next3:
+	JMP dwForward5x5s2AVX2_right20
+dwForward5x5s2AVX2_rowdone21:
+dwForward5x5s2AVX2_next4:
 	INCQ R8
-	JMP dwForward5x5s2AVX2_row1
-dwForward5x5s2AVX2_end4:
+	JMP dwForward5x5s2AVX2_row2
+dwForward5x5s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward5x5s2AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -4560,7 +4640,7 @@ dwForward5x5s2AVX2_end4:
 // dwFilter5x5s2AVX2: gradient of a 5×5 depthwise filter, stride 2, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s2AVX2(a dwArgs)
-TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -4580,28 +4660,29 @@ TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-136
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
+dwFilter5x5s2AVX2_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter5x5s2AVX2_row1:
+dwFilter5x5s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter5x5s2AVX2_end4
+	JGE dwFilter5x5s2AVX2_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX2_invalid5
+	JCC dwFilter5x5s2AVX2_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s2AVX2_invalid5
+	JLE dwFilter5x5s2AVX2_invalid6
 	ORQ $1, R11
-dwFilter5x5s2AVX2_invalid5:
+dwFilter5x5s2AVX2_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX2_invalid6
+	JCC dwFilter5x5s2AVX2_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s2AVX2_invalid6
+	JLE dwFilter5x5s2AVX2_invalid7
 	ORQ $2, R11
-dwFilter5x5s2AVX2_invalid6:
+dwFilter5x5s2AVX2_invalid7:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -4613,14 +4694,14 @@ dwFilter5x5s2AVX2_invalid6:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $3
-	JNE dwFilter5x5s2AVX2_tested2
+	JNE dwFilter5x5s2AVX2_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s2AVX2_left7:
+dwFilter5x5s2AVX2_left8:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s2AVX2_mid8
+	JGE dwFilter5x5s2AVX2_mid9
 	VMOVDQU 192(DX), Y14
 	VMASKMOVPS (BX), Y14, Y10
 	VMOVDQU 0(DX), Y14
@@ -4675,10 +4756,10 @@ dwFilter5x5s2AVX2_left7:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX2_left7
-dwFilter5x5s2AVX2_mid8:
+	JMP dwFilter5x5s2AVX2_left8
+dwFilter5x5s2AVX2_mid9:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s2AVX2_right9
+	JGE dwFilter5x5s2AVX2_right10
 	VMOVUPS (BX), Y10
 	VMOVUPS (SI), Y11
 	VSHUFPS $0x88, 32(SI), Y11, Y13
@@ -4719,10 +4800,10 @@ dwFilter5x5s2AVX2_mid8:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX2_mid8
-dwFilter5x5s2AVX2_right9:
+	JMP dwFilter5x5s2AVX2_mid9
+dwFilter5x5s2AVX2_right10:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s2AVX2_rowdone10
+	JGE dwFilter5x5s2AVX2_rowdone11
 	VMOVDQU 192(DX), Y14
 	VMASKMOVPS (BX), Y14, Y10
 	VMOVDQU 0(DX), Y14
@@ -4777,161 +4858,23 @@ dwFilter5x5s2AVX2_right9:
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX2_right9
-dwFilter5x5s2AVX2_rowdone10:
-	JMP dwFilter5x5s2AVX2_next3
-dwFilter5x5s2AVX2_tested2:
+	JMP dwFilter5x5s2AVX2_right10
+dwFilter5x5s2AVX2_rowdone11:
+	JMP dwFilter5x5s2AVX2_next4
+dwFilter5x5s2AVX2_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s2AVX2_left11:
+dwFilter5x5s2AVX2_left12:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s2AVX2_mid12
+	JGE dwFilter5x5s2AVX2_mid13
 	VMOVDQU 192(DX), Y14
 	VMASKMOVPS (BX), Y14, Y10
 	VMOVDQU 0(DX), Y14
 	VMOVDQU 32(DX), Y15
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip15
-	VMASKMOVPS (SI), Y14, Y11
-	VMASKMOVPS 32(SI), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, Y12, Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y0
-	VFMADD231PS Y11, Y10, Y1
-dwFilter5x5s2AVX2_skip15:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s2AVX2_skip16
-	VMASKMOVPS (SI)(R9*1), Y14, Y11
-	VMASKMOVPS 32(SI)(R9*1), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, Y12, Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y5
-	VFMADD231PS Y11, Y10, Y6
-dwFilter5x5s2AVX2_skip16:
-	VMOVDQU 64(DX), Y14
-	VMOVDQU 96(DX), Y15
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip17
-	VMASKMOVPS 8(SI), Y14, Y11
-	VMASKMOVPS 40(SI), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, Y12, Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y2
-	VFMADD231PS Y11, Y10, Y3
-dwFilter5x5s2AVX2_skip17:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip18
-	VMASKMOVPS 8(SI)(R9*1), Y14, Y11
-	VMASKMOVPS 40(SI)(R9*1), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, Y12, Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y7
-	VFMADD231PS Y11, Y10, Y8
-dwFilter5x5s2AVX2_skip18:
-	VMOVDQU 128(DX), Y14
-	VMOVDQU 160(DX), Y15
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip19
-	VMASKMOVPS 16(SI), Y14, Y11
-	VMASKMOVPS 48(SI), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VFMADD231PS Y13, Y10, Y4
-dwFilter5x5s2AVX2_skip19:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip20
-	VMASKMOVPS 16(SI)(R9*1), Y14, Y11
-	VMASKMOVPS 48(SI)(R9*1), Y15, Y12
-	VSHUFPS $0x88, Y12, Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VFMADD231PS Y13, Y10, Y9
-dwFilter5x5s2AVX2_skip20:
-	ADDQ $224, DX
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwFilter5x5s2AVX2_left11
-dwFilter5x5s2AVX2_mid12:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s2AVX2_right13
-	VMOVUPS (BX), Y10
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip21
-	VMOVUPS (SI), Y11
-	VSHUFPS $0x88, 32(SI), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, 32(SI), Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y0
-	VFMADD231PS Y11, Y10, Y1
-dwFilter5x5s2AVX2_skip21:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip22
-	VMOVUPS (SI)(R9*1), Y11
-	VSHUFPS $0x88, 32(SI)(R9*1), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, 32(SI)(R9*1), Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y5
-	VFMADD231PS Y11, Y10, Y6
-dwFilter5x5s2AVX2_skip22:
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip23
-	VMOVUPS 8(SI), Y11
-	VSHUFPS $0x88, 40(SI), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, 40(SI), Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y2
-	VFMADD231PS Y11, Y10, Y3
-dwFilter5x5s2AVX2_skip23:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip24
-	VMOVUPS 8(SI)(R9*1), Y11
-	VSHUFPS $0x88, 40(SI)(R9*1), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VSHUFPS $0xdd, 40(SI)(R9*1), Y11, Y11
-	VPERMPD $0xd8, Y11, Y11
-	VFMADD231PS Y13, Y10, Y7
-	VFMADD231PS Y11, Y10, Y8
-dwFilter5x5s2AVX2_skip24:
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip25
-	VMOVUPS 16(SI), Y11
-	VSHUFPS $0x88, 48(SI), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VFMADD231PS Y13, Y10, Y4
-dwFilter5x5s2AVX2_skip25:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip26
-	VMOVUPS 16(SI)(R9*1), Y11
-	VSHUFPS $0x88, 48(SI)(R9*1), Y11, Y13
-	VPERMPD $0xd8, Y13, Y13
-	VFMADD231PS Y13, Y10, Y9
-dwFilter5x5s2AVX2_skip26:
-	ADDQ $64, SI
-	ADDQ $32, BX
-	INCQ CX
-	JMP dwFilter5x5s2AVX2_mid12
-dwFilter5x5s2AVX2_right13:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s2AVX2_rowdone14
-	VMOVDQU 192(DX), Y14
-	VMASKMOVPS (BX), Y14, Y10
-	VMOVDQU 0(DX), Y14
-	VMOVDQU 32(DX), Y15
-	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip27
 	VMASKMOVPS (SI), Y14, Y11
 	VMASKMOVPS 32(SI), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
@@ -4940,9 +4883,9 @@ dwFilter5x5s2AVX2_right13:
 	VPERMPD $0xd8, Y11, Y11
 	VFMADD231PS Y13, Y10, Y0
 	VFMADD231PS Y11, Y10, Y1
-dwFilter5x5s2AVX2_skip27:
+dwFilter5x5s2AVX2_skip16:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip28
+	JEQ dwFilter5x5s2AVX2_skip17
 	VMASKMOVPS (SI)(R9*1), Y14, Y11
 	VMASKMOVPS 32(SI)(R9*1), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
@@ -4951,11 +4894,11 @@ dwFilter5x5s2AVX2_skip27:
 	VPERMPD $0xd8, Y11, Y11
 	VFMADD231PS Y13, Y10, Y5
 	VFMADD231PS Y11, Y10, Y6
-dwFilter5x5s2AVX2_skip28:
+dwFilter5x5s2AVX2_skip17:
 	VMOVDQU 64(DX), Y14
 	VMOVDQU 96(DX), Y15
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip29
+	JEQ dwFilter5x5s2AVX2_skip18
 	VMASKMOVPS 8(SI), Y14, Y11
 	VMASKMOVPS 40(SI), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
@@ -4964,9 +4907,9 @@ dwFilter5x5s2AVX2_skip28:
 	VPERMPD $0xd8, Y11, Y11
 	VFMADD231PS Y13, Y10, Y2
 	VFMADD231PS Y11, Y10, Y3
-dwFilter5x5s2AVX2_skip29:
+dwFilter5x5s2AVX2_skip18:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip30
+	JEQ dwFilter5x5s2AVX2_skip19
 	VMASKMOVPS 8(SI)(R9*1), Y14, Y11
 	VMASKMOVPS 40(SI)(R9*1), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
@@ -4975,37 +4918,184 @@ dwFilter5x5s2AVX2_skip29:
 	VPERMPD $0xd8, Y11, Y11
 	VFMADD231PS Y13, Y10, Y7
 	VFMADD231PS Y11, Y10, Y8
-dwFilter5x5s2AVX2_skip30:
+dwFilter5x5s2AVX2_skip19:
 	VMOVDQU 128(DX), Y14
 	VMOVDQU 160(DX), Y15
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX2_skip31
+	JEQ dwFilter5x5s2AVX2_skip20
 	VMASKMOVPS 16(SI), Y14, Y11
 	VMASKMOVPS 48(SI), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
 	VPERMPD $0xd8, Y13, Y13
 	VFMADD231PS Y13, Y10, Y4
-dwFilter5x5s2AVX2_skip31:
+dwFilter5x5s2AVX2_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX2_skip32
+	JEQ dwFilter5x5s2AVX2_skip21
 	VMASKMOVPS 16(SI)(R9*1), Y14, Y11
 	VMASKMOVPS 48(SI)(R9*1), Y15, Y12
 	VSHUFPS $0x88, Y12, Y11, Y13
 	VPERMPD $0xd8, Y13, Y13
 	VFMADD231PS Y13, Y10, Y9
-dwFilter5x5s2AVX2_skip32:
+dwFilter5x5s2AVX2_skip21:
 	ADDQ $224, DX
 	ADDQ $64, SI
 	ADDQ $32, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX2_right13
-dwFilter5x5s2AVX2_rowdone14:
-dwFilter5x5s2AVX2_next3:
+	JMP dwFilter5x5s2AVX2_left12
+dwFilter5x5s2AVX2_mid13:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwFilter5x5s2AVX2_right14
+	VMOVUPS (BX), Y10
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip22
+	VMOVUPS (SI), Y11
+	VSHUFPS $0x88, 32(SI), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, 32(SI), Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y0
+	VFMADD231PS Y11, Y10, Y1
+dwFilter5x5s2AVX2_skip22:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip23
+	VMOVUPS (SI)(R9*1), Y11
+	VSHUFPS $0x88, 32(SI)(R9*1), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, 32(SI)(R9*1), Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y5
+	VFMADD231PS Y11, Y10, Y6
+dwFilter5x5s2AVX2_skip23:
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip24
+	VMOVUPS 8(SI), Y11
+	VSHUFPS $0x88, 40(SI), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, 40(SI), Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y11, Y10, Y3
+dwFilter5x5s2AVX2_skip24:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip25
+	VMOVUPS 8(SI)(R9*1), Y11
+	VSHUFPS $0x88, 40(SI)(R9*1), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, 40(SI)(R9*1), Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y7
+	VFMADD231PS Y11, Y10, Y8
+dwFilter5x5s2AVX2_skip25:
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip26
+	VMOVUPS 16(SI), Y11
+	VSHUFPS $0x88, 48(SI), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VFMADD231PS Y13, Y10, Y4
+dwFilter5x5s2AVX2_skip26:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip27
+	VMOVUPS 16(SI)(R9*1), Y11
+	VSHUFPS $0x88, 48(SI)(R9*1), Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VFMADD231PS Y13, Y10, Y9
+dwFilter5x5s2AVX2_skip27:
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwFilter5x5s2AVX2_mid13
+dwFilter5x5s2AVX2_right14:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwFilter5x5s2AVX2_rowdone15
+	VMOVDQU 192(DX), Y14
+	VMASKMOVPS (BX), Y14, Y10
+	VMOVDQU 0(DX), Y14
+	VMOVDQU 32(DX), Y15
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip28
+	VMASKMOVPS (SI), Y14, Y11
+	VMASKMOVPS 32(SI), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, Y12, Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y0
+	VFMADD231PS Y11, Y10, Y1
+dwFilter5x5s2AVX2_skip28:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip29
+	VMASKMOVPS (SI)(R9*1), Y14, Y11
+	VMASKMOVPS 32(SI)(R9*1), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, Y12, Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y5
+	VFMADD231PS Y11, Y10, Y6
+dwFilter5x5s2AVX2_skip29:
+	VMOVDQU 64(DX), Y14
+	VMOVDQU 96(DX), Y15
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip30
+	VMASKMOVPS 8(SI), Y14, Y11
+	VMASKMOVPS 40(SI), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, Y12, Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y2
+	VFMADD231PS Y11, Y10, Y3
+dwFilter5x5s2AVX2_skip30:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip31
+	VMASKMOVPS 8(SI)(R9*1), Y14, Y11
+	VMASKMOVPS 40(SI)(R9*1), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0xdd, Y12, Y11, Y11
+	VPERMPD $0xd8, Y11, Y11
+	VFMADD231PS Y13, Y10, Y7
+	VFMADD231PS Y11, Y10, Y8
+dwFilter5x5s2AVX2_skip31:
+	VMOVDQU 128(DX), Y14
+	VMOVDQU 160(DX), Y15
+	TESTQ $1, R11
+	JEQ dwFilter5x5s2AVX2_skip32
+	VMASKMOVPS 16(SI), Y14, Y11
+	VMASKMOVPS 48(SI), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VFMADD231PS Y13, Y10, Y4
+dwFilter5x5s2AVX2_skip32:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX2_skip33
+	VMASKMOVPS 16(SI)(R9*1), Y14, Y11
+	VMASKMOVPS 48(SI)(R9*1), Y15, Y12
+	VSHUFPS $0x88, Y12, Y11, Y13
+	VPERMPD $0xd8, Y13, Y13
+	VFMADD231PS Y13, Y10, Y9
+dwFilter5x5s2AVX2_skip33:
+	ADDQ $224, DX
+	ADDQ $64, SI
+	ADDQ $32, BX
+	INCQ CX
+	JMP dwFilter5x5s2AVX2_right14
+dwFilter5x5s2AVX2_rowdone15:
+dwFilter5x5s2AVX2_next4:
 	INCQ R8
-	JMP dwFilter5x5s2AVX2_row1
-dwFilter5x5s2AVX2_end4:
+	JMP dwFilter5x5s2AVX2_row2
+dwFilter5x5s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter5x5s2AVX2_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s2AVX2_reduced33
+	JLE dwFilter5x5s2AVX2_reduced34
 	VEXTRACTF128 $1, Y0, X11
 	VADDPS X11, X0, X0
 	VPERMILPS $0x4e, X0, X11
@@ -5047,7 +5137,7 @@ dwFilter5x5s2AVX2_end4:
 	VADDSS 16(R15), X4, X4
 	VMOVSS X4, 16(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s2AVX2_reduced33
+	JLE dwFilter5x5s2AVX2_reduced34
 	VEXTRACTF128 $1, Y5, X11
 	VADDPS X11, X5, X5
 	VPERMILPS $0x4e, X5, X11
@@ -5088,7 +5178,7 @@ dwFilter5x5s2AVX2_end4:
 	VADDPS X11, X9, X9
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
-dwFilter5x5s2AVX2_reduced33:
+dwFilter5x5s2AVX2_reduced34:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -5096,7 +5186,7 @@ dwFilter5x5s2AVX2_reduced33:
 // dwData5x5s2AVX2: input gradient of a 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwData5x5s2AVX2(a dwArgs)
-TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-136
+TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -5107,6 +5197,7 @@ TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-136
 	NEGQ R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwData5x5s2AVX2_plane1:
 	VBROADCASTSS 0(R15), Y7
 	VBROADCASTSS 4(R15), Y8
 	VBROADCASTSS 8(R15), Y9
@@ -5117,9 +5208,9 @@ TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Y14
 	VBROADCASTSS 32(R15), Y15
 	MOVQ a_i0+64(FP), R8
-dwData5x5s2AVX2_row1:
+dwData5x5s2AVX2_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwData5x5s2AVX2_end4
+	JGE dwData5x5s2AVX2_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	MOVQ AX, R14
@@ -5128,21 +5219,21 @@ dwData5x5s2AVX2_row1:
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX2_invalid5
+	JCC dwData5x5s2AVX2_invalid6
 	ORQ $1, R11
-dwData5x5s2AVX2_invalid5:
+dwData5x5s2AVX2_invalid6:
 	LEAQ -1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX2_invalid6
+	JCC dwData5x5s2AVX2_invalid7
 	ORQ $2, R11
-dwData5x5s2AVX2_invalid6:
+dwData5x5s2AVX2_invalid7:
 	LEAQ -2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX2_invalid7
+	JCC dwData5x5s2AVX2_invalid8
 	TESTQ R14, R14
-	JNE dwData5x5s2AVX2_invalid7
+	JNE dwData5x5s2AVX2_invalid8
 	ORQ $4, R11
-dwData5x5s2AVX2_invalid7:
+dwData5x5s2AVX2_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -5154,16 +5245,16 @@ dwData5x5s2AVX2_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	TESTQ R14, R14
-	JNE dwData5x5s2AVX2_oddrow2
+	JNE dwData5x5s2AVX2_oddrow3
 	CMPQ R11, $7
-	JNE dwData5x5s2AVX2_tested8
+	JNE dwData5x5s2AVX2_tested9
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX2_left9:
+dwData5x5s2AVX2_left10:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX2_mid10
+	JGE dwData5x5s2AVX2_mid11
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS -4(SI), Y5, Y4
 	VMULPS Y4, Y11, Y0
@@ -5217,10 +5308,10 @@ dwData5x5s2AVX2_left9:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_left9
-dwData5x5s2AVX2_mid10:
+	JMP dwData5x5s2AVX2_left10
+dwData5x5s2AVX2_mid11:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX2_right11
+	JGE dwData5x5s2AVX2_right12
 	VMULPS -4(SI), Y11, Y0
 	VBROADCASTSS 56(R15), Y6
 	VFMADD231PS -4(SI)(R9*1), Y6, Y0
@@ -5263,10 +5354,10 @@ dwData5x5s2AVX2_mid10:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_mid10
-dwData5x5s2AVX2_right11:
+	JMP dwData5x5s2AVX2_mid11
+dwData5x5s2AVX2_right12:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX2_rowdone12
+	JGE dwData5x5s2AVX2_rowdone13
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS -4(SI), Y5, Y4
 	VMULPS Y4, Y11, Y0
@@ -5320,83 +5411,83 @@ dwData5x5s2AVX2_right11:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_right11
-dwData5x5s2AVX2_rowdone12:
-	JMP dwData5x5s2AVX2_next3
-dwData5x5s2AVX2_tested8:
+	JMP dwData5x5s2AVX2_right12
+dwData5x5s2AVX2_rowdone13:
+	JMP dwData5x5s2AVX2_next4
+dwData5x5s2AVX2_tested9:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX2_left13:
+dwData5x5s2AVX2_left14:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX2_mid14
+	JGE dwData5x5s2AVX2_mid15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip17
+	JEQ dwData5x5s2AVX2_skip18
 	VMASKMOVPS -4(SI), Y5, Y4
 	VFMADD231PS Y4, Y11, Y0
-dwData5x5s2AVX2_skip17:
+dwData5x5s2AVX2_skip18:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip18
+	JEQ dwData5x5s2AVX2_skip19
 	VMASKMOVPS -4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 56(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip18:
+dwData5x5s2AVX2_skip19:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip19
+	JEQ dwData5x5s2AVX2_skip20
 	VMASKMOVPS -4(SI)(R9*2), Y5, Y4
 	VBROADCASTSS 96(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip19:
+dwData5x5s2AVX2_skip20:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip20
+	JEQ dwData5x5s2AVX2_skip21
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y9, Y0
 	VFMADD231PS Y4, Y10, Y1
-dwData5x5s2AVX2_skip20:
+dwData5x5s2AVX2_skip21:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip21
+	JEQ dwData5x5s2AVX2_skip22
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VBROADCASTSS 48(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 52(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip21:
+dwData5x5s2AVX2_skip22:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip22
+	JEQ dwData5x5s2AVX2_skip23
 	VMASKMOVPS (SI)(R9*2), Y5, Y4
 	VBROADCASTSS 88(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 92(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip22:
+dwData5x5s2AVX2_skip23:
 	VMOVDQU 64(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip23
+	JEQ dwData5x5s2AVX2_skip24
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y4, Y8, Y1
-dwData5x5s2AVX2_skip23:
+dwData5x5s2AVX2_skip24:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip24
+	JEQ dwData5x5s2AVX2_skip25
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 40(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 44(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip24:
+dwData5x5s2AVX2_skip25:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip25
+	JEQ dwData5x5s2AVX2_skip26
 	VMASKMOVPS 4(SI)(R9*2), Y5, Y4
 	VBROADCASTSS 80(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 84(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip25:
+dwData5x5s2AVX2_skip26:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5413,70 +5504,70 @@ dwData5x5s2AVX2_skip25:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_left13
-dwData5x5s2AVX2_mid14:
+	JMP dwData5x5s2AVX2_left14
+dwData5x5s2AVX2_mid15:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX2_right15
+	JGE dwData5x5s2AVX2_right16
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip26
-	VFMADD231PS -4(SI), Y11, Y0
-dwData5x5s2AVX2_skip26:
-	TESTQ $2, R11
 	JEQ dwData5x5s2AVX2_skip27
+	VFMADD231PS -4(SI), Y11, Y0
+dwData5x5s2AVX2_skip27:
+	TESTQ $2, R11
+	JEQ dwData5x5s2AVX2_skip28
 	VBROADCASTSS 56(R15), Y6
 	VFMADD231PS -4(SI)(R9*1), Y6, Y0
-dwData5x5s2AVX2_skip27:
+dwData5x5s2AVX2_skip28:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip28
+	JEQ dwData5x5s2AVX2_skip29
 	VBROADCASTSS 96(R15), Y6
 	VFMADD231PS -4(SI)(R9*2), Y6, Y0
-dwData5x5s2AVX2_skip28:
+dwData5x5s2AVX2_skip29:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip29
+	JEQ dwData5x5s2AVX2_skip30
 	VMOVUPS (SI), Y4
 	VFMADD231PS Y4, Y9, Y0
 	VFMADD231PS Y4, Y10, Y1
-dwData5x5s2AVX2_skip29:
+dwData5x5s2AVX2_skip30:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip30
+	JEQ dwData5x5s2AVX2_skip31
 	VMOVUPS (SI)(R9*1), Y4
 	VBROADCASTSS 48(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 52(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip30:
+dwData5x5s2AVX2_skip31:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip31
+	JEQ dwData5x5s2AVX2_skip32
 	VMOVUPS (SI)(R9*2), Y4
 	VBROADCASTSS 88(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 92(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip31:
+dwData5x5s2AVX2_skip32:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip32
+	JEQ dwData5x5s2AVX2_skip33
 	VMOVUPS 4(SI), Y4
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y4, Y8, Y1
-dwData5x5s2AVX2_skip32:
+dwData5x5s2AVX2_skip33:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip33
+	JEQ dwData5x5s2AVX2_skip34
 	VMOVUPS 4(SI)(R9*1), Y4
 	VBROADCASTSS 40(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 44(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip33:
+dwData5x5s2AVX2_skip34:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip34
+	JEQ dwData5x5s2AVX2_skip35
 	VMOVUPS 4(SI)(R9*2), Y4
 	VBROADCASTSS 80(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 84(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip34:
+dwData5x5s2AVX2_skip35:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5488,76 +5579,76 @@ dwData5x5s2AVX2_skip34:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_mid14
-dwData5x5s2AVX2_right15:
+	JMP dwData5x5s2AVX2_mid15
+dwData5x5s2AVX2_right16:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX2_rowdone16
+	JGE dwData5x5s2AVX2_rowdone17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip35
+	JEQ dwData5x5s2AVX2_skip36
 	VMASKMOVPS -4(SI), Y5, Y4
 	VFMADD231PS Y4, Y11, Y0
-dwData5x5s2AVX2_skip35:
+dwData5x5s2AVX2_skip36:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip36
+	JEQ dwData5x5s2AVX2_skip37
 	VMASKMOVPS -4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 56(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip36:
+dwData5x5s2AVX2_skip37:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip37
+	JEQ dwData5x5s2AVX2_skip38
 	VMASKMOVPS -4(SI)(R9*2), Y5, Y4
 	VBROADCASTSS 96(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip37:
+dwData5x5s2AVX2_skip38:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip38
+	JEQ dwData5x5s2AVX2_skip39
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y9, Y0
 	VFMADD231PS Y4, Y10, Y1
-dwData5x5s2AVX2_skip38:
+dwData5x5s2AVX2_skip39:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip39
+	JEQ dwData5x5s2AVX2_skip40
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VBROADCASTSS 48(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 52(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip39:
+dwData5x5s2AVX2_skip40:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip40
+	JEQ dwData5x5s2AVX2_skip41
 	VMASKMOVPS (SI)(R9*2), Y5, Y4
 	VBROADCASTSS 88(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 92(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip40:
+dwData5x5s2AVX2_skip41:
 	VMOVDQU 64(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip41
+	JEQ dwData5x5s2AVX2_skip42
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y7, Y0
 	VFMADD231PS Y4, Y8, Y1
-dwData5x5s2AVX2_skip41:
+dwData5x5s2AVX2_skip42:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip42
+	JEQ dwData5x5s2AVX2_skip43
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 40(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 44(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip42:
+dwData5x5s2AVX2_skip43:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX2_skip43
+	JEQ dwData5x5s2AVX2_skip44
 	VMASKMOVPS 4(SI)(R9*2), Y5, Y4
 	VBROADCASTSS 80(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 84(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip43:
+dwData5x5s2AVX2_skip44:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5574,19 +5665,19 @@ dwData5x5s2AVX2_skip43:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_right15
-dwData5x5s2AVX2_rowdone16:
-	JMP dwData5x5s2AVX2_next3
-dwData5x5s2AVX2_oddrow2:
+	JMP dwData5x5s2AVX2_right16
+dwData5x5s2AVX2_rowdone17:
+	JMP dwData5x5s2AVX2_next4
+dwData5x5s2AVX2_oddrow3:
 	CMPQ R11, $3
-	JNE dwData5x5s2AVX2_tested44
+	JNE dwData5x5s2AVX2_tested45
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX2_left45:
+dwData5x5s2AVX2_left46:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX2_mid46
+	JGE dwData5x5s2AVX2_mid47
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS -4(SI), Y5, Y4
 	VBROADCASTSS 36(R15), Y6
@@ -5628,10 +5719,10 @@ dwData5x5s2AVX2_left45:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_left45
-dwData5x5s2AVX2_mid46:
+	JMP dwData5x5s2AVX2_left46
+dwData5x5s2AVX2_mid47:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX2_right47
+	JGE dwData5x5s2AVX2_right48
 	VBROADCASTSS 36(R15), Y6
 	VMULPS -4(SI), Y6, Y0
 	VBROADCASTSS 76(R15), Y6
@@ -5663,10 +5754,10 @@ dwData5x5s2AVX2_mid46:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_mid46
-dwData5x5s2AVX2_right47:
+	JMP dwData5x5s2AVX2_mid47
+dwData5x5s2AVX2_right48:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX2_rowdone48
+	JGE dwData5x5s2AVX2_rowdone49
 	VMOVDQU 0(DX), Y5
 	VMASKMOVPS -4(SI), Y5, Y4
 	VBROADCASTSS 36(R15), Y6
@@ -5708,62 +5799,62 @@ dwData5x5s2AVX2_right47:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_right47
-dwData5x5s2AVX2_rowdone48:
-	JMP dwData5x5s2AVX2_next3
-dwData5x5s2AVX2_tested44:
+	JMP dwData5x5s2AVX2_right48
+dwData5x5s2AVX2_rowdone49:
+	JMP dwData5x5s2AVX2_next4
+dwData5x5s2AVX2_tested45:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX2_left49:
+dwData5x5s2AVX2_left50:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX2_mid50
+	JGE dwData5x5s2AVX2_mid51
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip53
+	JEQ dwData5x5s2AVX2_skip54
 	VMASKMOVPS -4(SI), Y5, Y4
 	VBROADCASTSS 36(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip53:
+dwData5x5s2AVX2_skip54:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip54
+	JEQ dwData5x5s2AVX2_skip55
 	VMASKMOVPS -4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 76(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip54:
+dwData5x5s2AVX2_skip55:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip55
+	JEQ dwData5x5s2AVX2_skip56
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y14, Y0
 	VFMADD231PS Y4, Y15, Y1
-dwData5x5s2AVX2_skip55:
+dwData5x5s2AVX2_skip56:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip56
+	JEQ dwData5x5s2AVX2_skip57
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VBROADCASTSS 68(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 72(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip56:
+dwData5x5s2AVX2_skip57:
 	VMOVDQU 64(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip57
+	JEQ dwData5x5s2AVX2_skip58
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y12, Y0
 	VFMADD231PS Y4, Y13, Y1
-dwData5x5s2AVX2_skip57:
+dwData5x5s2AVX2_skip58:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip58
+	JEQ dwData5x5s2AVX2_skip59
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 60(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 64(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip58:
+dwData5x5s2AVX2_skip59:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5780,50 +5871,50 @@ dwData5x5s2AVX2_skip58:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_left49
-dwData5x5s2AVX2_mid50:
+	JMP dwData5x5s2AVX2_left50
+dwData5x5s2AVX2_mid51:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX2_right51
+	JGE dwData5x5s2AVX2_right52
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip59
+	JEQ dwData5x5s2AVX2_skip60
 	VBROADCASTSS 36(R15), Y6
 	VFMADD231PS -4(SI), Y6, Y0
-dwData5x5s2AVX2_skip59:
+dwData5x5s2AVX2_skip60:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip60
+	JEQ dwData5x5s2AVX2_skip61
 	VBROADCASTSS 76(R15), Y6
 	VFMADD231PS -4(SI)(R9*1), Y6, Y0
-dwData5x5s2AVX2_skip60:
+dwData5x5s2AVX2_skip61:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip61
+	JEQ dwData5x5s2AVX2_skip62
 	VMOVUPS (SI), Y4
 	VFMADD231PS Y4, Y14, Y0
 	VFMADD231PS Y4, Y15, Y1
-dwData5x5s2AVX2_skip61:
+dwData5x5s2AVX2_skip62:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip62
+	JEQ dwData5x5s2AVX2_skip63
 	VMOVUPS (SI)(R9*1), Y4
 	VBROADCASTSS 68(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 72(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip62:
+dwData5x5s2AVX2_skip63:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip63
+	JEQ dwData5x5s2AVX2_skip64
 	VMOVUPS 4(SI), Y4
 	VFMADD231PS Y4, Y12, Y0
 	VFMADD231PS Y4, Y13, Y1
-dwData5x5s2AVX2_skip63:
+dwData5x5s2AVX2_skip64:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip64
+	JEQ dwData5x5s2AVX2_skip65
 	VMOVUPS 4(SI)(R9*1), Y4
 	VBROADCASTSS 60(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 64(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip64:
+dwData5x5s2AVX2_skip65:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5835,55 +5926,55 @@ dwData5x5s2AVX2_skip64:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_mid50
-dwData5x5s2AVX2_right51:
+	JMP dwData5x5s2AVX2_mid51
+dwData5x5s2AVX2_right52:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX2_rowdone52
+	JGE dwData5x5s2AVX2_rowdone53
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VMOVDQU 0(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip65
+	JEQ dwData5x5s2AVX2_skip66
 	VMASKMOVPS -4(SI), Y5, Y4
 	VBROADCASTSS 36(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip65:
+dwData5x5s2AVX2_skip66:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip66
+	JEQ dwData5x5s2AVX2_skip67
 	VMASKMOVPS -4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 76(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
-dwData5x5s2AVX2_skip66:
+dwData5x5s2AVX2_skip67:
 	VMOVDQU 32(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip67
+	JEQ dwData5x5s2AVX2_skip68
 	VMASKMOVPS (SI), Y5, Y4
 	VFMADD231PS Y4, Y14, Y0
 	VFMADD231PS Y4, Y15, Y1
-dwData5x5s2AVX2_skip67:
+dwData5x5s2AVX2_skip68:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip68
+	JEQ dwData5x5s2AVX2_skip69
 	VMASKMOVPS (SI)(R9*1), Y5, Y4
 	VBROADCASTSS 68(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 72(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip68:
+dwData5x5s2AVX2_skip69:
 	VMOVDQU 64(DX), Y5
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX2_skip69
+	JEQ dwData5x5s2AVX2_skip70
 	VMASKMOVPS 4(SI), Y5, Y4
 	VFMADD231PS Y4, Y12, Y0
 	VFMADD231PS Y4, Y13, Y1
-dwData5x5s2AVX2_skip69:
+dwData5x5s2AVX2_skip70:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX2_skip70
+	JEQ dwData5x5s2AVX2_skip71
 	VMASKMOVPS 4(SI)(R9*1), Y5, Y4
 	VBROADCASTSS 60(R15), Y6
 	VFMADD231PS Y4, Y6, Y0
 	VBROADCASTSS 64(R15), Y6
 	VFMADD231PS Y4, Y6, Y1
-dwData5x5s2AVX2_skip70:
+dwData5x5s2AVX2_skip71:
 	VUNPCKLPS Y1, Y0, Y2
 	VUNPCKHPS Y1, Y0, Y3
 	VPERM2F128 $0x20, Y3, Y2, Y0
@@ -5900,13 +5991,22 @@ dwData5x5s2AVX2_skip70:
 	ADDQ $32, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwData5x5s2AVX2_right51
-dwData5x5s2AVX2_rowdone52:
-	JMP dwData5x5s2AVX2_next3
-dwData5x5s2AVX2_next3:
+	JMP dwData5x5s2AVX2_right52
+dwData5x5s2AVX2_rowdone53:
+	JMP dwData5x5s2AVX2_next4
+dwData5x5s2AVX2_next4:
 	INCQ R8
-	JMP dwData5x5s2AVX2_row1
-dwData5x5s2AVX2_end4:
+	JMP dwData5x5s2AVX2_row2
+dwData5x5s2AVX2_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwData5x5s2AVX2_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -5914,7 +6014,7 @@ dwData5x5s2AVX2_end4:
 // dwForward3x3s1AVX512: 3×3 depthwise filter, stride 1, AVX512.
 //
 // func dwForward3x3s1AVX512(a dwArgs)
-TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -5924,6 +6024,7 @@ TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward3x3s1AVX512_plane1:
 	VBROADCASTSS 0(R15), Z5
 	VBROADCASTSS 4(R15), Z6
 	VBROADCASTSS 8(R15), Z7
@@ -5934,27 +6035,27 @@ TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Z12
 	VBROADCASTSS 32(R15), Z13
 	MOVQ a_i0+64(FP), R8
-dwForward3x3s1AVX512_row1:
+dwForward3x3s1AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward3x3s1AVX512_end4
+	JGE dwForward3x3s1AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX512_invalid5
+	JCC dwForward3x3s1AVX512_invalid6
 	ORQ $1, R11
-dwForward3x3s1AVX512_invalid5:
+dwForward3x3s1AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX512_invalid6
+	JCC dwForward3x3s1AVX512_invalid7
 	ORQ $2, R11
-dwForward3x3s1AVX512_invalid6:
+dwForward3x3s1AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s1AVX512_invalid7
+	JCC dwForward3x3s1AVX512_invalid8
 	ORQ $4, R11
-dwForward3x3s1AVX512_invalid7:
+dwForward3x3s1AVX512_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -5967,24 +6068,24 @@ dwForward3x3s1AVX512_invalid7:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $7
-	JNE dwForward3x3s1AVX512_tested2
+	JNE dwForward3x3s1AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s1AVX512_left8:
+dwForward3x3s1AVX512_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s1AVX512_mid9
+	JGE dwForward3x3s1AVX512_mid10
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta12
+	JEQ dwForward3x3s1AVX512_nobeta13
 	VMOVUPS.Z (BX), K4, Z4
 	VADDPS Z4, Z0, Z0
-dwForward3x3s1AVX512_nobeta12:
+dwForward3x3s1AVX512_nobeta13:
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
@@ -6011,15 +6112,15 @@ dwForward3x3s1AVX512_nobeta12:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_left8
-dwForward3x3s1AVX512_mid9:
+	JMP dwForward3x3s1AVX512_left9
+dwForward3x3s1AVX512_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s1AVX512_right10
+	JGE dwForward3x3s1AVX512_right11
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta13
+	JEQ dwForward3x3s1AVX512_nobeta14
 	VADDPS (BX), Z0, Z0
-dwForward3x3s1AVX512_nobeta13:
+dwForward3x3s1AVX512_nobeta14:
 	VFMADD231PS (SI), Z5, Z0
 	VMULPS (SI)(R9*1), Z8, Z1
 	VMULPS (SI)(R9*2), Z11, Z2
@@ -6036,20 +6137,20 @@ dwForward3x3s1AVX512_nobeta13:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_mid9
-dwForward3x3s1AVX512_right10:
+	JMP dwForward3x3s1AVX512_mid10
+dwForward3x3s1AVX512_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s1AVX512_rowdone11
+	JGE dwForward3x3s1AVX512_rowdone12
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta14
+	JEQ dwForward3x3s1AVX512_nobeta15
 	VMOVUPS.Z (BX), K4, Z4
 	VADDPS Z4, Z0, Z0
-dwForward3x3s1AVX512_nobeta14:
+dwForward3x3s1AVX512_nobeta15:
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
@@ -6076,75 +6177,75 @@ dwForward3x3s1AVX512_nobeta14:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_right10
-dwForward3x3s1AVX512_rowdone11:
-	JMP dwForward3x3s1AVX512_next3
-dwForward3x3s1AVX512_tested2:
+	JMP dwForward3x3s1AVX512_right11
+dwForward3x3s1AVX512_rowdone12:
+	JMP dwForward3x3s1AVX512_next4
+dwForward3x3s1AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s1AVX512_left15:
+dwForward3x3s1AVX512_left16:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s1AVX512_mid16
+	JGE dwForward3x3s1AVX512_mid17
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta19
+	JEQ dwForward3x3s1AVX512_nobeta20
 	VMOVUPS.Z (BX), K4, Z4
 	VADDPS Z4, Z0, Z0
-dwForward3x3s1AVX512_nobeta19:
+dwForward3x3s1AVX512_nobeta20:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip20
+	JEQ dwForward3x3s1AVX512_skip21
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
-dwForward3x3s1AVX512_skip20:
+dwForward3x3s1AVX512_skip21:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip21
+	JEQ dwForward3x3s1AVX512_skip22
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z8, Z1
-dwForward3x3s1AVX512_skip21:
+dwForward3x3s1AVX512_skip22:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip22
+	JEQ dwForward3x3s1AVX512_skip23
 	VMOVUPS.Z (SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z11, Z2
-dwForward3x3s1AVX512_skip22:
+dwForward3x3s1AVX512_skip23:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip23
+	JEQ dwForward3x3s1AVX512_skip24
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z6, Z3
-dwForward3x3s1AVX512_skip23:
+dwForward3x3s1AVX512_skip24:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip24
+	JEQ dwForward3x3s1AVX512_skip25
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwForward3x3s1AVX512_skip24:
+dwForward3x3s1AVX512_skip25:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip25
+	JEQ dwForward3x3s1AVX512_skip26
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z12, Z1
-dwForward3x3s1AVX512_skip25:
+dwForward3x3s1AVX512_skip26:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip26
+	JEQ dwForward3x3s1AVX512_skip27
 	VMOVUPS.Z 8(SI), K3, Z4
 	VFMADD231PS Z4, Z7, Z2
-dwForward3x3s1AVX512_skip26:
+dwForward3x3s1AVX512_skip27:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip27
+	JEQ dwForward3x3s1AVX512_skip28
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z10, Z3
-dwForward3x3s1AVX512_skip27:
+dwForward3x3s1AVX512_skip28:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip28
+	JEQ dwForward3x3s1AVX512_skip29
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z13, Z0
-dwForward3x3s1AVX512_skip28:
+dwForward3x3s1AVX512_skip29:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -6153,54 +6254,54 @@ dwForward3x3s1AVX512_skip28:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_left15
-dwForward3x3s1AVX512_mid16:
+	JMP dwForward3x3s1AVX512_left16
+dwForward3x3s1AVX512_mid17:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s1AVX512_right17
+	JGE dwForward3x3s1AVX512_right18
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta29
+	JEQ dwForward3x3s1AVX512_nobeta30
 	VADDPS (BX), Z0, Z0
-dwForward3x3s1AVX512_nobeta29:
+dwForward3x3s1AVX512_nobeta30:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip30
-	VFMADD231PS (SI), Z5, Z0
-dwForward3x3s1AVX512_skip30:
-	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX512_skip31
-	VFMADD231PS (SI)(R9*1), Z8, Z1
+	VFMADD231PS (SI), Z5, Z0
 dwForward3x3s1AVX512_skip31:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX512_skip32
-	VFMADD231PS (SI)(R9*2), Z11, Z2
+	VFMADD231PS (SI)(R9*1), Z8, Z1
 dwForward3x3s1AVX512_skip32:
-	TESTQ $1, R11
+	TESTQ $4, R11
 	JEQ dwForward3x3s1AVX512_skip33
-	VFMADD231PS 4(SI), Z6, Z3
+	VFMADD231PS (SI)(R9*2), Z11, Z2
 dwForward3x3s1AVX512_skip33:
-	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip34
-	VFMADD231PS 4(SI)(R9*1), Z9, Z0
-dwForward3x3s1AVX512_skip34:
-	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip35
-	VFMADD231PS 4(SI)(R9*2), Z12, Z1
-dwForward3x3s1AVX512_skip35:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip36
-	VFMADD231PS 8(SI), Z7, Z2
-dwForward3x3s1AVX512_skip36:
+	JEQ dwForward3x3s1AVX512_skip34
+	VFMADD231PS 4(SI), Z6, Z3
+dwForward3x3s1AVX512_skip34:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip37
-	VFMADD231PS 8(SI)(R9*1), Z10, Z3
-dwForward3x3s1AVX512_skip37:
+	JEQ dwForward3x3s1AVX512_skip35
+	VFMADD231PS 4(SI)(R9*1), Z9, Z0
+dwForward3x3s1AVX512_skip35:
 	TESTQ $4, R11
+	JEQ dwForward3x3s1AVX512_skip36
+	VFMADD231PS 4(SI)(R9*2), Z12, Z1
+dwForward3x3s1AVX512_skip36:
+	TESTQ $1, R11
+	JEQ dwForward3x3s1AVX512_skip37
+	VFMADD231PS 8(SI), Z7, Z2
+dwForward3x3s1AVX512_skip37:
+	TESTQ $2, R11
 	JEQ dwForward3x3s1AVX512_skip38
-	VFMADD231PS 8(SI)(R9*2), Z13, Z0
+	VFMADD231PS 8(SI)(R9*1), Z10, Z3
 dwForward3x3s1AVX512_skip38:
+	TESTQ $4, R11
+	JEQ dwForward3x3s1AVX512_skip39
+	VFMADD231PS 8(SI)(R9*2), Z13, Z0
+dwForward3x3s1AVX512_skip39:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -6208,68 +6309,68 @@ dwForward3x3s1AVX512_skip38:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_mid16
-dwForward3x3s1AVX512_right17:
+	JMP dwForward3x3s1AVX512_mid17
+dwForward3x3s1AVX512_right18:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s1AVX512_rowdone18
+	JGE dwForward3x3s1AVX512_rowdone19
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s1AVX512_nobeta39
+	JEQ dwForward3x3s1AVX512_nobeta40
 	VMOVUPS.Z (BX), K4, Z4
 	VADDPS Z4, Z0, Z0
-dwForward3x3s1AVX512_nobeta39:
+dwForward3x3s1AVX512_nobeta40:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip40
+	JEQ dwForward3x3s1AVX512_skip41
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
-dwForward3x3s1AVX512_skip40:
+dwForward3x3s1AVX512_skip41:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip41
+	JEQ dwForward3x3s1AVX512_skip42
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z8, Z1
-dwForward3x3s1AVX512_skip41:
+dwForward3x3s1AVX512_skip42:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip42
+	JEQ dwForward3x3s1AVX512_skip43
 	VMOVUPS.Z (SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z11, Z2
-dwForward3x3s1AVX512_skip42:
+dwForward3x3s1AVX512_skip43:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip43
+	JEQ dwForward3x3s1AVX512_skip44
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z6, Z3
-dwForward3x3s1AVX512_skip43:
+dwForward3x3s1AVX512_skip44:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip44
+	JEQ dwForward3x3s1AVX512_skip45
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwForward3x3s1AVX512_skip44:
+dwForward3x3s1AVX512_skip45:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip45
+	JEQ dwForward3x3s1AVX512_skip46
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z12, Z1
-dwForward3x3s1AVX512_skip45:
+dwForward3x3s1AVX512_skip46:
 	TESTQ $1, R11
-	JEQ dwForward3x3s1AVX512_skip46
+	JEQ dwForward3x3s1AVX512_skip47
 	VMOVUPS.Z 8(SI), K3, Z4
 	VFMADD231PS Z4, Z7, Z2
-dwForward3x3s1AVX512_skip46:
+dwForward3x3s1AVX512_skip47:
 	TESTQ $2, R11
-	JEQ dwForward3x3s1AVX512_skip47
+	JEQ dwForward3x3s1AVX512_skip48
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z10, Z3
-dwForward3x3s1AVX512_skip47:
+dwForward3x3s1AVX512_skip48:
 	TESTQ $4, R11
-	JEQ dwForward3x3s1AVX512_skip48
+	JEQ dwForward3x3s1AVX512_skip49
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z13, Z0
-dwForward3x3s1AVX512_skip48:
+dwForward3x3s1AVX512_skip49:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -6278,12 +6379,21 @@ dwForward3x3s1AVX512_skip48:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s1AVX512_right17
-dwForward3x3s1AVX512_rowdone18:
-dwForward3x3s1AVX512_next3:
+	JMP dwForward3x3s1AVX512_right18
+dwForward3x3s1AVX512_rowdone19:
+dwForward3x3s1AVX512_next4:
 	INCQ R8
-	JMP dwForward3x3s1AVX512_row1
-dwForward3x3s1AVX512_end4:
+	JMP dwForward3x3s1AVX512_row2
+dwForward3x3s1AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward3x3s1AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -6291,7 +6401,7 @@ dwForward3x3s1AVX512_end4:
 // dwFilter3x3s1AVX512: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s1AVX512(a dwArgs)
-TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -6310,34 +6420,35 @@ TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-136
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
+dwFilter3x3s1AVX512_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter3x3s1AVX512_row1:
+dwFilter3x3s1AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter3x3s1AVX512_end4
+	JGE dwFilter3x3s1AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX512_invalid5
+	JCC dwFilter3x3s1AVX512_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s1AVX512_invalid5
+	JLE dwFilter3x3s1AVX512_invalid6
 	ORQ $1, R11
-dwFilter3x3s1AVX512_invalid5:
+dwFilter3x3s1AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX512_invalid6
+	JCC dwFilter3x3s1AVX512_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s1AVX512_invalid6
+	JLE dwFilter3x3s1AVX512_invalid7
 	ORQ $2, R11
-dwFilter3x3s1AVX512_invalid6:
+dwFilter3x3s1AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s1AVX512_invalid7
+	JCC dwFilter3x3s1AVX512_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s1AVX512_invalid7
+	JLE dwFilter3x3s1AVX512_invalid8
 	ORQ $4, R11
-dwFilter3x3s1AVX512_invalid7:
+dwFilter3x3s1AVX512_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -6349,14 +6460,14 @@ dwFilter3x3s1AVX512_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $7
-	JNE dwFilter3x3s1AVX512_tested2
+	JNE dwFilter3x3s1AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s1AVX512_left8:
+dwFilter3x3s1AVX512_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s1AVX512_mid9
+	JGE dwFilter3x3s1AVX512_mid10
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -6384,10 +6495,10 @@ dwFilter3x3s1AVX512_left8:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_left8
-dwFilter3x3s1AVX512_mid9:
+	JMP dwFilter3x3s1AVX512_left9
+dwFilter3x3s1AVX512_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s1AVX512_right10
+	JGE dwFilter3x3s1AVX512_right11
 	VMOVUPS (BX), Z9
 	VFMADD231PS (SI), Z9, Z0
 	VFMADD231PS (SI)(R9*1), Z9, Z3
@@ -6401,10 +6512,10 @@ dwFilter3x3s1AVX512_mid9:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_mid9
-dwFilter3x3s1AVX512_right10:
+	JMP dwFilter3x3s1AVX512_mid10
+dwFilter3x3s1AVX512_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s1AVX512_rowdone11
+	JGE dwFilter3x3s1AVX512_rowdone12
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -6432,181 +6543,190 @@ dwFilter3x3s1AVX512_right10:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_right10
-dwFilter3x3s1AVX512_rowdone11:
-	JMP dwFilter3x3s1AVX512_next3
-dwFilter3x3s1AVX512_tested2:
+	JMP dwFilter3x3s1AVX512_right11
+dwFilter3x3s1AVX512_rowdone12:
+	JMP dwFilter3x3s1AVX512_next4
+dwFilter3x3s1AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s1AVX512_left12:
+dwFilter3x3s1AVX512_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s1AVX512_mid13
+	JGE dwFilter3x3s1AVX512_mid14
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VMOVUPS.Z (BX), K4, Z9
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip16
-	VMOVUPS.Z (SI), K1, Z10
-	VFMADD231PS Z10, Z9, Z0
-dwFilter3x3s1AVX512_skip16:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX512_skip17
+	VMOVUPS.Z (SI), K1, Z10
+	VFMADD231PS Z10, Z9, Z0
+dwFilter3x3s1AVX512_skip17:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s1AVX512_skip18
 	VMOVUPS.Z (SI)(R9*1), K1, Z10
 	VFMADD231PS Z10, Z9, Z3
-dwFilter3x3s1AVX512_skip17:
+dwFilter3x3s1AVX512_skip18:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip18
+	JEQ dwFilter3x3s1AVX512_skip19
 	VMOVUPS.Z (SI)(R9*2), K1, Z10
 	VFMADD231PS Z10, Z9, Z6
-dwFilter3x3s1AVX512_skip18:
+dwFilter3x3s1AVX512_skip19:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip19
+	JEQ dwFilter3x3s1AVX512_skip20
 	VMOVUPS.Z 4(SI), K2, Z10
 	VFMADD231PS Z10, Z9, Z1
-dwFilter3x3s1AVX512_skip19:
+dwFilter3x3s1AVX512_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip20
+	JEQ dwFilter3x3s1AVX512_skip21
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z10
 	VFMADD231PS Z10, Z9, Z4
-dwFilter3x3s1AVX512_skip20:
+dwFilter3x3s1AVX512_skip21:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip21
+	JEQ dwFilter3x3s1AVX512_skip22
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z10
 	VFMADD231PS Z10, Z9, Z7
-dwFilter3x3s1AVX512_skip21:
+dwFilter3x3s1AVX512_skip22:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip22
+	JEQ dwFilter3x3s1AVX512_skip23
 	VMOVUPS.Z 8(SI), K3, Z10
 	VFMADD231PS Z10, Z9, Z2
-dwFilter3x3s1AVX512_skip22:
+dwFilter3x3s1AVX512_skip23:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip23
+	JEQ dwFilter3x3s1AVX512_skip24
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z10
 	VFMADD231PS Z10, Z9, Z5
-dwFilter3x3s1AVX512_skip23:
+dwFilter3x3s1AVX512_skip24:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip24
+	JEQ dwFilter3x3s1AVX512_skip25
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z10
 	VFMADD231PS Z10, Z9, Z8
-dwFilter3x3s1AVX512_skip24:
+dwFilter3x3s1AVX512_skip25:
 	ADDQ $16, DX
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_left12
-dwFilter3x3s1AVX512_mid13:
+	JMP dwFilter3x3s1AVX512_left13
+dwFilter3x3s1AVX512_mid14:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s1AVX512_right14
+	JGE dwFilter3x3s1AVX512_right15
 	VMOVUPS (BX), Z9
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip25
-	VFMADD231PS (SI), Z9, Z0
-dwFilter3x3s1AVX512_skip25:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX512_skip26
-	VFMADD231PS (SI)(R9*1), Z9, Z3
+	VFMADD231PS (SI), Z9, Z0
 dwFilter3x3s1AVX512_skip26:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX512_skip27
-	VFMADD231PS (SI)(R9*2), Z9, Z6
+	VFMADD231PS (SI)(R9*1), Z9, Z3
 dwFilter3x3s1AVX512_skip27:
-	TESTQ $1, R11
+	TESTQ $4, R11
 	JEQ dwFilter3x3s1AVX512_skip28
-	VFMADD231PS 4(SI), Z9, Z1
+	VFMADD231PS (SI)(R9*2), Z9, Z6
 dwFilter3x3s1AVX512_skip28:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip29
-	VFMADD231PS 4(SI)(R9*1), Z9, Z4
-dwFilter3x3s1AVX512_skip29:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip30
-	VFMADD231PS 4(SI)(R9*2), Z9, Z7
-dwFilter3x3s1AVX512_skip30:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip31
-	VFMADD231PS 8(SI), Z9, Z2
-dwFilter3x3s1AVX512_skip31:
+	JEQ dwFilter3x3s1AVX512_skip29
+	VFMADD231PS 4(SI), Z9, Z1
+dwFilter3x3s1AVX512_skip29:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip32
-	VFMADD231PS 8(SI)(R9*1), Z9, Z5
-dwFilter3x3s1AVX512_skip32:
+	JEQ dwFilter3x3s1AVX512_skip30
+	VFMADD231PS 4(SI)(R9*1), Z9, Z4
+dwFilter3x3s1AVX512_skip30:
 	TESTQ $4, R11
+	JEQ dwFilter3x3s1AVX512_skip31
+	VFMADD231PS 4(SI)(R9*2), Z9, Z7
+dwFilter3x3s1AVX512_skip31:
+	TESTQ $1, R11
+	JEQ dwFilter3x3s1AVX512_skip32
+	VFMADD231PS 8(SI), Z9, Z2
+dwFilter3x3s1AVX512_skip32:
+	TESTQ $2, R11
 	JEQ dwFilter3x3s1AVX512_skip33
-	VFMADD231PS 8(SI)(R9*2), Z9, Z8
+	VFMADD231PS 8(SI)(R9*1), Z9, Z5
 dwFilter3x3s1AVX512_skip33:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s1AVX512_skip34
+	VFMADD231PS 8(SI)(R9*2), Z9, Z8
+dwFilter3x3s1AVX512_skip34:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_mid13
-dwFilter3x3s1AVX512_right14:
+	JMP dwFilter3x3s1AVX512_mid14
+dwFilter3x3s1AVX512_right15:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s1AVX512_rowdone15
+	JGE dwFilter3x3s1AVX512_rowdone16
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VMOVUPS.Z (BX), K4, Z9
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip34
+	JEQ dwFilter3x3s1AVX512_skip35
 	VMOVUPS.Z (SI), K1, Z10
 	VFMADD231PS Z10, Z9, Z0
-dwFilter3x3s1AVX512_skip34:
+dwFilter3x3s1AVX512_skip35:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip35
+	JEQ dwFilter3x3s1AVX512_skip36
 	VMOVUPS.Z (SI)(R9*1), K1, Z10
 	VFMADD231PS Z10, Z9, Z3
-dwFilter3x3s1AVX512_skip35:
+dwFilter3x3s1AVX512_skip36:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip36
+	JEQ dwFilter3x3s1AVX512_skip37
 	VMOVUPS.Z (SI)(R9*2), K1, Z10
 	VFMADD231PS Z10, Z9, Z6
-dwFilter3x3s1AVX512_skip36:
+dwFilter3x3s1AVX512_skip37:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip37
+	JEQ dwFilter3x3s1AVX512_skip38
 	VMOVUPS.Z 4(SI), K2, Z10
 	VFMADD231PS Z10, Z9, Z1
-dwFilter3x3s1AVX512_skip37:
+dwFilter3x3s1AVX512_skip38:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip38
+	JEQ dwFilter3x3s1AVX512_skip39
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z10
 	VFMADD231PS Z10, Z9, Z4
-dwFilter3x3s1AVX512_skip38:
+dwFilter3x3s1AVX512_skip39:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip39
+	JEQ dwFilter3x3s1AVX512_skip40
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z10
 	VFMADD231PS Z10, Z9, Z7
-dwFilter3x3s1AVX512_skip39:
+dwFilter3x3s1AVX512_skip40:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s1AVX512_skip40
+	JEQ dwFilter3x3s1AVX512_skip41
 	VMOVUPS.Z 8(SI), K3, Z10
 	VFMADD231PS Z10, Z9, Z2
-dwFilter3x3s1AVX512_skip40:
+dwFilter3x3s1AVX512_skip41:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s1AVX512_skip41
+	JEQ dwFilter3x3s1AVX512_skip42
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z10
 	VFMADD231PS Z10, Z9, Z5
-dwFilter3x3s1AVX512_skip41:
+dwFilter3x3s1AVX512_skip42:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s1AVX512_skip42
+	JEQ dwFilter3x3s1AVX512_skip43
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z10
 	VFMADD231PS Z10, Z9, Z8
-dwFilter3x3s1AVX512_skip42:
+dwFilter3x3s1AVX512_skip43:
 	ADDQ $16, DX
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s1AVX512_right14
-dwFilter3x3s1AVX512_rowdone15:
-dwFilter3x3s1AVX512_next3:
+	JMP dwFilter3x3s1AVX512_right15
+dwFilter3x3s1AVX512_rowdone16:
+dwFilter3x3s1AVX512_next4:
 	INCQ R8
-	JMP dwFilter3x3s1AVX512_row1
-dwFilter3x3s1AVX512_end4:
+	JMP dwFilter3x3s1AVX512_row2
+dwFilter3x3s1AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter3x3s1AVX512_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s1AVX512_reduced43
+	JLE dwFilter3x3s1AVX512_reduced44
 	VSHUFF32X4 $0x4e, Z0, Z0, Z10
 	VADDPS Z10, Z0, Z0
 	VSHUFF32X4 $0xb1, Z0, Z0, Z10
@@ -6638,7 +6758,7 @@ dwFilter3x3s1AVX512_end4:
 	VADDSS 8(R15), X2, X2
 	VMOVSS X2, 8(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s1AVX512_reduced43
+	JLE dwFilter3x3s1AVX512_reduced44
 	VSHUFF32X4 $0x4e, Z3, Z3, Z10
 	VADDPS Z10, Z3, Z3
 	VSHUFF32X4 $0xb1, Z3, Z3, Z10
@@ -6670,7 +6790,7 @@ dwFilter3x3s1AVX512_end4:
 	VADDSS 20(R15), X5, X5
 	VMOVSS X5, 20(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s1AVX512_reduced43
+	JLE dwFilter3x3s1AVX512_reduced44
 	VSHUFF32X4 $0x4e, Z6, Z6, Z10
 	VADDPS Z10, Z6, Z6
 	VSHUFF32X4 $0xb1, Z6, Z6, Z10
@@ -6701,7 +6821,7 @@ dwFilter3x3s1AVX512_end4:
 	VADDPS Z10, Z8, Z8
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
-dwFilter3x3s1AVX512_reduced43:
+dwFilter3x3s1AVX512_reduced44:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -6709,7 +6829,7 @@ dwFilter3x3s1AVX512_reduced43:
 // dwForward3x3s2AVX512: 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwForward3x3s2AVX512(a dwArgs)
-TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -6719,6 +6839,9 @@ TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+	VMOVUPS dwEven<>(SB), Z5
+	VMOVUPS dwOdd<>(SB), Z6
+dwForward3x3s2AVX512_plane1:
 	VBROADCASTSS 0(R15), Z7
 	VBROADCASTSS 4(R15), Z8
 	VBROADCASTSS 8(R15), Z9
@@ -6728,31 +6851,29 @@ TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 24(R15), Z13
 	VBROADCASTSS 28(R15), Z14
 	VBROADCASTSS 32(R15), Z15
-	VMOVUPS dwEven<>(SB), Z5
-	VMOVUPS dwOdd<>(SB), Z6
 	MOVQ a_i0+64(FP), R8
-dwForward3x3s2AVX512_row1:
+dwForward3x3s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward3x3s2AVX512_end4
+	JGE dwForward3x3s2AVX512_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX512_invalid5
+	JCC dwForward3x3s2AVX512_invalid6
 	ORQ $1, R11
-dwForward3x3s2AVX512_invalid5:
+dwForward3x3s2AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX512_invalid6
+	JCC dwForward3x3s2AVX512_invalid7
 	ORQ $2, R11
-dwForward3x3s2AVX512_invalid6:
+dwForward3x3s2AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward3x3s2AVX512_invalid7
+	JCC dwForward3x3s2AVX512_invalid8
 	ORQ $4, R11
-dwForward3x3s2AVX512_invalid7:
+dwForward3x3s2AVX512_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -6765,120 +6886,25 @@ dwForward3x3s2AVX512_invalid7:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $7
-	JNE dwForward3x3s2AVX512_tested2
+	JNE dwForward3x3s2AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s2AVX512_left8:
+dwForward3x3s2AVX512_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s2AVX512_mid9
+	JGE dwForward3x3s2AVX512_mid10
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
 	KMOVW 6(DX), K4
 	KMOVW 8(DX), K5
-	VBROADCASTSS (AX), Z0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX512_nobeta12
-	VMOVUPS.Z (BX), K5, Z2
-	VADDPS Z2, Z0, Z0
-dwForward3x3s2AVX512_nobeta12:
-	VMOVUPS.Z (SI), K1, Z2
-	VMOVUPS.Z 64(SI), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z7, Z0
-	VMULPS Z3, Z8, Z1
-	VMOVUPS.Z (SI)(R9*1), K1, Z2
-	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z10, Z0
-	VFMADD231PS Z3, Z11, Z1
-	VMOVUPS.Z (SI)(R9*2), K1, Z2
-	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z13, Z0
-	VFMADD231PS Z3, Z14, Z1
-	VMOVUPS.Z 8(SI), K3, Z2
-	VMOVUPS.Z 72(SI), K4, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z9, Z0
-	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
-	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z12, Z1
-	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
-	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z15, Z0
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K5, (BX)
-	ADDQ $12, DX
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwForward3x3s2AVX512_left8
-dwForward3x3s2AVX512_mid9:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s2AVX512_right10
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
 	JEQ dwForward3x3s2AVX512_nobeta13
-	VADDPS (BX), Z0, Z0
-dwForward3x3s2AVX512_nobeta13:
-	VMOVUPS (SI), Z2
-	VMOVUPS (SI), Z3
-	VPERMT2PS 64(SI), Z5, Z2
-	VPERMT2PS 64(SI), Z6, Z3
-	VFMADD231PS Z2, Z7, Z0
-	VMULPS Z3, Z8, Z1
-	VMOVUPS (SI)(R9*1), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	VPERMT2PS 64(SI)(R9*1), Z5, Z2
-	VPERMT2PS 64(SI)(R9*1), Z6, Z3
-	VFMADD231PS Z2, Z10, Z0
-	VFMADD231PS Z3, Z11, Z1
-	VMOVUPS (SI)(R9*2), Z2
-	VMOVUPS (SI)(R9*2), Z3
-	VPERMT2PS 64(SI)(R9*2), Z5, Z2
-	VPERMT2PS 64(SI)(R9*2), Z6, Z3
-	VFMADD231PS Z2, Z13, Z0
-	VFMADD231PS Z3, Z14, Z1
-	VMOVUPS 8(SI), Z2
-	VPERMT2PS 72(SI), Z5, Z2
-	VFMADD231PS Z2, Z9, Z0
-	VMOVUPS 8(SI)(R9*1), Z2
-	VPERMT2PS 72(SI)(R9*1), Z5, Z2
-	VFMADD231PS Z2, Z12, Z1
-	VMOVUPS 8(SI)(R9*2), Z2
-	VPERMT2PS 72(SI)(R9*2), Z5, Z2
-	VFMADD231PS Z2, Z15, Z0
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, (BX)
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwForward3x3s2AVX512_mid9
-dwForward3x3s2AVX512_right10:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s2AVX512_rowdone11
-	KMOVW 0(DX), K1
-	KMOVW 2(DX), K2
-	KMOVW 4(DX), K3
-	KMOVW 6(DX), K4
-	KMOVW 8(DX), K5
-	VBROADCASTSS (AX), Z0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX512_nobeta14
 	VMOVUPS.Z (BX), K5, Z2
 	VADDPS Z2, Z0, Z0
-dwForward3x3s2AVX512_nobeta14:
+dwForward3x3s2AVX512_nobeta13:
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -6918,17 +6944,115 @@ dwForward3x3s2AVX512_nobeta14:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX512_right10
-dwForward3x3s2AVX512_rowdone11:
-	JMP dwForward3x3s2AVX512_next3
-dwForward3x3s2AVX512_tested2:
+	JMP dwForward3x3s2AVX512_left9
+dwForward3x3s2AVX512_mid10:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwForward3x3s2AVX512_right11
+	VBROADCASTSS (AX), Z0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward3x3s2AVX512_nobeta14
+	VADDPS (BX), Z0, Z0
+dwForward3x3s2AVX512_nobeta14:
+	VMOVUPS (SI), Z2
+	VMOVUPS 64(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z7, Z0
+	VMULPS Z3, Z8, Z1
+	VMOVUPS (SI)(R9*1), Z2
+	VMOVUPS 64(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z10, Z0
+	VFMADD231PS Z3, Z11, Z1
+	VMOVUPS (SI)(R9*2), Z2
+	VMOVUPS 64(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z13, Z0
+	VFMADD231PS Z3, Z14, Z1
+	VMOVUPS 8(SI), Z2
+	VPERMT2PS 72(SI), Z5, Z2
+	VFMADD231PS Z2, Z9, Z0
+	VMOVUPS 8(SI)(R9*1), Z2
+	VPERMT2PS 72(SI)(R9*1), Z5, Z2
+	VFMADD231PS Z2, Z12, Z1
+	VMOVUPS 8(SI)(R9*2), Z2
+	VPERMT2PS 72(SI)(R9*2), Z5, Z2
+	VFMADD231PS Z2, Z15, Z0
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (BX)
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwForward3x3s2AVX512_mid10
+dwForward3x3s2AVX512_right11:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwForward3x3s2AVX512_rowdone12
+	KMOVW 0(DX), K1
+	KMOVW 2(DX), K2
+	KMOVW 4(DX), K3
+	KMOVW 6(DX), K4
+	KMOVW 8(DX), K5
+	VBROADCASTSS (AX), Z0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward3x3s2AVX512_nobeta15
+	VMOVUPS.Z (BX), K5, Z2
+	VADDPS Z2, Z0, Z0
+dwForward3x3s2AVX512_nobeta15:
+	VMOVUPS.Z (SI), K1, Z2
+	VMOVUPS.Z 64(SI), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z7, Z0
+	VMULPS Z3, Z8, Z1
+	VMOVUPS.Z (SI)(R9*1), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z10, Z0
+	VFMADD231PS Z3, Z11, Z1
+	VMOVUPS.Z (SI)(R9*2), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z13, Z0
+	VFMADD231PS Z3, Z14, Z1
+	VMOVUPS.Z 8(SI), K3, Z2
+	VMOVUPS.Z 72(SI), K4, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z9, Z0
+	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
+	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z12, Z1
+	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
+	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z15, Z0
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K5, (BX)
+	ADDQ $12, DX
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwForward3x3s2AVX512_right11
+dwForward3x3s2AVX512_rowdone12:
+	JMP dwForward3x3s2AVX512_next4
+dwForward3x3s2AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward3x3s2AVX512_left15:
+dwForward3x3s2AVX512_left16:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward3x3s2AVX512_mid16
+	JGE dwForward3x3s2AVX512_mid17
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -6936,13 +7060,13 @@ dwForward3x3s2AVX512_left15:
 	KMOVW 8(DX), K5
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX512_nobeta19
+	JEQ dwForward3x3s2AVX512_nobeta20
 	VMOVUPS.Z (BX), K5, Z2
 	VADDPS Z2, Z0, Z0
-dwForward3x3s2AVX512_nobeta19:
+dwForward3x3s2AVX512_nobeta20:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip20
+	JEQ dwForward3x3s2AVX512_skip21
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -6950,9 +7074,9 @@ dwForward3x3s2AVX512_nobeta19:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward3x3s2AVX512_skip20:
+dwForward3x3s2AVX512_skip21:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip21
+	JEQ dwForward3x3s2AVX512_skip22
 	VMOVUPS.Z (SI)(R9*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -6960,9 +7084,9 @@ dwForward3x3s2AVX512_skip20:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z10, Z0
 	VFMADD231PS Z3, Z11, Z1
-dwForward3x3s2AVX512_skip21:
+dwForward3x3s2AVX512_skip22:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip22
+	JEQ dwForward3x3s2AVX512_skip23
 	VMOVUPS.Z (SI)(R9*2), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
 	VMOVAPS Z2, Z3
@@ -6970,98 +7094,101 @@ dwForward3x3s2AVX512_skip21:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z13, Z0
 	VFMADD231PS Z3, Z14, Z1
-dwForward3x3s2AVX512_skip22:
+dwForward3x3s2AVX512_skip23:
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip23
+	JEQ dwForward3x3s2AVX512_skip24
 	VMOVUPS.Z 8(SI), K3, Z2
 	VMOVUPS.Z 72(SI), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z9, Z0
-dwForward3x3s2AVX512_skip23:
+dwForward3x3s2AVX512_skip24:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip24
+	JEQ dwForward3x3s2AVX512_skip25
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z12, Z1
-dwForward3x3s2AVX512_skip24:
+dwForward3x3s2AVX512_skip25:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip25
+	JEQ dwForward3x3s2AVX512_skip26
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z15, Z0
-dwForward3x3s2AVX512_skip25:
+dwForward3x3s2AVX512_skip26:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K5, (BX)
 	ADDQ $12, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX512_left15
-dwForward3x3s2AVX512_mid16:
+	JMP dwForward3x3s2AVX512_left16
+dwForward3x3s2AVX512_mid17:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward3x3s2AVX512_right17
+	JGE dwForward3x3s2AVX512_right18
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX512_nobeta26
+	JEQ dwForward3x3s2AVX512_nobeta27
 	VADDPS (BX), Z0, Z0
-dwForward3x3s2AVX512_nobeta26:
+dwForward3x3s2AVX512_nobeta27:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip27
+	JEQ dwForward3x3s2AVX512_skip28
 	VMOVUPS (SI), Z2
-	VMOVUPS (SI), Z3
-	VPERMT2PS 64(SI), Z5, Z2
-	VPERMT2PS 64(SI), Z6, Z3
+	VMOVUPS 64(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward3x3s2AVX512_skip27:
+dwForward3x3s2AVX512_skip28:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip28
+	JEQ dwForward3x3s2AVX512_skip29
 	VMOVUPS (SI)(R9*1), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	VPERMT2PS 64(SI)(R9*1), Z5, Z2
-	VPERMT2PS 64(SI)(R9*1), Z6, Z3
+	VMOVUPS 64(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z10, Z0
 	VFMADD231PS Z3, Z11, Z1
-dwForward3x3s2AVX512_skip28:
+dwForward3x3s2AVX512_skip29:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip29
+	JEQ dwForward3x3s2AVX512_skip30
 	VMOVUPS (SI)(R9*2), Z2
-	VMOVUPS (SI)(R9*2), Z3
-	VPERMT2PS 64(SI)(R9*2), Z5, Z2
-	VPERMT2PS 64(SI)(R9*2), Z6, Z3
+	VMOVUPS 64(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z13, Z0
 	VFMADD231PS Z3, Z14, Z1
-dwForward3x3s2AVX512_skip29:
+dwForward3x3s2AVX512_skip30:
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip30
+	JEQ dwForward3x3s2AVX512_skip31
 	VMOVUPS 8(SI), Z2
 	VPERMT2PS 72(SI), Z5, Z2
 	VFMADD231PS Z2, Z9, Z0
-dwForward3x3s2AVX512_skip30:
+dwForward3x3s2AVX512_skip31:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip31
+	JEQ dwForward3x3s2AVX512_skip32
 	VMOVUPS 8(SI)(R9*1), Z2
 	VPERMT2PS 72(SI)(R9*1), Z5, Z2
 	VFMADD231PS Z2, Z12, Z1
-dwForward3x3s2AVX512_skip31:
+dwForward3x3s2AVX512_skip32:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip32
+	JEQ dwForward3x3s2AVX512_skip33
 	VMOVUPS 8(SI)(R9*2), Z2
 	VPERMT2PS 72(SI)(R9*2), Z5, Z2
 	VFMADD231PS Z2, Z15, Z0
-dwForward3x3s2AVX512_skip32:
+dwForward3x3s2AVX512_skip33:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, (BX)
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX512_mid16
-dwForward3x3s2AVX512_right17:
+	JMP dwForward3x3s2AVX512_mid17
+dwForward3x3s2AVX512_right18:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward3x3s2AVX512_rowdone18
+	JGE dwForward3x3s2AVX512_rowdone19
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -7069,13 +7196,13 @@ dwForward3x3s2AVX512_right17:
 	KMOVW 8(DX), K5
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward3x3s2AVX512_nobeta33
+	JEQ dwForward3x3s2AVX512_nobeta34
 	VMOVUPS.Z (BX), K5, Z2
 	VADDPS Z2, Z0, Z0
-dwForward3x3s2AVX512_nobeta33:
+dwForward3x3s2AVX512_nobeta34:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip34
+	JEQ dwForward3x3s2AVX512_skip35
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -7083,9 +7210,9 @@ dwForward3x3s2AVX512_nobeta33:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward3x3s2AVX512_skip34:
+dwForward3x3s2AVX512_skip35:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip35
+	JEQ dwForward3x3s2AVX512_skip36
 	VMOVUPS.Z (SI)(R9*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -7093,9 +7220,9 @@ dwForward3x3s2AVX512_skip34:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z10, Z0
 	VFMADD231PS Z3, Z11, Z1
-dwForward3x3s2AVX512_skip35:
+dwForward3x3s2AVX512_skip36:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip36
+	JEQ dwForward3x3s2AVX512_skip37
 	VMOVUPS.Z (SI)(R9*2), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
 	VMOVAPS Z2, Z3
@@ -7103,40 +7230,49 @@ dwForward3x3s2AVX512_skip35:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z13, Z0
 	VFMADD231PS Z3, Z14, Z1
-dwForward3x3s2AVX512_skip36:
+dwForward3x3s2AVX512_skip37:
 	TESTQ $1, R11
-	JEQ dwForward3x3s2AVX512_skip37
+	JEQ dwForward3x3s2AVX512_skip38
 	VMOVUPS.Z 8(SI), K3, Z2
 	VMOVUPS.Z 72(SI), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z9, Z0
-dwForward3x3s2AVX512_skip37:
+dwForward3x3s2AVX512_skip38:
 	TESTQ $2, R11
-	JEQ dwForward3x3s2AVX512_skip38
+	JEQ dwForward3x3s2AVX512_skip39
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z12, Z1
-dwForward3x3s2AVX512_skip38:
+dwForward3x3s2AVX512_skip39:
 	TESTQ $4, R11
-	JEQ dwForward3x3s2AVX512_skip39
+	JEQ dwForward3x3s2AVX512_skip40
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z15, Z0
-dwForward3x3s2AVX512_skip39:
+dwForward3x3s2AVX512_skip40:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K5, (BX)
 	ADDQ $12, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward3x3s2AVX512_right17
-dwForward3x3s2AVX512_rowdone18:
-dwForward3x3s2AVX512_next3:
+	JMP dwForward3x3s2AVX512_right18
+dwForward3x3s2AVX512_rowdone19:
+dwForward3x3s2AVX512_next4:
 	INCQ R8
-	JMP dwForward3x3s2AVX512_row1
-dwForward3x3s2AVX512_end4:
+	JMP dwForward3x3s2AVX512_row2
+dwForward3x3s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward3x3s2AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -7144,7 +7280,7 @@ dwForward3x3s2AVX512_end4:
 // dwFilter3x3s2AVX512: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s2AVX512(a dwArgs)
-TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -7165,35 +7301,36 @@ TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-136
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
+dwFilter3x3s2AVX512_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter3x3s2AVX512_row1:
+dwFilter3x3s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter3x3s2AVX512_end4
+	JGE dwFilter3x3s2AVX512_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX512_invalid5
+	JCC dwFilter3x3s2AVX512_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s2AVX512_invalid5
+	JLE dwFilter3x3s2AVX512_invalid6
 	ORQ $1, R11
-dwFilter3x3s2AVX512_invalid5:
+dwFilter3x3s2AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX512_invalid6
+	JCC dwFilter3x3s2AVX512_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s2AVX512_invalid6
+	JLE dwFilter3x3s2AVX512_invalid7
 	ORQ $2, R11
-dwFilter3x3s2AVX512_invalid6:
+dwFilter3x3s2AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter3x3s2AVX512_invalid7
+	JCC dwFilter3x3s2AVX512_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s2AVX512_invalid7
+	JLE dwFilter3x3s2AVX512_invalid8
 	ORQ $4, R11
-dwFilter3x3s2AVX512_invalid7:
+dwFilter3x3s2AVX512_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -7205,14 +7342,14 @@ dwFilter3x3s2AVX512_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $7
-	JNE dwFilter3x3s2AVX512_tested2
+	JNE dwFilter3x3s2AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s2AVX512_left8:
+dwFilter3x3s2AVX512_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s2AVX512_mid9
+	JGE dwFilter3x3s2AVX512_mid10
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -7256,27 +7393,30 @@ dwFilter3x3s2AVX512_left8:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX512_left8
-dwFilter3x3s2AVX512_mid9:
+	JMP dwFilter3x3s2AVX512_left9
+dwFilter3x3s2AVX512_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s2AVX512_right10
+	JGE dwFilter3x3s2AVX512_right11
 	VMOVUPS (BX), Z9
 	VMOVUPS (SI), Z10
-	VMOVUPS (SI), Z11
-	VPERMT2PS 64(SI), Z13, Z10
-	VPERMT2PS 64(SI), Z14, Z11
+	VMOVUPS 64(SI), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z0
 	VFMADD231PS Z11, Z9, Z1
 	VMOVUPS (SI)(R9*1), Z10
-	VMOVUPS (SI)(R9*1), Z11
-	VPERMT2PS 64(SI)(R9*1), Z13, Z10
-	VPERMT2PS 64(SI)(R9*1), Z14, Z11
+	VMOVUPS 64(SI)(R9*1), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z3
 	VFMADD231PS Z11, Z9, Z4
 	VMOVUPS (SI)(R9*2), Z10
-	VMOVUPS (SI)(R9*2), Z11
-	VPERMT2PS 64(SI)(R9*2), Z13, Z10
-	VPERMT2PS 64(SI)(R9*2), Z14, Z11
+	VMOVUPS 64(SI)(R9*2), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z6
 	VFMADD231PS Z11, Z9, Z7
 	VMOVUPS 8(SI), Z10
@@ -7291,10 +7431,10 @@ dwFilter3x3s2AVX512_mid9:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX512_mid9
-dwFilter3x3s2AVX512_right10:
+	JMP dwFilter3x3s2AVX512_mid10
+dwFilter3x3s2AVX512_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s2AVX512_rowdone11
+	JGE dwFilter3x3s2AVX512_rowdone12
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -7338,17 +7478,17 @@ dwFilter3x3s2AVX512_right10:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX512_right10
-dwFilter3x3s2AVX512_rowdone11:
-	JMP dwFilter3x3s2AVX512_next3
-dwFilter3x3s2AVX512_tested2:
+	JMP dwFilter3x3s2AVX512_right11
+dwFilter3x3s2AVX512_rowdone12:
+	JMP dwFilter3x3s2AVX512_next4
+dwFilter3x3s2AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter3x3s2AVX512_left12:
+dwFilter3x3s2AVX512_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter3x3s2AVX512_mid13
+	JGE dwFilter3x3s2AVX512_mid14
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -7356,125 +7496,7 @@ dwFilter3x3s2AVX512_left12:
 	KMOVW 8(DX), K5
 	VMOVUPS.Z (BX), K5, Z9
 	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip16
-	VMOVUPS.Z (SI), K1, Z10
-	VMOVUPS.Z 64(SI), K2, Z12
-	VMOVAPS Z10, Z11
-	VPERMT2PS Z12, Z13, Z10
-	VPERMT2PS Z12, Z14, Z11
-	VFMADD231PS Z10, Z9, Z0
-	VFMADD231PS Z11, Z9, Z1
-dwFilter3x3s2AVX512_skip16:
-	TESTQ $2, R11
 	JEQ dwFilter3x3s2AVX512_skip17
-	VMOVUPS.Z (SI)(R9*1), K1, Z10
-	VMOVUPS.Z 64(SI)(R9*1), K2, Z12
-	VMOVAPS Z10, Z11
-	VPERMT2PS Z12, Z13, Z10
-	VPERMT2PS Z12, Z14, Z11
-	VFMADD231PS Z10, Z9, Z3
-	VFMADD231PS Z11, Z9, Z4
-dwFilter3x3s2AVX512_skip17:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip18
-	VMOVUPS.Z (SI)(R9*2), K1, Z10
-	VMOVUPS.Z 64(SI)(R9*2), K2, Z12
-	VMOVAPS Z10, Z11
-	VPERMT2PS Z12, Z13, Z10
-	VPERMT2PS Z12, Z14, Z11
-	VFMADD231PS Z10, Z9, Z6
-	VFMADD231PS Z11, Z9, Z7
-dwFilter3x3s2AVX512_skip18:
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip19
-	VMOVUPS.Z 8(SI), K3, Z10
-	VMOVUPS.Z 72(SI), K4, Z12
-	VPERMT2PS Z12, Z13, Z10
-	VFMADD231PS Z10, Z9, Z2
-dwFilter3x3s2AVX512_skip19:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX512_skip20
-	VMOVUPS.Z 8(SI)(R9*1), K3, Z10
-	VMOVUPS.Z 72(SI)(R9*1), K4, Z12
-	VPERMT2PS Z12, Z13, Z10
-	VFMADD231PS Z10, Z9, Z5
-dwFilter3x3s2AVX512_skip20:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip21
-	VMOVUPS.Z 8(SI)(R9*2), K3, Z10
-	VMOVUPS.Z 72(SI)(R9*2), K4, Z12
-	VPERMT2PS Z12, Z13, Z10
-	VFMADD231PS Z10, Z9, Z8
-dwFilter3x3s2AVX512_skip21:
-	ADDQ $12, DX
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwFilter3x3s2AVX512_left12
-dwFilter3x3s2AVX512_mid13:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter3x3s2AVX512_right14
-	VMOVUPS (BX), Z9
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip22
-	VMOVUPS (SI), Z10
-	VMOVUPS (SI), Z11
-	VPERMT2PS 64(SI), Z13, Z10
-	VPERMT2PS 64(SI), Z14, Z11
-	VFMADD231PS Z10, Z9, Z0
-	VFMADD231PS Z11, Z9, Z1
-dwFilter3x3s2AVX512_skip22:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX512_skip23
-	VMOVUPS (SI)(R9*1), Z10
-	VMOVUPS (SI)(R9*1), Z11
-	VPERMT2PS 64(SI)(R9*1), Z13, Z10
-	VPERMT2PS 64(SI)(R9*1), Z14, Z11
-	VFMADD231PS Z10, Z9, Z3
-	VFMADD231PS Z11, Z9, Z4
-dwFilter3x3s2AVX512_skip23:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip24
-	VMOVUPS (SI)(R9*2), Z10
-	VMOVUPS (SI)(R9*2), Z11
-	VPERMT2PS 64(SI)(R9*2), Z13, Z10
-	VPERMT2PS 64(SI)(R9*2), Z14, Z11
-	VFMADD231PS Z10, Z9, Z6
-	VFMADD231PS Z11, Z9, Z7
-dwFilter3x3s2AVX512_skip24:
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip25
-	VMOVUPS 8(SI), Z10
-	VPERMT2PS 72(SI), Z13, Z10
-	VFMADD231PS Z10, Z9, Z2
-dwFilter3x3s2AVX512_skip25:
-	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX512_skip26
-	VMOVUPS 8(SI)(R9*1), Z10
-	VPERMT2PS 72(SI)(R9*1), Z13, Z10
-	VFMADD231PS Z10, Z9, Z5
-dwFilter3x3s2AVX512_skip26:
-	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip27
-	VMOVUPS 8(SI)(R9*2), Z10
-	VPERMT2PS 72(SI)(R9*2), Z13, Z10
-	VFMADD231PS Z10, Z9, Z8
-dwFilter3x3s2AVX512_skip27:
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwFilter3x3s2AVX512_mid13
-dwFilter3x3s2AVX512_right14:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter3x3s2AVX512_rowdone15
-	KMOVW 0(DX), K1
-	KMOVW 2(DX), K2
-	KMOVW 4(DX), K3
-	KMOVW 6(DX), K4
-	KMOVW 8(DX), K5
-	VMOVUPS.Z (BX), K5, Z9
-	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip28
 	VMOVUPS.Z (SI), K1, Z10
 	VMOVUPS.Z 64(SI), K2, Z12
 	VMOVAPS Z10, Z11
@@ -7482,9 +7504,9 @@ dwFilter3x3s2AVX512_right14:
 	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z0
 	VFMADD231PS Z11, Z9, Z1
-dwFilter3x3s2AVX512_skip28:
+dwFilter3x3s2AVX512_skip17:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX512_skip29
+	JEQ dwFilter3x3s2AVX512_skip18
 	VMOVUPS.Z (SI)(R9*1), K1, Z10
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z12
 	VMOVAPS Z10, Z11
@@ -7492,9 +7514,9 @@ dwFilter3x3s2AVX512_skip28:
 	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z3
 	VFMADD231PS Z11, Z9, Z4
-dwFilter3x3s2AVX512_skip29:
+dwFilter3x3s2AVX512_skip18:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip30
+	JEQ dwFilter3x3s2AVX512_skip19
 	VMOVUPS.Z (SI)(R9*2), K1, Z10
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z12
 	VMOVAPS Z10, Z11
@@ -7502,40 +7524,170 @@ dwFilter3x3s2AVX512_skip29:
 	VPERMT2PS Z12, Z14, Z11
 	VFMADD231PS Z10, Z9, Z6
 	VFMADD231PS Z11, Z9, Z7
-dwFilter3x3s2AVX512_skip30:
+dwFilter3x3s2AVX512_skip19:
 	TESTQ $1, R11
-	JEQ dwFilter3x3s2AVX512_skip31
+	JEQ dwFilter3x3s2AVX512_skip20
 	VMOVUPS.Z 8(SI), K3, Z10
 	VMOVUPS.Z 72(SI), K4, Z12
 	VPERMT2PS Z12, Z13, Z10
 	VFMADD231PS Z10, Z9, Z2
-dwFilter3x3s2AVX512_skip31:
+dwFilter3x3s2AVX512_skip20:
 	TESTQ $2, R11
-	JEQ dwFilter3x3s2AVX512_skip32
+	JEQ dwFilter3x3s2AVX512_skip21
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z10
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z12
 	VPERMT2PS Z12, Z13, Z10
 	VFMADD231PS Z10, Z9, Z5
-dwFilter3x3s2AVX512_skip32:
+dwFilter3x3s2AVX512_skip21:
 	TESTQ $4, R11
-	JEQ dwFilter3x3s2AVX512_skip33
+	JEQ dwFilter3x3s2AVX512_skip22
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z10
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z12
 	VPERMT2PS Z12, Z13, Z10
 	VFMADD231PS Z10, Z9, Z8
-dwFilter3x3s2AVX512_skip33:
+dwFilter3x3s2AVX512_skip22:
 	ADDQ $12, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter3x3s2AVX512_right14
-dwFilter3x3s2AVX512_rowdone15:
-dwFilter3x3s2AVX512_next3:
+	JMP dwFilter3x3s2AVX512_left13
+dwFilter3x3s2AVX512_mid14:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwFilter3x3s2AVX512_right15
+	VMOVUPS (BX), Z9
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX512_skip23
+	VMOVUPS (SI), Z10
+	VMOVUPS 64(SI), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z0
+	VFMADD231PS Z11, Z9, Z1
+dwFilter3x3s2AVX512_skip23:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX512_skip24
+	VMOVUPS (SI)(R9*1), Z10
+	VMOVUPS 64(SI)(R9*1), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z3
+	VFMADD231PS Z11, Z9, Z4
+dwFilter3x3s2AVX512_skip24:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX512_skip25
+	VMOVUPS (SI)(R9*2), Z10
+	VMOVUPS 64(SI)(R9*2), Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z6
+	VFMADD231PS Z11, Z9, Z7
+dwFilter3x3s2AVX512_skip25:
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX512_skip26
+	VMOVUPS 8(SI), Z10
+	VPERMT2PS 72(SI), Z13, Z10
+	VFMADD231PS Z10, Z9, Z2
+dwFilter3x3s2AVX512_skip26:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX512_skip27
+	VMOVUPS 8(SI)(R9*1), Z10
+	VPERMT2PS 72(SI)(R9*1), Z13, Z10
+	VFMADD231PS Z10, Z9, Z5
+dwFilter3x3s2AVX512_skip27:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX512_skip28
+	VMOVUPS 8(SI)(R9*2), Z10
+	VPERMT2PS 72(SI)(R9*2), Z13, Z10
+	VFMADD231PS Z10, Z9, Z8
+dwFilter3x3s2AVX512_skip28:
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwFilter3x3s2AVX512_mid14
+dwFilter3x3s2AVX512_right15:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwFilter3x3s2AVX512_rowdone16
+	KMOVW 0(DX), K1
+	KMOVW 2(DX), K2
+	KMOVW 4(DX), K3
+	KMOVW 6(DX), K4
+	KMOVW 8(DX), K5
+	VMOVUPS.Z (BX), K5, Z9
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX512_skip29
+	VMOVUPS.Z (SI), K1, Z10
+	VMOVUPS.Z 64(SI), K2, Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z0
+	VFMADD231PS Z11, Z9, Z1
+dwFilter3x3s2AVX512_skip29:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX512_skip30
+	VMOVUPS.Z (SI)(R9*1), K1, Z10
+	VMOVUPS.Z 64(SI)(R9*1), K2, Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z3
+	VFMADD231PS Z11, Z9, Z4
+dwFilter3x3s2AVX512_skip30:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX512_skip31
+	VMOVUPS.Z (SI)(R9*2), K1, Z10
+	VMOVUPS.Z 64(SI)(R9*2), K2, Z12
+	VMOVAPS Z10, Z11
+	VPERMT2PS Z12, Z13, Z10
+	VPERMT2PS Z12, Z14, Z11
+	VFMADD231PS Z10, Z9, Z6
+	VFMADD231PS Z11, Z9, Z7
+dwFilter3x3s2AVX512_skip31:
+	TESTQ $1, R11
+	JEQ dwFilter3x3s2AVX512_skip32
+	VMOVUPS.Z 8(SI), K3, Z10
+	VMOVUPS.Z 72(SI), K4, Z12
+	VPERMT2PS Z12, Z13, Z10
+	VFMADD231PS Z10, Z9, Z2
+dwFilter3x3s2AVX512_skip32:
+	TESTQ $2, R11
+	JEQ dwFilter3x3s2AVX512_skip33
+	VMOVUPS.Z 8(SI)(R9*1), K3, Z10
+	VMOVUPS.Z 72(SI)(R9*1), K4, Z12
+	VPERMT2PS Z12, Z13, Z10
+	VFMADD231PS Z10, Z9, Z5
+dwFilter3x3s2AVX512_skip33:
+	TESTQ $4, R11
+	JEQ dwFilter3x3s2AVX512_skip34
+	VMOVUPS.Z 8(SI)(R9*2), K3, Z10
+	VMOVUPS.Z 72(SI)(R9*2), K4, Z12
+	VPERMT2PS Z12, Z13, Z10
+	VFMADD231PS Z10, Z9, Z8
+dwFilter3x3s2AVX512_skip34:
+	ADDQ $12, DX
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwFilter3x3s2AVX512_right15
+dwFilter3x3s2AVX512_rowdone16:
+dwFilter3x3s2AVX512_next4:
 	INCQ R8
-	JMP dwFilter3x3s2AVX512_row1
-dwFilter3x3s2AVX512_end4:
+	JMP dwFilter3x3s2AVX512_row2
+dwFilter3x3s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter3x3s2AVX512_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter3x3s2AVX512_reduced34
+	JLE dwFilter3x3s2AVX512_reduced35
 	VSHUFF32X4 $0x4e, Z0, Z0, Z10
 	VADDPS Z10, Z0, Z0
 	VSHUFF32X4 $0xb1, Z0, Z0, Z10
@@ -7567,7 +7719,7 @@ dwFilter3x3s2AVX512_end4:
 	VADDSS 8(R15), X2, X2
 	VMOVSS X2, 8(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter3x3s2AVX512_reduced34
+	JLE dwFilter3x3s2AVX512_reduced35
 	VSHUFF32X4 $0x4e, Z3, Z3, Z10
 	VADDPS Z10, Z3, Z3
 	VSHUFF32X4 $0xb1, Z3, Z3, Z10
@@ -7599,7 +7751,7 @@ dwFilter3x3s2AVX512_end4:
 	VADDSS 20(R15), X5, X5
 	VMOVSS X5, 20(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter3x3s2AVX512_reduced34
+	JLE dwFilter3x3s2AVX512_reduced35
 	VSHUFF32X4 $0x4e, Z6, Z6, Z10
 	VADDPS Z10, Z6, Z6
 	VSHUFF32X4 $0xb1, Z6, Z6, Z10
@@ -7630,7 +7782,7 @@ dwFilter3x3s2AVX512_end4:
 	VADDPS Z10, Z8, Z8
 	VADDSS 32(R15), X8, X8
 	VMOVSS X8, 32(R15)
-dwFilter3x3s2AVX512_reduced34:
+dwFilter3x3s2AVX512_reduced35:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -7638,7 +7790,7 @@ dwFilter3x3s2AVX512_reduced34:
 // dwData3x3s2AVX512: input gradient of a 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwData3x3s2AVX512(a dwArgs)
-TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -7649,6 +7801,7 @@ TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-136
 	NEGQ R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwData3x3s2AVX512_plane1:
 	VBROADCASTSS 0(R15), Z5
 	VBROADCASTSS 4(R15), Z6
 	VBROADCASTSS 8(R15), Z7
@@ -7659,9 +7812,9 @@ TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 28(R15), Z12
 	VBROADCASTSS 32(R15), Z13
 	MOVQ a_i0+64(FP), R8
-dwData3x3s2AVX512_row1:
+dwData3x3s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwData3x3s2AVX512_end4
+	JGE dwData3x3s2AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	MOVQ AX, R14
@@ -7670,16 +7823,16 @@ dwData3x3s2AVX512_row1:
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData3x3s2AVX512_invalid5
+	JCC dwData3x3s2AVX512_invalid6
 	ORQ $1, R11
-dwData3x3s2AVX512_invalid5:
+dwData3x3s2AVX512_invalid6:
 	LEAQ -1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData3x3s2AVX512_invalid6
+	JCC dwData3x3s2AVX512_invalid7
 	TESTQ R14, R14
-	JNE dwData3x3s2AVX512_invalid6
+	JNE dwData3x3s2AVX512_invalid7
 	ORQ $2, R11
-dwData3x3s2AVX512_invalid6:
+dwData3x3s2AVX512_invalid7:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -7691,16 +7844,16 @@ dwData3x3s2AVX512_invalid6:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	TESTQ R14, R14
-	JNE dwData3x3s2AVX512_oddrow2
+	JNE dwData3x3s2AVX512_oddrow3
 	CMPQ R11, $3
-	JNE dwData3x3s2AVX512_tested7
+	JNE dwData3x3s2AVX512_tested8
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX512_left8:
+dwData3x3s2AVX512_left9:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX512_mid9
+	JGE dwData3x3s2AVX512_mid10
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -7729,10 +7882,10 @@ dwData3x3s2AVX512_left8:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_left8
-dwData3x3s2AVX512_mid9:
+	JMP dwData3x3s2AVX512_left9
+dwData3x3s2AVX512_mid10:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX512_right10
+	JGE dwData3x3s2AVX512_right11
 	VMOVUPS (SI), Z4
 	VMULPS Z4, Z6, Z0
 	VMULPS Z4, Z7, Z1
@@ -7752,10 +7905,10 @@ dwData3x3s2AVX512_mid9:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_mid9
-dwData3x3s2AVX512_right10:
+	JMP dwData3x3s2AVX512_mid10
+dwData3x3s2AVX512_right11:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX512_rowdone11
+	JGE dwData3x3s2AVX512_rowdone12
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -7784,17 +7937,17 @@ dwData3x3s2AVX512_right10:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_right10
-dwData3x3s2AVX512_rowdone11:
-	JMP dwData3x3s2AVX512_next3
-dwData3x3s2AVX512_tested7:
+	JMP dwData3x3s2AVX512_right11
+dwData3x3s2AVX512_rowdone12:
+	JMP dwData3x3s2AVX512_next4
+dwData3x3s2AVX512_tested8:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX512_left12:
+dwData3x3s2AVX512_left13:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX512_mid13
+	JGE dwData3x3s2AVX512_mid14
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -7802,27 +7955,27 @@ dwData3x3s2AVX512_left12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip16
-	VMOVUPS.Z (SI), K1, Z4
-	VFMADD231PS Z4, Z6, Z0
-	VFMADD231PS Z4, Z7, Z1
-dwData3x3s2AVX512_skip16:
-	TESTQ $2, R11
 	JEQ dwData3x3s2AVX512_skip17
+	VMOVUPS.Z (SI), K1, Z4
+	VFMADD231PS Z4, Z6, Z0
+	VFMADD231PS Z4, Z7, Z1
+dwData3x3s2AVX512_skip17:
+	TESTQ $2, R11
+	JEQ dwData3x3s2AVX512_skip18
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData3x3s2AVX512_skip17:
+dwData3x3s2AVX512_skip18:
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip18
+	JEQ dwData3x3s2AVX512_skip19
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z5, Z1
-dwData3x3s2AVX512_skip18:
+dwData3x3s2AVX512_skip19:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX512_skip19
+	JEQ dwData3x3s2AVX512_skip20
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z11, Z1
-dwData3x3s2AVX512_skip19:
+dwData3x3s2AVX512_skip20:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -7837,32 +7990,32 @@ dwData3x3s2AVX512_skip19:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_left12
-dwData3x3s2AVX512_mid13:
+	JMP dwData3x3s2AVX512_left13
+dwData3x3s2AVX512_mid14:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX512_right14
+	JGE dwData3x3s2AVX512_right15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip20
+	JEQ dwData3x3s2AVX512_skip21
 	VMOVUPS (SI), Z4
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z4, Z7, Z1
-dwData3x3s2AVX512_skip20:
+dwData3x3s2AVX512_skip21:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX512_skip21
+	JEQ dwData3x3s2AVX512_skip22
 	VMOVUPS (SI)(R9*1), Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData3x3s2AVX512_skip21:
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip22
-	VFMADD231PS 4(SI), Z5, Z1
 dwData3x3s2AVX512_skip22:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwData3x3s2AVX512_skip23
-	VFMADD231PS 4(SI)(R9*1), Z11, Z1
+	VFMADD231PS 4(SI), Z5, Z1
 dwData3x3s2AVX512_skip23:
+	TESTQ $2, R11
+	JEQ dwData3x3s2AVX512_skip24
+	VFMADD231PS 4(SI)(R9*1), Z11, Z1
+dwData3x3s2AVX512_skip24:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -7874,10 +8027,10 @@ dwData3x3s2AVX512_skip23:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_mid13
-dwData3x3s2AVX512_right14:
+	JMP dwData3x3s2AVX512_mid14
+dwData3x3s2AVX512_right15:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX512_rowdone15
+	JGE dwData3x3s2AVX512_rowdone16
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -7885,27 +8038,27 @@ dwData3x3s2AVX512_right14:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip24
+	JEQ dwData3x3s2AVX512_skip25
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z4, Z7, Z1
-dwData3x3s2AVX512_skip24:
+dwData3x3s2AVX512_skip25:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX512_skip25
+	JEQ dwData3x3s2AVX512_skip26
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData3x3s2AVX512_skip25:
+dwData3x3s2AVX512_skip26:
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip26
+	JEQ dwData3x3s2AVX512_skip27
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z5, Z1
-dwData3x3s2AVX512_skip26:
+dwData3x3s2AVX512_skip27:
 	TESTQ $2, R11
-	JEQ dwData3x3s2AVX512_skip27
+	JEQ dwData3x3s2AVX512_skip28
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z11, Z1
-dwData3x3s2AVX512_skip27:
+dwData3x3s2AVX512_skip28:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -7920,19 +8073,19 @@ dwData3x3s2AVX512_skip27:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_right14
-dwData3x3s2AVX512_rowdone15:
-	JMP dwData3x3s2AVX512_next3
-dwData3x3s2AVX512_oddrow2:
+	JMP dwData3x3s2AVX512_right15
+dwData3x3s2AVX512_rowdone16:
+	JMP dwData3x3s2AVX512_next4
+dwData3x3s2AVX512_oddrow3:
 	CMPQ R11, $1
-	JNE dwData3x3s2AVX512_tested28
+	JNE dwData3x3s2AVX512_tested29
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX512_left29:
+dwData3x3s2AVX512_left30:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX512_mid30
+	JGE dwData3x3s2AVX512_mid31
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -7956,10 +8109,10 @@ dwData3x3s2AVX512_left29:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_left29
-dwData3x3s2AVX512_mid30:
+	JMP dwData3x3s2AVX512_left30
+dwData3x3s2AVX512_mid31:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX512_right31
+	JGE dwData3x3s2AVX512_right32
 	VMOVUPS (SI), Z4
 	VMULPS Z4, Z9, Z0
 	VMULPS Z4, Z10, Z1
@@ -7975,10 +8128,10 @@ dwData3x3s2AVX512_mid30:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_mid30
-dwData3x3s2AVX512_right31:
+	JMP dwData3x3s2AVX512_mid31
+dwData3x3s2AVX512_right32:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX512_rowdone32
+	JGE dwData3x3s2AVX512_rowdone33
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8002,34 +8155,34 @@ dwData3x3s2AVX512_right31:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_right31
-dwData3x3s2AVX512_rowdone32:
-	JMP dwData3x3s2AVX512_next3
-dwData3x3s2AVX512_tested28:
+	JMP dwData3x3s2AVX512_right32
+dwData3x3s2AVX512_rowdone33:
+	JMP dwData3x3s2AVX512_next4
+dwData3x3s2AVX512_tested29:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData3x3s2AVX512_left33:
+dwData3x3s2AVX512_left34:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData3x3s2AVX512_mid34
+	JGE dwData3x3s2AVX512_mid35
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
 	KMOVW 12(DX), K4
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip37
-	VMOVUPS.Z (SI), K1, Z4
-	VFMADD231PS Z4, Z9, Z0
-	VFMADD231PS Z4, Z10, Z1
-dwData3x3s2AVX512_skip37:
 	TESTQ $1, R11
 	JEQ dwData3x3s2AVX512_skip38
+	VMOVUPS.Z (SI), K1, Z4
+	VFMADD231PS Z4, Z9, Z0
+	VFMADD231PS Z4, Z10, Z1
+dwData3x3s2AVX512_skip38:
+	TESTQ $1, R11
+	JEQ dwData3x3s2AVX512_skip39
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z8, Z1
-dwData3x3s2AVX512_skip38:
+dwData3x3s2AVX512_skip39:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -8044,22 +8197,22 @@ dwData3x3s2AVX512_skip38:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_left33
-dwData3x3s2AVX512_mid34:
+	JMP dwData3x3s2AVX512_left34
+dwData3x3s2AVX512_mid35:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData3x3s2AVX512_right35
+	JGE dwData3x3s2AVX512_right36
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip39
+	JEQ dwData3x3s2AVX512_skip40
 	VMOVUPS (SI), Z4
 	VFMADD231PS Z4, Z9, Z0
 	VFMADD231PS Z4, Z10, Z1
-dwData3x3s2AVX512_skip39:
-	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip40
-	VFMADD231PS 4(SI), Z8, Z1
 dwData3x3s2AVX512_skip40:
+	TESTQ $1, R11
+	JEQ dwData3x3s2AVX512_skip41
+	VFMADD231PS 4(SI), Z8, Z1
+dwData3x3s2AVX512_skip41:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -8071,10 +8224,10 @@ dwData3x3s2AVX512_skip40:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_mid34
-dwData3x3s2AVX512_right35:
+	JMP dwData3x3s2AVX512_mid35
+dwData3x3s2AVX512_right36:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData3x3s2AVX512_rowdone36
+	JGE dwData3x3s2AVX512_rowdone37
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8082,16 +8235,16 @@ dwData3x3s2AVX512_right35:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip41
+	JEQ dwData3x3s2AVX512_skip42
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z9, Z0
 	VFMADD231PS Z4, Z10, Z1
-dwData3x3s2AVX512_skip41:
+dwData3x3s2AVX512_skip42:
 	TESTQ $1, R11
-	JEQ dwData3x3s2AVX512_skip42
+	JEQ dwData3x3s2AVX512_skip43
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z8, Z1
-dwData3x3s2AVX512_skip42:
+dwData3x3s2AVX512_skip43:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -8106,13 +8259,22 @@ dwData3x3s2AVX512_skip42:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData3x3s2AVX512_right35
-dwData3x3s2AVX512_rowdone36:
-	JMP dwData3x3s2AVX512_next3
-dwData3x3s2AVX512_next3:
+	JMP dwData3x3s2AVX512_right36
+dwData3x3s2AVX512_rowdone37:
+	JMP dwData3x3s2AVX512_next4
+dwData3x3s2AVX512_next4:
 	INCQ R8
-	JMP dwData3x3s2AVX512_row1
-dwData3x3s2AVX512_end4:
+	JMP dwData3x3s2AVX512_row2
+dwData3x3s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwData3x3s2AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -8120,7 +8282,7 @@ dwData3x3s2AVX512_end4:
 // dwForward5x5s1AVX512: 5×5 depthwise filter, stride 1, AVX512.
 //
 // func dwForward5x5s1AVX512(a dwArgs)
-TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -8130,6 +8292,7 @@ TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwForward5x5s1AVX512_plane1:
 	VBROADCASTSS 0(R15), Z5
 	VBROADCASTSS 4(R15), Z6
 	VBROADCASTSS 8(R15), Z7
@@ -8156,37 +8319,37 @@ TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 92(R15), Z28
 	VBROADCASTSS 96(R15), Z29
 	MOVQ a_i0+64(FP), R8
-dwForward5x5s1AVX512_row1:
+dwForward5x5s1AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward5x5s1AVX512_end4
+	JGE dwForward5x5s1AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX512_invalid5
+	JCC dwForward5x5s1AVX512_invalid6
 	ORQ $1, R11
-dwForward5x5s1AVX512_invalid5:
+dwForward5x5s1AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX512_invalid6
+	JCC dwForward5x5s1AVX512_invalid7
 	ORQ $2, R11
-dwForward5x5s1AVX512_invalid6:
+dwForward5x5s1AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX512_invalid7
+	JCC dwForward5x5s1AVX512_invalid8
 	ORQ $4, R11
-dwForward5x5s1AVX512_invalid7:
+dwForward5x5s1AVX512_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX512_invalid8
+	JCC dwForward5x5s1AVX512_invalid9
 	ORQ $8, R11
-dwForward5x5s1AVX512_invalid8:
+dwForward5x5s1AVX512_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s1AVX512_invalid9
+	JCC dwForward5x5s1AVX512_invalid10
 	ORQ $16, R11
-dwForward5x5s1AVX512_invalid9:
+dwForward5x5s1AVX512_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -8199,14 +8362,14 @@ dwForward5x5s1AVX512_invalid9:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $31
-	JNE dwForward5x5s1AVX512_tested2
+	JNE dwForward5x5s1AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s1AVX512_left10:
+dwForward5x5s1AVX512_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s1AVX512_mid11
+	JGE dwForward5x5s1AVX512_mid12
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8215,10 +8378,10 @@ dwForward5x5s1AVX512_left10:
 	KMOVW 20(DX), K6
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta14
+	JEQ dwForward5x5s1AVX512_nobeta15
 	VMOVUPS.Z (BX), K6, Z4
 	VADDPS Z4, Z0, Z0
-dwForward5x5s1AVX512_nobeta14:
+dwForward5x5s1AVX512_nobeta15:
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
@@ -8277,15 +8440,15 @@ dwForward5x5s1AVX512_nobeta14:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_left10
-dwForward5x5s1AVX512_mid11:
+	JMP dwForward5x5s1AVX512_left11
+dwForward5x5s1AVX512_mid12:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s1AVX512_right12
+	JGE dwForward5x5s1AVX512_right13
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta15
+	JEQ dwForward5x5s1AVX512_nobeta16
 	VADDPS (BX), Z0, Z0
-dwForward5x5s1AVX512_nobeta15:
+dwForward5x5s1AVX512_nobeta16:
 	VFMADD231PS (SI), Z5, Z0
 	VMULPS (SI)(R9*1), Z10, Z1
 	VMULPS (SI)(R9*2), Z15, Z2
@@ -8318,10 +8481,10 @@ dwForward5x5s1AVX512_nobeta15:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_mid11
-dwForward5x5s1AVX512_right12:
+	JMP dwForward5x5s1AVX512_mid12
+dwForward5x5s1AVX512_right13:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s1AVX512_rowdone13
+	JGE dwForward5x5s1AVX512_rowdone14
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8330,10 +8493,10 @@ dwForward5x5s1AVX512_right12:
 	KMOVW 20(DX), K6
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta16
+	JEQ dwForward5x5s1AVX512_nobeta17
 	VMOVUPS.Z (BX), K6, Z4
 	VADDPS Z4, Z0, Z0
-dwForward5x5s1AVX512_nobeta16:
+dwForward5x5s1AVX512_nobeta17:
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
@@ -8392,17 +8555,17 @@ dwForward5x5s1AVX512_nobeta16:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_right12
-dwForward5x5s1AVX512_rowdone13:
-	JMP dwForward5x5s1AVX512_next3
-dwForward5x5s1AVX512_tested2:
+	JMP dwForward5x5s1AVX512_right13
+dwForward5x5s1AVX512_rowdone14:
+	JMP dwForward5x5s1AVX512_next4
+dwForward5x5s1AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s1AVX512_left17:
+dwForward5x5s1AVX512_left18:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s1AVX512_mid18
+	JGE dwForward5x5s1AVX512_mid19
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8411,138 +8574,138 @@ dwForward5x5s1AVX512_left17:
 	KMOVW 20(DX), K6
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta21
+	JEQ dwForward5x5s1AVX512_nobeta22
 	VMOVUPS.Z (BX), K6, Z4
 	VADDPS Z4, Z0, Z0
-dwForward5x5s1AVX512_nobeta21:
+dwForward5x5s1AVX512_nobeta22:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip22
+	JEQ dwForward5x5s1AVX512_skip23
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
-dwForward5x5s1AVX512_skip22:
+dwForward5x5s1AVX512_skip23:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip23
+	JEQ dwForward5x5s1AVX512_skip24
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z10, Z1
-dwForward5x5s1AVX512_skip23:
+dwForward5x5s1AVX512_skip24:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip24
+	JEQ dwForward5x5s1AVX512_skip25
 	VMOVUPS.Z (SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z15, Z2
-dwForward5x5s1AVX512_skip24:
+dwForward5x5s1AVX512_skip25:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip25
+	JEQ dwForward5x5s1AVX512_skip26
 	VMOVUPS.Z (SI)(R10*1), K1, Z4
 	VFMADD231PS Z4, Z20, Z3
-dwForward5x5s1AVX512_skip25:
+dwForward5x5s1AVX512_skip26:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip26
+	JEQ dwForward5x5s1AVX512_skip27
 	VMOVUPS.Z (SI)(R9*4), K1, Z4
 	VFMADD231PS Z4, Z25, Z0
-dwForward5x5s1AVX512_skip26:
+dwForward5x5s1AVX512_skip27:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip27
+	JEQ dwForward5x5s1AVX512_skip28
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z6, Z1
-dwForward5x5s1AVX512_skip27:
+dwForward5x5s1AVX512_skip28:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip28
+	JEQ dwForward5x5s1AVX512_skip29
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z11, Z2
-dwForward5x5s1AVX512_skip28:
+dwForward5x5s1AVX512_skip29:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip29
+	JEQ dwForward5x5s1AVX512_skip30
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z16, Z3
-dwForward5x5s1AVX512_skip29:
+dwForward5x5s1AVX512_skip30:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip30
+	JEQ dwForward5x5s1AVX512_skip31
 	VMOVUPS.Z 4(SI)(R10*1), K2, Z4
 	VFMADD231PS Z4, Z21, Z0
-dwForward5x5s1AVX512_skip30:
+dwForward5x5s1AVX512_skip31:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip31
+	JEQ dwForward5x5s1AVX512_skip32
 	VMOVUPS.Z 4(SI)(R9*4), K2, Z4
 	VFMADD231PS Z4, Z26, Z1
-dwForward5x5s1AVX512_skip31:
+dwForward5x5s1AVX512_skip32:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip32
+	JEQ dwForward5x5s1AVX512_skip33
 	VMOVUPS.Z 8(SI), K3, Z4
 	VFMADD231PS Z4, Z7, Z2
-dwForward5x5s1AVX512_skip32:
+dwForward5x5s1AVX512_skip33:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip33
+	JEQ dwForward5x5s1AVX512_skip34
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z12, Z3
-dwForward5x5s1AVX512_skip33:
+dwForward5x5s1AVX512_skip34:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip34
+	JEQ dwForward5x5s1AVX512_skip35
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z17, Z0
-dwForward5x5s1AVX512_skip34:
+dwForward5x5s1AVX512_skip35:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip35
+	JEQ dwForward5x5s1AVX512_skip36
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z4
 	VFMADD231PS Z4, Z22, Z1
-dwForward5x5s1AVX512_skip35:
+dwForward5x5s1AVX512_skip36:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip36
+	JEQ dwForward5x5s1AVX512_skip37
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z4
 	VFMADD231PS Z4, Z27, Z2
-dwForward5x5s1AVX512_skip36:
+dwForward5x5s1AVX512_skip37:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip37
+	JEQ dwForward5x5s1AVX512_skip38
 	VMOVUPS.Z 12(SI), K4, Z4
 	VFMADD231PS Z4, Z8, Z3
-dwForward5x5s1AVX512_skip37:
+dwForward5x5s1AVX512_skip38:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip38
+	JEQ dwForward5x5s1AVX512_skip39
 	VMOVUPS.Z 12(SI)(R9*1), K4, Z4
 	VFMADD231PS Z4, Z13, Z0
-dwForward5x5s1AVX512_skip38:
+dwForward5x5s1AVX512_skip39:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip39
+	JEQ dwForward5x5s1AVX512_skip40
 	VMOVUPS.Z 12(SI)(R9*2), K4, Z4
 	VFMADD231PS Z4, Z18, Z1
-dwForward5x5s1AVX512_skip39:
+dwForward5x5s1AVX512_skip40:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip40
+	JEQ dwForward5x5s1AVX512_skip41
 	VMOVUPS.Z 12(SI)(R10*1), K4, Z4
 	VFMADD231PS Z4, Z23, Z2
-dwForward5x5s1AVX512_skip40:
+dwForward5x5s1AVX512_skip41:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip41
+	JEQ dwForward5x5s1AVX512_skip42
 	VMOVUPS.Z 12(SI)(R9*4), K4, Z4
 	VFMADD231PS Z4, Z28, Z3
-dwForward5x5s1AVX512_skip41:
+dwForward5x5s1AVX512_skip42:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip42
+	JEQ dwForward5x5s1AVX512_skip43
 	VMOVUPS.Z 16(SI), K5, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwForward5x5s1AVX512_skip42:
+dwForward5x5s1AVX512_skip43:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip43
+	JEQ dwForward5x5s1AVX512_skip44
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z4
 	VFMADD231PS Z4, Z14, Z1
-dwForward5x5s1AVX512_skip43:
+dwForward5x5s1AVX512_skip44:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip44
+	JEQ dwForward5x5s1AVX512_skip45
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z4
 	VFMADD231PS Z4, Z19, Z2
-dwForward5x5s1AVX512_skip44:
+dwForward5x5s1AVX512_skip45:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip45
+	JEQ dwForward5x5s1AVX512_skip46
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z4
 	VFMADD231PS Z4, Z24, Z3
-dwForward5x5s1AVX512_skip45:
+dwForward5x5s1AVX512_skip46:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip46
+	JEQ dwForward5x5s1AVX512_skip47
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z4
 	VFMADD231PS Z4, Z29, Z0
-dwForward5x5s1AVX512_skip46:
+dwForward5x5s1AVX512_skip47:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -8551,118 +8714,118 @@ dwForward5x5s1AVX512_skip46:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_left17
-dwForward5x5s1AVX512_mid18:
+	JMP dwForward5x5s1AVX512_left18
+dwForward5x5s1AVX512_mid19:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s1AVX512_right19
+	JGE dwForward5x5s1AVX512_right20
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta47
+	JEQ dwForward5x5s1AVX512_nobeta48
 	VADDPS (BX), Z0, Z0
-dwForward5x5s1AVX512_nobeta47:
+dwForward5x5s1AVX512_nobeta48:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip48
-	VFMADD231PS (SI), Z5, Z0
-dwForward5x5s1AVX512_skip48:
-	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX512_skip49
-	VFMADD231PS (SI)(R9*1), Z10, Z1
+	VFMADD231PS (SI), Z5, Z0
 dwForward5x5s1AVX512_skip49:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX512_skip50
-	VFMADD231PS (SI)(R9*2), Z15, Z2
+	VFMADD231PS (SI)(R9*1), Z10, Z1
 dwForward5x5s1AVX512_skip50:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwForward5x5s1AVX512_skip51
-	VFMADD231PS (SI)(R10*1), Z20, Z3
+	VFMADD231PS (SI)(R9*2), Z15, Z2
 dwForward5x5s1AVX512_skip51:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwForward5x5s1AVX512_skip52
-	VFMADD231PS (SI)(R9*4), Z25, Z0
+	VFMADD231PS (SI)(R10*1), Z20, Z3
 dwForward5x5s1AVX512_skip52:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwForward5x5s1AVX512_skip53
-	VFMADD231PS 4(SI), Z6, Z1
+	VFMADD231PS (SI)(R9*4), Z25, Z0
 dwForward5x5s1AVX512_skip53:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX512_skip54
-	VFMADD231PS 4(SI)(R9*1), Z11, Z2
+	VFMADD231PS 4(SI), Z6, Z1
 dwForward5x5s1AVX512_skip54:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX512_skip55
-	VFMADD231PS 4(SI)(R9*2), Z16, Z3
+	VFMADD231PS 4(SI)(R9*1), Z11, Z2
 dwForward5x5s1AVX512_skip55:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwForward5x5s1AVX512_skip56
-	VFMADD231PS 4(SI)(R10*1), Z21, Z0
+	VFMADD231PS 4(SI)(R9*2), Z16, Z3
 dwForward5x5s1AVX512_skip56:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwForward5x5s1AVX512_skip57
-	VFMADD231PS 4(SI)(R9*4), Z26, Z1
+	VFMADD231PS 4(SI)(R10*1), Z21, Z0
 dwForward5x5s1AVX512_skip57:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwForward5x5s1AVX512_skip58
-	VFMADD231PS 8(SI), Z7, Z2
+	VFMADD231PS 4(SI)(R9*4), Z26, Z1
 dwForward5x5s1AVX512_skip58:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwForward5x5s1AVX512_skip59
-	VFMADD231PS 8(SI)(R9*1), Z12, Z3
+	VFMADD231PS 8(SI), Z7, Z2
 dwForward5x5s1AVX512_skip59:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwForward5x5s1AVX512_skip60
-	VFMADD231PS 8(SI)(R9*2), Z17, Z0
+	VFMADD231PS 8(SI)(R9*1), Z12, Z3
 dwForward5x5s1AVX512_skip60:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwForward5x5s1AVX512_skip61
-	VFMADD231PS 8(SI)(R10*1), Z22, Z1
+	VFMADD231PS 8(SI)(R9*2), Z17, Z0
 dwForward5x5s1AVX512_skip61:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwForward5x5s1AVX512_skip62
-	VFMADD231PS 8(SI)(R9*4), Z27, Z2
+	VFMADD231PS 8(SI)(R10*1), Z22, Z1
 dwForward5x5s1AVX512_skip62:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwForward5x5s1AVX512_skip63
-	VFMADD231PS 12(SI), Z8, Z3
+	VFMADD231PS 8(SI)(R9*4), Z27, Z2
 dwForward5x5s1AVX512_skip63:
-	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip64
-	VFMADD231PS 12(SI)(R9*1), Z13, Z0
-dwForward5x5s1AVX512_skip64:
-	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip65
-	VFMADD231PS 12(SI)(R9*2), Z18, Z1
-dwForward5x5s1AVX512_skip65:
-	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip66
-	VFMADD231PS 12(SI)(R10*1), Z23, Z2
-dwForward5x5s1AVX512_skip66:
-	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip67
-	VFMADD231PS 12(SI)(R9*4), Z28, Z3
-dwForward5x5s1AVX512_skip67:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip68
-	VFMADD231PS 16(SI), Z9, Z0
-dwForward5x5s1AVX512_skip68:
+	JEQ dwForward5x5s1AVX512_skip64
+	VFMADD231PS 12(SI), Z8, Z3
+dwForward5x5s1AVX512_skip64:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip69
-	VFMADD231PS 16(SI)(R9*1), Z14, Z1
-dwForward5x5s1AVX512_skip69:
+	JEQ dwForward5x5s1AVX512_skip65
+	VFMADD231PS 12(SI)(R9*1), Z13, Z0
+dwForward5x5s1AVX512_skip65:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip70
-	VFMADD231PS 16(SI)(R9*2), Z19, Z2
-dwForward5x5s1AVX512_skip70:
+	JEQ dwForward5x5s1AVX512_skip66
+	VFMADD231PS 12(SI)(R9*2), Z18, Z1
+dwForward5x5s1AVX512_skip66:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip71
-	VFMADD231PS 16(SI)(R10*1), Z24, Z3
-dwForward5x5s1AVX512_skip71:
+	JEQ dwForward5x5s1AVX512_skip67
+	VFMADD231PS 12(SI)(R10*1), Z23, Z2
+dwForward5x5s1AVX512_skip67:
 	TESTQ $16, R11
+	JEQ dwForward5x5s1AVX512_skip68
+	VFMADD231PS 12(SI)(R9*4), Z28, Z3
+dwForward5x5s1AVX512_skip68:
+	TESTQ $1, R11
+	JEQ dwForward5x5s1AVX512_skip69
+	VFMADD231PS 16(SI), Z9, Z0
+dwForward5x5s1AVX512_skip69:
+	TESTQ $2, R11
+	JEQ dwForward5x5s1AVX512_skip70
+	VFMADD231PS 16(SI)(R9*1), Z14, Z1
+dwForward5x5s1AVX512_skip70:
+	TESTQ $4, R11
+	JEQ dwForward5x5s1AVX512_skip71
+	VFMADD231PS 16(SI)(R9*2), Z19, Z2
+dwForward5x5s1AVX512_skip71:
+	TESTQ $8, R11
 	JEQ dwForward5x5s1AVX512_skip72
-	VFMADD231PS 16(SI)(R9*4), Z29, Z0
+	VFMADD231PS 16(SI)(R10*1), Z24, Z3
 dwForward5x5s1AVX512_skip72:
+	TESTQ $16, R11
+	JEQ dwForward5x5s1AVX512_skip73
+	VFMADD231PS 16(SI)(R9*4), Z29, Z0
+dwForward5x5s1AVX512_skip73:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -8670,10 +8833,10 @@ dwForward5x5s1AVX512_skip72:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_mid18
-dwForward5x5s1AVX512_right19:
+	JMP dwForward5x5s1AVX512_mid19
+dwForward5x5s1AVX512_right20:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s1AVX512_rowdone20
+	JGE dwForward5x5s1AVX512_rowdone21
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8682,138 +8845,138 @@ dwForward5x5s1AVX512_right19:
 	KMOVW 20(DX), K6
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s1AVX512_nobeta73
+	JEQ dwForward5x5s1AVX512_nobeta74
 	VMOVUPS.Z (BX), K6, Z4
 	VADDPS Z4, Z0, Z0
-dwForward5x5s1AVX512_nobeta73:
+dwForward5x5s1AVX512_nobeta74:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip74
+	JEQ dwForward5x5s1AVX512_skip75
 	VMOVUPS.Z (SI), K1, Z4
 	VFMADD231PS Z4, Z5, Z0
-dwForward5x5s1AVX512_skip74:
+dwForward5x5s1AVX512_skip75:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip75
+	JEQ dwForward5x5s1AVX512_skip76
 	VMOVUPS.Z (SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z10, Z1
-dwForward5x5s1AVX512_skip75:
+dwForward5x5s1AVX512_skip76:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip76
+	JEQ dwForward5x5s1AVX512_skip77
 	VMOVUPS.Z (SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z15, Z2
-dwForward5x5s1AVX512_skip76:
+dwForward5x5s1AVX512_skip77:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip77
+	JEQ dwForward5x5s1AVX512_skip78
 	VMOVUPS.Z (SI)(R10*1), K1, Z4
 	VFMADD231PS Z4, Z20, Z3
-dwForward5x5s1AVX512_skip77:
+dwForward5x5s1AVX512_skip78:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip78
+	JEQ dwForward5x5s1AVX512_skip79
 	VMOVUPS.Z (SI)(R9*4), K1, Z4
 	VFMADD231PS Z4, Z25, Z0
-dwForward5x5s1AVX512_skip78:
+dwForward5x5s1AVX512_skip79:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip79
+	JEQ dwForward5x5s1AVX512_skip80
 	VMOVUPS.Z 4(SI), K2, Z4
 	VFMADD231PS Z4, Z6, Z1
-dwForward5x5s1AVX512_skip79:
+dwForward5x5s1AVX512_skip80:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip80
+	JEQ dwForward5x5s1AVX512_skip81
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z11, Z2
-dwForward5x5s1AVX512_skip80:
+dwForward5x5s1AVX512_skip81:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip81
+	JEQ dwForward5x5s1AVX512_skip82
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z16, Z3
-dwForward5x5s1AVX512_skip81:
+dwForward5x5s1AVX512_skip82:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip82
+	JEQ dwForward5x5s1AVX512_skip83
 	VMOVUPS.Z 4(SI)(R10*1), K2, Z4
 	VFMADD231PS Z4, Z21, Z0
-dwForward5x5s1AVX512_skip82:
+dwForward5x5s1AVX512_skip83:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip83
+	JEQ dwForward5x5s1AVX512_skip84
 	VMOVUPS.Z 4(SI)(R9*4), K2, Z4
 	VFMADD231PS Z4, Z26, Z1
-dwForward5x5s1AVX512_skip83:
+dwForward5x5s1AVX512_skip84:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip84
+	JEQ dwForward5x5s1AVX512_skip85
 	VMOVUPS.Z 8(SI), K3, Z4
 	VFMADD231PS Z4, Z7, Z2
-dwForward5x5s1AVX512_skip84:
+dwForward5x5s1AVX512_skip85:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip85
+	JEQ dwForward5x5s1AVX512_skip86
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z12, Z3
-dwForward5x5s1AVX512_skip85:
+dwForward5x5s1AVX512_skip86:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip86
+	JEQ dwForward5x5s1AVX512_skip87
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z17, Z0
-dwForward5x5s1AVX512_skip86:
+dwForward5x5s1AVX512_skip87:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip87
+	JEQ dwForward5x5s1AVX512_skip88
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z4
 	VFMADD231PS Z4, Z22, Z1
-dwForward5x5s1AVX512_skip87:
+dwForward5x5s1AVX512_skip88:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip88
+	JEQ dwForward5x5s1AVX512_skip89
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z4
 	VFMADD231PS Z4, Z27, Z2
-dwForward5x5s1AVX512_skip88:
+dwForward5x5s1AVX512_skip89:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip89
+	JEQ dwForward5x5s1AVX512_skip90
 	VMOVUPS.Z 12(SI), K4, Z4
 	VFMADD231PS Z4, Z8, Z3
-dwForward5x5s1AVX512_skip89:
+dwForward5x5s1AVX512_skip90:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip90
+	JEQ dwForward5x5s1AVX512_skip91
 	VMOVUPS.Z 12(SI)(R9*1), K4, Z4
 	VFMADD231PS Z4, Z13, Z0
-dwForward5x5s1AVX512_skip90:
+dwForward5x5s1AVX512_skip91:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip91
+	JEQ dwForward5x5s1AVX512_skip92
 	VMOVUPS.Z 12(SI)(R9*2), K4, Z4
 	VFMADD231PS Z4, Z18, Z1
-dwForward5x5s1AVX512_skip91:
+dwForward5x5s1AVX512_skip92:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip92
+	JEQ dwForward5x5s1AVX512_skip93
 	VMOVUPS.Z 12(SI)(R10*1), K4, Z4
 	VFMADD231PS Z4, Z23, Z2
-dwForward5x5s1AVX512_skip92:
+dwForward5x5s1AVX512_skip93:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip93
+	JEQ dwForward5x5s1AVX512_skip94
 	VMOVUPS.Z 12(SI)(R9*4), K4, Z4
 	VFMADD231PS Z4, Z28, Z3
-dwForward5x5s1AVX512_skip93:
+dwForward5x5s1AVX512_skip94:
 	TESTQ $1, R11
-	JEQ dwForward5x5s1AVX512_skip94
+	JEQ dwForward5x5s1AVX512_skip95
 	VMOVUPS.Z 16(SI), K5, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwForward5x5s1AVX512_skip94:
+dwForward5x5s1AVX512_skip95:
 	TESTQ $2, R11
-	JEQ dwForward5x5s1AVX512_skip95
+	JEQ dwForward5x5s1AVX512_skip96
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z4
 	VFMADD231PS Z4, Z14, Z1
-dwForward5x5s1AVX512_skip95:
+dwForward5x5s1AVX512_skip96:
 	TESTQ $4, R11
-	JEQ dwForward5x5s1AVX512_skip96
+	JEQ dwForward5x5s1AVX512_skip97
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z4
 	VFMADD231PS Z4, Z19, Z2
-dwForward5x5s1AVX512_skip96:
+dwForward5x5s1AVX512_skip97:
 	TESTQ $8, R11
-	JEQ dwForward5x5s1AVX512_skip97
+	JEQ dwForward5x5s1AVX512_skip98
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z4
 	VFMADD231PS Z4, Z24, Z3
-dwForward5x5s1AVX512_skip97:
+dwForward5x5s1AVX512_skip98:
 	TESTQ $16, R11
-	JEQ dwForward5x5s1AVX512_skip98
+	JEQ dwForward5x5s1AVX512_skip99
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z4
 	VFMADD231PS Z4, Z29, Z0
-dwForward5x5s1AVX512_skip98:
+dwForward5x5s1AVX512_skip99:
 	VADDPS Z1, Z0, Z0
 	VADDPS Z3, Z2, Z2
 	VADDPS Z2, Z0, Z0
@@ -8822,12 +8985,21 @@ dwForward5x5s1AVX512_skip98:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s1AVX512_right19
-dwForward5x5s1AVX512_rowdone20:
-dwForward5x5s1AVX512_next3:
+	JMP dwForward5x5s1AVX512_right20
+dwForward5x5s1AVX512_rowdone21:
+dwForward5x5s1AVX512_next4:
 	INCQ R8
-	JMP dwForward5x5s1AVX512_row1
-dwForward5x5s1AVX512_end4:
+	JMP dwForward5x5s1AVX512_row2
+dwForward5x5s1AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward5x5s1AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -8835,7 +9007,7 @@ dwForward5x5s1AVX512_end4:
 // dwFilter5x5s1AVX512: gradient of a 5×5 depthwise filter, stride 1, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s1AVX512(a dwArgs)
-TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -8870,48 +9042,49 @@ TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-136
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 	VPXORD Z24, Z24, Z24
+dwFilter5x5s1AVX512_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter5x5s1AVX512_row1:
+dwFilter5x5s1AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter5x5s1AVX512_end4
+	JGE dwFilter5x5s1AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX512_invalid5
+	JCC dwFilter5x5s1AVX512_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s1AVX512_invalid5
+	JLE dwFilter5x5s1AVX512_invalid6
 	ORQ $1, R11
-dwFilter5x5s1AVX512_invalid5:
+dwFilter5x5s1AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX512_invalid6
+	JCC dwFilter5x5s1AVX512_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s1AVX512_invalid6
+	JLE dwFilter5x5s1AVX512_invalid7
 	ORQ $2, R11
-dwFilter5x5s1AVX512_invalid6:
+dwFilter5x5s1AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX512_invalid7
+	JCC dwFilter5x5s1AVX512_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter5x5s1AVX512_invalid7
+	JLE dwFilter5x5s1AVX512_invalid8
 	ORQ $4, R11
-dwFilter5x5s1AVX512_invalid7:
+dwFilter5x5s1AVX512_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX512_invalid8
+	JCC dwFilter5x5s1AVX512_invalid9
 	CMPQ a_rows+128(FP), $3
-	JLE dwFilter5x5s1AVX512_invalid8
+	JLE dwFilter5x5s1AVX512_invalid9
 	ORQ $8, R11
-dwFilter5x5s1AVX512_invalid8:
+dwFilter5x5s1AVX512_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s1AVX512_invalid9
+	JCC dwFilter5x5s1AVX512_invalid10
 	CMPQ a_rows+128(FP), $4
-	JLE dwFilter5x5s1AVX512_invalid9
+	JLE dwFilter5x5s1AVX512_invalid10
 	ORQ $16, R11
-dwFilter5x5s1AVX512_invalid9:
+dwFilter5x5s1AVX512_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -8923,14 +9096,14 @@ dwFilter5x5s1AVX512_invalid9:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $31
-	JNE dwFilter5x5s1AVX512_tested2
+	JNE dwFilter5x5s1AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s1AVX512_left10:
+dwFilter5x5s1AVX512_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s1AVX512_mid11
+	JGE dwFilter5x5s1AVX512_mid12
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -8992,10 +9165,10 @@ dwFilter5x5s1AVX512_left10:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_left10
-dwFilter5x5s1AVX512_mid11:
+	JMP dwFilter5x5s1AVX512_left11
+dwFilter5x5s1AVX512_mid12:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s1AVX512_right12
+	JGE dwFilter5x5s1AVX512_right13
 	VMOVUPS (BX), Z25
 	VFMADD231PS (SI), Z25, Z0
 	VFMADD231PS (SI)(R9*1), Z25, Z5
@@ -9025,10 +9198,10 @@ dwFilter5x5s1AVX512_mid11:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_mid11
-dwFilter5x5s1AVX512_right12:
+	JMP dwFilter5x5s1AVX512_mid12
+dwFilter5x5s1AVX512_right13:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s1AVX512_rowdone13
+	JGE dwFilter5x5s1AVX512_rowdone14
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -9090,17 +9263,17 @@ dwFilter5x5s1AVX512_right12:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_right12
-dwFilter5x5s1AVX512_rowdone13:
-	JMP dwFilter5x5s1AVX512_next3
-dwFilter5x5s1AVX512_tested2:
+	JMP dwFilter5x5s1AVX512_right13
+dwFilter5x5s1AVX512_rowdone14:
+	JMP dwFilter5x5s1AVX512_next4
+dwFilter5x5s1AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s1AVX512_left14:
+dwFilter5x5s1AVX512_left15:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s1AVX512_mid15
+	JGE dwFilter5x5s1AVX512_mid16
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -9109,246 +9282,246 @@ dwFilter5x5s1AVX512_left14:
 	KMOVW 20(DX), K6
 	VMOVUPS.Z (BX), K6, Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip18
-	VMOVUPS.Z (SI), K1, Z26
-	VFMADD231PS Z26, Z25, Z0
-dwFilter5x5s1AVX512_skip18:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX512_skip19
+	VMOVUPS.Z (SI), K1, Z26
+	VFMADD231PS Z26, Z25, Z0
+dwFilter5x5s1AVX512_skip19:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s1AVX512_skip20
 	VMOVUPS.Z (SI)(R9*1), K1, Z26
 	VFMADD231PS Z26, Z25, Z5
-dwFilter5x5s1AVX512_skip19:
+dwFilter5x5s1AVX512_skip20:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip20
+	JEQ dwFilter5x5s1AVX512_skip21
 	VMOVUPS.Z (SI)(R9*2), K1, Z26
 	VFMADD231PS Z26, Z25, Z10
-dwFilter5x5s1AVX512_skip20:
+dwFilter5x5s1AVX512_skip21:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip21
+	JEQ dwFilter5x5s1AVX512_skip22
 	VMOVUPS.Z (SI)(R10*1), K1, Z26
 	VFMADD231PS Z26, Z25, Z15
-dwFilter5x5s1AVX512_skip21:
+dwFilter5x5s1AVX512_skip22:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip22
+	JEQ dwFilter5x5s1AVX512_skip23
 	VMOVUPS.Z (SI)(R9*4), K1, Z26
 	VFMADD231PS Z26, Z25, Z20
-dwFilter5x5s1AVX512_skip22:
+dwFilter5x5s1AVX512_skip23:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip23
+	JEQ dwFilter5x5s1AVX512_skip24
 	VMOVUPS.Z 4(SI), K2, Z26
 	VFMADD231PS Z26, Z25, Z1
-dwFilter5x5s1AVX512_skip23:
+dwFilter5x5s1AVX512_skip24:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip24
+	JEQ dwFilter5x5s1AVX512_skip25
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z26
 	VFMADD231PS Z26, Z25, Z6
-dwFilter5x5s1AVX512_skip24:
+dwFilter5x5s1AVX512_skip25:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip25
+	JEQ dwFilter5x5s1AVX512_skip26
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z26
 	VFMADD231PS Z26, Z25, Z11
-dwFilter5x5s1AVX512_skip25:
+dwFilter5x5s1AVX512_skip26:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip26
+	JEQ dwFilter5x5s1AVX512_skip27
 	VMOVUPS.Z 4(SI)(R10*1), K2, Z26
 	VFMADD231PS Z26, Z25, Z16
-dwFilter5x5s1AVX512_skip26:
+dwFilter5x5s1AVX512_skip27:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip27
+	JEQ dwFilter5x5s1AVX512_skip28
 	VMOVUPS.Z 4(SI)(R9*4), K2, Z26
 	VFMADD231PS Z26, Z25, Z21
-dwFilter5x5s1AVX512_skip27:
+dwFilter5x5s1AVX512_skip28:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip28
+	JEQ dwFilter5x5s1AVX512_skip29
 	VMOVUPS.Z 8(SI), K3, Z26
 	VFMADD231PS Z26, Z25, Z2
-dwFilter5x5s1AVX512_skip28:
+dwFilter5x5s1AVX512_skip29:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip29
+	JEQ dwFilter5x5s1AVX512_skip30
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z26
 	VFMADD231PS Z26, Z25, Z7
-dwFilter5x5s1AVX512_skip29:
+dwFilter5x5s1AVX512_skip30:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip30
+	JEQ dwFilter5x5s1AVX512_skip31
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z26
 	VFMADD231PS Z26, Z25, Z12
-dwFilter5x5s1AVX512_skip30:
+dwFilter5x5s1AVX512_skip31:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip31
+	JEQ dwFilter5x5s1AVX512_skip32
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z26
 	VFMADD231PS Z26, Z25, Z17
-dwFilter5x5s1AVX512_skip31:
+dwFilter5x5s1AVX512_skip32:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip32
+	JEQ dwFilter5x5s1AVX512_skip33
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z26
 	VFMADD231PS Z26, Z25, Z22
-dwFilter5x5s1AVX512_skip32:
+dwFilter5x5s1AVX512_skip33:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip33
+	JEQ dwFilter5x5s1AVX512_skip34
 	VMOVUPS.Z 12(SI), K4, Z26
 	VFMADD231PS Z26, Z25, Z3
-dwFilter5x5s1AVX512_skip33:
+dwFilter5x5s1AVX512_skip34:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip34
+	JEQ dwFilter5x5s1AVX512_skip35
 	VMOVUPS.Z 12(SI)(R9*1), K4, Z26
 	VFMADD231PS Z26, Z25, Z8
-dwFilter5x5s1AVX512_skip34:
+dwFilter5x5s1AVX512_skip35:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip35
+	JEQ dwFilter5x5s1AVX512_skip36
 	VMOVUPS.Z 12(SI)(R9*2), K4, Z26
 	VFMADD231PS Z26, Z25, Z13
-dwFilter5x5s1AVX512_skip35:
+dwFilter5x5s1AVX512_skip36:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip36
+	JEQ dwFilter5x5s1AVX512_skip37
 	VMOVUPS.Z 12(SI)(R10*1), K4, Z26
 	VFMADD231PS Z26, Z25, Z18
-dwFilter5x5s1AVX512_skip36:
+dwFilter5x5s1AVX512_skip37:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip37
+	JEQ dwFilter5x5s1AVX512_skip38
 	VMOVUPS.Z 12(SI)(R9*4), K4, Z26
 	VFMADD231PS Z26, Z25, Z23
-dwFilter5x5s1AVX512_skip37:
+dwFilter5x5s1AVX512_skip38:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip38
+	JEQ dwFilter5x5s1AVX512_skip39
 	VMOVUPS.Z 16(SI), K5, Z26
 	VFMADD231PS Z26, Z25, Z4
-dwFilter5x5s1AVX512_skip38:
+dwFilter5x5s1AVX512_skip39:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip39
+	JEQ dwFilter5x5s1AVX512_skip40
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z26
 	VFMADD231PS Z26, Z25, Z9
-dwFilter5x5s1AVX512_skip39:
+dwFilter5x5s1AVX512_skip40:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip40
+	JEQ dwFilter5x5s1AVX512_skip41
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z26
 	VFMADD231PS Z26, Z25, Z14
-dwFilter5x5s1AVX512_skip40:
+dwFilter5x5s1AVX512_skip41:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip41
+	JEQ dwFilter5x5s1AVX512_skip42
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z26
 	VFMADD231PS Z26, Z25, Z19
-dwFilter5x5s1AVX512_skip41:
+dwFilter5x5s1AVX512_skip42:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip42
+	JEQ dwFilter5x5s1AVX512_skip43
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z26
 	VFMADD231PS Z26, Z25, Z24
-dwFilter5x5s1AVX512_skip42:
+dwFilter5x5s1AVX512_skip43:
 	ADDQ $24, DX
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_left14
-dwFilter5x5s1AVX512_mid15:
+	JMP dwFilter5x5s1AVX512_left15
+dwFilter5x5s1AVX512_mid16:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s1AVX512_right16
+	JGE dwFilter5x5s1AVX512_right17
 	VMOVUPS (BX), Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip43
-	VFMADD231PS (SI), Z25, Z0
-dwFilter5x5s1AVX512_skip43:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX512_skip44
-	VFMADD231PS (SI)(R9*1), Z25, Z5
+	VFMADD231PS (SI), Z25, Z0
 dwFilter5x5s1AVX512_skip44:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX512_skip45
-	VFMADD231PS (SI)(R9*2), Z25, Z10
+	VFMADD231PS (SI)(R9*1), Z25, Z5
 dwFilter5x5s1AVX512_skip45:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwFilter5x5s1AVX512_skip46
-	VFMADD231PS (SI)(R10*1), Z25, Z15
+	VFMADD231PS (SI)(R9*2), Z25, Z10
 dwFilter5x5s1AVX512_skip46:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwFilter5x5s1AVX512_skip47
-	VFMADD231PS (SI)(R9*4), Z25, Z20
+	VFMADD231PS (SI)(R10*1), Z25, Z15
 dwFilter5x5s1AVX512_skip47:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwFilter5x5s1AVX512_skip48
-	VFMADD231PS 4(SI), Z25, Z1
+	VFMADD231PS (SI)(R9*4), Z25, Z20
 dwFilter5x5s1AVX512_skip48:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwFilter5x5s1AVX512_skip49
-	VFMADD231PS 4(SI)(R9*1), Z25, Z6
+	VFMADD231PS 4(SI), Z25, Z1
 dwFilter5x5s1AVX512_skip49:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX512_skip50
-	VFMADD231PS 4(SI)(R9*2), Z25, Z11
+	VFMADD231PS 4(SI)(R9*1), Z25, Z6
 dwFilter5x5s1AVX512_skip50:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwFilter5x5s1AVX512_skip51
-	VFMADD231PS 4(SI)(R10*1), Z25, Z16
+	VFMADD231PS 4(SI)(R9*2), Z25, Z11
 dwFilter5x5s1AVX512_skip51:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwFilter5x5s1AVX512_skip52
-	VFMADD231PS 4(SI)(R9*4), Z25, Z21
+	VFMADD231PS 4(SI)(R10*1), Z25, Z16
 dwFilter5x5s1AVX512_skip52:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwFilter5x5s1AVX512_skip53
-	VFMADD231PS 8(SI), Z25, Z2
+	VFMADD231PS 4(SI)(R9*4), Z25, Z21
 dwFilter5x5s1AVX512_skip53:
-	TESTQ $2, R11
+	TESTQ $1, R11
 	JEQ dwFilter5x5s1AVX512_skip54
-	VFMADD231PS 8(SI)(R9*1), Z25, Z7
+	VFMADD231PS 8(SI), Z25, Z2
 dwFilter5x5s1AVX512_skip54:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwFilter5x5s1AVX512_skip55
-	VFMADD231PS 8(SI)(R9*2), Z25, Z12
+	VFMADD231PS 8(SI)(R9*1), Z25, Z7
 dwFilter5x5s1AVX512_skip55:
-	TESTQ $8, R11
+	TESTQ $4, R11
 	JEQ dwFilter5x5s1AVX512_skip56
-	VFMADD231PS 8(SI)(R10*1), Z25, Z17
+	VFMADD231PS 8(SI)(R9*2), Z25, Z12
 dwFilter5x5s1AVX512_skip56:
-	TESTQ $16, R11
+	TESTQ $8, R11
 	JEQ dwFilter5x5s1AVX512_skip57
-	VFMADD231PS 8(SI)(R9*4), Z25, Z22
+	VFMADD231PS 8(SI)(R10*1), Z25, Z17
 dwFilter5x5s1AVX512_skip57:
-	TESTQ $1, R11
+	TESTQ $16, R11
 	JEQ dwFilter5x5s1AVX512_skip58
-	VFMADD231PS 12(SI), Z25, Z3
+	VFMADD231PS 8(SI)(R9*4), Z25, Z22
 dwFilter5x5s1AVX512_skip58:
-	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip59
-	VFMADD231PS 12(SI)(R9*1), Z25, Z8
-dwFilter5x5s1AVX512_skip59:
-	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip60
-	VFMADD231PS 12(SI)(R9*2), Z25, Z13
-dwFilter5x5s1AVX512_skip60:
-	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip61
-	VFMADD231PS 12(SI)(R10*1), Z25, Z18
-dwFilter5x5s1AVX512_skip61:
-	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip62
-	VFMADD231PS 12(SI)(R9*4), Z25, Z23
-dwFilter5x5s1AVX512_skip62:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip63
-	VFMADD231PS 16(SI), Z25, Z4
-dwFilter5x5s1AVX512_skip63:
+	JEQ dwFilter5x5s1AVX512_skip59
+	VFMADD231PS 12(SI), Z25, Z3
+dwFilter5x5s1AVX512_skip59:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip64
-	VFMADD231PS 16(SI)(R9*1), Z25, Z9
-dwFilter5x5s1AVX512_skip64:
+	JEQ dwFilter5x5s1AVX512_skip60
+	VFMADD231PS 12(SI)(R9*1), Z25, Z8
+dwFilter5x5s1AVX512_skip60:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip65
-	VFMADD231PS 16(SI)(R9*2), Z25, Z14
-dwFilter5x5s1AVX512_skip65:
+	JEQ dwFilter5x5s1AVX512_skip61
+	VFMADD231PS 12(SI)(R9*2), Z25, Z13
+dwFilter5x5s1AVX512_skip61:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip66
-	VFMADD231PS 16(SI)(R10*1), Z25, Z19
-dwFilter5x5s1AVX512_skip66:
+	JEQ dwFilter5x5s1AVX512_skip62
+	VFMADD231PS 12(SI)(R10*1), Z25, Z18
+dwFilter5x5s1AVX512_skip62:
 	TESTQ $16, R11
+	JEQ dwFilter5x5s1AVX512_skip63
+	VFMADD231PS 12(SI)(R9*4), Z25, Z23
+dwFilter5x5s1AVX512_skip63:
+	TESTQ $1, R11
+	JEQ dwFilter5x5s1AVX512_skip64
+	VFMADD231PS 16(SI), Z25, Z4
+dwFilter5x5s1AVX512_skip64:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s1AVX512_skip65
+	VFMADD231PS 16(SI)(R9*1), Z25, Z9
+dwFilter5x5s1AVX512_skip65:
+	TESTQ $4, R11
+	JEQ dwFilter5x5s1AVX512_skip66
+	VFMADD231PS 16(SI)(R9*2), Z25, Z14
+dwFilter5x5s1AVX512_skip66:
+	TESTQ $8, R11
 	JEQ dwFilter5x5s1AVX512_skip67
-	VFMADD231PS 16(SI)(R9*4), Z25, Z24
+	VFMADD231PS 16(SI)(R10*1), Z25, Z19
 dwFilter5x5s1AVX512_skip67:
+	TESTQ $16, R11
+	JEQ dwFilter5x5s1AVX512_skip68
+	VFMADD231PS 16(SI)(R9*4), Z25, Z24
+dwFilter5x5s1AVX512_skip68:
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_mid15
-dwFilter5x5s1AVX512_right16:
+	JMP dwFilter5x5s1AVX512_mid16
+dwFilter5x5s1AVX512_right17:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s1AVX512_rowdone17
+	JGE dwFilter5x5s1AVX512_rowdone18
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -9357,142 +9530,151 @@ dwFilter5x5s1AVX512_right16:
 	KMOVW 20(DX), K6
 	VMOVUPS.Z (BX), K6, Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip68
+	JEQ dwFilter5x5s1AVX512_skip69
 	VMOVUPS.Z (SI), K1, Z26
 	VFMADD231PS Z26, Z25, Z0
-dwFilter5x5s1AVX512_skip68:
+dwFilter5x5s1AVX512_skip69:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip69
+	JEQ dwFilter5x5s1AVX512_skip70
 	VMOVUPS.Z (SI)(R9*1), K1, Z26
 	VFMADD231PS Z26, Z25, Z5
-dwFilter5x5s1AVX512_skip69:
+dwFilter5x5s1AVX512_skip70:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip70
+	JEQ dwFilter5x5s1AVX512_skip71
 	VMOVUPS.Z (SI)(R9*2), K1, Z26
 	VFMADD231PS Z26, Z25, Z10
-dwFilter5x5s1AVX512_skip70:
+dwFilter5x5s1AVX512_skip71:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip71
+	JEQ dwFilter5x5s1AVX512_skip72
 	VMOVUPS.Z (SI)(R10*1), K1, Z26
 	VFMADD231PS Z26, Z25, Z15
-dwFilter5x5s1AVX512_skip71:
+dwFilter5x5s1AVX512_skip72:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip72
+	JEQ dwFilter5x5s1AVX512_skip73
 	VMOVUPS.Z (SI)(R9*4), K1, Z26
 	VFMADD231PS Z26, Z25, Z20
-dwFilter5x5s1AVX512_skip72:
+dwFilter5x5s1AVX512_skip73:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip73
+	JEQ dwFilter5x5s1AVX512_skip74
 	VMOVUPS.Z 4(SI), K2, Z26
 	VFMADD231PS Z26, Z25, Z1
-dwFilter5x5s1AVX512_skip73:
+dwFilter5x5s1AVX512_skip74:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip74
+	JEQ dwFilter5x5s1AVX512_skip75
 	VMOVUPS.Z 4(SI)(R9*1), K2, Z26
 	VFMADD231PS Z26, Z25, Z6
-dwFilter5x5s1AVX512_skip74:
+dwFilter5x5s1AVX512_skip75:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip75
+	JEQ dwFilter5x5s1AVX512_skip76
 	VMOVUPS.Z 4(SI)(R9*2), K2, Z26
 	VFMADD231PS Z26, Z25, Z11
-dwFilter5x5s1AVX512_skip75:
+dwFilter5x5s1AVX512_skip76:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip76
+	JEQ dwFilter5x5s1AVX512_skip77
 	VMOVUPS.Z 4(SI)(R10*1), K2, Z26
 	VFMADD231PS Z26, Z25, Z16
-dwFilter5x5s1AVX512_skip76:
+dwFilter5x5s1AVX512_skip77:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip77
+	JEQ dwFilter5x5s1AVX512_skip78
 	VMOVUPS.Z 4(SI)(R9*4), K2, Z26
 	VFMADD231PS Z26, Z25, Z21
-dwFilter5x5s1AVX512_skip77:
+dwFilter5x5s1AVX512_skip78:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip78
+	JEQ dwFilter5x5s1AVX512_skip79
 	VMOVUPS.Z 8(SI), K3, Z26
 	VFMADD231PS Z26, Z25, Z2
-dwFilter5x5s1AVX512_skip78:
+dwFilter5x5s1AVX512_skip79:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip79
+	JEQ dwFilter5x5s1AVX512_skip80
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z26
 	VFMADD231PS Z26, Z25, Z7
-dwFilter5x5s1AVX512_skip79:
+dwFilter5x5s1AVX512_skip80:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip80
+	JEQ dwFilter5x5s1AVX512_skip81
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z26
 	VFMADD231PS Z26, Z25, Z12
-dwFilter5x5s1AVX512_skip80:
+dwFilter5x5s1AVX512_skip81:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip81
+	JEQ dwFilter5x5s1AVX512_skip82
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z26
 	VFMADD231PS Z26, Z25, Z17
-dwFilter5x5s1AVX512_skip81:
+dwFilter5x5s1AVX512_skip82:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip82
+	JEQ dwFilter5x5s1AVX512_skip83
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z26
 	VFMADD231PS Z26, Z25, Z22
-dwFilter5x5s1AVX512_skip82:
+dwFilter5x5s1AVX512_skip83:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip83
+	JEQ dwFilter5x5s1AVX512_skip84
 	VMOVUPS.Z 12(SI), K4, Z26
 	VFMADD231PS Z26, Z25, Z3
-dwFilter5x5s1AVX512_skip83:
+dwFilter5x5s1AVX512_skip84:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip84
+	JEQ dwFilter5x5s1AVX512_skip85
 	VMOVUPS.Z 12(SI)(R9*1), K4, Z26
 	VFMADD231PS Z26, Z25, Z8
-dwFilter5x5s1AVX512_skip84:
+dwFilter5x5s1AVX512_skip85:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip85
+	JEQ dwFilter5x5s1AVX512_skip86
 	VMOVUPS.Z 12(SI)(R9*2), K4, Z26
 	VFMADD231PS Z26, Z25, Z13
-dwFilter5x5s1AVX512_skip85:
+dwFilter5x5s1AVX512_skip86:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip86
+	JEQ dwFilter5x5s1AVX512_skip87
 	VMOVUPS.Z 12(SI)(R10*1), K4, Z26
 	VFMADD231PS Z26, Z25, Z18
-dwFilter5x5s1AVX512_skip86:
+dwFilter5x5s1AVX512_skip87:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip87
+	JEQ dwFilter5x5s1AVX512_skip88
 	VMOVUPS.Z 12(SI)(R9*4), K4, Z26
 	VFMADD231PS Z26, Z25, Z23
-dwFilter5x5s1AVX512_skip87:
+dwFilter5x5s1AVX512_skip88:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s1AVX512_skip88
+	JEQ dwFilter5x5s1AVX512_skip89
 	VMOVUPS.Z 16(SI), K5, Z26
 	VFMADD231PS Z26, Z25, Z4
-dwFilter5x5s1AVX512_skip88:
+dwFilter5x5s1AVX512_skip89:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s1AVX512_skip89
+	JEQ dwFilter5x5s1AVX512_skip90
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z26
 	VFMADD231PS Z26, Z25, Z9
-dwFilter5x5s1AVX512_skip89:
+dwFilter5x5s1AVX512_skip90:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s1AVX512_skip90
+	JEQ dwFilter5x5s1AVX512_skip91
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z26
 	VFMADD231PS Z26, Z25, Z14
-dwFilter5x5s1AVX512_skip90:
+dwFilter5x5s1AVX512_skip91:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s1AVX512_skip91
+	JEQ dwFilter5x5s1AVX512_skip92
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z26
 	VFMADD231PS Z26, Z25, Z19
-dwFilter5x5s1AVX512_skip91:
+dwFilter5x5s1AVX512_skip92:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s1AVX512_skip92
+	JEQ dwFilter5x5s1AVX512_skip93
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z26
 	VFMADD231PS Z26, Z25, Z24
-dwFilter5x5s1AVX512_skip92:
+dwFilter5x5s1AVX512_skip93:
 	ADDQ $24, DX
 	ADDQ $64, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s1AVX512_right16
-dwFilter5x5s1AVX512_rowdone17:
-dwFilter5x5s1AVX512_next3:
+	JMP dwFilter5x5s1AVX512_right17
+dwFilter5x5s1AVX512_rowdone18:
+dwFilter5x5s1AVX512_next4:
 	INCQ R8
-	JMP dwFilter5x5s1AVX512_row1
-dwFilter5x5s1AVX512_end4:
+	JMP dwFilter5x5s1AVX512_row2
+dwFilter5x5s1AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter5x5s1AVX512_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s1AVX512_reduced93
+	JLE dwFilter5x5s1AVX512_reduced94
 	VSHUFF32X4 $0x4e, Z0, Z0, Z26
 	VADDPS Z26, Z0, Z0
 	VSHUFF32X4 $0xb1, Z0, Z0, Z26
@@ -9544,7 +9726,7 @@ dwFilter5x5s1AVX512_end4:
 	VADDSS 16(R15), X4, X4
 	VMOVSS X4, 16(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s1AVX512_reduced93
+	JLE dwFilter5x5s1AVX512_reduced94
 	VSHUFF32X4 $0x4e, Z5, Z5, Z26
 	VADDPS Z26, Z5, Z5
 	VSHUFF32X4 $0xb1, Z5, Z5, Z26
@@ -9596,7 +9778,7 @@ dwFilter5x5s1AVX512_end4:
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter5x5s1AVX512_reduced93
+	JLE dwFilter5x5s1AVX512_reduced94
 	VSHUFF32X4 $0x4e, Z10, Z10, Z26
 	VADDPS Z26, Z10, Z10
 	VSHUFF32X4 $0xb1, Z10, Z10, Z26
@@ -9648,7 +9830,7 @@ dwFilter5x5s1AVX512_end4:
 	VADDSS 56(R15), X14, X14
 	VMOVSS X14, 56(R15)
 	CMPQ a_rows+128(FP), $3
-	JLE dwFilter5x5s1AVX512_reduced93
+	JLE dwFilter5x5s1AVX512_reduced94
 	VSHUFF32X4 $0x4e, Z15, Z15, Z26
 	VADDPS Z26, Z15, Z15
 	VSHUFF32X4 $0xb1, Z15, Z15, Z26
@@ -9700,7 +9882,7 @@ dwFilter5x5s1AVX512_end4:
 	VADDSS 76(R15), X19, X19
 	VMOVSS X19, 76(R15)
 	CMPQ a_rows+128(FP), $4
-	JLE dwFilter5x5s1AVX512_reduced93
+	JLE dwFilter5x5s1AVX512_reduced94
 	VSHUFF32X4 $0x4e, Z20, Z20, Z26
 	VADDPS Z26, Z20, Z20
 	VSHUFF32X4 $0xb1, Z20, Z20, Z26
@@ -9751,7 +9933,7 @@ dwFilter5x5s1AVX512_end4:
 	VADDPS Z26, Z24, Z24
 	VADDSS 96(R15), X24, X24
 	VMOVSS X24, 96(R15)
-dwFilter5x5s1AVX512_reduced93:
+dwFilter5x5s1AVX512_reduced94:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -9759,7 +9941,7 @@ dwFilter5x5s1AVX512_reduced93:
 // dwForward5x5s2AVX512: 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwForward5x5s2AVX512(a dwArgs)
-TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -9769,6 +9951,9 @@ TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-136
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+	VMOVUPS dwEven<>(SB), Z5
+	VMOVUPS dwOdd<>(SB), Z6
+dwForward5x5s2AVX512_plane1:
 	VBROADCASTSS 0(R15), Z7
 	VBROADCASTSS 4(R15), Z8
 	VBROADCASTSS 8(R15), Z9
@@ -9794,41 +9979,39 @@ TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 88(R15), Z29
 	VBROADCASTSS 92(R15), Z30
 	VBROADCASTSS 96(R15), Z31
-	VMOVUPS dwEven<>(SB), Z5
-	VMOVUPS dwOdd<>(SB), Z6
 	MOVQ a_i0+64(FP), R8
-dwForward5x5s2AVX512_row1:
+dwForward5x5s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwForward5x5s2AVX512_end4
+	JGE dwForward5x5s2AVX512_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX512_invalid5
+	JCC dwForward5x5s2AVX512_invalid6
 	ORQ $1, R11
-dwForward5x5s2AVX512_invalid5:
+dwForward5x5s2AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX512_invalid6
+	JCC dwForward5x5s2AVX512_invalid7
 	ORQ $2, R11
-dwForward5x5s2AVX512_invalid6:
+dwForward5x5s2AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX512_invalid7
+	JCC dwForward5x5s2AVX512_invalid8
 	ORQ $4, R11
-dwForward5x5s2AVX512_invalid7:
+dwForward5x5s2AVX512_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX512_invalid8
+	JCC dwForward5x5s2AVX512_invalid9
 	ORQ $8, R11
-dwForward5x5s2AVX512_invalid8:
+dwForward5x5s2AVX512_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwForward5x5s2AVX512_invalid9
+	JCC dwForward5x5s2AVX512_invalid10
 	ORQ $16, R11
-dwForward5x5s2AVX512_invalid9:
+dwForward5x5s2AVX512_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -9841,14 +10024,14 @@ dwForward5x5s2AVX512_invalid9:
 	MOVQ AX, R13
 	MOVQ a_bias+32(FP), AX
 	CMPQ R11, $31
-	JNE dwForward5x5s2AVX512_tested2
+	JNE dwForward5x5s2AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s2AVX512_left10:
+dwForward5x5s2AVX512_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s2AVX512_mid11
+	JGE dwForward5x5s2AVX512_mid12
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -9856,214 +10039,12 @@ dwForward5x5s2AVX512_left10:
 	KMOVW 8(DX), K5
 	KMOVW 10(DX), K6
 	KMOVW 12(DX), K7
-	VBROADCASTSS (AX), Z0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX512_nobeta14
-	VMOVUPS.Z (BX), K7, Z2
-	VADDPS Z2, Z0, Z0
-dwForward5x5s2AVX512_nobeta14:
-	VMOVUPS.Z (SI), K1, Z2
-	VMOVUPS.Z 64(SI), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z7, Z0
-	VMULPS Z3, Z8, Z1
-	VMOVUPS.Z (SI)(R9*1), K1, Z2
-	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z12, Z0
-	VFMADD231PS Z3, Z13, Z1
-	VMOVUPS.Z (SI)(R9*2), K1, Z2
-	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z17, Z0
-	VFMADD231PS Z3, Z18, Z1
-	VMOVUPS.Z (SI)(R10*1), K1, Z2
-	VMOVUPS.Z 64(SI)(R10*1), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z22, Z0
-	VFMADD231PS Z3, Z23, Z1
-	VMOVUPS.Z (SI)(R9*4), K1, Z2
-	VMOVUPS.Z 64(SI)(R9*4), K2, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z27, Z0
-	VFMADD231PS Z3, Z28, Z1
-	VMOVUPS.Z 8(SI), K3, Z2
-	VMOVUPS.Z 72(SI), K4, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z9, Z0
-	VFMADD231PS Z3, Z10, Z1
-	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
-	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z14, Z0
-	VFMADD231PS Z3, Z15, Z1
-	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
-	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z19, Z0
-	VFMADD231PS Z3, Z20, Z1
-	VMOVUPS.Z 8(SI)(R10*1), K3, Z2
-	VMOVUPS.Z 72(SI)(R10*1), K4, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z24, Z0
-	VFMADD231PS Z3, Z25, Z1
-	VMOVUPS.Z 8(SI)(R9*4), K3, Z2
-	VMOVUPS.Z 72(SI)(R9*4), K4, Z4
-	VMOVAPS Z2, Z3
-	VPERMT2PS Z4, Z5, Z2
-	VPERMT2PS Z4, Z6, Z3
-	VFMADD231PS Z2, Z29, Z0
-	VFMADD231PS Z3, Z30, Z1
-	VMOVUPS.Z 16(SI), K5, Z2
-	VMOVUPS.Z 80(SI), K6, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z11, Z0
-	VMOVUPS.Z 16(SI)(R9*1), K5, Z2
-	VMOVUPS.Z 80(SI)(R9*1), K6, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z16, Z1
-	VMOVUPS.Z 16(SI)(R9*2), K5, Z2
-	VMOVUPS.Z 80(SI)(R9*2), K6, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z21, Z0
-	VMOVUPS.Z 16(SI)(R10*1), K5, Z2
-	VMOVUPS.Z 80(SI)(R10*1), K6, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z26, Z1
-	VMOVUPS.Z 16(SI)(R9*4), K5, Z2
-	VMOVUPS.Z 80(SI)(R9*4), K6, Z4
-	VPERMT2PS Z4, Z5, Z2
-	VFMADD231PS Z2, Z31, Z0
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K7, (BX)
-	ADDQ $16, DX
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwForward5x5s2AVX512_left10
-dwForward5x5s2AVX512_mid11:
-	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s2AVX512_right12
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
 	JEQ dwForward5x5s2AVX512_nobeta15
-	VADDPS (BX), Z0, Z0
-dwForward5x5s2AVX512_nobeta15:
-	VMOVUPS (SI), Z2
-	VMOVUPS (SI), Z3
-	VPERMT2PS 64(SI), Z5, Z2
-	VPERMT2PS 64(SI), Z6, Z3
-	VFMADD231PS Z2, Z7, Z0
-	VMULPS Z3, Z8, Z1
-	VMOVUPS (SI)(R9*1), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	VPERMT2PS 64(SI)(R9*1), Z5, Z2
-	VPERMT2PS 64(SI)(R9*1), Z6, Z3
-	VFMADD231PS Z2, Z12, Z0
-	VFMADD231PS Z3, Z13, Z1
-	VMOVUPS (SI)(R9*2), Z2
-	VMOVUPS (SI)(R9*2), Z3
-	VPERMT2PS 64(SI)(R9*2), Z5, Z2
-	VPERMT2PS 64(SI)(R9*2), Z6, Z3
-	VFMADD231PS Z2, Z17, Z0
-	VFMADD231PS Z3, Z18, Z1
-	VMOVUPS (SI)(R10*1), Z2
-	VMOVUPS (SI)(R10*1), Z3
-	VPERMT2PS 64(SI)(R10*1), Z5, Z2
-	VPERMT2PS 64(SI)(R10*1), Z6, Z3
-	VFMADD231PS Z2, Z22, Z0
-	VFMADD231PS Z3, Z23, Z1
-	VMOVUPS (SI)(R9*4), Z2
-	VMOVUPS (SI)(R9*4), Z3
-	VPERMT2PS 64(SI)(R9*4), Z5, Z2
-	VPERMT2PS 64(SI)(R9*4), Z6, Z3
-	VFMADD231PS Z2, Z27, Z0
-	VFMADD231PS Z3, Z28, Z1
-	VMOVUPS 8(SI), Z2
-	VMOVUPS 8(SI), Z3
-	VPERMT2PS 72(SI), Z5, Z2
-	VPERMT2PS 72(SI), Z6, Z3
-	VFMADD231PS Z2, Z9, Z0
-	VFMADD231PS Z3, Z10, Z1
-	VMOVUPS 8(SI)(R9*1), Z2
-	VMOVUPS 8(SI)(R9*1), Z3
-	VPERMT2PS 72(SI)(R9*1), Z5, Z2
-	VPERMT2PS 72(SI)(R9*1), Z6, Z3
-	VFMADD231PS Z2, Z14, Z0
-	VFMADD231PS Z3, Z15, Z1
-	VMOVUPS 8(SI)(R9*2), Z2
-	VMOVUPS 8(SI)(R9*2), Z3
-	VPERMT2PS 72(SI)(R9*2), Z5, Z2
-	VPERMT2PS 72(SI)(R9*2), Z6, Z3
-	VFMADD231PS Z2, Z19, Z0
-	VFMADD231PS Z3, Z20, Z1
-	VMOVUPS 8(SI)(R10*1), Z2
-	VMOVUPS 8(SI)(R10*1), Z3
-	VPERMT2PS 72(SI)(R10*1), Z5, Z2
-	VPERMT2PS 72(SI)(R10*1), Z6, Z3
-	VFMADD231PS Z2, Z24, Z0
-	VFMADD231PS Z3, Z25, Z1
-	VMOVUPS 8(SI)(R9*4), Z2
-	VMOVUPS 8(SI)(R9*4), Z3
-	VPERMT2PS 72(SI)(R9*4), Z5, Z2
-	VPERMT2PS 72(SI)(R9*4), Z6, Z3
-	VFMADD231PS Z2, Z29, Z0
-	VFMADD231PS Z3, Z30, Z1
-	VMOVUPS 16(SI), Z2
-	VPERMT2PS 80(SI), Z5, Z2
-	VFMADD231PS Z2, Z11, Z0
-	VMOVUPS 16(SI)(R9*1), Z2
-	VPERMT2PS 80(SI)(R9*1), Z5, Z2
-	VFMADD231PS Z2, Z16, Z1
-	VMOVUPS 16(SI)(R9*2), Z2
-	VPERMT2PS 80(SI)(R9*2), Z5, Z2
-	VFMADD231PS Z2, Z21, Z0
-	VMOVUPS 16(SI)(R10*1), Z2
-	VPERMT2PS 80(SI)(R10*1), Z5, Z2
-	VFMADD231PS Z2, Z26, Z1
-	VMOVUPS 16(SI)(R9*4), Z2
-	VPERMT2PS 80(SI)(R9*4), Z5, Z2
-	VFMADD231PS Z2, Z31, Z0
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, (BX)
-	ADDQ $128, SI
-	ADDQ $64, BX
-	INCQ CX
-	JMP dwForward5x5s2AVX512_mid11
-dwForward5x5s2AVX512_right12:
-	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s2AVX512_rowdone13
-	KMOVW 0(DX), K1
-	KMOVW 2(DX), K2
-	KMOVW 4(DX), K3
-	KMOVW 6(DX), K4
-	KMOVW 8(DX), K5
-	KMOVW 10(DX), K6
-	KMOVW 12(DX), K7
-	VBROADCASTSS (AX), Z0
-	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX512_nobeta16
 	VMOVUPS.Z (BX), K7, Z2
 	VADDPS Z2, Z0, Z0
-dwForward5x5s2AVX512_nobeta16:
+dwForward5x5s2AVX512_nobeta15:
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10160,17 +10141,229 @@ dwForward5x5s2AVX512_nobeta16:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX512_right12
-dwForward5x5s2AVX512_rowdone13:
-	JMP dwForward5x5s2AVX512_next3
-dwForward5x5s2AVX512_tested2:
+	JMP dwForward5x5s2AVX512_left11
+dwForward5x5s2AVX512_mid12:
+	CMPQ CX, a_mid+104(FP)
+	JGE dwForward5x5s2AVX512_right13
+	VBROADCASTSS (AX), Z0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward5x5s2AVX512_nobeta16
+	VADDPS (BX), Z0, Z0
+dwForward5x5s2AVX512_nobeta16:
+	VMOVUPS (SI), Z2
+	VMOVUPS 64(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z7, Z0
+	VMULPS Z3, Z8, Z1
+	VMOVUPS (SI)(R9*1), Z2
+	VMOVUPS 64(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z12, Z0
+	VFMADD231PS Z3, Z13, Z1
+	VMOVUPS (SI)(R9*2), Z2
+	VMOVUPS 64(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z17, Z0
+	VFMADD231PS Z3, Z18, Z1
+	VMOVUPS (SI)(R10*1), Z2
+	VMOVUPS 64(SI)(R10*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z22, Z0
+	VFMADD231PS Z3, Z23, Z1
+	VMOVUPS (SI)(R9*4), Z2
+	VMOVUPS 64(SI)(R9*4), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z27, Z0
+	VFMADD231PS Z3, Z28, Z1
+	VMOVUPS 8(SI), Z2
+	VMOVUPS 72(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z9, Z0
+	VFMADD231PS Z3, Z10, Z1
+	VMOVUPS 8(SI)(R9*1), Z2
+	VMOVUPS 72(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z14, Z0
+	VFMADD231PS Z3, Z15, Z1
+	VMOVUPS 8(SI)(R9*2), Z2
+	VMOVUPS 72(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z19, Z0
+	VFMADD231PS Z3, Z20, Z1
+	VMOVUPS 8(SI)(R10*1), Z2
+	VMOVUPS 72(SI)(R10*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z24, Z0
+	VFMADD231PS Z3, Z25, Z1
+	VMOVUPS 8(SI)(R9*4), Z2
+	VMOVUPS 72(SI)(R9*4), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z29, Z0
+	VFMADD231PS Z3, Z30, Z1
+	VMOVUPS 16(SI), Z2
+	VPERMT2PS 80(SI), Z5, Z2
+	VFMADD231PS Z2, Z11, Z0
+	VMOVUPS 16(SI)(R9*1), Z2
+	VPERMT2PS 80(SI)(R9*1), Z5, Z2
+	VFMADD231PS Z2, Z16, Z1
+	VMOVUPS 16(SI)(R9*2), Z2
+	VPERMT2PS 80(SI)(R9*2), Z5, Z2
+	VFMADD231PS Z2, Z21, Z0
+	VMOVUPS 16(SI)(R10*1), Z2
+	VPERMT2PS 80(SI)(R10*1), Z5, Z2
+	VFMADD231PS Z2, Z26, Z1
+	VMOVUPS 16(SI)(R9*4), Z2
+	VPERMT2PS 80(SI)(R9*4), Z5, Z2
+	VFMADD231PS Z2, Z31, Z0
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (BX)
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwForward5x5s2AVX512_mid12
+dwForward5x5s2AVX512_right13:
+	CMPQ CX, a_nvec+112(FP)
+	JGE dwForward5x5s2AVX512_rowdone14
+	KMOVW 0(DX), K1
+	KMOVW 2(DX), K2
+	KMOVW 4(DX), K3
+	KMOVW 6(DX), K4
+	KMOVW 8(DX), K5
+	KMOVW 10(DX), K6
+	KMOVW 12(DX), K7
+	VBROADCASTSS (AX), Z0
+	CMPQ a_beta+120(FP), $0
+	JEQ dwForward5x5s2AVX512_nobeta17
+	VMOVUPS.Z (BX), K7, Z2
+	VADDPS Z2, Z0, Z0
+dwForward5x5s2AVX512_nobeta17:
+	VMOVUPS.Z (SI), K1, Z2
+	VMOVUPS.Z 64(SI), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z7, Z0
+	VMULPS Z3, Z8, Z1
+	VMOVUPS.Z (SI)(R9*1), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z12, Z0
+	VFMADD231PS Z3, Z13, Z1
+	VMOVUPS.Z (SI)(R9*2), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z17, Z0
+	VFMADD231PS Z3, Z18, Z1
+	VMOVUPS.Z (SI)(R10*1), K1, Z2
+	VMOVUPS.Z 64(SI)(R10*1), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z22, Z0
+	VFMADD231PS Z3, Z23, Z1
+	VMOVUPS.Z (SI)(R9*4), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*4), K2, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z27, Z0
+	VFMADD231PS Z3, Z28, Z1
+	VMOVUPS.Z 8(SI), K3, Z2
+	VMOVUPS.Z 72(SI), K4, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z9, Z0
+	VFMADD231PS Z3, Z10, Z1
+	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
+	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z14, Z0
+	VFMADD231PS Z3, Z15, Z1
+	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
+	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z19, Z0
+	VFMADD231PS Z3, Z20, Z1
+	VMOVUPS.Z 8(SI)(R10*1), K3, Z2
+	VMOVUPS.Z 72(SI)(R10*1), K4, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z24, Z0
+	VFMADD231PS Z3, Z25, Z1
+	VMOVUPS.Z 8(SI)(R9*4), K3, Z2
+	VMOVUPS.Z 72(SI)(R9*4), K4, Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
+	VFMADD231PS Z2, Z29, Z0
+	VFMADD231PS Z3, Z30, Z1
+	VMOVUPS.Z 16(SI), K5, Z2
+	VMOVUPS.Z 80(SI), K6, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z11, Z0
+	VMOVUPS.Z 16(SI)(R9*1), K5, Z2
+	VMOVUPS.Z 80(SI)(R9*1), K6, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z16, Z1
+	VMOVUPS.Z 16(SI)(R9*2), K5, Z2
+	VMOVUPS.Z 80(SI)(R9*2), K6, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z21, Z0
+	VMOVUPS.Z 16(SI)(R10*1), K5, Z2
+	VMOVUPS.Z 80(SI)(R10*1), K6, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z26, Z1
+	VMOVUPS.Z 16(SI)(R9*4), K5, Z2
+	VMOVUPS.Z 80(SI)(R9*4), K6, Z4
+	VPERMT2PS Z4, Z5, Z2
+	VFMADD231PS Z2, Z31, Z0
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K7, (BX)
+	ADDQ $16, DX
+	ADDQ $128, SI
+	ADDQ $64, BX
+	INCQ CX
+	JMP dwForward5x5s2AVX512_right13
+dwForward5x5s2AVX512_rowdone14:
+	JMP dwForward5x5s2AVX512_next4
+dwForward5x5s2AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwForward5x5s2AVX512_left17:
+dwForward5x5s2AVX512_left18:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwForward5x5s2AVX512_mid18
+	JGE dwForward5x5s2AVX512_mid19
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -10180,13 +10373,13 @@ dwForward5x5s2AVX512_left17:
 	KMOVW 12(DX), K7
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX512_nobeta21
+	JEQ dwForward5x5s2AVX512_nobeta22
 	VMOVUPS.Z (BX), K7, Z2
 	VADDPS Z2, Z0, Z0
-dwForward5x5s2AVX512_nobeta21:
+dwForward5x5s2AVX512_nobeta22:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip22
+	JEQ dwForward5x5s2AVX512_skip23
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10194,9 +10387,9 @@ dwForward5x5s2AVX512_nobeta21:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward5x5s2AVX512_skip22:
+dwForward5x5s2AVX512_skip23:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip23
+	JEQ dwForward5x5s2AVX512_skip24
 	VMOVUPS.Z (SI)(R9*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10204,9 +10397,9 @@ dwForward5x5s2AVX512_skip22:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z12, Z0
 	VFMADD231PS Z3, Z13, Z1
-dwForward5x5s2AVX512_skip23:
+dwForward5x5s2AVX512_skip24:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip24
+	JEQ dwForward5x5s2AVX512_skip25
 	VMOVUPS.Z (SI)(R9*2), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10214,9 +10407,9 @@ dwForward5x5s2AVX512_skip23:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z17, Z0
 	VFMADD231PS Z3, Z18, Z1
-dwForward5x5s2AVX512_skip24:
+dwForward5x5s2AVX512_skip25:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip25
+	JEQ dwForward5x5s2AVX512_skip26
 	VMOVUPS.Z (SI)(R10*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R10*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10224,9 +10417,9 @@ dwForward5x5s2AVX512_skip24:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z22, Z0
 	VFMADD231PS Z3, Z23, Z1
-dwForward5x5s2AVX512_skip25:
+dwForward5x5s2AVX512_skip26:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip26
+	JEQ dwForward5x5s2AVX512_skip27
 	VMOVUPS.Z (SI)(R9*4), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*4), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10234,9 +10427,9 @@ dwForward5x5s2AVX512_skip25:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z27, Z0
 	VFMADD231PS Z3, Z28, Z1
-dwForward5x5s2AVX512_skip26:
+dwForward5x5s2AVX512_skip27:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip27
+	JEQ dwForward5x5s2AVX512_skip28
 	VMOVUPS.Z 8(SI), K3, Z2
 	VMOVUPS.Z 72(SI), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10244,9 +10437,9 @@ dwForward5x5s2AVX512_skip26:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z9, Z0
 	VFMADD231PS Z3, Z10, Z1
-dwForward5x5s2AVX512_skip27:
+dwForward5x5s2AVX512_skip28:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip28
+	JEQ dwForward5x5s2AVX512_skip29
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10254,9 +10447,9 @@ dwForward5x5s2AVX512_skip27:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z14, Z0
 	VFMADD231PS Z3, Z15, Z1
-dwForward5x5s2AVX512_skip28:
+dwForward5x5s2AVX512_skip29:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip29
+	JEQ dwForward5x5s2AVX512_skip30
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10264,9 +10457,9 @@ dwForward5x5s2AVX512_skip28:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z19, Z0
 	VFMADD231PS Z3, Z20, Z1
-dwForward5x5s2AVX512_skip29:
+dwForward5x5s2AVX512_skip30:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip30
+	JEQ dwForward5x5s2AVX512_skip31
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R10*1), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10274,9 +10467,9 @@ dwForward5x5s2AVX512_skip29:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z24, Z0
 	VFMADD231PS Z3, Z25, Z1
-dwForward5x5s2AVX512_skip30:
+dwForward5x5s2AVX512_skip31:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip31
+	JEQ dwForward5x5s2AVX512_skip32
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*4), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10284,187 +10477,197 @@ dwForward5x5s2AVX512_skip30:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z29, Z0
 	VFMADD231PS Z3, Z30, Z1
-dwForward5x5s2AVX512_skip31:
+dwForward5x5s2AVX512_skip32:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip32
+	JEQ dwForward5x5s2AVX512_skip33
 	VMOVUPS.Z 16(SI), K5, Z2
 	VMOVUPS.Z 80(SI), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z11, Z0
-dwForward5x5s2AVX512_skip32:
+dwForward5x5s2AVX512_skip33:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip33
+	JEQ dwForward5x5s2AVX512_skip34
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*1), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z16, Z1
-dwForward5x5s2AVX512_skip33:
+dwForward5x5s2AVX512_skip34:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip34
+	JEQ dwForward5x5s2AVX512_skip35
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*2), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z21, Z0
-dwForward5x5s2AVX512_skip34:
+dwForward5x5s2AVX512_skip35:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip35
+	JEQ dwForward5x5s2AVX512_skip36
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z2
 	VMOVUPS.Z 80(SI)(R10*1), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z26, Z1
-dwForward5x5s2AVX512_skip35:
+dwForward5x5s2AVX512_skip36:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip36
+	JEQ dwForward5x5s2AVX512_skip37
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*4), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z31, Z0
-dwForward5x5s2AVX512_skip36:
+dwForward5x5s2AVX512_skip37:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K7, (BX)
 	ADDQ $16, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX512_left17
-dwForward5x5s2AVX512_mid18:
+	JMP dwForward5x5s2AVX512_left18
+dwForward5x5s2AVX512_mid19:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwForward5x5s2AVX512_right19
+	JGE dwForward5x5s2AVX512_right20
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX512_nobeta37
+	JEQ dwForward5x5s2AVX512_nobeta38
 	VADDPS (BX), Z0, Z0
-dwForward5x5s2AVX512_nobeta37:
+dwForward5x5s2AVX512_nobeta38:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip38
+	JEQ dwForward5x5s2AVX512_skip39
 	VMOVUPS (SI), Z2
-	VMOVUPS (SI), Z3
-	VPERMT2PS 64(SI), Z5, Z2
-	VPERMT2PS 64(SI), Z6, Z3
+	VMOVUPS 64(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward5x5s2AVX512_skip38:
+dwForward5x5s2AVX512_skip39:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip39
+	JEQ dwForward5x5s2AVX512_skip40
 	VMOVUPS (SI)(R9*1), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	VPERMT2PS 64(SI)(R9*1), Z5, Z2
-	VPERMT2PS 64(SI)(R9*1), Z6, Z3
+	VMOVUPS 64(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z12, Z0
 	VFMADD231PS Z3, Z13, Z1
-dwForward5x5s2AVX512_skip39:
+dwForward5x5s2AVX512_skip40:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip40
+	JEQ dwForward5x5s2AVX512_skip41
 	VMOVUPS (SI)(R9*2), Z2
-	VMOVUPS (SI)(R9*2), Z3
-	VPERMT2PS 64(SI)(R9*2), Z5, Z2
-	VPERMT2PS 64(SI)(R9*2), Z6, Z3
+	VMOVUPS 64(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z17, Z0
 	VFMADD231PS Z3, Z18, Z1
-dwForward5x5s2AVX512_skip40:
+dwForward5x5s2AVX512_skip41:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip41
+	JEQ dwForward5x5s2AVX512_skip42
 	VMOVUPS (SI)(R10*1), Z2
-	VMOVUPS (SI)(R10*1), Z3
-	VPERMT2PS 64(SI)(R10*1), Z5, Z2
-	VPERMT2PS 64(SI)(R10*1), Z6, Z3
+	VMOVUPS 64(SI)(R10*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z22, Z0
 	VFMADD231PS Z3, Z23, Z1
-dwForward5x5s2AVX512_skip41:
+dwForward5x5s2AVX512_skip42:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip42
+	JEQ dwForward5x5s2AVX512_skip43
 	VMOVUPS (SI)(R9*4), Z2
-	VMOVUPS (SI)(R9*4), Z3
-	VPERMT2PS 64(SI)(R9*4), Z5, Z2
-	VPERMT2PS 64(SI)(R9*4), Z6, Z3
+	VMOVUPS 64(SI)(R9*4), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z27, Z0
 	VFMADD231PS Z3, Z28, Z1
-dwForward5x5s2AVX512_skip42:
+dwForward5x5s2AVX512_skip43:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip43
+	JEQ dwForward5x5s2AVX512_skip44
 	VMOVUPS 8(SI), Z2
-	VMOVUPS 8(SI), Z3
-	VPERMT2PS 72(SI), Z5, Z2
-	VPERMT2PS 72(SI), Z6, Z3
+	VMOVUPS 72(SI), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z9, Z0
 	VFMADD231PS Z3, Z10, Z1
-dwForward5x5s2AVX512_skip43:
+dwForward5x5s2AVX512_skip44:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip44
+	JEQ dwForward5x5s2AVX512_skip45
 	VMOVUPS 8(SI)(R9*1), Z2
-	VMOVUPS 8(SI)(R9*1), Z3
-	VPERMT2PS 72(SI)(R9*1), Z5, Z2
-	VPERMT2PS 72(SI)(R9*1), Z6, Z3
+	VMOVUPS 72(SI)(R9*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z14, Z0
 	VFMADD231PS Z3, Z15, Z1
-dwForward5x5s2AVX512_skip44:
+dwForward5x5s2AVX512_skip45:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip45
+	JEQ dwForward5x5s2AVX512_skip46
 	VMOVUPS 8(SI)(R9*2), Z2
-	VMOVUPS 8(SI)(R9*2), Z3
-	VPERMT2PS 72(SI)(R9*2), Z5, Z2
-	VPERMT2PS 72(SI)(R9*2), Z6, Z3
+	VMOVUPS 72(SI)(R9*2), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z19, Z0
 	VFMADD231PS Z3, Z20, Z1
-dwForward5x5s2AVX512_skip45:
+dwForward5x5s2AVX512_skip46:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip46
+	JEQ dwForward5x5s2AVX512_skip47
 	VMOVUPS 8(SI)(R10*1), Z2
-	VMOVUPS 8(SI)(R10*1), Z3
-	VPERMT2PS 72(SI)(R10*1), Z5, Z2
-	VPERMT2PS 72(SI)(R10*1), Z6, Z3
+	VMOVUPS 72(SI)(R10*1), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z24, Z0
 	VFMADD231PS Z3, Z25, Z1
-dwForward5x5s2AVX512_skip46:
+dwForward5x5s2AVX512_skip47:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip47
+	JEQ dwForward5x5s2AVX512_skip48
 	VMOVUPS 8(SI)(R9*4), Z2
-	VMOVUPS 8(SI)(R9*4), Z3
-	VPERMT2PS 72(SI)(R9*4), Z5, Z2
-	VPERMT2PS 72(SI)(R9*4), Z6, Z3
+	VMOVUPS 72(SI)(R9*4), Z4
+	VMOVAPS Z2, Z3
+	VPERMT2PS Z4, Z5, Z2
+	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z29, Z0
 	VFMADD231PS Z3, Z30, Z1
-dwForward5x5s2AVX512_skip47:
+dwForward5x5s2AVX512_skip48:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip48
+	JEQ dwForward5x5s2AVX512_skip49
 	VMOVUPS 16(SI), Z2
 	VPERMT2PS 80(SI), Z5, Z2
 	VFMADD231PS Z2, Z11, Z0
-dwForward5x5s2AVX512_skip48:
+dwForward5x5s2AVX512_skip49:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip49
+	JEQ dwForward5x5s2AVX512_skip50
 	VMOVUPS 16(SI)(R9*1), Z2
 	VPERMT2PS 80(SI)(R9*1), Z5, Z2
 	VFMADD231PS Z2, Z16, Z1
-dwForward5x5s2AVX512_skip49:
+dwForward5x5s2AVX512_skip50:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip50
+	JEQ dwForward5x5s2AVX512_skip51
 	VMOVUPS 16(SI)(R9*2), Z2
 	VPERMT2PS 80(SI)(R9*2), Z5, Z2
 	VFMADD231PS Z2, Z21, Z0
-dwForward5x5s2AVX512_skip50:
+dwForward5x5s2AVX512_skip51:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip51
+	JEQ dwForward5x5s2AVX512_skip52
 	VMOVUPS 16(SI)(R10*1), Z2
 	VPERMT2PS 80(SI)(R10*1), Z5, Z2
 	VFMADD231PS Z2, Z26, Z1
-dwForward5x5s2AVX512_skip51:
+dwForward5x5s2AVX512_skip52:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip52
+	JEQ dwForward5x5s2AVX512_skip53
 	VMOVUPS 16(SI)(R9*4), Z2
 	VPERMT2PS 80(SI)(R9*4), Z5, Z2
 	VFMADD231PS Z2, Z31, Z0
-dwForward5x5s2AVX512_skip52:
+dwForward5x5s2AVX512_skip53:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, (BX)
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX512_mid18
-dwForward5x5s2AVX512_right19:
+	JMP dwForward5x5s2AVX512_mid19
+dwForward5x5s2AVX512_right20:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwForward5x5s2AVX512_rowdone20
+	JGE dwForward5x5s2AVX512_rowdone21
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -10474,13 +10677,13 @@ dwForward5x5s2AVX512_right19:
 	KMOVW 12(DX), K7
 	VBROADCASTSS (AX), Z0
 	CMPQ a_beta+120(FP), $0
-	JEQ dwForward5x5s2AVX512_nobeta53
+	JEQ dwForward5x5s2AVX512_nobeta54
 	VMOVUPS.Z (BX), K7, Z2
 	VADDPS Z2, Z0, Z0
-dwForward5x5s2AVX512_nobeta53:
+dwForward5x5s2AVX512_nobeta54:
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip54
+	JEQ dwForward5x5s2AVX512_skip55
 	VMOVUPS.Z (SI), K1, Z2
 	VMOVUPS.Z 64(SI), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10488,9 +10691,9 @@ dwForward5x5s2AVX512_nobeta53:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z8, Z1
-dwForward5x5s2AVX512_skip54:
+dwForward5x5s2AVX512_skip55:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip55
+	JEQ dwForward5x5s2AVX512_skip56
 	VMOVUPS.Z (SI)(R9*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10498,9 +10701,9 @@ dwForward5x5s2AVX512_skip54:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z12, Z0
 	VFMADD231PS Z3, Z13, Z1
-dwForward5x5s2AVX512_skip55:
+dwForward5x5s2AVX512_skip56:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip56
+	JEQ dwForward5x5s2AVX512_skip57
 	VMOVUPS.Z (SI)(R9*2), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10508,9 +10711,9 @@ dwForward5x5s2AVX512_skip55:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z17, Z0
 	VFMADD231PS Z3, Z18, Z1
-dwForward5x5s2AVX512_skip56:
+dwForward5x5s2AVX512_skip57:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip57
+	JEQ dwForward5x5s2AVX512_skip58
 	VMOVUPS.Z (SI)(R10*1), K1, Z2
 	VMOVUPS.Z 64(SI)(R10*1), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10518,9 +10721,9 @@ dwForward5x5s2AVX512_skip56:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z22, Z0
 	VFMADD231PS Z3, Z23, Z1
-dwForward5x5s2AVX512_skip57:
+dwForward5x5s2AVX512_skip58:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip58
+	JEQ dwForward5x5s2AVX512_skip59
 	VMOVUPS.Z (SI)(R9*4), K1, Z2
 	VMOVUPS.Z 64(SI)(R9*4), K2, Z4
 	VMOVAPS Z2, Z3
@@ -10528,9 +10731,9 @@ dwForward5x5s2AVX512_skip57:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z27, Z0
 	VFMADD231PS Z3, Z28, Z1
-dwForward5x5s2AVX512_skip58:
+dwForward5x5s2AVX512_skip59:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip59
+	JEQ dwForward5x5s2AVX512_skip60
 	VMOVUPS.Z 8(SI), K3, Z2
 	VMOVUPS.Z 72(SI), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10538,9 +10741,9 @@ dwForward5x5s2AVX512_skip58:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z9, Z0
 	VFMADD231PS Z3, Z10, Z1
-dwForward5x5s2AVX512_skip59:
+dwForward5x5s2AVX512_skip60:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip60
+	JEQ dwForward5x5s2AVX512_skip61
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10548,9 +10751,9 @@ dwForward5x5s2AVX512_skip59:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z14, Z0
 	VFMADD231PS Z3, Z15, Z1
-dwForward5x5s2AVX512_skip60:
+dwForward5x5s2AVX512_skip61:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip61
+	JEQ dwForward5x5s2AVX512_skip62
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10558,9 +10761,9 @@ dwForward5x5s2AVX512_skip60:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z19, Z0
 	VFMADD231PS Z3, Z20, Z1
-dwForward5x5s2AVX512_skip61:
+dwForward5x5s2AVX512_skip62:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip62
+	JEQ dwForward5x5s2AVX512_skip63
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z2
 	VMOVUPS.Z 72(SI)(R10*1), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10568,9 +10771,9 @@ dwForward5x5s2AVX512_skip61:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z24, Z0
 	VFMADD231PS Z3, Z25, Z1
-dwForward5x5s2AVX512_skip62:
+dwForward5x5s2AVX512_skip63:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip63
+	JEQ dwForward5x5s2AVX512_skip64
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z2
 	VMOVUPS.Z 72(SI)(R9*4), K4, Z4
 	VMOVAPS Z2, Z3
@@ -10578,54 +10781,63 @@ dwForward5x5s2AVX512_skip62:
 	VPERMT2PS Z4, Z6, Z3
 	VFMADD231PS Z2, Z29, Z0
 	VFMADD231PS Z3, Z30, Z1
-dwForward5x5s2AVX512_skip63:
+dwForward5x5s2AVX512_skip64:
 	TESTQ $1, R11
-	JEQ dwForward5x5s2AVX512_skip64
+	JEQ dwForward5x5s2AVX512_skip65
 	VMOVUPS.Z 16(SI), K5, Z2
 	VMOVUPS.Z 80(SI), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z11, Z0
-dwForward5x5s2AVX512_skip64:
+dwForward5x5s2AVX512_skip65:
 	TESTQ $2, R11
-	JEQ dwForward5x5s2AVX512_skip65
+	JEQ dwForward5x5s2AVX512_skip66
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*1), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z16, Z1
-dwForward5x5s2AVX512_skip65:
+dwForward5x5s2AVX512_skip66:
 	TESTQ $4, R11
-	JEQ dwForward5x5s2AVX512_skip66
+	JEQ dwForward5x5s2AVX512_skip67
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*2), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z21, Z0
-dwForward5x5s2AVX512_skip66:
+dwForward5x5s2AVX512_skip67:
 	TESTQ $8, R11
-	JEQ dwForward5x5s2AVX512_skip67
+	JEQ dwForward5x5s2AVX512_skip68
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z2
 	VMOVUPS.Z 80(SI)(R10*1), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z26, Z1
-dwForward5x5s2AVX512_skip67:
+dwForward5x5s2AVX512_skip68:
 	TESTQ $16, R11
-	JEQ dwForward5x5s2AVX512_skip68
+	JEQ dwForward5x5s2AVX512_skip69
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z2
 	VMOVUPS.Z 80(SI)(R9*4), K6, Z4
 	VPERMT2PS Z4, Z5, Z2
 	VFMADD231PS Z2, Z31, Z0
-dwForward5x5s2AVX512_skip68:
+dwForward5x5s2AVX512_skip69:
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K7, (BX)
 	ADDQ $16, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwForward5x5s2AVX512_right19
-dwForward5x5s2AVX512_rowdone20:
-dwForward5x5s2AVX512_next3:
+	JMP dwForward5x5s2AVX512_right20
+dwForward5x5s2AVX512_rowdone21:
+dwForward5x5s2AVX512_next4:
 	INCQ R8
-	JMP dwForward5x5s2AVX512_row1
-dwForward5x5s2AVX512_end4:
+	JMP dwForward5x5s2AVX512_row2
+dwForward5x5s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwForward5x5s2AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -10633,7 +10845,7 @@ dwForward5x5s2AVX512_end4:
 // dwFilter5x5s2AVX512: gradient of a 5×5 depthwise filter, stride 2, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s2AVX512(a dwArgs)
-TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -10670,49 +10882,50 @@ TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-136
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 	VPXORD Z24, Z24, Z24
+dwFilter5x5s2AVX512_plane1:
 	MOVQ a_i0+64(FP), R8
-dwFilter5x5s2AVX512_row1:
+dwFilter5x5s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwFilter5x5s2AVX512_end4
+	JGE dwFilter5x5s2AVX512_end5
 	MOVQ R8, AX
 	SHLQ $1, AX
 	ADDQ a_row0+80(FP), AX
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX512_invalid5
+	JCC dwFilter5x5s2AVX512_invalid6
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s2AVX512_invalid5
+	JLE dwFilter5x5s2AVX512_invalid6
 	ORQ $1, R11
-dwFilter5x5s2AVX512_invalid5:
+dwFilter5x5s2AVX512_invalid6:
 	LEAQ 1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX512_invalid6
+	JCC dwFilter5x5s2AVX512_invalid7
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s2AVX512_invalid6
+	JLE dwFilter5x5s2AVX512_invalid7
 	ORQ $2, R11
-dwFilter5x5s2AVX512_invalid6:
+dwFilter5x5s2AVX512_invalid7:
 	LEAQ 2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX512_invalid7
+	JCC dwFilter5x5s2AVX512_invalid8
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter5x5s2AVX512_invalid7
+	JLE dwFilter5x5s2AVX512_invalid8
 	ORQ $4, R11
-dwFilter5x5s2AVX512_invalid7:
+dwFilter5x5s2AVX512_invalid8:
 	LEAQ 3(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX512_invalid8
+	JCC dwFilter5x5s2AVX512_invalid9
 	CMPQ a_rows+128(FP), $3
-	JLE dwFilter5x5s2AVX512_invalid8
+	JLE dwFilter5x5s2AVX512_invalid9
 	ORQ $8, R11
-dwFilter5x5s2AVX512_invalid8:
+dwFilter5x5s2AVX512_invalid9:
 	LEAQ 4(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwFilter5x5s2AVX512_invalid9
+	JCC dwFilter5x5s2AVX512_invalid10
 	CMPQ a_rows+128(FP), $4
-	JLE dwFilter5x5s2AVX512_invalid9
+	JLE dwFilter5x5s2AVX512_invalid10
 	ORQ $16, R11
-dwFilter5x5s2AVX512_invalid9:
+dwFilter5x5s2AVX512_invalid10:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -10724,14 +10937,14 @@ dwFilter5x5s2AVX512_invalid9:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	CMPQ R11, $31
-	JNE dwFilter5x5s2AVX512_tested2
+	JNE dwFilter5x5s2AVX512_tested3
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s2AVX512_left10:
+dwFilter5x5s2AVX512_left11:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s2AVX512_mid11
+	JGE dwFilter5x5s2AVX512_mid12
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -10834,69 +11047,79 @@ dwFilter5x5s2AVX512_left10:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_left10
-dwFilter5x5s2AVX512_mid11:
+	JMP dwFilter5x5s2AVX512_left11
+dwFilter5x5s2AVX512_mid12:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s2AVX512_right12
+	JGE dwFilter5x5s2AVX512_right13
 	VMOVUPS (BX), Z25
 	VMOVUPS (SI), Z26
-	VMOVUPS (SI), Z27
-	VPERMT2PS 64(SI), Z29, Z26
-	VPERMT2PS 64(SI), Z30, Z27
+	VMOVUPS 64(SI), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z0
 	VFMADD231PS Z27, Z25, Z1
 	VMOVUPS (SI)(R9*1), Z26
-	VMOVUPS (SI)(R9*1), Z27
-	VPERMT2PS 64(SI)(R9*1), Z29, Z26
-	VPERMT2PS 64(SI)(R9*1), Z30, Z27
+	VMOVUPS 64(SI)(R9*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z5
 	VFMADD231PS Z27, Z25, Z6
 	VMOVUPS (SI)(R9*2), Z26
-	VMOVUPS (SI)(R9*2), Z27
-	VPERMT2PS 64(SI)(R9*2), Z29, Z26
-	VPERMT2PS 64(SI)(R9*2), Z30, Z27
+	VMOVUPS 64(SI)(R9*2), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z10
 	VFMADD231PS Z27, Z25, Z11
 	VMOVUPS (SI)(R10*1), Z26
-	VMOVUPS (SI)(R10*1), Z27
-	VPERMT2PS 64(SI)(R10*1), Z29, Z26
-	VPERMT2PS 64(SI)(R10*1), Z30, Z27
+	VMOVUPS 64(SI)(R10*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z15
 	VFMADD231PS Z27, Z25, Z16
 	VMOVUPS (SI)(R9*4), Z26
-	VMOVUPS (SI)(R9*4), Z27
-	VPERMT2PS 64(SI)(R9*4), Z29, Z26
-	VPERMT2PS 64(SI)(R9*4), Z30, Z27
+	VMOVUPS 64(SI)(R9*4), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z20
 	VFMADD231PS Z27, Z25, Z21
 	VMOVUPS 8(SI), Z26
-	VMOVUPS 8(SI), Z27
-	VPERMT2PS 72(SI), Z29, Z26
-	VPERMT2PS 72(SI), Z30, Z27
+	VMOVUPS 72(SI), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z2
 	VFMADD231PS Z27, Z25, Z3
 	VMOVUPS 8(SI)(R9*1), Z26
-	VMOVUPS 8(SI)(R9*1), Z27
-	VPERMT2PS 72(SI)(R9*1), Z29, Z26
-	VPERMT2PS 72(SI)(R9*1), Z30, Z27
+	VMOVUPS 72(SI)(R9*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z7
 	VFMADD231PS Z27, Z25, Z8
 	VMOVUPS 8(SI)(R9*2), Z26
-	VMOVUPS 8(SI)(R9*2), Z27
-	VPERMT2PS 72(SI)(R9*2), Z29, Z26
-	VPERMT2PS 72(SI)(R9*2), Z30, Z27
+	VMOVUPS 72(SI)(R9*2), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z12
 	VFMADD231PS Z27, Z25, Z13
 	VMOVUPS 8(SI)(R10*1), Z26
-	VMOVUPS 8(SI)(R10*1), Z27
-	VPERMT2PS 72(SI)(R10*1), Z29, Z26
-	VPERMT2PS 72(SI)(R10*1), Z30, Z27
+	VMOVUPS 72(SI)(R10*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z17
 	VFMADD231PS Z27, Z25, Z18
 	VMOVUPS 8(SI)(R9*4), Z26
-	VMOVUPS 8(SI)(R9*4), Z27
-	VPERMT2PS 72(SI)(R9*4), Z29, Z26
-	VPERMT2PS 72(SI)(R9*4), Z30, Z27
+	VMOVUPS 72(SI)(R9*4), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z22
 	VFMADD231PS Z27, Z25, Z23
 	VMOVUPS 16(SI), Z26
@@ -10917,10 +11140,10 @@ dwFilter5x5s2AVX512_mid11:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_mid11
-dwFilter5x5s2AVX512_right12:
+	JMP dwFilter5x5s2AVX512_mid12
+dwFilter5x5s2AVX512_right13:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s2AVX512_rowdone13
+	JGE dwFilter5x5s2AVX512_rowdone14
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -11023,17 +11246,17 @@ dwFilter5x5s2AVX512_right12:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_right12
-dwFilter5x5s2AVX512_rowdone13:
-	JMP dwFilter5x5s2AVX512_next3
-dwFilter5x5s2AVX512_tested2:
+	JMP dwFilter5x5s2AVX512_right13
+dwFilter5x5s2AVX512_rowdone14:
+	JMP dwFilter5x5s2AVX512_next4
+dwFilter5x5s2AVX512_tested3:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwFilter5x5s2AVX512_left14:
+dwFilter5x5s2AVX512_left15:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwFilter5x5s2AVX512_mid15
+	JGE dwFilter5x5s2AVX512_mid16
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -11043,17 +11266,17 @@ dwFilter5x5s2AVX512_left14:
 	KMOVW 12(DX), K7
 	VMOVUPS.Z (BX), K7, Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip18
-	VMOVUPS.Z (SI), K1, Z26
-	VMOVUPS.Z 64(SI), K2, Z28
-	VMOVAPS Z26, Z27
-	VPERMT2PS Z28, Z29, Z26
-	VPERMT2PS Z28, Z30, Z27
-	VFMADD231PS Z26, Z25, Z0
-	VFMADD231PS Z27, Z25, Z1
-dwFilter5x5s2AVX512_skip18:
-	TESTQ $2, R11
 	JEQ dwFilter5x5s2AVX512_skip19
+	VMOVUPS.Z (SI), K1, Z26
+	VMOVUPS.Z 64(SI), K2, Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
+	VFMADD231PS Z26, Z25, Z0
+	VFMADD231PS Z27, Z25, Z1
+dwFilter5x5s2AVX512_skip19:
+	TESTQ $2, R11
+	JEQ dwFilter5x5s2AVX512_skip20
 	VMOVUPS.Z (SI)(R9*1), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11061,9 +11284,9 @@ dwFilter5x5s2AVX512_skip18:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z5
 	VFMADD231PS Z27, Z25, Z6
-dwFilter5x5s2AVX512_skip19:
+dwFilter5x5s2AVX512_skip20:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip20
+	JEQ dwFilter5x5s2AVX512_skip21
 	VMOVUPS.Z (SI)(R9*2), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11071,9 +11294,9 @@ dwFilter5x5s2AVX512_skip19:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z10
 	VFMADD231PS Z27, Z25, Z11
-dwFilter5x5s2AVX512_skip20:
+dwFilter5x5s2AVX512_skip21:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip21
+	JEQ dwFilter5x5s2AVX512_skip22
 	VMOVUPS.Z (SI)(R10*1), K1, Z26
 	VMOVUPS.Z 64(SI)(R10*1), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11081,9 +11304,9 @@ dwFilter5x5s2AVX512_skip20:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z15
 	VFMADD231PS Z27, Z25, Z16
-dwFilter5x5s2AVX512_skip21:
+dwFilter5x5s2AVX512_skip22:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip22
+	JEQ dwFilter5x5s2AVX512_skip23
 	VMOVUPS.Z (SI)(R9*4), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*4), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11091,9 +11314,9 @@ dwFilter5x5s2AVX512_skip21:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z20
 	VFMADD231PS Z27, Z25, Z21
-dwFilter5x5s2AVX512_skip22:
+dwFilter5x5s2AVX512_skip23:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip23
+	JEQ dwFilter5x5s2AVX512_skip24
 	VMOVUPS.Z 8(SI), K3, Z26
 	VMOVUPS.Z 72(SI), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11101,9 +11324,9 @@ dwFilter5x5s2AVX512_skip22:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z2
 	VFMADD231PS Z27, Z25, Z3
-dwFilter5x5s2AVX512_skip23:
+dwFilter5x5s2AVX512_skip24:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip24
+	JEQ dwFilter5x5s2AVX512_skip25
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11111,9 +11334,9 @@ dwFilter5x5s2AVX512_skip23:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z7
 	VFMADD231PS Z27, Z25, Z8
-dwFilter5x5s2AVX512_skip24:
+dwFilter5x5s2AVX512_skip25:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip25
+	JEQ dwFilter5x5s2AVX512_skip26
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11121,9 +11344,9 @@ dwFilter5x5s2AVX512_skip24:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z12
 	VFMADD231PS Z27, Z25, Z13
-dwFilter5x5s2AVX512_skip25:
+dwFilter5x5s2AVX512_skip26:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip26
+	JEQ dwFilter5x5s2AVX512_skip27
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z26
 	VMOVUPS.Z 72(SI)(R10*1), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11131,9 +11354,9 @@ dwFilter5x5s2AVX512_skip25:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z17
 	VFMADD231PS Z27, Z25, Z18
-dwFilter5x5s2AVX512_skip26:
+dwFilter5x5s2AVX512_skip27:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip27
+	JEQ dwFilter5x5s2AVX512_skip28
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*4), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11141,178 +11364,188 @@ dwFilter5x5s2AVX512_skip26:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z22
 	VFMADD231PS Z27, Z25, Z23
-dwFilter5x5s2AVX512_skip27:
+dwFilter5x5s2AVX512_skip28:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip28
+	JEQ dwFilter5x5s2AVX512_skip29
 	VMOVUPS.Z 16(SI), K5, Z26
 	VMOVUPS.Z 80(SI), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z4
-dwFilter5x5s2AVX512_skip28:
+dwFilter5x5s2AVX512_skip29:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip29
+	JEQ dwFilter5x5s2AVX512_skip30
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*1), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z9
-dwFilter5x5s2AVX512_skip29:
+dwFilter5x5s2AVX512_skip30:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip30
+	JEQ dwFilter5x5s2AVX512_skip31
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*2), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z14
-dwFilter5x5s2AVX512_skip30:
+dwFilter5x5s2AVX512_skip31:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip31
+	JEQ dwFilter5x5s2AVX512_skip32
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z26
 	VMOVUPS.Z 80(SI)(R10*1), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z19
-dwFilter5x5s2AVX512_skip31:
+dwFilter5x5s2AVX512_skip32:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip32
+	JEQ dwFilter5x5s2AVX512_skip33
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*4), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z24
-dwFilter5x5s2AVX512_skip32:
+dwFilter5x5s2AVX512_skip33:
 	ADDQ $16, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_left14
-dwFilter5x5s2AVX512_mid15:
+	JMP dwFilter5x5s2AVX512_left15
+dwFilter5x5s2AVX512_mid16:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwFilter5x5s2AVX512_right16
+	JGE dwFilter5x5s2AVX512_right17
 	VMOVUPS (BX), Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip33
+	JEQ dwFilter5x5s2AVX512_skip34
 	VMOVUPS (SI), Z26
-	VMOVUPS (SI), Z27
-	VPERMT2PS 64(SI), Z29, Z26
-	VPERMT2PS 64(SI), Z30, Z27
+	VMOVUPS 64(SI), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z0
 	VFMADD231PS Z27, Z25, Z1
-dwFilter5x5s2AVX512_skip33:
+dwFilter5x5s2AVX512_skip34:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip34
+	JEQ dwFilter5x5s2AVX512_skip35
 	VMOVUPS (SI)(R9*1), Z26
-	VMOVUPS (SI)(R9*1), Z27
-	VPERMT2PS 64(SI)(R9*1), Z29, Z26
-	VPERMT2PS 64(SI)(R9*1), Z30, Z27
+	VMOVUPS 64(SI)(R9*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z5
 	VFMADD231PS Z27, Z25, Z6
-dwFilter5x5s2AVX512_skip34:
+dwFilter5x5s2AVX512_skip35:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip35
+	JEQ dwFilter5x5s2AVX512_skip36
 	VMOVUPS (SI)(R9*2), Z26
-	VMOVUPS (SI)(R9*2), Z27
-	VPERMT2PS 64(SI)(R9*2), Z29, Z26
-	VPERMT2PS 64(SI)(R9*2), Z30, Z27
+	VMOVUPS 64(SI)(R9*2), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z10
 	VFMADD231PS Z27, Z25, Z11
-dwFilter5x5s2AVX512_skip35:
+dwFilter5x5s2AVX512_skip36:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip36
+	JEQ dwFilter5x5s2AVX512_skip37
 	VMOVUPS (SI)(R10*1), Z26
-	VMOVUPS (SI)(R10*1), Z27
-	VPERMT2PS 64(SI)(R10*1), Z29, Z26
-	VPERMT2PS 64(SI)(R10*1), Z30, Z27
+	VMOVUPS 64(SI)(R10*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z15
 	VFMADD231PS Z27, Z25, Z16
-dwFilter5x5s2AVX512_skip36:
+dwFilter5x5s2AVX512_skip37:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip37
+	JEQ dwFilter5x5s2AVX512_skip38
 	VMOVUPS (SI)(R9*4), Z26
-	VMOVUPS (SI)(R9*4), Z27
-	VPERMT2PS 64(SI)(R9*4), Z29, Z26
-	VPERMT2PS 64(SI)(R9*4), Z30, Z27
+	VMOVUPS 64(SI)(R9*4), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z20
 	VFMADD231PS Z27, Z25, Z21
-dwFilter5x5s2AVX512_skip37:
+dwFilter5x5s2AVX512_skip38:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip38
+	JEQ dwFilter5x5s2AVX512_skip39
 	VMOVUPS 8(SI), Z26
-	VMOVUPS 8(SI), Z27
-	VPERMT2PS 72(SI), Z29, Z26
-	VPERMT2PS 72(SI), Z30, Z27
+	VMOVUPS 72(SI), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z2
 	VFMADD231PS Z27, Z25, Z3
-dwFilter5x5s2AVX512_skip38:
+dwFilter5x5s2AVX512_skip39:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip39
+	JEQ dwFilter5x5s2AVX512_skip40
 	VMOVUPS 8(SI)(R9*1), Z26
-	VMOVUPS 8(SI)(R9*1), Z27
-	VPERMT2PS 72(SI)(R9*1), Z29, Z26
-	VPERMT2PS 72(SI)(R9*1), Z30, Z27
+	VMOVUPS 72(SI)(R9*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z7
 	VFMADD231PS Z27, Z25, Z8
-dwFilter5x5s2AVX512_skip39:
+dwFilter5x5s2AVX512_skip40:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip40
+	JEQ dwFilter5x5s2AVX512_skip41
 	VMOVUPS 8(SI)(R9*2), Z26
-	VMOVUPS 8(SI)(R9*2), Z27
-	VPERMT2PS 72(SI)(R9*2), Z29, Z26
-	VPERMT2PS 72(SI)(R9*2), Z30, Z27
+	VMOVUPS 72(SI)(R9*2), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z12
 	VFMADD231PS Z27, Z25, Z13
-dwFilter5x5s2AVX512_skip40:
+dwFilter5x5s2AVX512_skip41:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip41
+	JEQ dwFilter5x5s2AVX512_skip42
 	VMOVUPS 8(SI)(R10*1), Z26
-	VMOVUPS 8(SI)(R10*1), Z27
-	VPERMT2PS 72(SI)(R10*1), Z29, Z26
-	VPERMT2PS 72(SI)(R10*1), Z30, Z27
+	VMOVUPS 72(SI)(R10*1), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z17
 	VFMADD231PS Z27, Z25, Z18
-dwFilter5x5s2AVX512_skip41:
+dwFilter5x5s2AVX512_skip42:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip42
+	JEQ dwFilter5x5s2AVX512_skip43
 	VMOVUPS 8(SI)(R9*4), Z26
-	VMOVUPS 8(SI)(R9*4), Z27
-	VPERMT2PS 72(SI)(R9*4), Z29, Z26
-	VPERMT2PS 72(SI)(R9*4), Z30, Z27
+	VMOVUPS 72(SI)(R9*4), Z28
+	VMOVAPS Z26, Z27
+	VPERMT2PS Z28, Z29, Z26
+	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z22
 	VFMADD231PS Z27, Z25, Z23
-dwFilter5x5s2AVX512_skip42:
+dwFilter5x5s2AVX512_skip43:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip43
+	JEQ dwFilter5x5s2AVX512_skip44
 	VMOVUPS 16(SI), Z26
 	VPERMT2PS 80(SI), Z29, Z26
 	VFMADD231PS Z26, Z25, Z4
-dwFilter5x5s2AVX512_skip43:
+dwFilter5x5s2AVX512_skip44:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip44
+	JEQ dwFilter5x5s2AVX512_skip45
 	VMOVUPS 16(SI)(R9*1), Z26
 	VPERMT2PS 80(SI)(R9*1), Z29, Z26
 	VFMADD231PS Z26, Z25, Z9
-dwFilter5x5s2AVX512_skip44:
+dwFilter5x5s2AVX512_skip45:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip45
+	JEQ dwFilter5x5s2AVX512_skip46
 	VMOVUPS 16(SI)(R9*2), Z26
 	VPERMT2PS 80(SI)(R9*2), Z29, Z26
 	VFMADD231PS Z26, Z25, Z14
-dwFilter5x5s2AVX512_skip45:
+dwFilter5x5s2AVX512_skip46:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip46
+	JEQ dwFilter5x5s2AVX512_skip47
 	VMOVUPS 16(SI)(R10*1), Z26
 	VPERMT2PS 80(SI)(R10*1), Z29, Z26
 	VFMADD231PS Z26, Z25, Z19
-dwFilter5x5s2AVX512_skip46:
+dwFilter5x5s2AVX512_skip47:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip47
+	JEQ dwFilter5x5s2AVX512_skip48
 	VMOVUPS 16(SI)(R9*4), Z26
 	VPERMT2PS 80(SI)(R9*4), Z29, Z26
 	VFMADD231PS Z26, Z25, Z24
-dwFilter5x5s2AVX512_skip47:
+dwFilter5x5s2AVX512_skip48:
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_mid15
-dwFilter5x5s2AVX512_right16:
+	JMP dwFilter5x5s2AVX512_mid16
+dwFilter5x5s2AVX512_right17:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwFilter5x5s2AVX512_rowdone17
+	JGE dwFilter5x5s2AVX512_rowdone18
 	KMOVW 0(DX), K1
 	KMOVW 2(DX), K2
 	KMOVW 4(DX), K3
@@ -11322,7 +11555,7 @@ dwFilter5x5s2AVX512_right16:
 	KMOVW 12(DX), K7
 	VMOVUPS.Z (BX), K7, Z25
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip48
+	JEQ dwFilter5x5s2AVX512_skip49
 	VMOVUPS.Z (SI), K1, Z26
 	VMOVUPS.Z 64(SI), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11330,9 +11563,9 @@ dwFilter5x5s2AVX512_right16:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z0
 	VFMADD231PS Z27, Z25, Z1
-dwFilter5x5s2AVX512_skip48:
+dwFilter5x5s2AVX512_skip49:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip49
+	JEQ dwFilter5x5s2AVX512_skip50
 	VMOVUPS.Z (SI)(R9*1), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*1), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11340,9 +11573,9 @@ dwFilter5x5s2AVX512_skip48:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z5
 	VFMADD231PS Z27, Z25, Z6
-dwFilter5x5s2AVX512_skip49:
+dwFilter5x5s2AVX512_skip50:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip50
+	JEQ dwFilter5x5s2AVX512_skip51
 	VMOVUPS.Z (SI)(R9*2), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*2), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11350,9 +11583,9 @@ dwFilter5x5s2AVX512_skip49:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z10
 	VFMADD231PS Z27, Z25, Z11
-dwFilter5x5s2AVX512_skip50:
+dwFilter5x5s2AVX512_skip51:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip51
+	JEQ dwFilter5x5s2AVX512_skip52
 	VMOVUPS.Z (SI)(R10*1), K1, Z26
 	VMOVUPS.Z 64(SI)(R10*1), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11360,9 +11593,9 @@ dwFilter5x5s2AVX512_skip50:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z15
 	VFMADD231PS Z27, Z25, Z16
-dwFilter5x5s2AVX512_skip51:
+dwFilter5x5s2AVX512_skip52:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip52
+	JEQ dwFilter5x5s2AVX512_skip53
 	VMOVUPS.Z (SI)(R9*4), K1, Z26
 	VMOVUPS.Z 64(SI)(R9*4), K2, Z28
 	VMOVAPS Z26, Z27
@@ -11370,9 +11603,9 @@ dwFilter5x5s2AVX512_skip51:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z20
 	VFMADD231PS Z27, Z25, Z21
-dwFilter5x5s2AVX512_skip52:
+dwFilter5x5s2AVX512_skip53:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip53
+	JEQ dwFilter5x5s2AVX512_skip54
 	VMOVUPS.Z 8(SI), K3, Z26
 	VMOVUPS.Z 72(SI), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11380,9 +11613,9 @@ dwFilter5x5s2AVX512_skip52:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z2
 	VFMADD231PS Z27, Z25, Z3
-dwFilter5x5s2AVX512_skip53:
+dwFilter5x5s2AVX512_skip54:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip54
+	JEQ dwFilter5x5s2AVX512_skip55
 	VMOVUPS.Z 8(SI)(R9*1), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*1), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11390,9 +11623,9 @@ dwFilter5x5s2AVX512_skip53:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z7
 	VFMADD231PS Z27, Z25, Z8
-dwFilter5x5s2AVX512_skip54:
+dwFilter5x5s2AVX512_skip55:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip55
+	JEQ dwFilter5x5s2AVX512_skip56
 	VMOVUPS.Z 8(SI)(R9*2), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*2), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11400,9 +11633,9 @@ dwFilter5x5s2AVX512_skip54:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z12
 	VFMADD231PS Z27, Z25, Z13
-dwFilter5x5s2AVX512_skip55:
+dwFilter5x5s2AVX512_skip56:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip56
+	JEQ dwFilter5x5s2AVX512_skip57
 	VMOVUPS.Z 8(SI)(R10*1), K3, Z26
 	VMOVUPS.Z 72(SI)(R10*1), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11410,9 +11643,9 @@ dwFilter5x5s2AVX512_skip55:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z17
 	VFMADD231PS Z27, Z25, Z18
-dwFilter5x5s2AVX512_skip56:
+dwFilter5x5s2AVX512_skip57:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip57
+	JEQ dwFilter5x5s2AVX512_skip58
 	VMOVUPS.Z 8(SI)(R9*4), K3, Z26
 	VMOVUPS.Z 72(SI)(R9*4), K4, Z28
 	VMOVAPS Z26, Z27
@@ -11420,54 +11653,63 @@ dwFilter5x5s2AVX512_skip56:
 	VPERMT2PS Z28, Z30, Z27
 	VFMADD231PS Z26, Z25, Z22
 	VFMADD231PS Z27, Z25, Z23
-dwFilter5x5s2AVX512_skip57:
+dwFilter5x5s2AVX512_skip58:
 	TESTQ $1, R11
-	JEQ dwFilter5x5s2AVX512_skip58
+	JEQ dwFilter5x5s2AVX512_skip59
 	VMOVUPS.Z 16(SI), K5, Z26
 	VMOVUPS.Z 80(SI), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z4
-dwFilter5x5s2AVX512_skip58:
+dwFilter5x5s2AVX512_skip59:
 	TESTQ $2, R11
-	JEQ dwFilter5x5s2AVX512_skip59
+	JEQ dwFilter5x5s2AVX512_skip60
 	VMOVUPS.Z 16(SI)(R9*1), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*1), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z9
-dwFilter5x5s2AVX512_skip59:
+dwFilter5x5s2AVX512_skip60:
 	TESTQ $4, R11
-	JEQ dwFilter5x5s2AVX512_skip60
+	JEQ dwFilter5x5s2AVX512_skip61
 	VMOVUPS.Z 16(SI)(R9*2), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*2), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z14
-dwFilter5x5s2AVX512_skip60:
+dwFilter5x5s2AVX512_skip61:
 	TESTQ $8, R11
-	JEQ dwFilter5x5s2AVX512_skip61
+	JEQ dwFilter5x5s2AVX512_skip62
 	VMOVUPS.Z 16(SI)(R10*1), K5, Z26
 	VMOVUPS.Z 80(SI)(R10*1), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z19
-dwFilter5x5s2AVX512_skip61:
+dwFilter5x5s2AVX512_skip62:
 	TESTQ $16, R11
-	JEQ dwFilter5x5s2AVX512_skip62
+	JEQ dwFilter5x5s2AVX512_skip63
 	VMOVUPS.Z 16(SI)(R9*4), K5, Z26
 	VMOVUPS.Z 80(SI)(R9*4), K6, Z28
 	VPERMT2PS Z28, Z29, Z26
 	VFMADD231PS Z26, Z25, Z24
-dwFilter5x5s2AVX512_skip62:
+dwFilter5x5s2AVX512_skip63:
 	ADDQ $16, DX
 	ADDQ $128, SI
 	ADDQ $64, BX
 	INCQ CX
-	JMP dwFilter5x5s2AVX512_right16
-dwFilter5x5s2AVX512_rowdone17:
-dwFilter5x5s2AVX512_next3:
+	JMP dwFilter5x5s2AVX512_right17
+dwFilter5x5s2AVX512_rowdone18:
+dwFilter5x5s2AVX512_next4:
 	INCQ R8
-	JMP dwFilter5x5s2AVX512_row1
-dwFilter5x5s2AVX512_end4:
+	JMP dwFilter5x5s2AVX512_row2
+dwFilter5x5s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwFilter5x5s2AVX512_plane1
 	CMPQ a_rows+128(FP), $0
-	JLE dwFilter5x5s2AVX512_reduced63
+	JLE dwFilter5x5s2AVX512_reduced64
 	VSHUFF32X4 $0x4e, Z0, Z0, Z26
 	VADDPS Z26, Z0, Z0
 	VSHUFF32X4 $0xb1, Z0, Z0, Z26
@@ -11519,7 +11761,7 @@ dwFilter5x5s2AVX512_end4:
 	VADDSS 16(R15), X4, X4
 	VMOVSS X4, 16(R15)
 	CMPQ a_rows+128(FP), $1
-	JLE dwFilter5x5s2AVX512_reduced63
+	JLE dwFilter5x5s2AVX512_reduced64
 	VSHUFF32X4 $0x4e, Z5, Z5, Z26
 	VADDPS Z26, Z5, Z5
 	VSHUFF32X4 $0xb1, Z5, Z5, Z26
@@ -11571,7 +11813,7 @@ dwFilter5x5s2AVX512_end4:
 	VADDSS 36(R15), X9, X9
 	VMOVSS X9, 36(R15)
 	CMPQ a_rows+128(FP), $2
-	JLE dwFilter5x5s2AVX512_reduced63
+	JLE dwFilter5x5s2AVX512_reduced64
 	VSHUFF32X4 $0x4e, Z10, Z10, Z26
 	VADDPS Z26, Z10, Z10
 	VSHUFF32X4 $0xb1, Z10, Z10, Z26
@@ -11623,7 +11865,7 @@ dwFilter5x5s2AVX512_end4:
 	VADDSS 56(R15), X14, X14
 	VMOVSS X14, 56(R15)
 	CMPQ a_rows+128(FP), $3
-	JLE dwFilter5x5s2AVX512_reduced63
+	JLE dwFilter5x5s2AVX512_reduced64
 	VSHUFF32X4 $0x4e, Z15, Z15, Z26
 	VADDPS Z26, Z15, Z15
 	VSHUFF32X4 $0xb1, Z15, Z15, Z26
@@ -11675,7 +11917,7 @@ dwFilter5x5s2AVX512_end4:
 	VADDSS 76(R15), X19, X19
 	VMOVSS X19, 76(R15)
 	CMPQ a_rows+128(FP), $4
-	JLE dwFilter5x5s2AVX512_reduced63
+	JLE dwFilter5x5s2AVX512_reduced64
 	VSHUFF32X4 $0x4e, Z20, Z20, Z26
 	VADDPS Z26, Z20, Z20
 	VSHUFF32X4 $0xb1, Z20, Z20, Z26
@@ -11726,7 +11968,7 @@ dwFilter5x5s2AVX512_end4:
 	VADDPS Z26, Z24, Z24
 	VADDSS 96(R15), X24, X24
 	VMOVSS X24, 96(R15)
-dwFilter5x5s2AVX512_reduced63:
+dwFilter5x5s2AVX512_reduced64:
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
@@ -11734,7 +11976,7 @@ dwFilter5x5s2AVX512_reduced63:
 // dwData5x5s2AVX512: input gradient of a 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwData5x5s2AVX512(a dwArgs)
-TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-136
+TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-176
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -11745,6 +11987,7 @@ TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-136
 	NEGQ R9
 	LEAQ (R9)(R9*2), R10
 	MOVQ a_w+16(FP), R15
+dwData5x5s2AVX512_plane1:
 	VBROADCASTSS 0(R15), Z5
 	VBROADCASTSS 4(R15), Z6
 	VBROADCASTSS 8(R15), Z7
@@ -11771,9 +12014,9 @@ TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-136
 	VBROADCASTSS 92(R15), Z28
 	VBROADCASTSS 96(R15), Z29
 	MOVQ a_i0+64(FP), R8
-dwData5x5s2AVX512_row1:
+dwData5x5s2AVX512_row2:
 	CMPQ R8, a_i1+72(FP)
-	JGE dwData5x5s2AVX512_end4
+	JGE dwData5x5s2AVX512_end5
 	MOVQ R8, AX
 	ADDQ a_row0+80(FP), AX
 	MOVQ AX, R14
@@ -11782,21 +12025,21 @@ dwData5x5s2AVX512_row1:
 	XORL R11, R11
 	LEAQ 0(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX512_invalid5
+	JCC dwData5x5s2AVX512_invalid6
 	ORQ $1, R11
-dwData5x5s2AVX512_invalid5:
+dwData5x5s2AVX512_invalid6:
 	LEAQ -1(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX512_invalid6
+	JCC dwData5x5s2AVX512_invalid7
 	ORQ $2, R11
-dwData5x5s2AVX512_invalid6:
+dwData5x5s2AVX512_invalid7:
 	LEAQ -2(AX), CX
 	CMPQ CX, a_inH+40(FP)
-	JCC dwData5x5s2AVX512_invalid7
+	JCC dwData5x5s2AVX512_invalid8
 	TESTQ R14, R14
-	JNE dwData5x5s2AVX512_invalid7
+	JNE dwData5x5s2AVX512_invalid8
 	ORQ $4, R11
-dwData5x5s2AVX512_invalid7:
+dwData5x5s2AVX512_invalid8:
 	IMULQ a_inW+48(FP), AX
 	ADDQ a_col0+88(FP), AX
 	SHLQ $2, AX
@@ -11808,16 +12051,16 @@ dwData5x5s2AVX512_invalid7:
 	ADDQ a_out+8(FP), AX
 	MOVQ AX, R13
 	TESTQ R14, R14
-	JNE dwData5x5s2AVX512_oddrow2
+	JNE dwData5x5s2AVX512_oddrow3
 	CMPQ R11, $7
-	JNE dwData5x5s2AVX512_tested8
+	JNE dwData5x5s2AVX512_tested9
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX512_left9:
+dwData5x5s2AVX512_left10:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX512_mid10
+	JGE dwData5x5s2AVX512_mid11
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -11861,10 +12104,10 @@ dwData5x5s2AVX512_left9:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_left9
-dwData5x5s2AVX512_mid10:
+	JMP dwData5x5s2AVX512_left10
+dwData5x5s2AVX512_mid11:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX512_right11
+	JGE dwData5x5s2AVX512_right12
 	VMULPS -4(SI), Z9, Z0
 	VFMADD231PS -4(SI)(R9*1), Z19, Z0
 	VFMADD231PS -4(SI)(R9*2), Z29, Z0
@@ -11897,10 +12140,10 @@ dwData5x5s2AVX512_mid10:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_mid10
-dwData5x5s2AVX512_right11:
+	JMP dwData5x5s2AVX512_mid11
+dwData5x5s2AVX512_right12:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX512_rowdone12
+	JGE dwData5x5s2AVX512_rowdone13
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -11944,17 +12187,17 @@ dwData5x5s2AVX512_right11:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_right11
-dwData5x5s2AVX512_rowdone12:
-	JMP dwData5x5s2AVX512_next3
-dwData5x5s2AVX512_tested8:
+	JMP dwData5x5s2AVX512_right12
+dwData5x5s2AVX512_rowdone13:
+	JMP dwData5x5s2AVX512_next4
+dwData5x5s2AVX512_tested9:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX512_left13:
+dwData5x5s2AVX512_left14:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX512_mid14
+	JGE dwData5x5s2AVX512_mid15
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -11963,56 +12206,56 @@ dwData5x5s2AVX512_left13:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip17
+	JEQ dwData5x5s2AVX512_skip18
 	VMOVUPS.Z -4(SI), K1, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwData5x5s2AVX512_skip17:
+dwData5x5s2AVX512_skip18:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip18
+	JEQ dwData5x5s2AVX512_skip19
 	VMOVUPS.Z -4(SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z19, Z0
-dwData5x5s2AVX512_skip18:
+dwData5x5s2AVX512_skip19:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip19
+	JEQ dwData5x5s2AVX512_skip20
 	VMOVUPS.Z -4(SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z29, Z0
-dwData5x5s2AVX512_skip19:
+dwData5x5s2AVX512_skip20:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip20
+	JEQ dwData5x5s2AVX512_skip21
 	VMOVUPS.Z (SI), K2, Z4
 	VFMADD231PS Z4, Z7, Z0
 	VFMADD231PS Z4, Z8, Z1
-dwData5x5s2AVX512_skip20:
+dwData5x5s2AVX512_skip21:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip21
+	JEQ dwData5x5s2AVX512_skip22
 	VMOVUPS.Z (SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z17, Z0
 	VFMADD231PS Z4, Z18, Z1
-dwData5x5s2AVX512_skip21:
+dwData5x5s2AVX512_skip22:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip22
+	JEQ dwData5x5s2AVX512_skip23
 	VMOVUPS.Z (SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z27, Z0
 	VFMADD231PS Z4, Z28, Z1
-dwData5x5s2AVX512_skip22:
+dwData5x5s2AVX512_skip23:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip23
+	JEQ dwData5x5s2AVX512_skip24
 	VMOVUPS.Z 4(SI), K3, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VFMADD231PS Z4, Z6, Z1
-dwData5x5s2AVX512_skip23:
+dwData5x5s2AVX512_skip24:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip24
+	JEQ dwData5x5s2AVX512_skip25
 	VMOVUPS.Z 4(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z15, Z0
 	VFMADD231PS Z4, Z16, Z1
-dwData5x5s2AVX512_skip24:
+dwData5x5s2AVX512_skip25:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip25
+	JEQ dwData5x5s2AVX512_skip26
 	VMOVUPS.Z 4(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z25, Z0
 	VFMADD231PS Z4, Z26, Z1
-dwData5x5s2AVX512_skip25:
+dwData5x5s2AVX512_skip26:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12027,60 +12270,60 @@ dwData5x5s2AVX512_skip25:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_left13
-dwData5x5s2AVX512_mid14:
+	JMP dwData5x5s2AVX512_left14
+dwData5x5s2AVX512_mid15:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX512_right15
+	JGE dwData5x5s2AVX512_right16
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip26
-	VFMADD231PS -4(SI), Z9, Z0
-dwData5x5s2AVX512_skip26:
-	TESTQ $2, R11
 	JEQ dwData5x5s2AVX512_skip27
-	VFMADD231PS -4(SI)(R9*1), Z19, Z0
+	VFMADD231PS -4(SI), Z9, Z0
 dwData5x5s2AVX512_skip27:
-	TESTQ $4, R11
+	TESTQ $2, R11
 	JEQ dwData5x5s2AVX512_skip28
-	VFMADD231PS -4(SI)(R9*2), Z29, Z0
+	VFMADD231PS -4(SI)(R9*1), Z19, Z0
 dwData5x5s2AVX512_skip28:
-	TESTQ $1, R11
+	TESTQ $4, R11
 	JEQ dwData5x5s2AVX512_skip29
+	VFMADD231PS -4(SI)(R9*2), Z29, Z0
+dwData5x5s2AVX512_skip29:
+	TESTQ $1, R11
+	JEQ dwData5x5s2AVX512_skip30
 	VMOVUPS (SI), Z4
 	VFMADD231PS Z4, Z7, Z0
 	VFMADD231PS Z4, Z8, Z1
-dwData5x5s2AVX512_skip29:
+dwData5x5s2AVX512_skip30:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip30
+	JEQ dwData5x5s2AVX512_skip31
 	VMOVUPS (SI)(R9*1), Z4
 	VFMADD231PS Z4, Z17, Z0
 	VFMADD231PS Z4, Z18, Z1
-dwData5x5s2AVX512_skip30:
+dwData5x5s2AVX512_skip31:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip31
+	JEQ dwData5x5s2AVX512_skip32
 	VMOVUPS (SI)(R9*2), Z4
 	VFMADD231PS Z4, Z27, Z0
 	VFMADD231PS Z4, Z28, Z1
-dwData5x5s2AVX512_skip31:
+dwData5x5s2AVX512_skip32:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip32
+	JEQ dwData5x5s2AVX512_skip33
 	VMOVUPS 4(SI), Z4
 	VFMADD231PS Z4, Z5, Z0
 	VFMADD231PS Z4, Z6, Z1
-dwData5x5s2AVX512_skip32:
+dwData5x5s2AVX512_skip33:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip33
+	JEQ dwData5x5s2AVX512_skip34
 	VMOVUPS 4(SI)(R9*1), Z4
 	VFMADD231PS Z4, Z15, Z0
 	VFMADD231PS Z4, Z16, Z1
-dwData5x5s2AVX512_skip33:
+dwData5x5s2AVX512_skip34:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip34
+	JEQ dwData5x5s2AVX512_skip35
 	VMOVUPS 4(SI)(R9*2), Z4
 	VFMADD231PS Z4, Z25, Z0
 	VFMADD231PS Z4, Z26, Z1
-dwData5x5s2AVX512_skip34:
+dwData5x5s2AVX512_skip35:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12092,10 +12335,10 @@ dwData5x5s2AVX512_skip34:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_mid14
-dwData5x5s2AVX512_right15:
+	JMP dwData5x5s2AVX512_mid15
+dwData5x5s2AVX512_right16:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX512_rowdone16
+	JGE dwData5x5s2AVX512_rowdone17
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -12104,56 +12347,56 @@ dwData5x5s2AVX512_right15:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip35
+	JEQ dwData5x5s2AVX512_skip36
 	VMOVUPS.Z -4(SI), K1, Z4
 	VFMADD231PS Z4, Z9, Z0
-dwData5x5s2AVX512_skip35:
+dwData5x5s2AVX512_skip36:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip36
+	JEQ dwData5x5s2AVX512_skip37
 	VMOVUPS.Z -4(SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z19, Z0
-dwData5x5s2AVX512_skip36:
+dwData5x5s2AVX512_skip37:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip37
+	JEQ dwData5x5s2AVX512_skip38
 	VMOVUPS.Z -4(SI)(R9*2), K1, Z4
 	VFMADD231PS Z4, Z29, Z0
-dwData5x5s2AVX512_skip37:
+dwData5x5s2AVX512_skip38:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip38
+	JEQ dwData5x5s2AVX512_skip39
 	VMOVUPS.Z (SI), K2, Z4
 	VFMADD231PS Z4, Z7, Z0
 	VFMADD231PS Z4, Z8, Z1
-dwData5x5s2AVX512_skip38:
+dwData5x5s2AVX512_skip39:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip39
+	JEQ dwData5x5s2AVX512_skip40
 	VMOVUPS.Z (SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z17, Z0
 	VFMADD231PS Z4, Z18, Z1
-dwData5x5s2AVX512_skip39:
+dwData5x5s2AVX512_skip40:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip40
+	JEQ dwData5x5s2AVX512_skip41
 	VMOVUPS.Z (SI)(R9*2), K2, Z4
 	VFMADD231PS Z4, Z27, Z0
 	VFMADD231PS Z4, Z28, Z1
-dwData5x5s2AVX512_skip40:
+dwData5x5s2AVX512_skip41:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip41
+	JEQ dwData5x5s2AVX512_skip42
 	VMOVUPS.Z 4(SI), K3, Z4
 	VFMADD231PS Z4, Z5, Z0
 	VFMADD231PS Z4, Z6, Z1
-dwData5x5s2AVX512_skip41:
+dwData5x5s2AVX512_skip42:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip42
+	JEQ dwData5x5s2AVX512_skip43
 	VMOVUPS.Z 4(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z15, Z0
 	VFMADD231PS Z4, Z16, Z1
-dwData5x5s2AVX512_skip42:
+dwData5x5s2AVX512_skip43:
 	TESTQ $4, R11
-	JEQ dwData5x5s2AVX512_skip43
+	JEQ dwData5x5s2AVX512_skip44
 	VMOVUPS.Z 4(SI)(R9*2), K3, Z4
 	VFMADD231PS Z4, Z25, Z0
 	VFMADD231PS Z4, Z26, Z1
-dwData5x5s2AVX512_skip43:
+dwData5x5s2AVX512_skip44:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12168,19 +12411,19 @@ dwData5x5s2AVX512_skip43:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_right15
-dwData5x5s2AVX512_rowdone16:
-	JMP dwData5x5s2AVX512_next3
-dwData5x5s2AVX512_oddrow2:
+	JMP dwData5x5s2AVX512_right16
+dwData5x5s2AVX512_rowdone17:
+	JMP dwData5x5s2AVX512_next4
+dwData5x5s2AVX512_oddrow3:
 	CMPQ R11, $3
-	JNE dwData5x5s2AVX512_tested44
+	JNE dwData5x5s2AVX512_tested45
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX512_left45:
+dwData5x5s2AVX512_left46:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX512_mid46
+	JGE dwData5x5s2AVX512_mid47
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -12216,10 +12459,10 @@ dwData5x5s2AVX512_left45:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_left45
-dwData5x5s2AVX512_mid46:
+	JMP dwData5x5s2AVX512_left46
+dwData5x5s2AVX512_mid47:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX512_right47
+	JGE dwData5x5s2AVX512_right48
 	VMULPS -4(SI), Z14, Z0
 	VFMADD231PS -4(SI)(R9*1), Z24, Z0
 	VMOVUPS (SI), Z4
@@ -12245,10 +12488,10 @@ dwData5x5s2AVX512_mid46:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_mid46
-dwData5x5s2AVX512_right47:
+	JMP dwData5x5s2AVX512_mid47
+dwData5x5s2AVX512_right48:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX512_rowdone48
+	JGE dwData5x5s2AVX512_rowdone49
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -12284,17 +12527,17 @@ dwData5x5s2AVX512_right47:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_right47
-dwData5x5s2AVX512_rowdone48:
-	JMP dwData5x5s2AVX512_next3
-dwData5x5s2AVX512_tested44:
+	JMP dwData5x5s2AVX512_right48
+dwData5x5s2AVX512_rowdone49:
+	JMP dwData5x5s2AVX512_next4
+dwData5x5s2AVX512_tested45:
 	MOVQ R12, SI
 	MOVQ R13, BX
 	MOVQ a_masks+24(FP), DX
 	XORL CX, CX
-dwData5x5s2AVX512_left49:
+dwData5x5s2AVX512_left50:
 	CMPQ CX, a_nl+96(FP)
-	JGE dwData5x5s2AVX512_mid50
+	JGE dwData5x5s2AVX512_mid51
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -12303,39 +12546,39 @@ dwData5x5s2AVX512_left49:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip53
+	JEQ dwData5x5s2AVX512_skip54
 	VMOVUPS.Z -4(SI), K1, Z4
 	VFMADD231PS Z4, Z14, Z0
-dwData5x5s2AVX512_skip53:
+dwData5x5s2AVX512_skip54:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip54
+	JEQ dwData5x5s2AVX512_skip55
 	VMOVUPS.Z -4(SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z24, Z0
-dwData5x5s2AVX512_skip54:
+dwData5x5s2AVX512_skip55:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip55
+	JEQ dwData5x5s2AVX512_skip56
 	VMOVUPS.Z (SI), K2, Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData5x5s2AVX512_skip55:
+dwData5x5s2AVX512_skip56:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip56
+	JEQ dwData5x5s2AVX512_skip57
 	VMOVUPS.Z (SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z22, Z0
 	VFMADD231PS Z4, Z23, Z1
-dwData5x5s2AVX512_skip56:
+dwData5x5s2AVX512_skip57:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip57
+	JEQ dwData5x5s2AVX512_skip58
 	VMOVUPS.Z 4(SI), K3, Z4
 	VFMADD231PS Z4, Z10, Z0
 	VFMADD231PS Z4, Z11, Z1
-dwData5x5s2AVX512_skip57:
+dwData5x5s2AVX512_skip58:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip58
+	JEQ dwData5x5s2AVX512_skip59
 	VMOVUPS.Z 4(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z20, Z0
 	VFMADD231PS Z4, Z21, Z1
-dwData5x5s2AVX512_skip58:
+dwData5x5s2AVX512_skip59:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12350,44 +12593,44 @@ dwData5x5s2AVX512_skip58:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_left49
-dwData5x5s2AVX512_mid50:
+	JMP dwData5x5s2AVX512_left50
+dwData5x5s2AVX512_mid51:
 	CMPQ CX, a_mid+104(FP)
-	JGE dwData5x5s2AVX512_right51
+	JGE dwData5x5s2AVX512_right52
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip59
-	VFMADD231PS -4(SI), Z14, Z0
-dwData5x5s2AVX512_skip59:
-	TESTQ $2, R11
 	JEQ dwData5x5s2AVX512_skip60
-	VFMADD231PS -4(SI)(R9*1), Z24, Z0
+	VFMADD231PS -4(SI), Z14, Z0
 dwData5x5s2AVX512_skip60:
-	TESTQ $1, R11
+	TESTQ $2, R11
 	JEQ dwData5x5s2AVX512_skip61
+	VFMADD231PS -4(SI)(R9*1), Z24, Z0
+dwData5x5s2AVX512_skip61:
+	TESTQ $1, R11
+	JEQ dwData5x5s2AVX512_skip62
 	VMOVUPS (SI), Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData5x5s2AVX512_skip61:
+dwData5x5s2AVX512_skip62:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip62
+	JEQ dwData5x5s2AVX512_skip63
 	VMOVUPS (SI)(R9*1), Z4
 	VFMADD231PS Z4, Z22, Z0
 	VFMADD231PS Z4, Z23, Z1
-dwData5x5s2AVX512_skip62:
+dwData5x5s2AVX512_skip63:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip63
+	JEQ dwData5x5s2AVX512_skip64
 	VMOVUPS 4(SI), Z4
 	VFMADD231PS Z4, Z10, Z0
 	VFMADD231PS Z4, Z11, Z1
-dwData5x5s2AVX512_skip63:
+dwData5x5s2AVX512_skip64:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip64
+	JEQ dwData5x5s2AVX512_skip65
 	VMOVUPS 4(SI)(R9*1), Z4
 	VFMADD231PS Z4, Z20, Z0
 	VFMADD231PS Z4, Z21, Z1
-dwData5x5s2AVX512_skip64:
+dwData5x5s2AVX512_skip65:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12399,10 +12642,10 @@ dwData5x5s2AVX512_skip64:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_mid50
-dwData5x5s2AVX512_right51:
+	JMP dwData5x5s2AVX512_mid51
+dwData5x5s2AVX512_right52:
 	CMPQ CX, a_nvec+112(FP)
-	JGE dwData5x5s2AVX512_rowdone52
+	JGE dwData5x5s2AVX512_rowdone53
 	KMOVW 0(DX), K1
 	KMOVW 4(DX), K2
 	KMOVW 8(DX), K3
@@ -12411,39 +12654,39 @@ dwData5x5s2AVX512_right51:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip65
+	JEQ dwData5x5s2AVX512_skip66
 	VMOVUPS.Z -4(SI), K1, Z4
 	VFMADD231PS Z4, Z14, Z0
-dwData5x5s2AVX512_skip65:
+dwData5x5s2AVX512_skip66:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip66
+	JEQ dwData5x5s2AVX512_skip67
 	VMOVUPS.Z -4(SI)(R9*1), K1, Z4
 	VFMADD231PS Z4, Z24, Z0
-dwData5x5s2AVX512_skip66:
+dwData5x5s2AVX512_skip67:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip67
+	JEQ dwData5x5s2AVX512_skip68
 	VMOVUPS.Z (SI), K2, Z4
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z4, Z13, Z1
-dwData5x5s2AVX512_skip67:
+dwData5x5s2AVX512_skip68:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip68
+	JEQ dwData5x5s2AVX512_skip69
 	VMOVUPS.Z (SI)(R9*1), K2, Z4
 	VFMADD231PS Z4, Z22, Z0
 	VFMADD231PS Z4, Z23, Z1
-dwData5x5s2AVX512_skip68:
+dwData5x5s2AVX512_skip69:
 	TESTQ $1, R11
-	JEQ dwData5x5s2AVX512_skip69
+	JEQ dwData5x5s2AVX512_skip70
 	VMOVUPS.Z 4(SI), K3, Z4
 	VFMADD231PS Z4, Z10, Z0
 	VFMADD231PS Z4, Z11, Z1
-dwData5x5s2AVX512_skip69:
+dwData5x5s2AVX512_skip70:
 	TESTQ $2, R11
-	JEQ dwData5x5s2AVX512_skip70
+	JEQ dwData5x5s2AVX512_skip71
 	VMOVUPS.Z 4(SI)(R9*1), K3, Z4
 	VFMADD231PS Z4, Z20, Z0
 	VFMADD231PS Z4, Z21, Z1
-dwData5x5s2AVX512_skip70:
+dwData5x5s2AVX512_skip71:
 	VMOVUPS dwLo<>(SB), Z2
 	VPERMI2PS Z1, Z0, Z2
 	VMOVUPS dwHi<>(SB), Z3
@@ -12458,13 +12701,22 @@ dwData5x5s2AVX512_skip70:
 	ADDQ $64, SI
 	ADDQ $128, BX
 	INCQ CX
-	JMP dwData5x5s2AVX512_right51
-dwData5x5s2AVX512_rowdone52:
-	JMP dwData5x5s2AVX512_next3
-dwData5x5s2AVX512_next3:
+	JMP dwData5x5s2AVX512_right52
+dwData5x5s2AVX512_rowdone53:
+	JMP dwData5x5s2AVX512_next4
+dwData5x5s2AVX512_next4:
 	INCQ R8
-	JMP dwData5x5s2AVX512_row1
-dwData5x5s2AVX512_end4:
+	JMP dwData5x5s2AVX512_row2
+dwData5x5s2AVX512_end5:
+	MOVQ a_inPlane+144(FP), AX
+	ADDQ AX, a_in+0(FP)
+	MOVQ a_outPlane+152(FP), AX
+	ADDQ AX, a_out+8(FP)
+	MOVQ a_biasPlane+168(FP), AX
+	ADDQ AX, a_bias+32(FP)
+	ADDQ a_wPlane+160(FP), R15
+	DECQ a_planes+136(FP)
+	JNZ dwData5x5s2AVX512_plane1
 	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET

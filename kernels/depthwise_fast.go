@@ -27,8 +27,9 @@ import "unsafe"
 // computed once per convolution into the workspace (dwEdgeMasks); rows whose
 // taps fall outside the image skip those filter rows.
 //
-// A call covers at most about dwBandPixels output pixels: assembly cannot be
-// preempted, so one call must stay short.
+// A call covers at most about dwBandPixels output pixels (several whole
+// planes when they are small, a band of rows of one plane when it is
+// large): assembly cannot be preempted, so one call must stay short.
 
 // dwArgs is one call of an assembly kernel. depthwise_gen.go knows the
 // field offsets (and go vet checks them against the assembly).
@@ -50,6 +51,10 @@ type dwArgs struct {
 	nvec  int      // vectors per row
 	beta  int      // 1: add into out (forward kernel)
 	rows  int      // filter rows of this call (filter kernel)
+	// The call computes planes planes in turn; from one to the next, in,
+	// out, w and bias step on by these many bytes.
+	planes                               int
+	inPlane, outPlane, wPlane, biasPlane int
 }
 
 // dwFastKernels is one path's set of assembly kernels; index [0] is the 3×3
@@ -214,10 +219,12 @@ func (f *dwFastKernels) forwardMasks(a *dwArgs, ws []float32, s, stride int) boo
 // v·lanes + l + delta (as depthwise_gen.go's dataTaps).
 func dwDataDeltas(k int) []int {
 	if k == 3 {
-		return []int{0, 1}
+		return dwDeltas3x3
 	}
-	return []int{-1, 0, 1}
+	return dwDeltas5x5
 }
+
+var dwDeltas3x3, dwDeltas5x5 = []int{0, 1}, []int{-1, 0, 1}
 
 // data2Masks fills the table for the stride-2 backward-data kernel: one
 // access per dy offset, then the two halves of the dx vector pair.
@@ -232,34 +239,72 @@ func (f *dwFastKernels) data2Masks(a *dwArgs, ws []float32, k int) bool {
 	return f.dwEdgeMasks(a, ws, slots, (a.outW+2*v-1)/(2*v), 2*v, a.outW)
 }
 
-// dwBands calls kern for rows [0, rows) of out, a band of at most
-// dwBandPixels pixels at a time.
-func dwBands(kern func(dwArgs), a dwArgs, rows int) {
+// dwRun calls kern on planes consecutive planes of rows rows each, whose
+// pointers plane(i) gives for plane i (the assembly steps from one plane to
+// the next by a's plane strides): several whole planes per call when they
+// are small, bands of rows of one plane when they are large, so no call
+// computes much more than dwBandPixels output pixels.
+func dwRun(kern func(dwArgs), a dwArgs, rows, planes int, plane func(i int) (in, out, w, bias *float32)) {
+	per := rows * a.outW
+	if per <= dwBandPixels {
+		step := dwBandPixels / per
+		a.i0, a.i1 = 0, rows
+		for i := 0; i < planes; i += step {
+			a.planes = min(step, planes-i)
+			a.in, a.out, a.w, a.bias = plane(i)
+			kern(a)
+		}
+		return
+	}
 	band := max(1, dwBandPixels/a.outW)
-	for a.i0 = 0; a.i0 < rows; a.i0 += band {
-		a.i1 = min(a.i0+band, rows)
-		kern(a)
+	a.planes = 1
+	for i := range planes {
+		a.in, a.out, a.w, a.bias = plane(i)
+		for a.i0 = 0; a.i0 < rows; a.i0 += band {
+			a.i1 = min(a.i0+band, rows)
+			kern(a)
+		}
+	}
+}
+
+// dwImageRuns calls run(lo, hi) for the runs of work items [lo, hi) that
+// one assembly call can step through: consecutive channels of one image
+// when every plane reads its own input plane (m = 1), single items
+// otherwise.
+func dwImageRuns(lo, hi, channels, m int, run func(lo, hi int)) {
+	for lo < hi {
+		end := lo + 1
+		if m == 1 {
+			end = min(hi, (lo/channels+1)*channels)
+		}
+		run(lo, end)
+		lo = end
 	}
 }
 
 func (f *dwFastKernels) runForward(p ConvParams, x, w, bias, y, ws []float32) bool {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps, m := oh*ow, p.H*p.W, p.R*p.S, p.K/p.C
-	a := dwArgs{inH: p.H, inW: p.W, outW: ow, row0: -p.PadH, col0: -p.PadW, bias: &dwNoBias}
+	a := dwArgs{inH: p.H, inW: p.W, outW: ow, row0: -p.PadH, col0: -p.PadW,
+		inPlane: 4 * hw, outPlane: 4 * pix, wPlane: 4 * taps}
+	if bias != nil {
+		a.biasPlane = 4
+	}
 	if !f.forwardMasks(&a, ws, p.S, p.StrideW) {
 		return false
 	}
 	kern := f.forward[dwSize(p)][p.StrideW-1]
 	Parallel(p.N*p.K, GrainFor(p.N*p.K, 2*pix*taps), func(lo, hi int) {
-		a := a
-		for nk := lo; nk < hi; nk++ {
-			n, k := nk/p.K, nk%p.K
-			a.in, a.out, a.w = &x[(n*p.C+k/m)*hw], &y[nk*pix], &w[k*taps]
-			if bias != nil {
-				a.bias = &bias[k]
-			}
-			dwBands(kern, a, oh)
-		}
+		dwImageRuns(lo, hi, p.K, m, func(lo, hi int) {
+			n, k := lo/p.K, lo%p.K
+			dwRun(kern, a, oh, hi-lo, func(i int) (in, out, wt, b *float32) {
+				b = &dwNoBias
+				if bias != nil {
+					b = &bias[k+i]
+				}
+				return &x[(n*p.C+(k+i)/m)*hw], &y[(lo+i)*pix], &w[(k+i)*taps], b
+			})
+		})
 	})
 	return true
 }
@@ -267,7 +312,7 @@ func (f *dwFastKernels) runForward(p ConvParams, x, w, bias, y, ws []float32) bo
 func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32) bool {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps, m := oh*ow, p.H*p.W, p.R*p.S, p.K/p.C
-	a := dwArgs{inH: oh, inW: ow, outW: p.W, bias: &dwNoBias, beta: 1}
+	a := dwArgs{inH: oh, inW: ow, outW: p.W, beta: 1, inPlane: 4 * pix, outPlane: 4 * hw, wPlane: 4 * taps}
 	var kern func(dwArgs)
 	filters := w
 	if p.StrideW == 1 {
@@ -296,15 +341,18 @@ func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32) b
 		kern = f.data2[dwSize(p)]
 	}
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, 2*m*pix*taps), func(lo, hi int) {
-		a := a
-		for nc := lo; nc < hi; nc++ {
-			n, c := nc/p.C, nc%p.C
-			a.out = &dx[nc*hw]
-			for k := c * m; k < (c+1)*m; k++ {
-				a.in, a.w = &dy[(n*p.K+k)*pix], &filters[k*taps]
-				dwBands(kern, a, p.H)
+		dwImageRuns(lo, hi, p.C, m, func(lo, hi int) {
+			n, c := lo/p.C, lo%p.C
+			// With m = 1 plane i of the run is channel c+i of dy and of dx;
+			// otherwise the run is one plane of dx, gathering from its m
+			// channels of dy in turn.
+			for j := range m {
+				dwRun(kern, a, p.H, hi-lo, func(i int) (in, out, wt, b *float32) {
+					k := (c+i)*m + j
+					return &dy[(n*p.K+k)*pix], &dx[(lo+i)*hw], &filters[k*taps], &dwNoBias
+				})
 			}
-		}
+		})
 	})
 	return true
 }
@@ -312,21 +360,22 @@ func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32) b
 func (f *dwFastKernels) runBackwardFilter(p ConvParams, x, dy, dw, ws []float32) bool {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps, m := oh*ow, p.H*p.W, p.R*p.S, p.K/p.C
-	a := dwArgs{inH: p.H, inW: p.W, outW: ow, col0: -p.PadW, bias: &dwNoBias}
+	// The planes of one call are the images of the batch: the filter
+	// gradient of channel k sums over all of them.
+	a := dwArgs{inH: p.H, inW: p.W, outW: ow, col0: -p.PadW, inPlane: 4 * p.C * hw, outPlane: 4 * p.K * pix}
 	if !f.forwardMasks(&a, ws, p.S, p.StrideW) {
 		return false
 	}
 	kern := f.filter[dwSize(p)][p.StrideW-1]
 	rows := f.filterRows[dwSize(p)][p.StrideW-1]
 	Parallel(p.K, GrainFor(p.K, 2*p.N*pix*taps), func(lo, hi int) {
-		a := a
 		for k := lo; k < hi; k++ {
-			for n := range p.N {
-				a.in, a.out = &x[(n*p.C+k/m)*hw], &dy[(n*p.K+k)*pix]
-				for r0 := 0; r0 < p.R; r0 += rows {
-					a.w, a.row0, a.rows = &dw[k*taps+r0*p.S], r0-p.PadH, min(rows, p.R-r0)
-					dwBands(kern, a, oh)
-				}
+			for r0 := 0; r0 < p.R; r0 += rows {
+				a := a
+				a.row0, a.rows = r0-p.PadH, min(rows, p.R-r0)
+				dwRun(kern, a, oh, p.N, func(n int) (in, out, w, b *float32) {
+					return &x[(n*p.C+k/m)*hw], &dy[(n*p.K+k)*pix], &dw[k*taps+r0*p.S], &dwNoBias
+				})
 			}
 		}
 	})

@@ -4,16 +4,17 @@
 // depthwise convolution kernels declared in depthwise_amd64.go. Run it with
 // `go generate ./kernels` (or `go run depthwise_gen.go` in this directory).
 //
-// Every kernel runs with denormals flushed to zero (begin), and walks the rows [i0, i1) of one "out" plane and, along each
-// row, vectors of output columns, reading an "in" plane through the R×R
-// filter taps. Three families share that skeleton (see depthwise.go for the
-// arithmetic and dwArgs for the arguments):
+// Every kernel runs with denormals flushed to zero (begin) and walks, for
+// each of a run of planes (planeLoop), the rows [i0, i1) of the "out" plane
+// and, along each row, vectors of output columns, reading an "in" plane
+// through the R×R filter taps. Three families share that skeleton (see
+// depthwise_fast.go for the arithmetic and dwArgs for the arguments):
 //
 //	dwForward   out = y, in = x:  y = bias (+ y when beta) + Σ w[r,s]·x[…]
 //	            (also the stride-1 backward-data pass, run on dy with the
 //	            filter flipped, beta = 1)
 //	dwFilter    out = dy, in = x: dw[r,s] += Σ dy·x[…], in registers until
-//	            the end of the call
+//	            the end of the call (its planes are the images of a batch)
 //	dwData2     out = dx, in = dy: the stride-2 backward-data pass; each
 //	            vector covers 2·lanes columns of dx, even and odd columns
 //	            gathering from different taps, interleaved before the store
@@ -51,10 +52,11 @@ var fieldOffset = map[string]int{
 	"in": 0, "out": 8, "w": 16, "masks": 24, "bias": 32,
 	"inH": 40, "inW": 48, "outW": 56, "i0": 64, "i1": 72,
 	"row0": 80, "col0": 88, "nl": 96, "mid": 104, "nvec": 112,
-	"beta": 120, "rows": 128,
+	"beta": 120, "rows": 128, "planes": 136, "inPlane": 144,
+	"outPlane": 152, "wPlane": 160, "biasPlane": 168,
 }
 
-const argsSize = 136
+const argsSize = 176
 
 func arg(name string) string {
 	off, ok := fieldOffset[name]
@@ -328,8 +330,10 @@ func (c *kernel) deinterleave(col, r, p int, edge, odd bool) (string, string) {
 			}
 		} else {
 			c.op("VMOVUPS %s, %s", lo, P)
-			if odd {
-				c.op("VMOVUPS %s, %s", lo, Q)
+			if odd { // both permutations read the upper vector: load it once
+				c.op("VMOVUPS %s, %s", hi, T)
+				c.op("VMOVAPS %s, %s", P, Q)
+				hi = T
 			}
 		}
 		c.op("VPERMT2PS %s, %s, %s", hi, c.even, P)
@@ -402,6 +406,22 @@ func (c *kernel) loadPermutes() {
 		c.op("VMOVUPS dwEven<>(SB), %s", c.even)
 		c.op("VMOVUPS dwOdd<>(SB), %s", c.odd)
 	}
+}
+
+// planeLoop runs body once per plane of the call: after each, the in, out
+// and bias pointers (arguments in memory) and R15 step on by their plane
+// strides in bytes.
+func (c *kernel) planeLoop(body func()) {
+	plane := c.fresh("plane")
+	c.label(plane)
+	body()
+	for _, f := range [][2]string{{"inPlane", "in"}, {"outPlane", "out"}, {"biasPlane", "bias"}} {
+		c.op("MOVQ %s, AX", arg(f[0]))
+		c.op("ADDQ AX, %s", arg(f[1]))
+	}
+	c.op("ADDQ %s, R15", arg("wPlane"))
+	c.op("DECQ %s", arg("planes"))
+	c.op("JNZ %s", plane)
 }
 
 // rowBases sets R12 (in at row AX, column col0) and R13 (out at row R8).
@@ -535,7 +555,6 @@ func genForward(out *bytes.Buffer, a isa, k, stride int) {
 	storeSlot := len(c.slots) - 1
 
 	c.common(false)
-	c.loadWeights()
 	c.loadPermutes()
 	body := func(known bool) func(edge bool) {
 		return func(edge bool) {
@@ -606,8 +625,11 @@ func genForward(out *bytes.Buffer, a isa, k, stride int) {
 			}
 		}
 	}
-	c.rowLoop(k, false, func() { c.op("MOVQ %s, AX", arg("bias")) }, func(known bool) {
-		c.vectorLoops(4*a.lanes*stride, 4*a.lanes, body(known))
+	c.planeLoop(func() {
+		c.loadWeights()
+		c.rowLoop(k, false, func() { c.op("MOVQ %s, AX", arg("bias")) }, func(known bool) {
+			c.vectorLoops(4*a.lanes*stride, 4*a.lanes, body(known))
+		})
 	})
 	c.end()
 }
@@ -702,8 +724,10 @@ func genFilter(out *bytes.Buffer, a isa, k, stride int) {
 			}
 		}
 	}
-	c.rowLoop(rb, true, func() {}, func(known bool) {
-		c.vectorLoops(4*a.lanes*stride, 4*a.lanes, body(known))
+	c.planeLoop(func() {
+		c.rowLoop(rb, true, func() {}, func(known bool) {
+			c.vectorLoops(4*a.lanes*stride, 4*a.lanes, body(known))
+		})
 	})
 	// Add each accumulator's lanes, in a fixed order, into dw.
 	done := c.fresh("reduced")
@@ -792,7 +816,6 @@ func genData2(out *bytes.Buffer, a isa, k int) {
 	T1, T2, L := c.tmp[0], c.tmp[1], c.tmp[2]
 
 	c.common(true)
-	c.loadWeights()
 	body := func(par int, known bool) func(edge bool) {
 		return func(edge bool) {
 			if edge && a.wide {
@@ -887,6 +910,16 @@ func genData2(out *bytes.Buffer, a isa, k int) {
 	// Row ih of dx gathers dy row top − m through filter row par + 2m,
 	// where ih + row0 = 2·top + par.
 	rows0, rows1 := (k+1)/2, k/2
+	c.planeLoop(func() {
+		c.loadWeights()
+		c.data2Rows(rows0, rows1, body)
+	})
+	c.end()
+}
+
+// data2Rows is the row loop of the stride-2 data kernel.
+func (c *kernel) data2Rows(rows0, rows1 int, body func(par int, known bool) func(edge bool)) {
+	a := c.isa
 	row, odd, next, end := c.fresh("row"), c.fresh("oddrow"), c.fresh("next"), c.fresh("end")
 	c.op("MOVQ %s, R8", arg("i0"))
 	c.label(row)
@@ -931,7 +964,6 @@ func genData2(out *bytes.Buffer, a isa, k int) {
 	c.op("INCQ R8")
 	c.op("JMP %s", row)
 	c.label(end)
-	c.end()
 }
 
 func dataTable(out *bytes.Buffer, name string, vals []int) {

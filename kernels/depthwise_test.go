@@ -23,7 +23,8 @@ func dwConv(n, c, m, h, w, k, stride, padH, padW int) ConvParams {
 // dwCases covers both filter sizes and strides, every padding the fast
 // kernels take, widths below, at and around a vector (and a pair of
 // vectors) of either path, one-row and one-column images, depth multipliers,
-// batches, and a plane large enough to be cut into bands.
+// batches, calls of one and of several planes, and planes large enough to
+// be cut into bands.
 func dwCases(rng *rand.Rand) []ConvParams {
 	widths := []int{1, 2, 3, 5, 7, 8, 9, 14, 15, 16, 17, 23, 31, 32, 33, 40, 47, 49, 63, 65, 71, 100}
 	var ps []ConvParams
@@ -48,6 +49,8 @@ func dwCases(rng *rand.Rand) []ConvParams {
 		}
 	}
 	return append(ps,
+		dwConv(1, 12, 1, 45, 47, 3, 1, 1, 1),  // 7 planes per call, then 5
+		dwConv(3, 1, 1, 100, 90, 5, 1, 2, 2),  // one plane per call, the filter gradient summed over 3 calls
 		dwConv(1, 1, 1, 150, 140, 3, 1, 1, 1), // more than dwBandPixels outputs
 		dwConv(1, 1, 1, 260, 131, 5, 2, 2, 2),
 		dwConv(1, 2, 1, 112, 112, 3, 2, 1, 1),
