@@ -55,11 +55,11 @@ type recipe struct {
 var scratch = map[string]recipe{
 	"vgg16_bn":           {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
 	"vgg16":              {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "cosine", Warmup: 0.05, WD: 0.05, Augment: true, Dropout: -1},
-	"resnet50":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
+	"resnet50":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
 	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
 	"mobilenet_v3_large": {Width: 0.35, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
 	"mobilenet_v3_small": {Width: 0.5, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
-	"efficientnet_b0":    {Width: 0.25, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1, StochasticDepth: -1},
+	"efficientnet_b0":    {Width: 0.25, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 6e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1, StochasticDepth: -1},
 }
 
 // fineTune is the recipe for photographs and pretrained weights: full
