@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type options struct {
 	warmup        float64
 	wd            float64
 	momentum      float64
+	nesterov      bool
+	classWeights  []float64
 	strategy      zoo.Strategy
 	weights       string
 	head          zoo.HeadSpec
@@ -97,6 +100,18 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.Float64Var(&o.warmup, "warmup", 0, "linear warm-up in epochs, before the schedule (default: the recipe's)")
 	fs.Float64Var(&o.wd, "wd", 0, "weight decay, not applied to batch-norm parameters and biases (default: the recipe's)")
 	fs.Float64Var(&o.momentum, "momentum", 0.9, "SGD momentum, or Adam's β₁")
+	fs.BoolVar(&o.nesterov, "nesterov", false, "Nesterov momentum (SGD)")
+	fs.Func("class-weights", "cross-entropy weight of each class, comma-separated in label order (default: all 1)", func(v string) error {
+		o.classWeights = nil
+		for _, f := range strings.Split(v, ",") {
+			w, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || w < 0 || math.IsInf(w, 0) {
+				return fmt.Errorf("%q is not a weight (want numbers ≥ 0)", f)
+			}
+			o.classWeights = append(o.classWeights, w)
+		}
+		return nil
+	})
 	fs.StringVar(strategy, "strategy", "full", "transfer learning: linear-probe, partial:N (last N stages), full, full:SCALE (backbone learning rate × SCALE) or progressive:EPOCHS (unfreeze one more stage every EPOCHS)")
 	fs.StringVar(&o.weights, "weights", "", "pretrained weights (safetensors with torchvision names) to start from; with -eval-only, the weights to evaluate (a gocnn file names its architecture and options, so -model and -width may be left out)")
 	fs.StringVar(head, "head", "own", "classifier head: own, linear, mlp, mlp:HIDDEN or custom:H1,H2,…")

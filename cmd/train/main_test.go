@@ -258,6 +258,8 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 		{[]string{"-strategy", "frozen"}, "-strategy"},
 		{[]string{"-head", "mlp:0"}, "-head"},
 		{[]string{"-optimizer", "lbfgs"}, "-optimizer"},
+		{[]string{"-class-weights", "1,x"}, "-class-weights"},
+		{[]string{"-model", "resnet18", "-class-weights", "1,2", "-limit", "20"}, "2 class weights for 10 classes"},
 		{[]string{"-eval-only"}, "needs -weights"},
 		{[]string{"-weights", missing}, "-weights"},
 		{[]string{"-resume", missing}, "-resume"},

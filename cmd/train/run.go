@@ -204,6 +204,8 @@ func configFor(o *options, r recipe) train.Config {
 		Optimizer:      pickString("optimizer", o.optimizer, r.Optimizer),
 		LR:             pick("lr", o.lr, r.LR),
 		Momentum:       o.momentum,
+		Nesterov:       o.nesterov,
+		ClassWeights:   o.classWeights,
 		WeightDecay:    pick("wd", o.wd, r.WD),
 		Schedule:       pickString("schedule", o.schedule, r.Schedule),
 		WarmupEpochs:   pick("warmup", o.warmup, r.Warmup),
