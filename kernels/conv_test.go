@@ -57,8 +57,9 @@ func convCases() []convCase {
 }
 
 // tilings returns the tilings to try for a GEMM algorithm: the planned one,
-// bands of 5 pixels (ragged, crossing output rows), and folds of 2 images.
-// Depthwise has no tiling: one (ignored) entry.
+// bands of 5 pixels (ragged, crossing output rows), and folds of 2 images,
+// each unfolded both by row segments and through the tap table. Depthwise
+// has no tiling: one (ignored) entry.
 func tilings(p ConvParams, algo ConvAlgo) []convTiling {
 	pix := p.OutH() * p.OutW()
 	if algo == Depthwise {
@@ -67,6 +68,12 @@ func tilings(p ConvParams, algo ConvAlgo) []convTiling {
 	ts := []convTiling{planConv(p, algo), {images: 1, pixels: min(5, pix), packed: true}}
 	if p.N > 1 {
 		ts = append(ts, convTiling{images: 2, pixels: pix, packed: true})
+	}
+	for _, t := range ts {
+		if t.packed {
+			t.taps = !t.taps
+			ts = append(ts, t)
+		}
 	}
 	if algo == Pointwise {
 		ts = append(ts, convTiling{images: 1, pixels: pix})

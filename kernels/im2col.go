@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // The GEMM algorithms for convolution: Im2col and Pointwise.
 //
 // Im2col unfolds the input into a column matrix with one row per (input
@@ -43,31 +45,40 @@ var colBufferFloats = max(caches.l2/2/4, 1<<16)
 // images with fewer output pixels are folded together up to this width.
 const minTileCols = 256
 
+// tapTableWidth: images whose output rows are narrower than this are
+// unfolded (and folded back) through a table of the input offset of every
+// (tap, output pixel), computed once per call, rather than a row segment at
+// a time: segments of a few pixels cost more in bookkeeping than in copying.
+const tapTableWidth = 16
+
 // convTiling says how the output pixels of a convolution are cut into tiles.
 type convTiling struct {
 	images int  // images per tile; more than one only when their pixels are folded together
 	pixels int  // output pixels per image in one tile (all OH·OW when images > 1)
 	packed bool // the columns are unfolded into the workspace (false: Pointwise reading x in place)
+	taps   bool // im2col and col2im go through the tap table (convTaps)
 }
 
 // planConv chooses the tiling of a GEMM-based convolution.
 func planConv(p ConvParams, algo ConvAlgo) convTiling {
 	pix := p.OutH() * p.OutW()
 	rows := p.C * p.R * p.S
+	taps := p.OutW() < tapTableWidth
 	if pix < minTileCols && p.N > 1 {
 		nb := min(p.N, (minTileCols+pix-1)/pix, colBufferFloats/(rows*pix))
 		if nb > 1 {
-			return convTiling{images: nb, pixels: pix, packed: true}
+			return convTiling{images: nb, pixels: pix, packed: true, taps: taps}
 		}
 	}
 	if algo == Pointwise {
 		return convTiling{images: 1, pixels: pix}
 	}
-	return convTiling{images: 1, pixels: min(pix, max(minTileCols, colBufferFloats/rows)), packed: true}
+	return convTiling{images: 1, pixels: min(pix, max(minTileCols, colBufferFloats/rows)), packed: true, taps: taps}
 }
 
 // workspace returns the scratch floats the tiling needs: the column buffer
-// (C·R·S rows) and, for folded tiles, a K-row buffer for y or dy.
+// (C·R·S rows), for folded tiles a K-row buffer for y or dy, and the tap
+// table (R·S·OH·OW 32-bit offsets).
 func (t convTiling) workspace(p ConvParams) int {
 	cols := t.images * t.pixels
 	n := 0
@@ -77,11 +88,15 @@ func (t convTiling) workspace(p ConvParams) int {
 	if t.images > 1 {
 		n += p.K * cols
 	}
+	if t.taps {
+		n += p.R * p.S * p.OutH() * p.OutW()
+	}
 	return n
 }
 
-// buffers splits the workspace into the column buffer and the K-row buffer.
-func (t convTiling) buffers(p ConvParams, ws []float32) (col, rowsK []float32) {
+// buffers splits the workspace into the column buffer, the K-row buffer and
+// the tap table, which it fills.
+func (t convTiling) buffers(p ConvParams, ws []float32) (col, rowsK []float32, taps []int32) {
 	cols := t.images * t.pixels
 	if t.packed {
 		col = ws[:p.C*p.R*p.S*cols]
@@ -89,7 +104,34 @@ func (t convTiling) buffers(p ConvParams, ws []float32) (col, rowsK []float32) {
 	if t.images > 1 {
 		rowsK = ws[len(col):][:p.K*cols]
 	}
-	return col, rowsK
+	if t.taps {
+		rest := ws[len(col)+len(rowsK):][:p.R*p.S*p.OutH()*p.OutW()]
+		taps = unsafe.Slice((*int32)(unsafe.Pointer(&rest[0])), len(rest))
+		convTaps(p, taps)
+	}
+	return col, rowsK, taps
+}
+
+// convTaps fills taps[t·OH·OW + q] with the offset within an input plane
+// that output pixel q reads through kernel tap t = r·S + s, or −1 where that
+// falls in the padding.
+func convTaps(p ConvParams, taps []int32) {
+	oh, ow := p.OutH(), p.OutW()
+	for r := range p.R {
+		for s := range p.S {
+			row := taps[(r*p.S+s)*oh*ow:][:oh*ow]
+			for i := range oh {
+				ih := i*p.StrideH - p.PadH + r*p.DilH
+				for j := range ow {
+					iw := j*p.StrideW - p.PadW + s*p.DilW
+					row[i*ow+j] = -1
+					if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+						row[i*ow+j] = int32(ih*p.W + iw)
+					}
+				}
+			}
+		}
+	}
 }
 
 // forEach calls fn for every tile in a fixed order: images [n0, n0+nb), and
@@ -111,12 +153,12 @@ func (t convTiling) forEach(p ConvParams, fn func(n0, nb, q0, q1 int)) {
 
 // columns returns the GEMM operand holding a tile's columns and its leading
 // dimension: the unfolded input in col, or x itself for Pointwise.
-func (t convTiling) columns(p ConvParams, x, col []float32, n0, nb, q0, q1 int) ([]float32, int) {
+func (t convTiling) columns(p ConvParams, x, col []float32, taps []int32, n0, nb, q0, q1 int) ([]float32, int) {
 	hw := p.H * p.W
 	if !t.packed {
 		return x[n0*p.C*hw+q0:], hw
 	}
-	im2col(p, x, col, n0, nb, q0, q1)
+	im2col(p, x, col, taps, n0, nb, q0, q1)
 	return col, nb * (q1 - q0)
 }
 
@@ -144,7 +186,7 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 	pix := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK := t.buffers(p, ws)
+	col, rowsK, taps := t.buffers(p, ws)
 	beta := float32(0)
 	if accumulate {
 		beta = 1
@@ -153,7 +195,7 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 		beta = 1
 	}
 	t.forEach(p, func(n0, nb, q0, q1 int) {
-		b, ldb := t.columns(p, x, col, n0, nb, q0, q1)
+		b, ldb := t.columns(p, x, col, taps, n0, nb, q0, q1)
 		ncols := nb * (q1 - q0)
 		out, ldo, outBeta := y[n0*p.K*pix+q0:], pix, beta
 		if t.images > 1 {
@@ -252,7 +294,7 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 	hw := p.H * p.W
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK := t.buffers(p, ws)
+	col, rowsK, taps := t.buffers(p, ws)
 	t.forEach(p, func(n0, nb, q0, q1 int) {
 		d, ldd := t.outGrad(p, dy, rowsK, n0, nb, q0, q1)
 		ncols := nb * (q1 - q0)
@@ -263,7 +305,7 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 		for g := range p.Groups {
 			Sgemm(true, false, crs, ncols, kg, 1, w[g*kg*crs:], crs, d[g*kg*ldd:], ldd, 0, col[g*crs*ncols:], ncols)
 		}
-		col2im(p, col, dx, n0, nb, q0, q1)
+		col2im(p, col, dx, taps, n0, nb, q0, q1)
 	})
 }
 
@@ -272,9 +314,9 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 func gemmConvBackwardFilter(p ConvParams, t convTiling, x, dy, dw, ws []float32) {
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK := t.buffers(p, ws)
+	col, rowsK, taps := t.buffers(p, ws)
 	t.forEach(p, func(n0, nb, q0, q1 int) {
-		b, ldb := t.columns(p, x, col, n0, nb, q0, q1)
+		b, ldb := t.columns(p, x, col, taps, n0, nb, q0, q1)
 		d, ldd := t.outGrad(p, dy, rowsK, n0, nb, q0, q1)
 		ncols := nb * (q1 - q0)
 		for g := range p.Groups {
@@ -297,16 +339,28 @@ func fillPlanes(y, v []float32, n, k, pix int) {
 }
 
 // im2col unfolds output pixels [q0, q1) of images [n0, n0+nb) into col, a
-// C·R·S × nb·(q1−q0) matrix whose columns hold image n0 first, then n0+1, ….
-func im2col(p ConvParams, x, col []float32, n0, nb, q0, q1 int) {
-	rows := p.C * p.R * p.S
-	chw := p.C * p.H * p.W
+// C·R·S × nb·(q1−q0) matrix whose columns hold image n0 first, then n0+1, …,
+// a row segment at a time or, given a tap table, a pixel at a time.
+func im2col(p ConvParams, x, col []float32, taps []int32, n0, nb, q0, q1 int) {
+	rows, rs, pix := p.C*p.R*p.S, p.R*p.S, p.OutH()*p.OutW()
+	chw, hw := p.C*p.H*p.W, p.H*p.W
 	span := q1 - q0
 	ld := nb * span
 	Parallel(nb*rows, GrainFor(nb*rows, span), func(lo, hi int) {
 		for item := lo; item < hi; item++ {
 			i, row := item/rows, item%rows
-			im2colRow(p, x[(n0+i)*chw:][:chw], row, q0, q1, col[row*ld+i*span:][:span])
+			dst := col[row*ld+i*span:][:span]
+			if taps == nil {
+				im2colRow(p, x[(n0+i)*chw:][:chw], row, q0, q1, dst)
+				continue
+			}
+			plane := x[(n0+i)*chw+row/rs*hw:][:hw]
+			for j, at := range taps[row%rs*pix+q0:][:span] {
+				dst[j] = 0
+				if at >= 0 {
+					dst[j] = plane[at]
+				}
+			}
 		}
 	})
 }
@@ -314,14 +368,26 @@ func im2col(p ConvParams, x, col []float32, n0, nb, q0, q1 int) {
 // col2im adds the columns of col (laid out as im2col writes them) back onto
 // the input pixels they came from, in dx. Each (image, channel) plane is
 // summed by one goroutine, taps in order, so the result is deterministic.
-func col2im(p ConvParams, col, dx []float32, n0, nb, q0, q1 int) {
-	hw := p.H * p.W
+func col2im(p ConvParams, col, dx []float32, taps []int32, n0, nb, q0, q1 int) {
+	hw, rs, pix := p.H*p.W, p.R*p.S, p.OutH()*p.OutW()
 	span := q1 - q0
 	ld := nb * span
 	Parallel(nb*p.C, GrainFor(nb*p.C, p.R*p.S*span), func(lo, hi int) {
 		for item := lo; item < hi; item++ {
 			i, c := item/p.C, item%p.C
-			col2imPlane(p, col[i*span:], ld, c, q0, q1, dx[((n0+i)*p.C+c)*hw:][:hw])
+			plane := dx[((n0+i)*p.C+c)*hw:][:hw]
+			if taps == nil {
+				col2imPlane(p, col[i*span:], ld, c, q0, q1, plane)
+				continue
+			}
+			for t := range rs {
+				src := col[(c*rs+t)*ld+i*span:][:span]
+				for j, at := range taps[t*pix+q0:][:span] {
+					if at >= 0 {
+						plane[at] += src[j]
+					}
+				}
+			}
 		}
 	})
 }
