@@ -30,7 +30,10 @@ package kernels
 // even of f[r*k+s] · dy[(ih+a.row0−r)/2 * a.inW + (iw+(k−1)/2+2·a.col0−s)/2].
 // In all of them a.outW is the row length of out and vectors of a row past
 // a.nl and before a.mid read and write without masks; the table at a.masks
-// holds the masks of the others (dwEdgeMasks).
+// holds the masks of the others (dwEdgeMasks). A call does this for a.planes
+// planes in turn, in, out, w and bias stepping on by a.inPlane, a.outPlane,
+// a.wPlane and a.biasPlane bytes after each (the filter kernels sum over all
+// of them before adding into a.w, whose step is 0).
 
 //go:noescape
 func dwForward3x3s1AVX2(a dwArgs)
