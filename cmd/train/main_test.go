@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocnn/gocnn/internal/vis"
+	"github.com/gocnn/gocnn/report"
 	"github.com/gocnn/gocnn/safetensors"
 	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
@@ -62,7 +64,7 @@ func keys(t *testing.T, v any, where string) map[string]any {
 // and checks that results.json has every field docs/RESULTS.md documents,
 // with sensible values, and that the other files are written: history.csv,
 // the checkpoint, the best weights with the zoo's metadata and the
-// misclassified images. It then evaluates the best weights with -eval-only
+// misclassified images, the dashboard and its visuals. It then evaluates the best weights with -eval-only
 // and expects the same test accuracy.
 func TestResultsHaveEveryField(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
@@ -137,6 +139,18 @@ func TestResultsHaveEveryField(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, mis.File)); err != nil {
 			t.Errorf("misclassified image: %v", err)
 		}
+	}
+	// The dashboard and the visuals it shows (feature maps, Grad-CAM).
+	for _, file := range []string{report.HTMLFile, filepath.Join("resnet18", report.VisualsFile), filepath.Join("resnet18", vis.ProbesFile)} {
+		if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+			t.Errorf("dashboard files: %v", err)
+		}
+	}
+	if !strings.Contains(stdout, "dashboard: "+filepath.Join(dir, report.HTMLFile)) {
+		t.Errorf("output does not name the dashboard:\n%s", stdout)
+	}
+	if v, err := report.ReadVisuals(filepath.Join(dir, "resnet18", report.VisualsFile)); err != nil || len(v.Layers) == 0 || v.GradCAM == nil {
+		t.Errorf("visuals: %v", err)
 	}
 	best := filepath.Join(dir, "resnet18", train.BestWeightsFile)
 	f, err := safetensors.ReadFile(best)

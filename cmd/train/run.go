@@ -2,8 +2,9 @@ package main
 
 // One run: open the data, then for each model build it, train it (or only
 // evaluate it), record its results, and finally print the comparison
-// tables. results.json is rewritten after every model, so an interrupted
-// comparison keeps what finished, and -resume skips the models that did.
+// tables and write the dashboard (report.html). results.json is rewritten
+// after every model, so an interrupted comparison keeps what finished, and
+// -resume skips the models that did.
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gocnn/gocnn/dataset"
+	"github.com/gocnn/gocnn/internal/vis"
+	"github.com/gocnn/gocnn/report"
 	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
 )
@@ -93,6 +96,10 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	printTables(stdout, results.Models)
 	fmt.Fprintf(stdout, "\nresults: %s\n", resultsPath)
+	if _, err := report.Generate(o.out); err != nil {
+		return fmt.Errorf("writing the dashboard: %w", err)
+	}
+	fmt.Fprintf(stdout, "dashboard: %s\n", filepath.Join(o.out, report.HTMLFile))
 	return nil
 }
 
@@ -131,11 +138,11 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		}
 		model = m
 		if o.weights != "" {
-			report, err := zoo.LoadPretrained(model, o.weights, zoo.PretrainedOptions{})
+			loaded, err := zoo.LoadPretrained(model, o.weights, zoo.PretrainedOptions{})
 			if err != nil {
 				return nil, usageError{err}
 			}
-			fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, report)
+			fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, loaded)
 		}
 	}
 	augment := rec.Augment
@@ -167,14 +174,24 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		Misclassified: o.misclassified,
 		Progress:      train.NewProgress(stdout, terminal, name),
 	}
+	var res *train.ModelResult
 	if o.evalOnly {
 		fmt.Fprintf(stdout, "%s: evaluating %s on %d test images\n", name, o.weights, testSrc.Len())
-		return t.Evaluate()
+		res, err = t.Evaluate()
+	} else {
+		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, batch-norm re-estimation on %d batches\n",
+			name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
+			cfg.Strategy, onOff(augment), cfg.BNRecalibrate)
+		res, err = t.Run(ctx)
 	}
-	fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, batch-norm re-estimation on %d batches\n",
-		name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
-		cfg.Strategy, onOff(augment), cfg.BNRecalibrate)
-	return t.Run(ctx)
+	if err == nil && res != nil && finished(res.Status) {
+		// The model now holds the weights it was tested with: store its
+		// feature maps and Grad-CAM for the dashboard.
+		if verr := vis.Write(dir, res.Files.BestWeights, model, testSrc, evalTF, vis.Options{}); verr != nil {
+			warn(fmt.Sprintf("%s: no feature maps or Grad-CAM for the dashboard: %v", name, verr))
+		}
+	}
+	return res, err
 }
 
 // configFor merges the recipe with the flags given.
