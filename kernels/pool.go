@@ -103,7 +103,9 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	startOnce.Do(func() { ensureWorkers(Threads() - 1) })
-	j := &job{fn: fn, n: n, grain: grain, nchunks: int64(nchunks)}
+	j := jobs.Get().(*job)
+	j.fn, j.n, j.grain, j.nchunks = fn, n, grain, int64(nchunks)
+	j.next.Store(0)
 	for range helpers {
 		j.wg.Add(1)
 		select {
@@ -114,7 +116,14 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 	}
 	j.runChunks()
 	j.wg.Wait()
+	j.fn = nil // every helper has called Done and will not touch j again
+	jobs.Put(j)
 }
+
+// jobs recycles job records, so that a parallel kernel call does not
+// allocate one each time (the records are tiny, so a sync.Pool that the
+// garbage collector sometimes empties is fine here).
+var jobs = sync.Pool{New: func() any { return new(job) }}
 
 // GrainFor returns a chunk length for n items costing about costPerItem
 // floating-point operations each, so that one chunk is worth handing to
