@@ -64,6 +64,7 @@ type options struct {
 	misclassified int
 	dropout       float64
 	stochDepth    float64
+	cpuProfile    string
 
 	set  map[string]bool // flags given on the command line
 	args []string        // the command line, as given (stored in results.json for -resume)
@@ -88,6 +89,7 @@ Flags:
 func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.StringVar(models, "model", referenceModels, "models to train, comma-separated, or \"all\" (one of: "+strings.Join(zoo.Names(), ", ")+")")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	fs.StringVar(&o.data, "data", "mnist-sample", "the images: "+dataKinds)
 	fs.IntVar(&o.input, "input", 0, "input size in pixels (default 32 for MNIST, Fashion-MNIST and CIFAR-10, 224 for photographs)")
 	fs.Float64Var(&o.width, "width", 0, "width multiplier of every model (default: the recipe's; 1 with -weights)")

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/gocnn/gocnn/train"
@@ -67,6 +68,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	if err == nil && opts.cpuProfile != "" {
+		var stopProfile func() error
+		if stopProfile, err = startCPUProfile(opts.cpuProfile); err == nil {
+			defer func() {
+				if err := stopProfile(); err != nil {
+					fmt.Fprintf(stderr, "train: %v\n", err)
+				}
+			}()
+		}
+	}
 	if err == nil {
 		err = protect(func() error { return execute(ctx, opts, stdout, stderr) })
 	}
@@ -96,4 +107,24 @@ func protect(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// startCPUProfile starts writing a CPU profile of the process to path; the
+// returned function stops it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, usagef("-cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %v", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("-cpuprofile %s: %v", path, err)
+		}
+		return nil
+	}, nil
 }

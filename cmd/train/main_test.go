@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -279,6 +280,7 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 		{[]string{"-resume", missing}, "-resume"},
 		{[]string{"-resume", missing, "-lr", "1"}, "drop -lr"},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"-cpuprofile", filepath.Join(missing, "cpu.pprof")}, "-cpuprofile"},
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-model", "resnet18", "-warmup", "5", "-epochs", "2", "-schedule", "cosine", "-limit", "20"}, "warm-up"},
 	}
@@ -290,6 +292,19 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 	}
 	if code, _, stderr := invoke(t, context.Background(), "-h"); code != 0 || !strings.Contains(stderr, "-strategy") {
 		t.Errorf("-h: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCPUProfile checks that -cpuprofile writes a profile of the run.
+func TestCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "cpu.pprof")
+	args := append(slices.Clone(quick), "-limit", "40", "-epochs", "1", "-out", filepath.Join(dir, "out"), "-cpuprofile", profile)
+	if code, _, stderr := invoke(t, context.Background(), args...); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if info, err := os.Stat(profile); err != nil || info.Size() == 0 {
+		t.Fatalf("no profile written: %v", err)
 	}
 }
 
