@@ -12,9 +12,9 @@ import (
 // nothing or everything after the batch dimension.
 
 // Sequential applies its modules in order, each to the previous one's output.
+// Its modules are its registered children, so SetModule replaces one.
 type Sequential struct {
 	Base
-	mods []Module
 }
 
 // NewSequential returns a Sequential of mods, named "0", "1", ….
@@ -28,30 +28,29 @@ func NewSequential(mods ...Module) *Sequential {
 
 // Append adds m at the end, under the next index, and returns s.
 func (s *Sequential) Append(m Module) *Sequential {
-	s.AddModule(strconv.Itoa(len(s.mods)), m)
-	s.mods = append(s.mods, m)
+	s.AddModule(strconv.Itoa(s.Len()), m)
 	return s
 }
 
 // Len returns the number of modules.
-func (s *Sequential) Len() int { return len(s.mods) }
+func (s *Sequential) Len() int { return len(s.children) }
 
 // At returns module i; negative i counts from the end, as in Python.
 func (s *Sequential) At(i int) Module {
 	j := i
 	if j < 0 {
-		j += len(s.mods)
+		j += s.Len()
 	}
-	if j < 0 || j >= len(s.mods) {
-		panic(fmt.Sprintf("layers.Sequential.At: index %d out of range for %d modules", i, len(s.mods)))
+	if j < 0 || j >= s.Len() {
+		panic(fmt.Sprintf("layers.Sequential.At: index %d out of range for %d modules", i, s.Len()))
 	}
-	return s.mods[j]
+	return s.children[j].module
 }
 
 // Forward runs x through every module in turn.
 func (s *Sequential) Forward(x *autograd.Tensor) *autograd.Tensor {
-	for _, m := range s.mods {
-		x = m.Forward(x)
+	for _, c := range s.children {
+		x = c.module.Forward(x)
 	}
 	return x
 }

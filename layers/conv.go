@@ -45,8 +45,11 @@ type ConvOpts struct {
 }
 
 // NewConv2d returns a convolution from in to out channels with a kernel×kernel
-// window, initialised like PyTorch (kaiming-uniform with a = √5, bias
-// U(−1/√fan_in, 1/√fan_in)) from rng.
+// window, initialised like PyTorch (ResetParameters) from rng.
+//
+// A nil rng draws nothing: the weight and bias stay zero, for a caller that
+// initialises them itself (a model builder applying its own scheme, or one
+// about to load a state dict), which saves drawing every value twice.
 func NewConv2d(rng *rand.Rand, in, out, kernel int, opts ConvOpts) *Conv2d {
 	groups := max(opts.Groups, 1)
 	if in <= 0 || out <= 0 || kernel <= 0 || in%groups != 0 || out%groups != 0 {
@@ -62,9 +65,16 @@ func NewConv2d(rng *rand.Rand, in, out, kernel int, opts ConvOpts) *Conv2d {
 	if opts.Bias {
 		c.Bias = c.AddParam("bias", autograd.Zeros(out))
 	}
-	defaultInit(rng, c.Weight, c.Bias)
+	if rng != nil {
+		c.ResetParameters(rng)
+	}
 	return c
 }
+
+// ResetParameters redraws the weight and bias with PyTorch's default
+// (Conv2d.reset_parameters): weight kaiming-uniform with a = √5, that is
+// U(−1/√fan_in, 1/√fan_in), then the bias from the same range.
+func (c *Conv2d) ResetParameters(rng *rand.Rand) { defaultInit(rng, c.Weight, c.Bias) }
 
 // Forward convolves x of shape (N, in, H, W).
 func (c *Conv2d) Forward(x *autograd.Tensor) *autograd.Tensor {

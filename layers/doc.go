@@ -26,7 +26,9 @@
 // Randomness is explicit: constructors take a *rand.Rand (math/rand/v2) and
 // draw their initial weights from it with PyTorch's default distributions
 // (kaiming-uniform with a = √5 for Conv2d and Linear), so the same seed builds
-// the same model. Dropout and StochasticDepth carry their own generator,
+// the same model. A nil generator leaves the weights zero for a caller that
+// draws its own initialisation (as the model zoo draws torchvision's), and
+// ResetParameters draws PyTorch's default later. Dropout and StochasticDepth carry their own generator,
 // seeded from that rand.Rand; Reseed resets all of them from one number so a
 // resumed run draws the same masks as an uninterrupted one.
 //

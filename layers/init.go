@@ -96,7 +96,7 @@ func Ones(t *autograd.Tensor) {
 	}
 }
 
-// defaultInit gives a Conv2d or Linear PyTorch's reset_parameters: weight
+// defaultInit is the ResetParameters of Conv2d and Linear: weight
 // kaiming-uniform with a = √5 (bound 1/√fan_in), bias U(−1/√fan_in, 1/√fan_in).
 func defaultInit(rng *rand.Rand, weight, bias *autograd.Tensor) {
 	KaimingUniform(rng, weight, math.Sqrt(5), FanIn)

@@ -143,3 +143,62 @@ func TestInitIsReproducible(t *testing.T) {
 		t.Error("models built from seeds 7 and 8 are identical")
 	}
 }
+
+// A nil generator draws nothing and leaves the weights zero; ResetParameters
+// later draws exactly what the constructor would have drawn from the same
+// generator state; and a constructor given a generator draws PyTorch's
+// default in the documented order (weight, then bias), consuming the
+// generator as it always did.
+func TestNilGeneratorSkipsInit(t *testing.T) {
+	allZero := func(m Module) bool {
+		for _, p := range Parameters(m) {
+			if slices.ContainsFunc(p.Tensor.Data(), func(v float32) bool { return v != 0 }) || !p.Tensor.RequiresGrad() {
+				return false
+			}
+		}
+		return true
+	}
+	conv := NewConv2d(nil, 6, 9, 3, ConvOpts{Groups: 3, Bias: WithBias})
+	lin := NewLinear(nil, 13, 4, WithBias)
+	se := NewSqueezeExcitation(nil, 8, 2, 0, 0)
+	for name, m := range map[string]Module{"Conv2d": conv, "Linear": lin, "SqueezeExcitation": se} {
+		if !allZero(m) {
+			t.Errorf("%s built with a nil generator: parameters not all zero (or not trainable)", name)
+		}
+	}
+	if !slices.Equal(conv.Weight.Shape(), []int{9, 2, 3, 3}) || !slices.Equal(lin.Bias.Shape(), []int{4}) {
+		t.Errorf("shapes %v and %v", conv.Weight.Shape(), lin.Bias.Shape())
+	}
+
+	// The constructor's draws, spelled out.
+	ref := rand.New(rand.NewPCG(11, 12))
+	wantConvW, wantConvB := autograd.Zeros(9, 2, 3, 3), autograd.Zeros(9)
+	KaimingUniform(ref, wantConvW, math.Sqrt(5), FanIn)
+	Uniform(ref, wantConvB, -1/math.Sqrt(18), 1/math.Sqrt(18))
+	wantLinW, wantLinB := autograd.Zeros(4, 13), autograd.Zeros(4)
+	Uniform(ref, wantLinW, -1/math.Sqrt(13), 1/math.Sqrt(13))
+	Uniform(ref, wantLinB, -1/math.Sqrt(13), 1/math.Sqrt(13))
+
+	built := rand.New(rand.NewPCG(11, 12))
+	bc := NewConv2d(built, 6, 9, 3, ConvOpts{Groups: 3, Bias: WithBias})
+	bl := NewLinear(built, 13, 4, WithBias)
+	reset := rand.New(rand.NewPCG(11, 12))
+	conv.ResetParameters(reset)
+	lin.ResetParameters(reset)
+	for _, c := range []struct {
+		name      string
+		got, want *autograd.Tensor
+	}{
+		{"NewConv2d weight", bc.Weight, wantConvW}, {"NewConv2d bias", bc.Bias, wantConvB},
+		{"NewLinear weight", bl.Weight, wantLinW}, {"NewLinear bias", bl.Bias, wantLinB},
+		{"Conv2d.ResetParameters weight", conv.Weight, wantConvW}, {"Conv2d.ResetParameters bias", conv.Bias, wantConvB},
+		{"Linear.ResetParameters weight", lin.Weight, wantLinW}, {"Linear.ResetParameters bias", lin.Bias, wantLinB},
+	} {
+		if !slices.Equal(c.got.Data(), c.want.Data()) {
+			t.Errorf("%s differs from PyTorch's default drawn in order", c.name)
+		}
+	}
+	if a, b, c := ref.Uint64(), built.Uint64(), reset.Uint64(); a != b || a != c {
+		t.Errorf("generators left in different states: %d, %d, %d", a, b, c)
+	}
+}

@@ -21,7 +21,11 @@ type Linear struct {
 }
 
 // NewLinear returns a fully connected layer from in to out features,
-// initialised like PyTorch from rng. Pass WithBias or NoBias.
+// initialised like PyTorch (ResetParameters) from rng. Pass WithBias or
+// NoBias.
+//
+// A nil rng draws nothing: the weight and bias stay zero, for a caller that
+// initialises them itself.
 func NewLinear(rng *rand.Rand, in, out int, bias bool) *Linear {
 	if in <= 0 || out <= 0 {
 		panic(fmt.Sprintf("layers.NewLinear: cannot make a layer from %d to %d features", in, out))
@@ -31,9 +35,16 @@ func NewLinear(rng *rand.Rand, in, out int, bias bool) *Linear {
 	if bias {
 		l.Bias = l.AddParam("bias", autograd.Zeros(out))
 	}
-	defaultInit(rng, l.Weight, l.Bias)
+	if rng != nil {
+		l.ResetParameters(rng)
+	}
 	return l
 }
+
+// ResetParameters redraws the weight and bias with PyTorch's default
+// (Linear.reset_parameters): weight U(−1/√in, 1/√in) (kaiming-uniform with
+// a = √5), then the bias from the same range.
+func (l *Linear) ResetParameters(rng *rand.Rand) { defaultInit(rng, l.Weight, l.Bias) }
 
 // Forward applies the layer to x of shape (N, in).
 func (l *Linear) Forward(x *autograd.Tensor) *autograd.Tensor {

@@ -1,6 +1,9 @@
 package layers
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/gocnn/gocnn/autograd"
 )
 
@@ -71,6 +74,30 @@ func (b *Base) AddBuffer(name string, t *autograd.Tensor) *autograd.Tensor {
 // AddModule registers a child module under name.
 func (b *Base) AddModule(name string, m Module) {
 	b.children = append(b.children, child{name, m})
+}
+
+// SetModule replaces the child registered under name by m, in place: m
+// keeps the old child's position in the registration order, so state-dict
+// keys keep their order (PyTorch's setattr on an existing submodule does the
+// same). m keeps its own training mode. It panics if b has no child of that
+// name or m is nil. A module that keeps the child in a typed field as well
+// must update the field itself; Sequential keeps none, so
+// s.SetModule("2", m) replaces its third module.
+func (b *Base) SetModule(name string, m Module) {
+	if m == nil {
+		panic(fmt.Sprintf("layers.SetModule: nil module for %q", name))
+	}
+	for i := range b.children {
+		if b.children[i].name == name {
+			b.children[i].module = m
+			return
+		}
+	}
+	names := make([]string, len(b.children))
+	for i, c := range b.children {
+		names[i] = c.name
+	}
+	panic(fmt.Sprintf("layers.SetModule: no child %q (children: %s)", name, strings.Join(names, ", ")))
 }
 
 // Add registers child m under name in parent and returns m with its own type,

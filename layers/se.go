@@ -29,7 +29,8 @@ type SqueezeExcitation struct {
 // NewSqueezeExcitation returns the block for in channels squeezed to squeeze
 // channels. torchvision's defaults are act = kernels.ReLU and scale =
 // kernels.Sigmoid; MobileNetV3 uses kernels.Hardsigmoid for scale and
-// EfficientNet kernels.SiLU for act.
+// EfficientNet kernels.SiLU for act. fc1 and fc2 are drawn from rng as
+// NewConv2d draws them (a nil rng leaves them zero).
 func NewSqueezeExcitation(rng *rand.Rand, in, squeeze int, act, scale kernels.Act) *SqueezeExcitation {
 	s := &SqueezeExcitation{}
 	s.AvgPool = Add(&s.Base, "avgpool", NewAdaptiveAvgPool2d(1, 1))

@@ -1,8 +1,6 @@
 package zoo
 
 import (
-	"math/rand/v2"
-
 	"github.com/gocnn/gocnn/autograd"
 	"github.com/gocnn/gocnn/kernels"
 	"github.com/gocnn/gocnn/layers"
@@ -18,14 +16,20 @@ import (
 //	MBConv            EfficientNet: block (Sequential), stochastic_depth [+ input]
 //
 // All tensors are NCHW. Each block also describes itself to the summary
-// (trace), including where its skip connection joins.
+// (trace), including where its skip connection joins, and names the batch
+// norm that closes its residual branch (zeroInitLast, for
+// Options.ZeroInitResidual).
+//
+// The builders draw no weights: every convolution and Linear is made with
+// noInit, so it starts zero, and New draws torchvision's initialisation once
+// over the finished model (init.go).
 
 // convNormAct is torchvision's Conv2dNormActivation: a k×k convolution
 // without bias and "same" padding (k−1)/2, batch norm, and an activation
 // unless act is nil.
-func convNormAct(rng *rand.Rand, in, out, k, stride, groups int, bn layers.BatchNormOpts, act *kernels.Act) *layers.Sequential {
+func convNormAct(in, out, k, stride, groups int, bn layers.BatchNormOpts, act *kernels.Act) *layers.Sequential {
 	s := layers.NewSequential(
-		layers.NewConv2d(rng, in, out, k, layers.ConvOpts{Stride: stride, Padding: (k - 1) / 2, Groups: groups}),
+		layers.NewConv2d(noInit, in, out, k, layers.ConvOpts{Stride: stride, Padding: (k - 1) / 2, Groups: groups}),
 		layers.NewBatchNorm2d(out, bn),
 	)
 	if act != nil {
@@ -50,25 +54,25 @@ type BasicBlock struct {
 	Downsample *layers.Sequential // nil when the block keeps its input's shape
 }
 
-func newBasicBlock(rng *rand.Rand, in, planes, stride int) *BasicBlock {
+func newBasicBlock(in, planes, stride int) *BasicBlock {
 	b := &BasicBlock{}
-	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(rng, in, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
+	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(noInit, in, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
 	b.BN1 = layers.Add(&b.Base, "bn1", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
 	b.ReLU = layers.Add(&b.Base, "relu", layers.NewReLU())
-	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(rng, planes, planes, 3, layers.ConvOpts{Padding: 1}))
+	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(noInit, planes, planes, 3, layers.ConvOpts{Padding: 1}))
 	b.BN2 = layers.Add(&b.Base, "bn2", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
-	b.Downsample = downsample(rng, &b.Base, in, planes, stride)
+	b.Downsample = downsample(&b.Base, in, planes, stride)
 	return b
 }
 
 // downsample registers ResNet's projection shortcut when stride or width
 // changes, and returns it (nil otherwise).
-func downsample(rng *rand.Rand, parent *layers.Base, in, out, stride int) *layers.Sequential {
+func downsample(parent *layers.Base, in, out, stride int) *layers.Sequential {
 	if stride == 1 && in == out {
 		return nil
 	}
 	return layers.Add(parent, "downsample", layers.NewSequential(
-		layers.NewConv2d(rng, in, out, 1, layers.ConvOpts{Stride: stride}),
+		layers.NewConv2d(noInit, in, out, 1, layers.ConvOpts{Stride: stride}),
 		layers.NewBatchNorm2d(out, layers.BatchNormOpts{}),
 	))
 }
@@ -79,6 +83,10 @@ func (b *BasicBlock) Forward(x *autograd.Tensor) *autograd.Tensor {
 	out = b.BN2.Forward(b.Conv2.Forward(out))
 	return b.ReLU.Forward(autograd.Add(out, shortcut(b.Downsample, x)))
 }
+
+// zeroInitLast zeroes bn2's γ, as torchvision's zero_init_residual does for
+// every BasicBlock, projection shortcut or not.
+func (b *BasicBlock) zeroInitLast() { layers.Zeros(b.BN2.Weight) }
 
 func shortcut(ds *layers.Sequential, x *autograd.Tensor) *autograd.Tensor {
 	if ds == nil {
@@ -116,19 +124,23 @@ type Bottleneck struct {
 // its planes.
 const bottleneckExpansion = 4
 
-func newBottleneck(rng *rand.Rand, in, planes, stride int) *Bottleneck {
+func newBottleneck(in, planes, stride int) *Bottleneck {
 	out := planes * bottleneckExpansion
 	b := &Bottleneck{}
-	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(rng, in, planes, 1, layers.ConvOpts{}))
+	b.Conv1 = layers.Add(&b.Base, "conv1", layers.NewConv2d(noInit, in, planes, 1, layers.ConvOpts{}))
 	b.BN1 = layers.Add(&b.Base, "bn1", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
-	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(rng, planes, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
+	b.Conv2 = layers.Add(&b.Base, "conv2", layers.NewConv2d(noInit, planes, planes, 3, layers.ConvOpts{Stride: stride, Padding: 1}))
 	b.BN2 = layers.Add(&b.Base, "bn2", layers.NewBatchNorm2d(planes, layers.BatchNormOpts{}))
-	b.Conv3 = layers.Add(&b.Base, "conv3", layers.NewConv2d(rng, planes, out, 1, layers.ConvOpts{}))
+	b.Conv3 = layers.Add(&b.Base, "conv3", layers.NewConv2d(noInit, planes, out, 1, layers.ConvOpts{}))
 	b.BN3 = layers.Add(&b.Base, "bn3", layers.NewBatchNorm2d(out, layers.BatchNormOpts{}))
 	b.ReLU = layers.Add(&b.Base, "relu", layers.NewReLU())
-	b.Downsample = downsample(rng, &b.Base, in, out, stride)
+	b.Downsample = downsample(&b.Base, in, out, stride)
 	return b
 }
+
+// zeroInitLast zeroes bn3's γ, as torchvision's zero_init_residual does for
+// every Bottleneck, projection shortcut or not.
+func (b *Bottleneck) zeroInitLast() { layers.Zeros(b.BN3.Weight) }
 
 // Forward computes relu(bn3(conv3(…)) + shortcut(x)).
 func (b *Bottleneck) Forward(x *autograd.Tensor) *autograd.Tensor {
@@ -170,6 +182,27 @@ func (b *InvertedResidual) Forward(x *autograd.Tensor) *autograd.Tensor {
 	return out
 }
 
+// zeroInitLast zeroes the γ of the projection's batch norm when the block
+// adds its input back (timm's zero_init_last); without the skip, a zero γ
+// would cut the signal, so the block keeps γ = 1.
+func (b *InvertedResidual) zeroInitLast() {
+	if b.Residual {
+		layers.Zeros(lastBatchNorm(b.Block).Weight)
+	}
+}
+
+// lastBatchNorm returns the last BatchNorm2d in m, in module order: the
+// projection's in an inverted-residual block.
+func lastBatchNorm(m layers.Module) *layers.BatchNorm2d {
+	var last *layers.BatchNorm2d
+	for _, nm := range layers.Modules(m) {
+		if bn, ok := nm.Module.(*layers.BatchNorm2d); ok {
+			last = bn
+		}
+	}
+	return last
+}
+
 func (b *InvertedResidual) trace(t *tracer, name string, in value) value {
 	first := len(t.rows)
 	x := t.module(name+".block", b.Block, in)
@@ -198,6 +231,14 @@ func (b *MBConv) Forward(x *autograd.Tensor) *autograd.Tensor {
 		out = autograd.Add(b.StochasticDepth.Forward(out), x)
 	}
 	return out
+}
+
+// zeroInitLast zeroes the γ of the projection's batch norm when the block
+// adds its input back, as InvertedResidual's does.
+func (b *MBConv) zeroInitLast() {
+	if b.Residual {
+		layers.Zeros(lastBatchNorm(b.Block).Weight)
+	}
 }
 
 func (b *MBConv) trace(t *tracer, name string, in value) value {

@@ -18,8 +18,9 @@
 //
 // Options choose the number of classes, a width multiplier (torchvision's
 // for MobileNetV3 and EfficientNet, gocnn's ScaleChannels for VGG and
-// ResNet, to make CPU-sized variants), dropout, stochastic depth, the input
-// size and the classifier head: the architecture's own, or global average
+// ResNet, to make CPU-sized variants), dropout, stochastic depth, whether
+// residual branches start at zero (ZeroInitResidual), the input size and
+// the classifier head: the architecture's own, or global average
 // pooling followed by a Linear layer, an MLP or a custom stack.
 //
 // For transfer learning every model is cut into stages: the stem, the

@@ -53,7 +53,7 @@ func efficientNetB0(rng *rand.Rand, o Options) backbone {
 	bn := layers.BatchNormOpts{}
 	silu := actp(kernels.SiLU)
 	features := layers.NewSequential()
-	features.Append(convNormAct(rng, 3, adjust(float64(efficientNetB0Stages[0].in)), 3, 2, 1, bn, silu))
+	features.Append(convNormAct(3, adjust(float64(efficientNetB0Stages[0].in)), 3, 2, 1, bn, silu))
 	stages := []stageSpec{{"stem", []string{"features.0"}}}
 
 	total := 0
@@ -79,7 +79,7 @@ func efficientNetB0(rng *rand.Rand, o Options) backbone {
 	out := efficientNetLastConvRatio * in
 	last := &stages[len(stages)-1]
 	last.paths = append(last.paths, fmt.Sprintf("features.%d", features.Len()))
-	features.Append(convNormAct(rng, in, out, 1, 1, 1, bn, silu))
+	features.Append(convNormAct(in, out, 1, 1, 1, bn, silu))
 	return backbone{
 		modules:  []layers.NamedModule{{Name: "features", Module: features}},
 		features: out,
@@ -93,11 +93,11 @@ func newMBConv(rng *rand.Rand, in, out, expandRatio, kernel, stride int, stochas
 	expanded := makeDivisible(float64(in * expandRatio))
 	block := layers.NewSequential()
 	if expanded != in {
-		block.Append(convNormAct(rng, in, expanded, 1, 1, 1, bn, silu))
+		block.Append(convNormAct(in, expanded, 1, 1, 1, bn, silu))
 	}
-	block.Append(convNormAct(rng, expanded, expanded, kernel, stride, expanded, bn, silu))
-	block.Append(layers.NewSqueezeExcitation(rng, expanded, max(1, in/4), kernels.SiLU, kernels.Sigmoid))
-	block.Append(convNormAct(rng, expanded, out, 1, 1, 1, bn, nil))
+	block.Append(convNormAct(expanded, expanded, kernel, stride, expanded, bn, silu))
+	block.Append(layers.NewSqueezeExcitation(noInit, expanded, max(1, in/4), kernels.SiLU, kernels.Sigmoid))
+	block.Append(convNormAct(expanded, out, 1, 1, 1, bn, nil))
 	b := &MBConv{Residual: stride == 1 && in == out}
 	b.Block = layers.Add(&b.Base, "block", block)
 	b.StochasticDepth = layers.Add(&b.Base, "stochastic_depth", layers.NewStochasticDepth(rng, stochasticDepth))
@@ -107,6 +107,6 @@ func newMBConv(rng *rand.Rand, in, out, expandRatio, kernel, stride int, stochas
 func efficientNetHead(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module) {
 	return layers.NewAdaptiveAvgPool2d(1, 1), layers.NewSequential(
 		layers.NewDropout(rng, probability(o.Dropout)),
-		layers.NewLinear(rng, features, o.Classes, layers.WithBias),
+		layers.NewLinear(noInit, features, o.Classes, layers.WithBias),
 	)
 }

@@ -88,6 +88,18 @@ func TestReplaceHeadKeepsBackbone(t *testing.T) {
 	if m.Options.Classes != 37 || m.Options.Head.Kind != HeadLinear {
 		t.Errorf("options after replacement: %+v", m.Options)
 	}
+	// The new head takes the old one's place: the keys, in order, are those
+	// of a model built with that head.
+	keys := func(m *Model) []string {
+		var out []string
+		for _, e := range layers.StateTensors(m) {
+			out = append(out, e.Name+shapeSuffix(e.Tensor.Shape()))
+		}
+		return out
+	}
+	if got, want := keys(m), keys(small(t, "mobilenet_v3_large", Options{Classes: 37, Head: HeadSpec{Kind: HeadLinear}})); !slices.Equal(got, want) {
+		t.Errorf("state-dict keys after replacement differ from a model built with the head:\n%q\nwant\n%q", got, want)
+	}
 	st := m.Stages()
 	if !st[0].Frozen || st[len(st)-1].Frozen || !slices.Equal(st[len(st)-1].Modules, []string{"avgpool", "classifier"}) {
 		t.Errorf("stages after replacement: %+v", st)
@@ -98,6 +110,11 @@ func TestReplaceHeadKeepsBackbone(t *testing.T) {
 	}
 	if err := m.ReplaceHead(rand.New(rand.NewPCG(3, 4)), HeadSpec{Kind: HeadOwn}, 0); err != nil || m.Options.Classes != 1000 {
 		t.Errorf("own head with the default class count: %v, %d classes", err, m.Options.Classes)
+	}
+	for _, nm := range layers.Modules(m.head) {
+		if nm.Module.(interface{ Training() bool }).Training() {
+			t.Errorf("head module %q is in training mode in a model in evaluation mode", nm.Name)
+		}
 	}
 	if err := m.ReplaceHead(rand.New(rand.NewPCG(3, 4)), HeadSpec{Kind: HeadCustom}, 5); err == nil {
 		t.Error("a custom head without sizes was accepted")

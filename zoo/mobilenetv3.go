@@ -71,11 +71,11 @@ var mobileNetV3BN = layers.BatchNormOpts{Eps: 0.001, Momentum: 0.01}
 const mobileNetV3LastConvRatio = 6
 
 func mobileNetV3Builder(table []mobileNetV3Block) func(rng *rand.Rand, o Options) backbone {
-	return func(rng *rand.Rand, o Options) backbone {
+	return func(_ *rand.Rand, o Options) backbone {
 		adjust := func(c int) int { return makeDivisible(float64(c) * o.WidthMult) }
 		features := layers.NewSequential()
 		in := adjust(table[0].in)
-		features.Append(convNormAct(rng, 3, in, 3, 2, 1, mobileNetV3BN, actp(kernels.Hardswish)))
+		features.Append(convNormAct(3, in, 3, 2, 1, mobileNetV3BN, actp(kernels.Hardswish)))
 		stages := []stageSpec{{"stem", []string{"features.0"}}, {name: stageName(1)}}
 		for _, cfg := range table {
 			if cfg.stride == 2 && len(stages[len(stages)-1].paths) > 0 {
@@ -83,13 +83,13 @@ func mobileNetV3Builder(table []mobileNetV3Block) func(rng *rand.Rand, o Options
 			}
 			last := &stages[len(stages)-1]
 			last.paths = append(last.paths, fmt.Sprintf("features.%d", features.Len()))
-			features.Append(newInvertedResidual(rng, in, adjust(cfg.expanded), adjust(cfg.out), cfg))
+			features.Append(newInvertedResidual(in, adjust(cfg.expanded), adjust(cfg.out), cfg))
 			in = adjust(cfg.out)
 		}
 		out := mobileNetV3LastConvRatio * in
 		last := &stages[len(stages)-1]
 		last.paths = append(last.paths, fmt.Sprintf("features.%d", features.Len()))
-		features.Append(convNormAct(rng, in, out, 1, 1, 1, mobileNetV3BN, actp(kernels.Hardswish)))
+		features.Append(convNormAct(in, out, 1, 1, 1, mobileNetV3BN, actp(kernels.Hardswish)))
 		return backbone{
 			modules:  []layers.NamedModule{{Name: "features", Module: features}},
 			features: out,
@@ -98,20 +98,20 @@ func mobileNetV3Builder(table []mobileNetV3Block) func(rng *rand.Rand, o Options
 	}
 }
 
-func newInvertedResidual(rng *rand.Rand, in, expanded, out int, cfg mobileNetV3Block) *InvertedResidual {
+func newInvertedResidual(in, expanded, out int, cfg mobileNetV3Block) *InvertedResidual {
 	act := kernels.ReLU
 	if cfg.hardswish {
 		act = kernels.Hardswish
 	}
 	block := layers.NewSequential()
 	if expanded != in {
-		block.Append(convNormAct(rng, in, expanded, 1, 1, 1, mobileNetV3BN, &act))
+		block.Append(convNormAct(in, expanded, 1, 1, 1, mobileNetV3BN, &act))
 	}
-	block.Append(convNormAct(rng, expanded, expanded, cfg.kernel, cfg.stride, expanded, mobileNetV3BN, &act))
+	block.Append(convNormAct(expanded, expanded, cfg.kernel, cfg.stride, expanded, mobileNetV3BN, &act))
 	if cfg.se {
-		block.Append(layers.NewSqueezeExcitation(rng, expanded, makeDivisible(float64(expanded/4)), kernels.ReLU, kernels.Hardsigmoid))
+		block.Append(layers.NewSqueezeExcitation(noInit, expanded, makeDivisible(float64(expanded/4)), kernels.ReLU, kernels.Hardsigmoid))
 	}
-	block.Append(convNormAct(rng, expanded, out, 1, 1, 1, mobileNetV3BN, nil))
+	block.Append(convNormAct(expanded, out, 1, 1, 1, mobileNetV3BN, nil))
 	b := &InvertedResidual{Residual: cfg.stride == 1 && in == out}
 	b.Block = layers.Add(&b.Base, "block", block)
 	return b
@@ -121,10 +121,10 @@ func mobileNetV3Head(lastChannel int) func(rng *rand.Rand, o Options, features i
 	return func(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module) {
 		hidden := makeDivisible(float64(lastChannel) * o.WidthMult)
 		return layers.NewAdaptiveAvgPool2d(1, 1), layers.NewSequential(
-			layers.NewLinear(rng, features, hidden, layers.WithBias),
+			layers.NewLinear(noInit, features, hidden, layers.WithBias),
 			layers.NewHardswish(),
 			layers.NewDropout(rng, probability(o.Dropout)),
-			layers.NewLinear(rng, hidden, o.Classes, layers.WithBias),
+			layers.NewLinear(noInit, hidden, o.Classes, layers.WithBias),
 		)
 	}
 }

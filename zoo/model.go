@@ -47,11 +47,9 @@ type stage struct {
 	frozen  bool
 }
 
-// register rebuilds the module tree from the model's fields (after a head
-// replacement), keeping the training mode and the frozen stages.
+// register builds the module tree from the model's fields, in torchvision's
+// order, and finds each stage's modules by name.
 func (m *Model) register() {
-	training := m.Training()
-	m.Base = layers.Base{}
 	for _, c := range m.backbone {
 		m.AddModule(c.Name, c.Module)
 	}
@@ -65,7 +63,6 @@ func (m *Model) register() {
 	last.paths = []string{"avgpool", m.headName}
 	for i := range m.stages {
 		s := &m.stages[i]
-		s.modules = s.modules[:0]
 		for _, p := range s.paths {
 			mod, ok := byName[p]
 			if !ok {
@@ -73,10 +70,6 @@ func (m *Model) register() {
 			}
 			s.modules = append(s.modules, mod)
 		}
-	}
-	layers.SetTraining(m, training)
-	for i := range m.stages {
-		m.setFrozen(i, m.stages[i].frozen)
 	}
 }
 
@@ -116,8 +109,10 @@ func (m *Model) HeadName() string { return m.headName }
 
 // ReplaceHead puts a new head for classes outputs on the model, drawn from
 // rng; the backbone and its weights stay as they are, and so do the frozen
-// stages (the new head is trainable). HeadOwn gives the architecture's own
-// head with its torchvision initialisation.
+// stages (the new head is trainable, in the model's mode). The pooling and
+// head are swapped in place (layers' SetModule), so the head's keys stay
+// last in the state dict. HeadOwn gives the architecture's own head with
+// its torchvision initialisation.
 func (m *Model) ReplaceHead(rng *rand.Rand, spec HeadSpec, classes int) error {
 	a, err := lookup(m.Arch)
 	if err != nil {
@@ -131,8 +126,11 @@ func (m *Model) ReplaceHead(rng *rand.Rand, spec HeadSpec, classes int) error {
 	}
 	m.Options = o
 	m.pool, m.head = a.head(rng, o, m.features)
-	m.stages[len(m.stages)-1].frozen = false
-	m.register()
+	m.SetModule("avgpool", m.pool)
+	m.SetModule(m.headName, m.head)
+	last := len(m.stages) - 1
+	m.stages[last].modules = []layers.Module{m.pool, m.head}
+	m.setFrozen(last, false) // also puts the new head in the model's mode
 	return nil
 }
 

@@ -30,6 +30,17 @@ type Options struct {
 	// (block i of n drops with StochasticDepth·i/n): 0 means 0.2, a negative
 	// value means none. Other architectures ignore it.
 	StochasticDepth float64 `json:"stochastic_depth"`
+	// ZeroInitResidual starts every residual branch at zero: the γ
+	// (weight) of the batch norm that closes the branch is 0 instead of 1,
+	// so each block begins as (nearly) the identity and the network as a
+	// shallower one (Goyal et al., 2017). This is torchvision's ResNet
+	// option zero_init_residual (bn3 of every Bottleneck, bn2 of every
+	// BasicBlock, projection shortcut or not), extended as timm's
+	// zero_init_last to the MobileNetV3 and EfficientNet blocks that add
+	// their input back (the γ of the projection's batch norm); blocks
+	// without a skip connection keep γ = 1. VGG has no residual blocks and
+	// ignores it. The default, false, is torchvision's.
+	ZeroInitResidual bool `json:"zero_init_residual,omitempty"`
 	// InputSize is the side of the square images the model is summarised
 	// and evaluated at; 0 means 224. Forward accepts any size the
 	// architecture allows, InputSize only sets the default preset and the

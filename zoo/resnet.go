@@ -30,11 +30,11 @@ var resnetPlanes = [4]int{64, 128, 256, 512}
 const resnetStem = 64
 
 func resnetBuilder(bottleneck bool, depths [4]int) func(rng *rand.Rand, o Options) backbone {
-	return func(rng *rand.Rand, o Options) backbone {
+	return func(_ *rand.Rand, o Options) backbone {
 		in := ScaleChannels(resnetStem, o.WidthMult)
 		b := backbone{
 			modules: []layers.NamedModule{
-				{Name: "conv1", Module: layers.NewConv2d(rng, 3, in, 7, layers.ConvOpts{Stride: 2, Padding: 3})},
+				{Name: "conv1", Module: layers.NewConv2d(noInit, 3, in, 7, layers.ConvOpts{Stride: 2, Padding: 3})},
 				{Name: "bn1", Module: layers.NewBatchNorm2d(in, layers.BatchNormOpts{})},
 				{Name: "relu", Module: layers.NewReLU()},
 				{Name: "maxpool", Module: layers.NewMaxPool2d(3, layers.PoolOpts{Stride: 2, Padding: 1})},
@@ -50,10 +50,10 @@ func resnetBuilder(bottleneck bool, depths [4]int) func(rng *rand.Rand, o Option
 			layer := layers.NewSequential()
 			for range depth {
 				if bottleneck {
-					layer.Append(newBottleneck(rng, in, planes, stride))
+					layer.Append(newBottleneck(in, planes, stride))
 					in = planes * bottleneckExpansion
 				} else {
-					layer.Append(newBasicBlock(rng, in, planes, stride))
+					layer.Append(newBasicBlock(in, planes, stride))
 					in = planes
 				}
 				stride = 1
@@ -67,6 +67,6 @@ func resnetBuilder(bottleneck bool, depths [4]int) func(rng *rand.Rand, o Option
 	}
 }
 
-func resnetHead(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module) {
-	return layers.NewAdaptiveAvgPool2d(1, 1), layers.NewLinear(rng, features, o.Classes, layers.WithBias)
+func resnetHead(_ *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module) {
+	return layers.NewAdaptiveAvgPool2d(1, 1), layers.NewLinear(noInit, features, o.Classes, layers.WithBias)
 }

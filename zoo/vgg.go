@@ -32,7 +32,7 @@ const vggHidden = 4096
 const vggPool = 7
 
 func vggBuilder(batchNorm bool) func(rng *rand.Rand, o Options) backbone {
-	return func(rng *rand.Rand, o Options) backbone {
+	return func(_ *rand.Rand, o Options) backbone {
 		features := layers.NewSequential()
 		var stages []stageSpec
 		in := 3
@@ -44,7 +44,7 @@ func vggBuilder(batchNorm bool) func(rng *rand.Rand, o Options) backbone {
 			}
 			for _, c := range block {
 				out := ScaleChannels(c, o.WidthMult)
-				add(layers.NewConv2d(rng, in, out, 3, layers.ConvOpts{Padding: 1, Bias: layers.WithBias}))
+				add(layers.NewConv2d(noInit, in, out, 3, layers.ConvOpts{Padding: 1, Bias: layers.WithBias}))
 				if batchNorm {
 					add(layers.NewBatchNorm2d(out, layers.BatchNormOpts{}))
 				}
@@ -74,12 +74,12 @@ func vggHead(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d
 	hidden := ScaleChannels(vggHidden, o.WidthMult)
 	p := probability(o.Dropout)
 	return layers.NewAdaptiveAvgPool2d(vggPool, vggPool), layers.NewSequential(
-		layers.NewLinear(rng, features*vggPool*vggPool, hidden, layers.WithBias),
+		layers.NewLinear(noInit, features*vggPool*vggPool, hidden, layers.WithBias),
 		layers.NewReLU(),
 		layers.NewDropout(rng, p),
-		layers.NewLinear(rng, hidden, hidden, layers.WithBias),
+		layers.NewLinear(noInit, hidden, hidden, layers.WithBias),
 		layers.NewReLU(),
 		layers.NewDropout(rng, p),
-		layers.NewLinear(rng, hidden, o.Classes, layers.WithBias),
+		layers.NewLinear(noInit, hidden, o.Classes, layers.WithBias),
 	)
 }

@@ -19,13 +19,14 @@ type arch struct {
 	interpolation   string  // of the evaluation preset
 	minInput        int     // smallest input side the architecture accepts
 	headName        string  // "fc" or "classifier"
-	// build makes the backbone for resolved options.
+	// build makes the backbone for resolved options, its weights zero
+	// (noInit); rng seeds only its random modules (stochastic depth).
 	build func(rng *rand.Rand, o Options) backbone
-	// ownHead makes the architecture's own head: the pooling before it and
-	// the head itself.
+	// ownHead makes the architecture's own head, its weights zero: the
+	// pooling before it and the head itself; rng seeds its dropout.
 	ownHead func(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module)
-	// linearInit re-initialises the Linear layers of the backbone and own
-	// head as torchvision does; nil keeps PyTorch's default.
+	// linearInit initialises the Linear layers of the backbone and own
+	// head as torchvision does.
 	linearInit func(rng *rand.Rand, l *layers.Linear)
 }
 
@@ -47,9 +48,9 @@ var archs = []*arch{
 	{name: "vgg16_bn", dropout: 0.5, interpolation: "bilinear", minInput: 32, headName: "classifier",
 		build: vggBuilder(true), ownHead: vggHead, linearInit: normalLinear},
 	{name: "resnet18", interpolation: "bilinear", minInput: 1, headName: "fc",
-		build: resnetBuilder(false, [4]int{2, 2, 2, 2}), ownHead: resnetHead},
+		build: resnetBuilder(false, [4]int{2, 2, 2, 2}), ownHead: resnetHead, linearInit: defaultLinear},
 	{name: "resnet50", interpolation: "bilinear", minInput: 1, headName: "fc",
-		build: resnetBuilder(true, [4]int{3, 4, 6, 3}), ownHead: resnetHead},
+		build: resnetBuilder(true, [4]int{3, 4, 6, 3}), ownHead: resnetHead, linearInit: defaultLinear},
 	{name: "mobilenet_v3_large", dropout: 0.2, interpolation: "bilinear", minInput: 1, headName: "classifier",
 		build: mobileNetV3Builder(mobileNetV3Large), ownHead: mobileNetV3Head(1280), linearInit: normalLinear},
 	{name: "mobilenet_v3_small", dropout: 0.2, interpolation: "bilinear", minInput: 1, headName: "classifier",
@@ -98,8 +99,9 @@ func ParseNames(list string) ([]string, error) {
 const seedStream = 0x7a6f6f // "zoo"
 
 // New builds the named architecture (see Names) with the given options and
-// torchvision's weight initialisation, drawn from a generator seeded with
-// o.Seed. The model starts in training mode, as a PyTorch module does.
+// torchvision's weight initialisation, drawn once from a generator seeded
+// with o.Seed after the layers are built (init.go). The model starts in
+// training mode, as a PyTorch module does.
 func New(name string, o Options) (*Model, error) {
 	a, err := lookup(name)
 	if err != nil {
@@ -113,6 +115,9 @@ func New(name string, o Options) (*Model, error) {
 	b := a.build(rng, o)
 	for _, c := range b.modules {
 		initTorchvision(rng, c.Module, a.linearInit)
+		if o.ZeroInitResidual {
+			zeroInitResidual(c.Module)
+		}
 	}
 	m := &Model{Arch: a.name, Options: o, backbone: b.modules, features: b.features, headName: a.headName}
 	m.pool, m.head = a.head(rng, o, b.features)
@@ -130,7 +135,9 @@ func New(name string, o Options) (*Model, error) {
 	return m, nil
 }
 
-// head builds the head o asks for on features channels.
+// head builds the head o asks for on features channels, initialised: the
+// own head as torchvision initialises it, the others with PyTorch's
+// default, drawn as they are built.
 func (a *arch) head(rng *rand.Rand, o Options, features int) (*layers.AdaptiveAvgPool2d, layers.Module) {
 	if o.Head.Kind == HeadOwn {
 		pool, head := a.ownHead(rng, o, features)
