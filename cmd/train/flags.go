@@ -65,6 +65,7 @@ type options struct {
 	dropout       float64
 	stochDepth    float64
 	cpuProfile    string
+	zeroInit      bool
 
 	set  map[string]bool // flags given on the command line
 	args []string        // the command line, as given (stored in results.json for -resume)
@@ -117,6 +118,14 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.StringVar(strategy, "strategy", "full", "transfer learning: linear-probe, partial:N (last N stages), full, full:SCALE (backbone learning rate × SCALE) or progressive:EPOCHS (unfreeze one more stage every EPOCHS)")
 	fs.StringVar(&o.weights, "weights", "", "pretrained weights (safetensors with torchvision names) to start from; with -eval-only, the weights to evaluate (a gocnn file names its architecture and options, so -model and -width may be left out)")
 	fs.StringVar(head, "head", "own", "classifier head: own, linear, mlp, mlp:HIDDEN or custom:H1,H2,…")
+	fs.Func("zero-init-residual", "on or off: start every residual block as the identity (the γ of the batch norm closing each residual branch = 0, torchvision's zero_init_residual; default: the recipe's)", func(v string) error {
+		switch v {
+		case "on", "off":
+			o.zeroInit = v == "on"
+			return nil
+		}
+		return fmt.Errorf("want on or off, not %q", v)
+	})
 	fs.StringVar(augment, "augment", "", "training augmentation: on or off (default: the recipe's)")
 	fs.Float64Var(&o.val, "val", 0, "fraction of the training images held out for validation (stratified, seeded), evaluated every epoch; the best epoch is tested")
 	fs.IntVar(&o.workers, "workers", 1, "goroutines decoding and transforming images")

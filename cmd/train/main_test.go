@@ -268,6 +268,7 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 		{[]string{"-data", "cifar10"}, "name the directory"},
 		{[]string{"-data", "mnist:" + t.TempDir()}, "train-images-idx3-ubyte"},
 		{[]string{"-augment", "maybe"}, "-augment"},
+		{[]string{"-zero-init-residual", "yes"}, "-zero-init-residual"},
 		{[]string{"-batch", "1"}, "-batch"},
 		{[]string{"-val", "1.5"}, "-val"},
 		{[]string{"-strategy", "frozen"}, "-strategy"},

@@ -49,6 +49,9 @@ type recipe struct {
 	// Dropout and StochasticDepth override the architecture's defaults
 	// when not zero (negative: none), as zoo.Options reads them.
 	Dropout, StochasticDepth float64
+	// ZeroInitResidual starts every residual block as the identity
+	// (zoo.Options.ZeroInitResidual).
+	ZeroInitResidual bool
 }
 
 // scratch holds the recipes for training from scratch on small images.

@@ -119,8 +119,12 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 	if o.set["stochastic-depth"] {
 		stochDepth = o.stochDepth
 	}
+	zeroInit := rec.ZeroInitResidual
+	if o.set["zero-init-residual"] {
+		zeroInit = o.zeroInit
+	}
 	mo := zoo.Options{Classes: len(classes), WidthMult: width, Dropout: dropout, StochasticDepth: stochDepth,
-		InputSize: input, Head: o.head, Seed: o.seed}
+		ZeroInitResidual: zeroInit, InputSize: input, Head: o.head, Seed: o.seed}
 	var model *zoo.Model
 	switch {
 	case o.evalOnly:
@@ -179,9 +183,9 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		fmt.Fprintf(stdout, "%s: evaluating %s on %d test images\n", name, o.weights, testSrc.Len())
 		res, err = t.Evaluate()
 	} else {
-		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, batch-norm re-estimation on %d batches\n",
+		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, strategy %s, augmentation %s, zero-init residual %s, batch-norm re-estimation on %d batches\n",
 			name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
-			cfg.Strategy, onOff(augment), cfg.BNRecalibrate)
+			cfg.Strategy, onOff(augment), onOff(zeroInit), cfg.BNRecalibrate)
 		res, err = t.Run(ctx)
 	}
 	if err == nil && res != nil && finished(res.Status) {
