@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -8,8 +9,10 @@ import (
 )
 
 // Tests of the activation kernels: PyTorch's values at the kinks, backward
-// against float64 finite differences of forward elsewhere, and thread-count
-// determinism.
+// against float64 finite differences of forward elsewhere, thread-count
+// determinism, and the float32 Sigmoid, SiLU, Tanh and GELUTanh of every
+// kernel path against the float64 reference loops (actForwardRef,
+// actBackwardRef) on random, ragged and extreme inputs.
 
 // allActs lists every activation.
 func allActs() []Act {
@@ -26,7 +29,8 @@ func allActs() []Act {
 // PyTorch's vectorised loop gives, see activation.go). The transcendental ones are
 // compared within 3e-7 absolute plus one float32 ulp: PyTorch evaluates them in float32, where for
 // negative x the 1 + erf(x/√2) (or 1 + tanh) of GELU cancels and loses about
-// 2e-7, while these kernels evaluate in float64 and round once.
+// 2e-7, while these kernels stay within a few ulp (GELU in float64, the others
+// with activation_f32.go's float32 exponential).
 func TestActKinks(t *testing.T) {
 	x := []float32{-3, -6, 0, 3, 6}
 	cases := []struct {
@@ -194,5 +198,299 @@ func TestParseAct(t *testing.T) {
 	}
 	if _, err := ParseAct("Swish"); err == nil {
 		t.Error("ParseAct accepted an unknown name")
+	}
+}
+
+// fastActs are the activations with float32 kernels (activation_f32.go and
+// the assembly of activation_amd64.s).
+var fastActs = []Act{Sigmoid, SiLU, Tanh, GELUTanh}
+
+// actExtremes are inputs where the kernels must saturate, propagate NaN or
+// keep tiny values: ±0, tiny normal and denormal numbers, the points where
+// e^(−|x|) leaves float32's normal range, huge values and infinities.
+var actExtremes = []float64{0, math.Copysign(0, -1), 1e-30, -1e-30, 1e-40, -1e-40, 1e-3, -1e-3,
+	9, -9, 12, -12, 17, -17, 20, -20, 44, -44, 87.3, -87.3, 88, -88, 89, -89, 100, -100,
+	1e30, -1e30, math.MaxFloat32, -math.MaxFloat32, math.Inf(1), math.Inf(-1), math.NaN()}
+
+// actInputs returns n inputs: mostly normal with standard deviation 4 (the
+// range where every activation bends), every seventh an extreme.
+func actInputs(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		if i%7 == 3 {
+			x[i] = float32(actExtremes[rng.IntN(len(actExtremes))])
+		} else {
+			x[i] = float32(rng.NormFloat64() * 4)
+		}
+	}
+	return x
+}
+
+// ulp32 is the spacing of float32 numbers at |v|, and at least that of
+// float32's smallest normal numbers.
+func ulp32(v float64) float64 {
+	_, e := math.Frexp(math.Abs(v))
+	return math.Ldexp(1, max(e, -125)-24)
+}
+
+// actTiny is the absolute error allowed everywhere: results under about
+// 1e−36 may come out as 0 (e^t is 0 below t = −87.7, and the assembly
+// flushes denormals to zero).
+const actTiny = 1e-33
+
+// geluZ is z = 2·√(2/π)·(x + 0.044715x³) of GELUTanh = x·σ(z), in float64.
+func geluZ(x float64) float64 { return 2 * sqrt2OverPi * (x + geluCoeff*x*x*x) }
+
+// fastActFwdTol is the error allowed in f(x) against the float64 reference
+// value ref: a few ulp (see activation_f32.go for the measured maxima); for
+// GELUTanh also the effect of rounding z to float32, which moves σ(z) by
+// about |z|·(1−σ(z)) float32 ulp, and the float64 reference's own
+// cancellation in 1 + tanh.
+func fastActFwdTol(a Act, x, ref float64) float64 {
+	switch a {
+	case Sigmoid, Tanh:
+		return 3.5*ulp32(ref) + actTiny
+	case SiLU:
+		return 4*ulp32(ref) + actTiny
+	}
+	z := geluZ(x)
+	return (4+3*math.Abs(z)*(1-sigmoid64(z)))*ulp32(ref) + 2.3e-16*math.Abs(x) + actTiny
+}
+
+// fastActGradTol is the error allowed in dx = dx0 + dy·f'(x) from x (SiLU,
+// GELUTanh), in ulp of the sizes of the terms that make up f', plus the
+// float64 reference's own cancellation for GELUTanh.
+func fastActGradTol(a Act, x, dx0, ref, dy float64) float64 {
+	if math.IsInf(x, 0) {
+		return ulp32(ref) + actTiny
+	}
+	var s, part, extra float64
+	if a == SiLU {
+		s = sigmoid64(x)
+		part = x * (1 - s)
+	} else {
+		z := geluZ(x)
+		s = sigmoid64(z)
+		dz := 2 * sqrt2OverPi * (1 + 3*geluCoeff*x*x)
+		part = x * (1 - s) * dz
+		extra = 2.3e-16 * (1 + math.Abs(x*dz)) * math.Abs(dy)
+		part *= 1 + 3*math.Abs(z)*(1-s) // rounding of z, as in fastActFwdTol
+	}
+	return ulp32(ref) + ulp32(dx0) + 6*ulp32(math.Abs(dy)*(s+math.Abs(s*part))) + extra + actTiny
+}
+
+// actLimit is f(x) or f'(x) where the float64 formula gives NaN for a
+// non-NaN x (∞·0 at x = ±∞): the limit, which the kernels give.
+func actLimit(a Act, x float64, grad bool) float64 {
+	switch {
+	case grad && x > 0:
+		return 1
+	case grad, x < 0:
+		return 0
+	}
+	return x
+}
+
+// TestActFastMatchesReference runs the float32 activations of every path on
+// ragged lengths (the masked tails of the assembly, and more than actBlock
+// elements) and compares them with the float64 reference: forward, backward
+// from x (SiLU, GELUTanh) and backward from y (Sigmoid, Tanh, where both
+// read the same y). Nothing past the end of y or dx may be written.
+func TestActFastMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*actBlock + 21}
+	for _, path := range Paths() {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, a := range fastActs {
+				for _, n := range lengths {
+					x, dy := actInputs(rng, n), actInputs(rng, n)
+					for i := range dy {
+						if i%5 == 0 || math.IsInf(float64(dy[i]), 0) || math.IsNaN(float64(dy[i])) || math.Abs(float64(dy[i])) > 1e3 {
+							dy[i] = float32(rng.NormFloat64())
+						}
+					}
+					name := fmt.Sprintf("%v n=%d", a, n)
+					y := sentinelled(n)
+					actForwardSpan(a, x, y[:n])
+					checkSentinel(t, name+" forward", y, n)
+					yRef := make([]float32, n)
+					actForwardRef(a, x, yRef)
+					for i, v := range x {
+						if !actClose(float64(y[i]), float64(yRef[i]), float64(v), a, false, fastActFwdTol(a, float64(v), float64(yRef[i]))) {
+							t.Errorf("%s: f(%g) = %g, reference %g", name, v, y[i], yRef[i])
+							break
+						}
+					}
+
+					dx0 := make([]float32, n)
+					for i := range dx0 {
+						dx0[i] = float32(rng.NormFloat64())
+					}
+					dx, dxRef := sentinelled(n), slices.Clone(dx0)
+					copy(dx, dx0)
+					actBackwardSpan(a, x, y[:n], dy, dx[:n])
+					checkSentinel(t, name+" backward", dx, n)
+					actBackwardRef(a, x, y[:n], dy, dxRef)
+					for i, v := range x {
+						ref := float64(dxRef[i])
+						if math.IsNaN(ref) && !math.IsNaN(float64(v)) && !math.IsNaN(float64(y[i])) {
+							ref = float64(dx0[i]) + float64(dy[i])*actLimit(a, float64(v), true)
+						}
+						var tol float64
+						if actGradFromY(a) {
+							tol = ulp32(ref) + ulp32(ref-float64(dx0[i])) + actTiny
+						} else {
+							tol = fastActGradTol(a, float64(v), float64(dx0[i]), ref, float64(dy[i]))
+						}
+						if !actClose(float64(dx[i]), ref, float64(v), a, true, tol) {
+							t.Errorf("%s: at x=%g (y=%g, dy=%g) dx = %.9g + dy·f' = %.9g, reference %.9g", name, v, y[i], dy[i], dx0[i], dx[i], ref)
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// actClose reports whether got is within tol of the reference ref at x: NaN
+// where the reference is NaN for a NaN input, the limit where the float64
+// formula has ∞·0, equal infinities.
+func actClose(got, ref, x float64, a Act, grad bool, tol float64) bool {
+	if math.IsNaN(x) {
+		return math.IsNaN(got)
+	}
+	if math.IsNaN(ref) && !grad {
+		ref = actLimit(a, x, false)
+	}
+	if math.IsInf(ref, 0) || math.IsInf(got, 0) {
+		return got == ref
+	}
+	return math.Abs(got-ref) <= tol
+}
+
+// sentinelled returns a slice of n elements followed by 16 sentinels.
+func sentinelled(n int) []float32 {
+	s := make([]float32, n+16)
+	for i := n; i < len(s); i++ {
+		s[i] = 12345
+	}
+	return s
+}
+
+func checkSentinel(t *testing.T, what string, s []float32, n int) {
+	t.Helper()
+	for i := n; i < len(s); i++ {
+		if s[i] != 12345 {
+			t.Errorf("%s: wrote element %d past the end", what, i-n)
+			return
+		}
+	}
+}
+
+// TestActFastLimits checks the exact values promised at the extremes, on
+// every path: saturation to 0, 1, ±1, x or −0, NaN propagation, the sign of
+// zeros.
+func TestActFastLimits(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	cases := []struct {
+		act  Act
+		x, y []float32
+	}{
+		{Sigmoid, []float32{-inf, -1e30, -100, 0, negZero, 20, 100, 1e30, inf, nan}, []float32{0, 0, 0, 0.5, 0.5, 1, 1, 1, 1, nan}},
+		{Tanh, []float32{-inf, -100, -20, negZero, 0, 20, 100, inf, nan}, []float32{-1, -1, -1, negZero, 0, 1, 1, 1, nan}},
+		{SiLU, []float32{-inf, -1e30, -100, negZero, 0, 100, 1e30, inf, nan}, []float32{negZero, negZero, negZero, negZero, 0, 100, 1e30, inf, nan}},
+		{GELUTanh, []float32{-inf, -1e30, -100, negZero, 0, 100, 1e30, inf, nan}, []float32{negZero, negZero, negZero, negZero, 0, 100, 1e30, inf, nan}},
+	}
+	for _, path := range Paths() {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, c := range cases {
+				// Repeat the inputs so that they land both in whole vectors
+				// and in masked tails.
+				x := slices.Repeat(c.x, 5)
+				y := make([]float32, len(x))
+				actForwardSpan(c.act, x, y)
+				for i, v := range x {
+					want := c.y[i%len(c.y)]
+					if !sameFloat(y[i], want) {
+						t.Errorf("%v(%g) = %g, want %g", c.act, v, y[i], want)
+					}
+				}
+				if actGradFromY(c.act) {
+					continue
+				}
+				dx := make([]float32, len(x))
+				actBackwardSpan(c.act, x, y, onesLike(x), dx)
+				for i, v := range x {
+					want := float32(actLimit(c.act, float64(v), true))
+					switch {
+					case v != v:
+						want = nan
+					case math.Abs(float64(v)) < 1:
+						want = 0.5 // f'(0) = 1/2 for both
+					}
+					if !sameFloat(dx[i], want) {
+						t.Errorf("%v'(%g) = %g, want %g", c.act, v, dx[i], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// sameFloat compares exactly, bit for bit (so +0 and −0 differ), with any
+// NaN equal to any NaN.
+func sameFloat(got, want float32) bool {
+	if want != want {
+		return got != got
+	}
+	return math.Float32bits(got) == math.Float32bits(want)
+}
+
+// BenchmarkActivation measures SiLU, Sigmoid and Tanh, forward then
+// backward, on 1M elements on one thread (in actBlock pieces, as Parallel's
+// chunks would be), for every kernel path and for the float64 reference
+// loops, and reports ns per element (of forward + backward):
+//
+//	go test ./kernels -run '^$' -bench Activation -benchtime 0.3s
+func BenchmarkActivation(b *testing.B) {
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(9, 9))
+	x, dy := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 4)
+		dy[i] = float32(rng.NormFloat64())
+	}
+	y, dx := make([]float32, n), make([]float32, n)
+	variants := append([]string{"float64ref"}, func() []string {
+		var s []string
+		for _, p := range Paths() {
+			s = append(s, string(p))
+		}
+		return s
+	}()...)
+	for _, a := range []Act{SiLU, Sigmoid, Tanh} {
+		for _, v := range variants {
+			b.Run(fmt.Sprintf("%v/%s", a, v), func(b *testing.B) {
+				fwd, bwd := actForwardSpan, actBackwardSpan
+				if v == "float64ref" {
+					fwd, bwd = actForwardRef, actBackwardRef
+				} else if old, err := UsePath(Path(v)); err == nil {
+					defer UsePath(old)
+				}
+				b.SetBytes(4 * 6 * n) // forward: x read, y written; backward: x or y, dy, dx read, dx written
+				for b.Loop() {
+					for lo := 0; lo < n; lo += actBlock {
+						hi := min(lo+actBlock, n)
+						fwd(a, x[lo:hi], y[lo:hi])
+						bwd(a, x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi])
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
+			})
+		}
 	}
 }
