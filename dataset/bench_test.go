@@ -17,6 +17,7 @@ package dataset
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"syscall"
@@ -54,15 +55,15 @@ func repeatSource(data []byte, n int) *memSource {
 	return s
 }
 
-// runLoader drains epochs of the pipeline with 2 workers and reports
-// images/s, CPU time per image, the wait for each epoch's first batch (the
-// pipeline filling up) and the mean wait for the other batches. step
-// simulates the training step's duration between batches (0: consume at
-// once, so the waits measure the loader's own speed).
-func runLoader(b *testing.B, tf Transform, step time.Duration) {
-	const batch, perEpoch = 32, 8
-	src := repeatSource(benchJPEG(b), perEpoch*batch)
-	l, err := NewLoader(src, tf, LoaderOptions{BatchSize: batch, Workers: 2, Shuffle: true})
+// runLoader drains epochs of src through tf, 32 samples a batch, with the
+// given number of workers and reports images/s, CPU time per image, the
+// wait for each epoch's first batch (the pipeline filling up) and the mean
+// wait for the other batches. step simulates the training step's duration
+// between batches by sleeping, as a step on an accelerator would leave the
+// CPU cores to the loader (0: consume at once, so the waits measure the
+// loader's own speed).
+func runLoader(b *testing.B, src Source, tf Transform, workers int, step time.Duration) {
+	l, err := NewLoader(src, tf, LoaderOptions{BatchSize: 32, Workers: workers, Shuffle: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,25 +100,71 @@ func runLoader(b *testing.B, tf Transform, step time.Duration) {
 	b.ReportMetric(float64(wait.Microseconds())/1000/float64(later), "ms-wait/batch")
 }
 
+// photoEpoch is 8 batches of the benchmark photo.
+func photoEpoch(b *testing.B) Source { return repeatSource(benchJPEG(b), 8*32) }
+
 // BenchmarkEvalPipeline: decode, Resize(256) bilinear, CenterCrop(224),
 // ToTensor, Normalize; 2 workers, consumer never slower than the loader.
 func BenchmarkEvalPipeline(b *testing.B) {
 	p, _ := LookupPreset("resnet50")
-	runLoader(b, p.Eval(), 0)
+	runLoader(b, photoEpoch(b), p.Eval(), 2, 0)
 }
 
 // BenchmarkTrainPipeline: decode, the seed's augmentation (Resize 256,
 // RandomResizedCrop 224, flip, ColorJitter, Normalize); 2 workers.
 func BenchmarkTrainPipeline(b *testing.B) {
-	runLoader(b, SeedTrain(), 0)
+	runLoader(b, photoEpoch(b), SeedTrain(), 2, 0)
 }
 
-// BenchmarkLoaderWait: the train pipeline feeding a consumer whose step
-// takes 250 ms per batch of 32 (128 images/s, sleeping, so the loader keeps
-// both cores); ms-wait/batch is how long the step stood idle for data once
-// the pipeline is running.
+// sleepySource stands for a sample that takes d to produce without using
+// the CPU: its timing does not depend on what else the machine runs.
+type sleepySource struct {
+	n int
+	d time.Duration
+}
+
+func (s sleepySource) Len() int          { return s.n }
+func (s sleepySource) Classes() []string { return []string{"a"} }
+func (s sleepySource) Label(int) int     { return 0 }
+func (s sleepySource) Name(int) string   { return "sleepy" }
+func (s sleepySource) Image(int) (*Image, error) {
+	time.Sleep(s.d)
+	return NewImage(8, 8, 3), nil
+}
+
+// BenchmarkLoaderWait: a consumer whose step takes a fixed time per batch
+// of 32, with 1 and 2 workers. ms-wait/batch is how long a step stood idle
+// for data once the epoch is running, ms-first-batch how long the epoch's
+// first step waited.
+//
+// train: the train pipeline on the benchmark photo. step=200ms (160
+// images/s) is slower than 2 workers at the 200 images/s (160 ms a
+// batch) but faster than 1 worker: with 2 workers on two free cores the
+// steps should not wait. step=50ms is faster than the loader: the wait is
+// the loader's shortfall. On a machine busy with other jobs the workers get
+// less than two cores and every figure grows.
+//
+// sleep5ms: samples that take 5 ms each without CPU, so the loader's
+// scheduling is measured apart from the machine's load: a batch takes 160
+// ms with 1 worker and 80 ms with 2. A loader that shares each batch among
+// its workers gets the first batch in 80 ms with 2 workers and makes a 100
+// ms step wait 0 ms (1 worker: 60 ms); a 40 ms step waits for the
+// shortfall, 40 ms (1 worker: 120 ms).
 func BenchmarkLoaderWait(b *testing.B) {
-	runLoader(b, SeedTrain(), 250*time.Millisecond)
+	for _, workers := range []int{1, 2} {
+		for _, step := range []time.Duration{200 * time.Millisecond, 50 * time.Millisecond} {
+			b.Run(fmt.Sprintf("train/workers=%d/step=%v", workers, step), func(b *testing.B) {
+				runLoader(b, photoEpoch(b), SeedTrain(), workers, step)
+			})
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		for _, step := range []time.Duration{100 * time.Millisecond, 40 * time.Millisecond} {
+			b.Run(fmt.Sprintf("sleep5ms/workers=%d/step=%v", workers, step), func(b *testing.B) {
+				runLoader(b, sleepySource{8 * 32, 5 * time.Millisecond}, nil, workers, step)
+			})
+		}
+	}
 }
 
 // The stages of one sample, single-threaded.

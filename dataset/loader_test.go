@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,10 +200,158 @@ func TestLoaderConcurrentEpochsAndSizeMismatch(t *testing.T) {
 	}
 
 	mixed := &memSource{files: [][]byte{src.files[0], encodeJPEG(t, synthPhoto(5, 5, 1), 90)}, labels: []int{0, 1}, classes: src.classes}
-	lm, _ := NewLoader(mixed, ToTensor(), LoaderOptions{BatchSize: 2})
+	// Whichever sample a worker finishes first, the error names the second.
+	lm, _ := NewLoader(mixed, ToTensor(), LoaderOptions{BatchSize: 2, Workers: 2})
 	ep := lm.Epoch(0)
 	defer ep.Close()
-	if _, err := ep.Next(); err == nil {
-		t.Error("samples of different sizes in one batch gave no error")
+	if _, err := ep.Next(); err == nil || !strings.Contains(err.Error(), mixed.Name(1)+" became 3×5×5") {
+		t.Errorf("samples of different sizes in one batch: error %v", err)
+	}
+}
+
+// referenceBatches builds an epoch the plain way: one sample after another
+// in the loader's order, each through the whole pipeline tf (which must end
+// with ToTensor), unreadable samples left out and empty batches passed over.
+func referenceBatches(l *Loader, tf Transform, epoch int) []*Batch {
+	src, b := l.Source(), l.opt.BatchSize
+	order := l.Order(epoch)
+	var out []*Batch
+	for lo := 0; lo < len(order); lo += b {
+		hi := min(lo+b, len(order))
+		if hi-lo < b && l.opt.DropLast {
+			break
+		}
+		bt := &Batch{}
+		var data []float32
+		var t *Float
+		for _, idx := range order[lo:hi] {
+			img, err := src.Image(idx)
+			if err != nil {
+				continue
+			}
+			t = tf.Apply(Value{Image: img}, l.SampleRNG(epoch, idx)).Float
+			data = append(data, t.Data...)
+			bt.Labels = append(bt.Labels, src.Label(idx))
+			bt.Indices = append(bt.Indices, idx)
+		}
+		if t != nil {
+			bt.Images = autograd.New(data, len(bt.Labels), t.C, t.H, t.W)
+			out = append(out, bt)
+		}
+	}
+	return out
+}
+
+// corrupt replaces the files at the given indices by bytes no decoder reads.
+func corrupt(s *memSource, idx ...int) *memSource {
+	c := &memSource{files: append([][]byte(nil), s.files...), labels: s.labels, classes: s.classes}
+	for _, i := range idx {
+		c.files[i] = []byte("not an image")
+	}
+	return c
+}
+
+// The loader's batches, whatever the worker count, batch size (so job
+// length: 1, 2 or more samples, ragged last jobs) and unreadable samples,
+// are those of the sequential reference: the right samples, each in its
+// slot, the gaps of skipped samples closed.
+func TestLoaderMatchesSequentialReference(t *testing.T) {
+	src := corrupt(newMemSource(t, 27, 24, 18, 3), 2, 3, 11, 20)
+	for _, batch := range []int{1, 4, 9, 27} {
+		for _, workers := range []int{1, 2, 3, 5} {
+			for _, dropLast := range []bool{false, true} {
+				var mu sync.Mutex
+				warnings := 0
+				opt := LoaderOptions{BatchSize: batch, Shuffle: true, Seed: 11, Workers: workers, DropLast: dropLast,
+					Warn: func(string) { mu.Lock(); warnings++; mu.Unlock() }}
+				l, err := NewLoader(src, augment(), opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep := l.Epoch(2)
+				got := drain(t, ep)
+				want := referenceBatches(l, augment(), 2)
+				if err := sameBatches(want, got); err != nil {
+					t.Errorf("batch %d, workers %d, drop_last %v: %v", batch, workers, dropLast, err)
+				}
+				kept := 0
+				for _, b := range want {
+					kept += len(b.Labels)
+				}
+				if covered := l.Len() * batch; !dropLast && ep.Skipped() != 4 || ep.Skipped()+kept != min(covered, src.Len()) {
+					t.Errorf("batch %d, workers %d, drop_last %v: skipped %d, kept %d", batch, workers, dropLast, ep.Skipped(), kept)
+				}
+				if warnings == 0 {
+					t.Errorf("batch %d, workers %d: no warning", batch, workers)
+				}
+			}
+		}
+	}
+}
+
+// namedSource names item i "item<i>", so errors can be checked by name.
+type namedSource struct{ *memSource }
+
+func (s namedSource) Name(i int) string { return fmt.Sprintf("item%d", i) }
+
+// Strict: Next stops at the first unreadable sample in delivery order,
+// whichever worker met a bad file first.
+func TestLoaderStrictNamesFirstBadSample(t *testing.T) {
+	src := namedSource{corrupt(newMemSource(t, 24, 12, 10, 2), 13, 10, 21)}
+	for _, workers := range []int{1, 2, 5} {
+		l, _ := NewLoader(src, ToTensor(), LoaderOptions{BatchSize: 8, Workers: workers, Strict: true})
+		ep := l.Epoch(0)
+		var err error
+		batches := 0
+		for ; err == nil; batches++ {
+			_, err = ep.Next()
+		}
+		ep.Close()
+		if batches != 2 || err == nil || !strings.HasPrefix(err.Error(), "item10: ") {
+			t.Errorf("workers %d: error %v after %d batches, want item10's in the second", workers, err, batches-1)
+		}
+	}
+}
+
+// firstBatchShared is a source that, for the items of the first batch
+// (0…n−1 without shuffling), holds each call until two goroutines are loading
+// such items at once, or until a generous timeout. met is closed once they
+// were: the workers shared the first batch.
+type firstBatchShared struct {
+	Source
+	n       int
+	inside  atomic.Int64
+	once    sync.Once
+	met     chan struct{}
+	timeout chan struct{} // closed when the wait is given up
+}
+
+func (s *firstBatchShared) Image(i int) (*Image, error) {
+	if i < s.n {
+		if s.inside.Add(1) >= 2 {
+			s.once.Do(func() { close(s.met) })
+		}
+		select {
+		case <-s.met:
+		case <-s.timeout:
+		}
+		s.inside.Add(-1)
+	}
+	return s.Source.Image(i)
+}
+
+func TestLoaderWorkersShareABatch(t *testing.T) {
+	src := &firstBatchShared{Source: newMemSource(t, 32, 8, 8, 2), n: 8, met: make(chan struct{}), timeout: make(chan struct{})}
+	time.AfterFunc(5*time.Second, func() { close(src.timeout) })
+	l, _ := NewLoader(src, nil, LoaderOptions{BatchSize: 8, Workers: 2})
+	ep := l.Epoch(0)
+	defer ep.Close()
+	if b, err := ep.Next(); err != nil || len(b.Labels) != 8 {
+		t.Fatalf("first batch: %v", err)
+	}
+	select {
+	case <-src.met:
+	default:
+		t.Error("one worker loaded the whole first batch alone")
 	}
 }
