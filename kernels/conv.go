@@ -146,7 +146,8 @@ func ChooseConvAlgo(p ConvParams) ConvAlgo {
 // ConvWorkspaceSize returns how many float32s of scratch space the
 // convolution kernels need for p (the same for forward and both backward
 // kernels). It is bounded whatever the batch and image size: large images
-// are unfolded a tile of output pixels at a time, and the most the
+// are unfolded a tile of output pixels at a time, small tiles run at most
+// convSlots at once, each with its own share, and the most the
 // backward-data pass adds is one copy of the weight.
 func ConvWorkspaceSize(p ConvParams) int { return convWorkspaceSize(p, ChooseConvAlgo(p)) }
 

@@ -9,8 +9,8 @@ import (
 
 // Convolution kernels against the direct-loop references (conv.go), for every
 // algorithm that fits each shape, on every kernel path, and for tilings that
-// force ragged bands of pixels and folded images, plus bit-identical results
-// for 1 and 2 threads.
+// force ragged bands of pixels and folded images, run in turn or in parallel
+// groups, plus bit-identical results for 1, 2 and 3 threads.
 
 // conv builds ConvParams with the same stride, padding and dilation along
 // both axes.
@@ -52,33 +52,47 @@ func convCases() []convCase {
 		{"rectangular kernel stride 1x2", rect, Im2col},
 		{"stride 2x1 pad 0x2", asym, Im2col},
 		{"many chunks", conv(2, 8, 20, 20, 16, 3, 3, 1, 1, 1, 1), Im2col},
+		{"1x1 on 1x1 images (dense)", conv(5, 7, 1, 1, 6, 1, 1, 1, 0, 1, 1), Pointwise},
+		{"3x3 p1 on 1x1 images", conv(4, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1), Im2col},
+		{"3x3 p1 on 2x2 images, batch 9", conv(9, 5, 2, 2, 6, 3, 3, 1, 1, 1, 1), Im2col},
+		{"7x7 s2 p3 stem", conv(2, 3, 12, 13, 4, 7, 7, 2, 3, 1, 1), Im2col},
+		{"3x3 s3 p1", conv(2, 2, 11, 10, 3, 3, 3, 3, 1, 1, 1), Im2col},
+		{"3x3 s2 p1 wide rows", conv(1, 2, 7, 70, 3, 3, 3, 2, 1, 1, 1), Im2col},
+		{"3x3 s1 p1 wide rows", conv(2, 2, 5, 41, 3, 3, 3, 1, 1, 1, 1), Im2col},
+		{"3x3 s1 p0 (repeated runs)", conv(2, 3, 8, 9, 4, 3, 3, 1, 0, 1, 1), Im2col},
+		{"3x3 s2 p2 dilation 2", conv(2, 3, 13, 12, 4, 3, 3, 2, 2, 2, 1), Im2col},
 		{"depthwise many chunks", conv(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 16), Depthwise},
 	}
 }
 
 // tilings returns the tilings to try for a GEMM algorithm: the planned one,
 // bands of 5 pixels (ragged, crossing output rows), and folds of 2 images,
-// each unfolded both by row segments and through the tap table. Depthwise
-// has no tiling: one (ignored) entry.
+// each with its tiles run in turn and in 3 parallel groups of tasks (two
+// when the batch has two images); for Pointwise also the images read in
+// place and, on 1×1 images, the dense tiling. Depthwise has no tiling: one
+// (ignored) entry.
 func tilings(p ConvParams, algo ConvAlgo) []convTiling {
 	pix := p.OutH() * p.OutW()
 	if algo == Depthwise {
 		return []convTiling{{}}
 	}
-	ts := []convTiling{planConv(p, algo), {images: 1, pixels: min(5, pix), packed: true}}
+	ts := []convTiling{{images: 1, pixels: min(5, pix), packed: true, slots: 1}}
 	if p.N > 1 {
-		ts = append(ts, convTiling{images: 2, pixels: pix, packed: true})
+		ts = append(ts, convTiling{images: 2, pixels: pix, packed: true, slots: 1})
+	}
+	if algo == Pointwise {
+		ts = append(ts, convTiling{images: 1, pixels: pix, slots: 1})
 	}
 	for _, t := range ts {
-		if t.packed {
-			t.taps = !t.taps
+		if tasks := t.tasks(p); tasks > 1 {
+			t.slots = min(tasks, 3)
 			ts = append(ts, t)
 		}
 	}
-	if algo == Pointwise {
-		ts = append(ts, convTiling{images: 1, pixels: pix})
+	if algo == Pointwise && p.H*p.W == 1 {
+		ts = append(ts, convTiling{images: p.N, pixels: 1, dense: true, slots: 1})
 	}
-	return ts
+	return append(ts, planConv(p, algo))
 }
 
 func describe(algo ConvAlgo, t convTiling) string {
@@ -267,10 +281,11 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 				for _, tl := range tilings(p, algo) {
 					SetThreads(1)
 					one := runConv(p, algo, tl, in)
-					SetThreads(2)
-					two := runConv(p, algo, tl, in)
-					if err := two.compare(one, 0, 0); err != nil {
-						t.Errorf("%s on %s: %v: 2 threads differ from 1: %v", tc.name, path, describe(algo, tl), err)
+					for _, threads := range []int{2, 3} {
+						SetThreads(threads)
+						if err := runConv(p, algo, tl, in).compare(one, 0, 0); err != nil {
+							t.Errorf("%s on %s: %v: %d threads differ from 1: %v", tc.name, path, describe(algo, tl), threads, err)
+						}
 					}
 				}
 			}
@@ -313,10 +328,11 @@ func TestConvBackwardDataByConv(t *testing.T) {
 	}
 }
 
-// The workspace stays bounded however large the images or the batch: two
-// column buffers of colBufferFloats, or of minTileCols columns when the
-// channels and taps make more rows than that holds, and one copy of the
-// weight.
+// The workspace stays bounded however large the images or the batch: for
+// each of at most convSlots groups of tiles, two column buffers of
+// colBufferFloats, or of minTileCols columns when the channels and taps make
+// more rows than that holds, and a partial weight gradient; and one copy of
+// the weight.
 func TestConvWorkspaceBounded(t *testing.T) {
 	for _, p := range []ConvParams{
 		conv(64, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1),
@@ -327,7 +343,8 @@ func TestConvWorkspaceBounded(t *testing.T) {
 		conv(256, 1024, 1, 1, 1000, 1, 1, 1, 0, 1, 1),
 	} {
 		col := max(colBufferFloats, max(p.C, p.K)*p.R*p.S*minTileCols)
-		bound := 2*col + p.K*p.C/p.Groups*p.R*p.S
+		weight := p.K * p.C / p.Groups * p.R * p.S
+		bound := convSlots*(2*col+weight) + weight
 		if ws := ConvWorkspaceSize(p); ws > bound {
 			t.Errorf("%v: workspace %d floats, more than %d", p, ws, bound)
 		}

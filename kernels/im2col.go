@@ -26,7 +26,22 @@ import "unsafe"
 //
 // Pointwise is the case where col is the image itself (C rows, H·W columns),
 // so the GEMMs read x, y, dx and dy where they lie and no column buffer is
-// needed.
+// needed. On 1×1 images it is a fully connected layer: the batch is one
+// N×C matrix, and each pass is a single GEMM over all images (dense tiling).
+//
+// Runs. A row of the column matrix is mostly copies of input rows: through
+// tap (r, s), the pixels ow in [lo, hi) of output row oh (validRange) read
+// input row ih = oh·StrideH − PadH + r·DilH at columns lo·StrideW + off,
+// (lo+1)·StrideW + off, …, a contiguous run of the input when StrideW is 1;
+// the other pixels, or the whole row when ih is outside the image, read
+// padding. A tile's run table (runTable) describes each tap once as copies
+// and zeros, merged across output rows where it can (a 3×3 tap of a padded
+// stride-1 convolution is one copy of nearly the whole plane). im2col does
+// the copies (strided for strides above 1) and the zeros, col2im adds the
+// copies back, each for all the images of a tile in one call of the run
+// primitives (im2col_runs.go; assembly on amd64), with no per-pixel index
+// arithmetic. The table depends only on the tap and the tile's pixels,
+// never on the channel or the image.
 //
 // Tiles keep the workspace bounded and the GEMMs well shaped (convTiling).
 // A large image is processed a band of output pixels at a time, so the column
@@ -35,6 +50,18 @@ import "unsafe"
 // of several images sit side by side, so one GEMM covers them all instead of a
 // matrix-vector product per image. Folded tiles compute into (or gather dy
 // into) a K × columns buffer, because their outputs are not contiguous in y.
+//
+// Tiles in parallel. A tile's steps (unfold, GEMM, fold back or scatter) can
+// each be split among the threads, but every split is a fork and a join of
+// the worker pool, and on small feature maps a step is over in a few
+// microseconds. So when a tile's GEMM is small (tileParallelWork), the tasks
+// (an image, with its bands in order, or a fold of images) are dealt into up
+// to convSlots fixed groups that run in parallel, each with its own slot of
+// the workspace and every step inside it serial: one fork and join per pass.
+// The groups depend only on the convolution, not on the thread count, and
+// tasks write disjoint parts of y and dx; for the weight gradient each group
+// sums its tiles into its own partial dW, and the partials are added into dw
+// in group order. Results are therefore the same bits on any thread count.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
@@ -45,135 +72,191 @@ var colBufferFloats = max(caches.l2/2/4, 1<<16)
 // images with fewer output pixels are folded together up to this width.
 const minTileCols = 256
 
-// tapTableWidth: images whose output rows are narrower than this are
-// unfolded (and folded back) through a table of the input offset of every
-// (tap, output pixel), computed once per call, rather than a row segment at
-// a time: segments of a few pixels cost more in bookkeeping than in copying.
-const tapTableWidth = 16
+const (
+	// tileParallelWork is the most multiply-adds of a tile's GEMMs (m·n·k,
+	// summed over the convolution's groups) for which whole tiles run in
+	// parallel rather than one after another with each step split among
+	// threads: about 0.3 ms on one core, long enough to amortise one task,
+	// too short to amortise a fork and join per step.
+	tileParallelWork = 1 << 24
+	// convSlots is the most groups of tiles that run at once, each needing
+	// its own slot of the workspace.
+	convSlots = 8
+)
 
-// convTiling says how the output pixels of a convolution are cut into tiles.
+// convTiling says how the output pixels of a convolution are cut into tiles
+// and how the tiles are run.
 type convTiling struct {
 	images int  // images per tile; more than one only when their pixels are folded together
 	pixels int  // output pixels per image in one tile (all OH·OW when images > 1)
 	packed bool // the columns are unfolded into the workspace (false: Pointwise reading x in place)
-	taps   bool // im2col and col2im go through the tap table (convTaps)
+	dense  bool // Pointwise on 1×1 images: one GEMM over the whole batch, no workspace
+	// slots is the most groups of tasks run in parallel, each in its own
+	// slot of the workspace (at most 1: tiles run in turn, each step split
+	// among threads).
+	slots int
 }
 
 // planConv chooses the tiling of a GEMM-based convolution.
 func planConv(p ConvParams, algo ConvAlgo) convTiling {
 	pix := p.OutH() * p.OutW()
 	rows := p.C * p.R * p.S
-	taps := p.OutW() < tapTableWidth
-	if pix < minTileCols && p.N > 1 {
-		nb := min(p.N, (minTileCols+pix-1)/pix, colBufferFloats/(rows*pix))
-		if nb > 1 {
-			return convTiling{images: nb, pixels: pix, packed: true, taps: taps}
-		}
+	t := convTiling{images: 1, pixels: pix, slots: 1}
+	nb := min(p.N, (minTileCols+pix-1)/pix, colBufferFloats/(rows*pix))
+	switch {
+	case algo == Pointwise && p.H*p.W == 1:
+		return convTiling{images: p.N, pixels: 1, dense: true, slots: 1}
+	case pix < minTileCols && nb > 1:
+		t.images, t.packed = nb, true
+	case algo == Im2col:
+		t.pixels, t.packed = min(pix, max(minTileCols, colBufferFloats/rows)), true
 	}
-	if algo == Pointwise {
-		return convTiling{images: 1, pixels: pix}
+	if tasks := t.tasks(p); tasks > 1 && t.gemmWork(p) <= tileParallelWork {
+		t.slots = min(tasks, convSlots)
 	}
-	return convTiling{images: 1, pixels: min(pix, max(minTileCols, colBufferFloats/rows)), packed: true, taps: taps}
+	return t
 }
 
-// workspace returns the scratch floats the tiling needs: the column buffer
-// (C·R·S rows), for folded tiles a K-row buffer for y or dy, and the tap
-// table (R·S·OH·OW 32-bit offsets).
-func (t convTiling) workspace(p ConvParams) int {
+// tasks returns how many independent tasks the tiles form: one per fold of
+// images, or one per image with its bands of pixels.
+func (t convTiling) tasks(p ConvParams) int { return (p.N + t.images - 1) / t.images }
+
+// gemmWork returns the multiply-adds of the GEMMs of one full tile.
+func (t convTiling) gemmWork(p ConvParams) int {
+	return p.K * t.images * t.pixels * p.C / p.Groups * p.R * p.S
+}
+
+// groups returns the number of groups of tasks: slots, but at least one
+// and at most one per task.
+func (t convTiling) groups(p ConvParams) int { return max(1, min(t.slots, t.tasks(p))) }
+
+// slotFloats returns one slot's share of the workspace: the column buffer
+// and its run table (packed tiles), a K-row buffer for y or dy (folded
+// tiles), and a partial weight gradient (tiles in parallel).
+func (t convTiling) slotFloats(p ConvParams) int {
 	cols := t.images * t.pixels
 	n := 0
 	if t.packed {
-		n += p.C * p.R * p.S * cols
+		n += p.C*p.R*p.S*cols + runTableLen(p, t.pixels)
 	}
-	if t.images > 1 {
+	if t.images > 1 && !t.dense {
 		n += p.K * cols
 	}
-	if t.taps {
-		n += p.R * p.S * p.OutH() * p.OutW()
+	if t.groups(p) > 1 {
+		n += p.K * p.C / p.Groups * p.R * p.S
 	}
 	return n
 }
 
-// buffers splits the workspace into the column buffer, the K-row buffer and
-// the tap table, which it fills.
-func (t convTiling) buffers(p ConvParams, ws []float32) (col, rowsK []float32, taps []int32) {
-	cols := t.images * t.pixels
-	if t.packed {
-		col = ws[:p.C*p.R*p.S*cols]
-	}
-	if t.images > 1 {
-		rowsK = ws[len(col):][:p.K*cols]
-	}
-	if t.taps {
-		rest := ws[len(col)+len(rowsK):][:p.R*p.S*p.OutH()*p.OutW()]
-		taps = unsafe.Slice((*int32)(unsafe.Pointer(&rest[0])), len(rest))
-		convTaps(p, taps)
-	}
-	return col, rowsK, taps
+// workspace returns the scratch floats the tiling needs.
+func (t convTiling) workspace(p ConvParams) int { return t.groups(p) * t.slotFloats(p) }
+
+// convSlot is one slot of the workspace.
+type convSlot struct {
+	col   []float32 // the column buffer (packed tiles)
+	rowsK []float32 // K × columns: y or dy of a folded tile
+	dw    []float32 // this group's partial weight gradient (tiles in parallel)
+	runs  runTable
 }
 
-// convTaps fills taps[t·OH·OW + q] with the offset within an input plane
-// that output pixel q reads through kernel tap t = r·S + s, or −1 where that
-// falls in the padding.
-func convTaps(p ConvParams, taps []int32) {
-	oh, ow := p.OutH(), p.OutW()
-	for r := range p.R {
-		for s := range p.S {
-			row := taps[(r*p.S+s)*oh*ow:][:oh*ow]
-			for i := range oh {
-				ih := i*p.StrideH - p.PadH + r*p.DilH
-				for j := range ow {
-					iw := j*p.StrideW - p.PadW + s*p.DilW
-					row[i*ow+j] = -1
-					if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-						row[i*ow+j] = int32(ih*p.W + iw)
-					}
+// slot returns slot i of the workspace.
+func (t convTiling) slot(p ConvParams, ws []float32, i int) convSlot {
+	ws = ws[i*t.slotFloats(p):]
+	cols := t.images * t.pixels
+	take := func(n int) []float32 {
+		s := ws[:n:n]
+		ws = ws[n:]
+		return s
+	}
+	var s convSlot
+	if t.packed {
+		s.col = take(p.C * p.R * p.S * cols)
+		tab := take(runTableLen(p, t.pixels))
+		s.runs.table = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(tab))), len(tab))
+	}
+	if t.images > 1 && !t.dense {
+		s.rowsK = take(p.K * cols)
+	}
+	if t.groups(p) > 1 {
+		s.dw = take(p.K * p.C / p.Groups * p.R * p.S)
+	}
+	return s
+}
+
+// convTile is one tile: output pixels [q0, q1) of images [n0, n0+nb).
+type convTile struct {
+	n0, nb, q0, q1 int
+	first          bool // the first tile of its group
+	par            bool // its steps may be split among threads (tiles run in turn)
+}
+
+// cols returns the number of GEMM columns of the tile.
+func (tl convTile) cols() int { return tl.nb * (tl.q1 - tl.q0) }
+
+// run calls fn for every tile with the slot its group owns: tasks in order
+// within each group, the bands of an image in order. With one group the
+// tiles run in turn on the calling goroutine and may parallelise their
+// steps; with more, the groups run in parallel and each tile runs serially.
+// The run table of the slot is filled for the tile's pixels before fn.
+func (t convTiling) run(p ConvParams, ws []float32, fn func(s *convSlot, tl convTile)) {
+	pix := p.OutH() * p.OutW()
+	tasks, groups := t.tasks(p), t.groups(p)
+	group := func(g, _ int) {
+		s := t.slot(p, ws, g)
+		built := -1 // q0 of the tile the run table describes
+		for task := g * tasks / groups; task < (g+1)*tasks/groups; task++ {
+			n0 := task * t.images
+			for q0 := 0; q0 < pix; q0 += t.pixels {
+				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, pix), par: groups == 1}
+				tl.first = task == g*tasks/groups && q0 == 0
+				if t.packed && built != q0 {
+					s.runs.build(p, tl.q0, tl.q1)
+					built = q0
 				}
+				fn(&s, tl)
 			}
 		}
 	}
-}
-
-// forEach calls fn for every tile in a fixed order: images [n0, n0+nb), and
-// output pixels [q0, q1) of each of them.
-func (t convTiling) forEach(p ConvParams, fn func(n0, nb, q0, q1 int)) {
-	pix := p.OutH() * p.OutW()
-	if t.images > 1 {
-		for n0 := 0; n0 < p.N; n0 += t.images {
-			fn(n0, min(t.images, p.N-n0), 0, pix)
-		}
+	if groups == 1 {
+		group(0, 1)
 		return
 	}
-	for n := range p.N {
-		for q0 := 0; q0 < pix; q0 += t.pixels {
-			fn(n, 1, q0, min(q0+t.pixels, pix))
-		}
+	Parallel(groups, 1, group)
+}
+
+// parallelIf calls fn over [0, n) in chunks of grain on the worker pool
+// when par is set, or in one call on this goroutine.
+func parallelIf(par bool, n, grain int, fn func(lo, hi int)) {
+	if par {
+		Parallel(n, grain, fn)
+		return
 	}
+	fn(0, n)
 }
 
 // columns returns the GEMM operand holding a tile's columns and its leading
-// dimension: the unfolded input in col, or x itself for Pointwise.
-func (t convTiling) columns(p ConvParams, x, col []float32, taps []int32, n0, nb, q0, q1 int) ([]float32, int) {
-	hw := p.H * p.W
+// dimension: the unfolded input in the slot's column buffer, or x itself for
+// Pointwise.
+func (t convTiling) columns(p ConvParams, x []float32, s *convSlot, tl convTile) ([]float32, int) {
 	if !t.packed {
-		return x[n0*p.C*hw+q0:], hw
+		return x[tl.n0*p.C*p.H*p.W+tl.q0:], p.H * p.W
 	}
-	im2col(p, x, col, taps, n0, nb, q0, q1)
-	return col, nb * (q1 - q0)
+	im2col(p, x, s.col, &s.runs, tl)
+	return s.col, tl.cols()
 }
 
 // outGrad returns dy for a tile as a K-row matrix and its leading dimension:
 // in place for one image, gathered into rowsK for folded images.
-func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, n0, nb, q0, q1 int) ([]float32, int) {
+func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, tl convTile) ([]float32, int) {
 	pix := p.OutH() * p.OutW()
 	if t.images == 1 {
-		return dy[n0*p.K*pix+q0:], pix
+		return dy[tl.n0*p.K*pix+tl.q0:], pix
 	}
-	cols := nb * pix
-	Parallel(p.K, GrainFor(p.K, cols), func(lo, hi int) {
+	cols := tl.cols()
+	parallelIf(tl.par, p.K, GrainFor(p.K, cols), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			for i := range nb {
-				copy(rowsK[k*cols+i*pix:][:pix], dy[((n0+i)*p.K+k)*pix:][:pix])
+			for i := range tl.nb {
+				copy(rowsK[k*cols+i*pix:][:pix], dy[((tl.n0+i)*p.K+k)*pix:][:pix])
 			}
 		}
 	})
@@ -183,49 +266,83 @@ func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, n0, nb, q0, q1 in
 // gemmConvForward computes y = conv(x, w) + bias with Im2col or Pointwise,
 // or, when accumulate is set, adds conv(x, w) into y (bias must be nil).
 func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, accumulate bool) {
+	if t.dense {
+		denseForward(p, x, w, bias, y, accumulate)
+		return
+	}
 	pix := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK, taps := t.buffers(p, ws)
+	t.run(p, ws, func(s *convSlot, tl convTile) {
+		b, ldb := t.columns(p, x, s, tl)
+		ncols := tl.cols()
+		out, ldo, beta := y[tl.n0*p.K*pix+tl.q0:], pix, float32(1)
+		switch {
+		case t.images > 1:
+			out, ldo, beta = s.rowsK, ncols, 0
+		case accumulate:
+		case bias == nil:
+			beta = 0
+		default: // the tile's rows of y start at the bias
+			for k, bk := range bias[:p.K] {
+				fill(out[k*pix:][:ncols], bk)
+			}
+		}
+		for g := range p.Groups {
+			Sgemm(false, false, kg, ncols, crs, 1, w[g*kg*crs:], crs, b[g*crs*ldb:], ldb, beta, out[g*kg*ldo:], ldo)
+		}
+		if t.images > 1 {
+			scatterFolded(p, s.rowsK, bias, y, tl, accumulate)
+		}
+	})
+}
+
+// scatterFolded writes (or, when accumulate is set, adds) the K × columns
+// result of a folded tile into the images' planes of y, plus the bias.
+func scatterFolded(p ConvParams, rowsK, bias, y []float32, tl convTile, accumulate bool) {
+	pix := p.OutH() * p.OutW()
+	ncols := tl.cols()
+	parallelIf(tl.par, p.K, GrainFor(p.K, ncols), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			var bk float32
+			if bias != nil {
+				bk = bias[k]
+			}
+			for i := range tl.nb {
+				dst := y[((tl.n0+i)*p.K+k)*pix:][:pix]
+				src := rowsK[k*ncols+i*pix:][:pix]
+				if accumulate {
+					axpy(1, src, dst)
+					continue
+				}
+				for q, v := range src {
+					dst[q] = v + bk
+				}
+			}
+		}
+	})
+}
+
+// fill sets every element of s to v.
+func fill(s []float32, v float32) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// denseForward computes the dense tiling's forward pass: y (N×K) = x (N×C)
+// · wᵀ (+ bias), or adds x · wᵀ into y.
+func denseForward(p ConvParams, x, w, bias, y []float32, accumulate bool) {
 	beta := float32(0)
 	if accumulate {
 		beta = 1
-	} else if bias != nil && t.images == 1 { // tiles of one image accumulate onto the bias
-		fillPlanes(y, bias, p.N, p.K, pix)
+	} else if bias != nil {
+		for n := range p.N {
+			copy(y[n*p.K:][:p.K], bias)
+		}
 		beta = 1
 	}
-	t.forEach(p, func(n0, nb, q0, q1 int) {
-		b, ldb := t.columns(p, x, col, taps, n0, nb, q0, q1)
-		ncols := nb * (q1 - q0)
-		out, ldo, outBeta := y[n0*p.K*pix+q0:], pix, beta
-		if t.images > 1 {
-			out, ldo, outBeta = rowsK, ncols, 0
-		}
-		for g := range p.Groups {
-			Sgemm(false, false, kg, ncols, crs, 1, w[g*kg*crs:], crs, b[g*crs*ldb:], ldb, outBeta, out[g*kg*ldo:], ldo)
-		}
-		if t.images > 1 {
-			Parallel(p.K, GrainFor(p.K, ncols), func(lo, hi int) {
-				for k := lo; k < hi; k++ {
-					var bk float32
-					if bias != nil {
-						bk = bias[k]
-					}
-					for i := range nb {
-						dst := y[((n0+i)*p.K+k)*pix:][:pix]
-						src := rowsK[k*ncols+i*pix:][:pix]
-						if accumulate {
-							axpy(1, src, dst)
-							continue
-						}
-						for q, v := range src {
-							dst[q] = v + bk
-						}
-					}
-				}
-			})
-		}
-	})
+	Sgemm(false, true, p.N, p.K, p.C, 1, x, p.C, w, p.C, beta, y, p.K)
 }
 
 // dataConv returns the convolution whose forward pass, run on dy, gives the
@@ -289,173 +406,310 @@ func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32) {
 }
 
 // gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise, through
-// col2im.
+// col2im. Tasks write disjoint images of dx, and the bands of one image run
+// in order.
 func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
+	if t.dense { // dx (N×C) += dy (N×K) · w (K×C)
+		Sgemm(false, false, p.N, p.C, p.K, 1, dy, p.K, w, p.C, 1, dx, p.C)
+		return
+	}
 	hw := p.H * p.W
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK, taps := t.buffers(p, ws)
-	t.forEach(p, func(n0, nb, q0, q1 int) {
-		d, ldd := t.outGrad(p, dy, rowsK, n0, nb, q0, q1)
-		ncols := nb * (q1 - q0)
+	t.run(p, ws, func(s *convSlot, tl convTile) {
+		d, ldd := t.outGrad(p, dy, s.rowsK, tl)
+		ncols := tl.cols()
 		if !t.packed { // Pointwise: dx_n += wᵀ · dy_n straight into dx
-			Sgemm(true, false, p.C, ncols, p.K, 1, w, p.C, d, ldd, 1, dx[n0*p.C*hw+q0:], hw)
+			Sgemm(true, false, p.C, ncols, p.K, 1, w, p.C, d, ldd, 1, dx[tl.n0*p.C*hw+tl.q0:], hw)
 			return
 		}
 		for g := range p.Groups {
-			Sgemm(true, false, crs, ncols, kg, 1, w[g*kg*crs:], crs, d[g*kg*ldd:], ldd, 0, col[g*crs*ncols:], ncols)
+			Sgemm(true, false, crs, ncols, kg, 1, w[g*kg*crs:], crs, d[g*kg*ldd:], ldd, 0, s.col[g*crs*ncols:], ncols)
 		}
-		col2im(p, col, dx, taps, n0, nb, q0, q1)
+		col2im(p, s.col, dx, &s.runs, tl)
 	})
 }
 
-// gemmConvBackwardFilter adds dL/dw into dw with Im2col or Pointwise. Tiles
-// add their share in a fixed order, so the sum does not depend on threads.
+// gemmConvBackwardFilter adds dL/dw into dw with Im2col or Pointwise. The
+// tiles add their share in a fixed order (with groups in parallel: each
+// group into its partial, then the partials in group order), so the sum
+// does not depend on threads.
 func gemmConvBackwardFilter(p ConvParams, t convTiling, x, dy, dw, ws []float32) {
+	if t.dense { // dw (K×C) += dyᵀ (K×N) · x (N×C)
+		Sgemm(true, false, p.K, p.C, p.N, 1, dy, p.K, x, p.C, 1, dw, p.C)
+		return
+	}
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	col, rowsK, taps := t.buffers(p, ws)
-	t.forEach(p, func(n0, nb, q0, q1 int) {
-		b, ldb := t.columns(p, x, col, taps, n0, nb, q0, q1)
-		d, ldd := t.outGrad(p, dy, rowsK, n0, nb, q0, q1)
-		ncols := nb * (q1 - q0)
+	t.run(p, ws, func(s *convSlot, tl convTile) {
+		b, ldb := t.columns(p, x, s, tl)
+		d, ldd := t.outGrad(p, dy, s.rowsK, tl)
+		ncols := tl.cols()
+		acc, beta := dw, float32(1)
+		if s.dw != nil {
+			acc = s.dw
+			if tl.first {
+				beta = 0
+			}
+		}
 		for g := range p.Groups {
-			Sgemm(false, true, kg, crs, ncols, 1, d[g*kg*ldd:], ldd, b[g*crs*ldb:], ldb, 1, dw[g*kg*crs:], crs)
+			Sgemm(false, true, kg, crs, ncols, 1, d[g*kg*ldd:], ldd, b[g*crs*ldb:], ldb, beta, acc[g*kg*crs:], crs)
 		}
 	})
+	if groups := t.groups(p); groups > 1 {
+		n := p.K * crs
+		sf := t.slotFloats(p)
+		off := sf - n // each slot ends with its partial
+		Parallel(n, GrainFor(n, groups), func(lo, hi int) {
+			for g := range groups {
+				axpy(1, ws[g*sf+off:][lo:hi], dw[lo:hi])
+			}
+		})
+	}
 }
 
-// fillPlanes sets every plane (n, k) of an N×K×pix tensor to v[k].
-func fillPlanes(y, v []float32, n, k, pix int) {
-	Parallel(n*k, GrainFor(n*k, pix), func(lo, hi int) {
-		for nk := lo; nk < hi; nk++ {
-			bk := v[nk%k]
-			plane := y[nk*pix:][:pix]
-			for i := range plane {
-				plane[i] = bk
-			}
-		}
-	})
+// A runTable says, for every kernel tap t = r·S + s, how a tile's output
+// pixels [q0, q1) read the input plane through that tap, as copies and
+// zeros, each repeated count times down the output rows:
+//
+//	copy (d, src, n, count)   for j < count, pixels q0 + d + j·OW + [0, n)
+//	                          read the input at src + j·StrideH·W + [0, n)·StrideW
+//	zero (d, n, count, step)  for j < count, pixels q0 + d + j·step + [0, n)
+//	                          read padding
+//
+// Unfolding does the copies, then the zeros. The pixels of one output row
+// that read real input form one run (validRange). With stride 1, the runs
+// of consecutive output rows are merged into one copy whenever the input is
+// as far from the column in both, as in every "same" convolution (OW = W):
+// the merged copy also fills the gaps between the runs with neighbouring
+// pixels, which the zeros then overwrite. So a 3×3 tap of a padded stride-1
+// convolution is one copy of nearly the whole plane and one zero repeated
+// down the rows, not a copy and a zero per row. Otherwise runs of equal
+// length on consecutive rows form one repeated copy (a stride-2 tap is one
+// entry), and so do gaps of equal length at equal distances. Folding back
+// (col2im) zeroes the gaps of the column buffer first when a copy spans
+// them, then adds the copies.
+//
+// Tap t's header at table[table[t]] holds the number of copies, the number
+// of zeros, and 1 if some copy spans a gap (else 0); the copies follow,
+// then the zeros, four int32s each. The R·S offsets come first; everything
+// lies in a slot of the workspace.
+type runTable struct {
+	table  []int32
+	stride int // StrideW: the step between the input pixels of a copy
+	ow     int // OW: the step between the rows of a copy in the column matrix
+	srcRow int // StrideH·W: the step between the rows of a copy in the input
 }
 
-// im2col unfolds output pixels [q0, q1) of images [n0, n0+nb) into col, a
-// C·R·S × nb·(q1−q0) matrix whose columns hold image n0 first, then n0+1, …,
-// a row segment at a time or, given a tap table, a pixel at a time.
-func im2col(p ConvParams, x, col []float32, taps []int32, n0, nb, q0, q1 int) {
-	rows, rs, pix := p.C*p.R*p.S, p.R*p.S, p.OutH()*p.OutW()
-	chw, hw := p.C*p.H*p.W, p.H*p.W
-	span := q1 - q0
-	ld := nb * span
-	Parallel(nb*rows, GrainFor(nb*rows, span), func(lo, hi int) {
-		for item := lo; item < hi; item++ {
-			i, row := item/rows, item%rows
-			dst := col[row*ld+i*span:][:span]
-			if taps == nil {
-				im2colRow(p, x[(n0+i)*chw:][:chw], row, q0, q1, dst)
-				continue
-			}
-			plane := x[(n0+i)*chw+row/rs*hw:][:hw]
-			for j, at := range taps[row%rs*pix+q0:][:span] {
-				dst[j] = 0
-				if at >= 0 {
-					dst[j] = plane[at]
-				}
-			}
-		}
-	})
+// runTableLen returns the int32s a run table takes for tiles of the given
+// number of pixels per image: each tap has at most one copy and two gaps
+// per output row that the tile touches, and one more gap.
+func runTableLen(p ConvParams, pixels int) int {
+	rows := min(p.OutH(), (pixels-1)/p.OutW()+2)
+	return p.R * p.S * (1 + 3 + 4*rows + 4*(2*rows+1))
 }
 
-// col2im adds the columns of col (laid out as im2col writes them) back onto
-// the input pixels they came from, in dx. Each (image, channel) plane is
-// summed by one goroutine, taps in order, so the result is deterministic.
-func col2im(p ConvParams, col, dx []float32, taps []int32, n0, nb, q0, q1 int) {
-	hw, rs, pix := p.H*p.W, p.R*p.S, p.OutH()*p.OutW()
-	span := q1 - q0
-	ld := nb * span
-	Parallel(nb*p.C, GrainFor(nb*p.C, p.R*p.S*span), func(lo, hi int) {
-		for item := lo; item < hi; item++ {
-			i, c := item/p.C, item%p.C
-			plane := dx[((n0+i)*p.C+c)*hw:][:hw]
-			if taps == nil {
-				col2imPlane(p, col[i*span:], ld, c, q0, q1, plane)
-				continue
-			}
-			for t := range rs {
-				src := col[(c*rs+t)*ld+i*span:][:span]
-				for j, at := range taps[t*pix+q0:][:span] {
-					if at >= 0 {
-						plane[at] += src[j]
+// build fills the table for output pixels [q0, q1).
+func (rt *runTable) build(p ConvParams, q0, q1 int) {
+	rt.stride, rt.ow, rt.srcRow = p.StrideW, p.OutW(), p.StrideH*p.W
+	k := p.R * p.S
+	for r := range p.R {
+		for s := range p.S {
+			rt.table[r*p.S+s] = int32(k)
+			hdr := k
+			k += 3
+			spans := int32(0)
+			// The copies: the run of each output row, merged into the
+			// previous copy when it continues it in the column and the
+			// input or (stride 1) reads the input at the same distance, or
+			// else repeating it one row down.
+			first := k
+			p.eachRun(r, s, q0, q1, func(d, src, n int) {
+				if k > first {
+					e := rt.table[k-4 : k]
+					pd, psrc, pn, pc := int(e[0]), int(e[1]), int(e[2]), int(e[3])
+					switch {
+					case pc == 1 && d == pd+pn && src == psrc+pn*p.StrideW:
+						e[2] = int32(pn + n)
+						return
+					case pc == 1 && p.StrideW == 1 && src-d == psrc-pd:
+						e[2] = int32(d + n - pd)
+						spans = 1
+						return
+					case n == pn && d == pd+pc*rt.ow && src == psrc+pc*rt.srcRow:
+						e[3]++
+						return
 					}
 				}
+				rt.table[k], rt.table[k+1], rt.table[k+2], rt.table[k+3] = int32(d), int32(src), int32(n), 1
+				k += 4
+			})
+			nc := (k - first) / 4
+			// The zeros: the gaps between the runs, a gap repeating the
+			// previous one when it has the same length and lies as far on.
+			first = k
+			pos := 0
+			gap := func(end int) {
+				n := end - pos
+				if n <= 0 {
+					return
+				}
+				if k > first {
+					e := rt.table[k-4 : k]
+					zd, zn, zc, step := int(e[0]), int(e[1]), int(e[2]), int(e[3])
+					if n == zn && (zc == 1 || pos == zd+zc*step) {
+						e[2]++
+						e[3] = int32((pos - zd) / zc)
+						return
+					}
+				}
+				rt.table[k], rt.table[k+1], rt.table[k+2], rt.table[k+3] = int32(pos), int32(n), 1, 0
+				k += 4
 			}
+			p.eachRun(r, s, q0, q1, func(d, _, n int) {
+				gap(d)
+				pos = d + n
+			})
+			gap(q1 - q0)
+			rt.table[hdr], rt.table[hdr+1], rt.table[hdr+2] = int32(nc), int32((k-first)/4), spans
 		}
-	})
+	}
 }
 
-// im2colRow writes row (c·R + r)·S + s of one image's column matrix: for each
-// output pixel q in [q0, q1), the input value it reads through kernel tap
-// (r, s) of channel c, or 0 in the padding, into dst[q−q0].
-func im2colRow(p ConvParams, img []float32, row, q0, q1 int, dst []float32) {
-	c, r, s := row/(p.R*p.S), row/p.S%p.R, row%p.S
-	plane := img[c*p.H*p.W:][:p.H*p.W]
+// eachRun calls fn(d, src, n) for each output row of pixels [q0, q1) in
+// turn whose pixels read real input through tap (r, s): pixels q0+d, …,
+// q0+d+n−1 read the input plane at src, src + StrideW, ….
+func (p ConvParams) eachRun(r, s, q0, q1 int, fn func(d, src, n int)) {
 	ow := p.OutW()
 	offH, offW := r*p.DilH-p.PadH, s*p.DilW-p.PadW
 	lo, hi := validRange(offW, p.StrideW, p.W, ow)
 	for q := q0; q < q1; {
 		oh, o0 := q/ow, q%ow
 		o1 := min(ow, o0+q1-q)
-		seg := dst[q-q0:][:o1-o0]
-		q += o1 - o0
 		ih := oh*p.StrideH + offH
-		if ih < 0 || ih >= p.H {
-			clear(seg)
-			continue
+		if a, b := max(lo, o0), min(hi, o1); ih >= 0 && ih < p.H && a < b {
+			fn(q+a-o0-q0, ih*p.W+a*p.StrideW+offW, b-a)
 		}
-		a := min(max(lo, o0), o1)
-		b := max(a, min(hi, o1))
-		clear(seg[:a-o0])
-		clear(seg[b-o0:])
-		if a == b {
-			continue
-		}
-		src := plane[ih*p.W+a*p.StrideW+offW:]
-		mid := seg[a-o0 : b-o0]
-		if p.StrideW == 1 {
-			copy(mid, src)
-			continue
-		}
-		for j := range mid {
-			mid[j] = src[j*p.StrideW]
-		}
+		q += o1 - o0
 	}
 }
 
-// col2imPlane adds the rows of channel c (every kernel tap, in order) of a
-// column matrix with leading dimension ld onto that channel's plane of dx,
-// skipping the entries that came from padding.
-func col2imPlane(p ConvParams, col []float32, ld, c, q0, q1 int, plane []float32) {
-	ow := p.OutW()
-	for r := range p.R {
-		for s := range p.S {
-			src := col[((c*p.R+r)*p.S+s)*ld:][:q1-q0]
-			offH, offW := r*p.DilH-p.PadH, s*p.DilW-p.PadW
-			lo, hi := validRange(offW, p.StrideW, p.W, ow)
-			for q := q0; q < q1; {
-				oh, o0 := q/ow, q%ow
-				o1 := min(ow, o0+q1-q)
-				seg := src[q-q0:][:o1-o0]
-				q += o1 - o0
-				ih := oh*p.StrideH + offH
-				a := min(max(lo, o0), o1)
-				b := max(a, min(hi, o1))
-				if ih < 0 || ih >= p.H || a == b {
-					continue
+// tap returns the copies and zeros of tap t, and whether some copy spans a
+// gap.
+func (rt *runTable) tap(t int) (copies, zeros []int32, spansGaps bool) {
+	at := rt.table[t]
+	nc, nz := rt.table[at], rt.table[at+1]
+	copies = rt.table[at+3:][:4*nc]
+	zeros = rt.table[at+3+4*nc:][:4*nz]
+	return copies, zeros, rt.table[at+2] != 0
+}
+
+// A tile's segment of a column-matrix row repeats in each of its nb images,
+// span floats apart, and the images' planes of one channel lie C·H·W floats
+// apart in x (and dx); a copy or zero entry repeats count times on top of
+// that. copyEntry, zeroEntry and addEntry hand one entry to the run
+// primitives, with the larger of the two repetitions as their rows.
+
+// copyEntry does copy (d, at, n, count) of every image: dst is the row at
+// d, src the first image's plane at at.
+func (rt *runTable) copyEntry(k *runKernels, dst, src []float32, n, count, nb, span, chw int) {
+	if count <= nb {
+		for j := range count {
+			copyRuns(k, dst[j*rt.ow:], src[j*rt.srcRow:], nb, n, span, chw, rt.stride)
+		}
+		return
+	}
+	for i := range nb {
+		copyRuns(k, dst[i*span:], src[i*chw:], count, n, rt.ow, rt.srcRow, rt.stride)
+	}
+}
+
+// zeroEntry does zero (d, n, count, step) of every image: dst is the row
+// at d.
+func zeroEntry(k *runKernels, dst []float32, n, count, step, nb, span int) {
+	if count <= nb {
+		for j := range count {
+			zeroRuns(k, dst[j*step:], nb, n, span)
+		}
+		return
+	}
+	for i := range nb {
+		zeroRuns(k, dst[i*span:], count, n, step)
+	}
+}
+
+// addEntry adds back copy (d, at, n, count) of every image: dst is the
+// first image's plane of dx at at, src the row at d.
+func (rt *runTable) addEntry(k *runKernels, dst, src []float32, n, count, nb, span, chw int) {
+	if count <= nb {
+		for j := range count {
+			addRuns(k, dst[j*rt.srcRow:], src[j*rt.ow:], nb, n, chw, span, rt.stride)
+		}
+		return
+	}
+	for i := range nb {
+		addRuns(k, dst[i*chw:], src[i*span:], count, n, rt.srcRow, rt.ow, rt.stride)
+	}
+}
+
+// im2col unfolds a tile into col, a C·R·S × nb·(q1−q0) matrix whose columns
+// hold image n0 first, then n0+1, …: each row (channel, tap) gets the
+// copies of its tap from the channel's plane of every image, then the
+// zeros.
+func im2col(p ConvParams, x, col []float32, rt *runTable, tl convTile) {
+	rows, rs := p.C*p.R*p.S, p.R*p.S
+	chw, hw := p.C*p.H*p.W, p.H*p.W
+	span := tl.q1 - tl.q0
+	ld := tl.nb * span
+	k := runKernelsFor()
+	parallelIf(tl.par, rows, GrainFor(rows, ld), func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			dst := col[row*ld:][:ld]
+			copies, zeros, spansGaps := rt.tap(row % rs)
+			if tl.nb > 1 && !spansGaps && len(zeros) > 0 {
+				// Small images: clearing the whole row first costs less
+				// than clearing each gap image by image.
+				clear(dst)
+				zeros = nil
+			}
+			src := x[tl.n0*chw+row/rs*hw:]
+			for e := 0; e+3 < len(copies); e += 4 {
+				d, at, n, count := int(copies[e]), int(copies[e+1]), int(copies[e+2]), int(copies[e+3])
+				rt.copyEntry(k, dst[d:], src[at:], n, count, tl.nb, span, chw)
+			}
+			for e := 0; e+3 < len(zeros); e += 4 {
+				d, n, count, step := int(zeros[e]), int(zeros[e+1]), int(zeros[e+2]), int(zeros[e+3])
+				zeroEntry(k, dst[d:], n, count, step, tl.nb, span)
+			}
+		}
+	})
+}
+
+// col2im adds the columns of col (laid out as im2col writes them) back onto
+// the input pixels they came from, in dx: for each tap, the copies are
+// added back; where a copy spans gaps, the tap's zeros are first cleared in
+// col, so the gaps add nothing. Each channel's planes are summed by one
+// goroutine, taps in order, so the result is deterministic.
+func col2im(p ConvParams, col, dx []float32, rt *runTable, tl convTile) {
+	chw, hw, rs := p.C*p.H*p.W, p.H*p.W, p.R*p.S
+	span := tl.q1 - tl.q0
+	ld := tl.nb * span
+	k := runKernelsFor()
+	parallelIf(tl.par, p.C, GrainFor(p.C, rs*ld), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			dst := dx[tl.n0*chw+c*hw:]
+			for t := range rs {
+				src := col[(c*rs+t)*ld:][:ld]
+				copies, zeros, spansGaps := rt.tap(t)
+				for e := 0; spansGaps && e+3 < len(zeros); e += 4 {
+					d, n, count, step := int(zeros[e]), int(zeros[e+1]), int(zeros[e+2]), int(zeros[e+3])
+					zeroEntry(k, src[d:], n, count, step, tl.nb, span)
 				}
-				dst := plane[ih*p.W+a*p.StrideW+offW:]
-				for j, v := range seg[a-o0 : b-o0] {
-					dst[j*p.StrideW] += v
+				for e := 0; e+3 < len(copies); e += 4 {
+					d, at, n, count := int(copies[e]), int(copies[e+1]), int(copies[e+2]), int(copies[e+3])
+					rt.addEntry(k, dst[at:], src[d:], n, count, tl.nb, span, chw)
 				}
 			}
 		}
-	}
+	})
 }

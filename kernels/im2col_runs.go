@@ -1,0 +1,132 @@
+package kernels
+
+// Run primitives: the inner loops of im2col and col2im (im2col.go).
+//
+// A run is n floats of a row; these functions handle the same run in rows
+// rows that lie dstStep (and srcStep) floats apart, which is how one run of
+// a kernel tap appears in every image of a folded tile (a row of the column
+// matrix holds the images' segments side by side, and the images' planes of
+// one channel lie C·H·W floats apart):
+//
+//	copyRuns  dst[i·dstStep + j]         = src[i·srcStep + j·stride]
+//	zeroRuns  dst[i·dstStep + j]         = 0
+//	addRuns   dst[i·dstStep + j·stride] += src[i·srcStep + j]
+//
+// for i < rows and j < n. The plain Go loops below are the reference and
+// the generic path; on amd64 the AVX-512 path has assembly for strides 1 and
+// 2 (im2col_amd64.s) that moves 16 floats per instruction, with masked
+// loads and stores at the end of a run, so that a run of a few floats costs
+// a few instructions rather than a call into memmove plus a loop.
+
+// runKernels holds one path's assembly run primitives. Their arguments are
+// those of the Go functions with pointers to the first element; rows and n
+// are at least 1 and the callers have checked that every element lies
+// inside its slice.
+type runKernels struct {
+	copy1, copy2 func(dst, src *float32, rows, n, dstStep, srcStep int)
+	zero         func(dst *float32, rows, n, dstStep int)
+	add1, add2   func(dst, src *float32, rows, n, dstStep, srcStep int)
+}
+
+// runKernelsFor returns the current path's run primitives, or nil where
+// the Go loops serve.
+func runKernelsFor() *runKernels { return runSets[impl.path] }
+
+// copyRuns sets dst[i·dstStep + j] = src[i·srcStep + j·stride] for i < rows
+// and j < n, with k's assembly when it has this stride.
+func copyRuns(k *runKernels, dst, src []float32, rows, n, dstStep, srcStep, stride int) {
+	if rows < 1 || n < 1 {
+		return
+	}
+	if rows > 1 && dstStep == n && srcStep == n*stride { // the runs continue each other: one run
+		rows, n = 1, rows*n
+	}
+	dst = dst[:(rows-1)*dstStep+n]
+	src = src[:(rows-1)*srcStep+(n-1)*stride+1]
+	switch {
+	case k != nil && stride == 1:
+		k.copy1(&dst[0], &src[0], rows, n, dstStep, srcStep)
+	case k != nil && stride == 2:
+		k.copy2(&dst[0], &src[0], rows, n, dstStep, srcStep)
+	default:
+		copyRunsGo(dst, src, rows, n, dstStep, srcStep, stride)
+	}
+}
+
+// zeroRuns sets dst[i·dstStep + j] = 0 for i < rows and j < n.
+func zeroRuns(k *runKernels, dst []float32, rows, n, dstStep int) {
+	if rows < 1 || n < 1 {
+		return
+	}
+	if rows > 1 && dstStep == n { // the runs continue each other: one run
+		rows, n = 1, rows*n
+	}
+	dst = dst[:(rows-1)*dstStep+n]
+	if k != nil {
+		k.zero(&dst[0], rows, n, dstStep)
+		return
+	}
+	zeroRunsGo(dst, rows, n, dstStep)
+}
+
+// addRuns adds src[i·srcStep + j] into dst[i·dstStep + j·stride] for
+// i < rows and j < n.
+func addRuns(k *runKernels, dst, src []float32, rows, n, dstStep, srcStep, stride int) {
+	if rows < 1 || n < 1 {
+		return
+	}
+	if rows > 1 && dstStep == n*stride && srcStep == n { // the runs continue each other: one run
+		rows, n = 1, rows*n
+	}
+	dst = dst[:(rows-1)*dstStep+(n-1)*stride+1]
+	src = src[:(rows-1)*srcStep+n]
+	switch {
+	case k != nil && stride == 1:
+		k.add1(&dst[0], &src[0], rows, n, dstStep, srcStep)
+	case k != nil && stride == 2:
+		k.add2(&dst[0], &src[0], rows, n, dstStep, srcStep)
+	default:
+		addRunsGo(dst, src, rows, n, dstStep, srcStep, stride)
+	}
+}
+
+// shortRun is the longest run the Go loops move element by element: the
+// call into the runtime's memmove or memclr costs more than that many loads
+// and stores.
+const shortRun = 8
+
+func copyRunsGo(dst, src []float32, rows, n, dstStep, srcStep, stride int) {
+	for i := range rows {
+		d := dst[i*dstStep:][:n]
+		if stride == 1 && n > shortRun {
+			copy(d, src[i*srcStep:])
+			continue
+		}
+		s := src[i*srcStep:][:(n-1)*stride+1]
+		for j := range d {
+			d[j] = s[j*stride]
+		}
+	}
+}
+
+func zeroRunsGo(dst []float32, rows, n, dstStep int) {
+	for i := range rows {
+		d := dst[i*dstStep:][:n]
+		if n > shortRun {
+			clear(d)
+			continue
+		}
+		for j := 0; j < len(d); j++ { // not a range loop, which the compiler turns into a memclr call
+			d[j] = 0
+		}
+	}
+}
+
+func addRunsGo(dst, src []float32, rows, n, dstStep, srcStep, stride int) {
+	for i := range rows {
+		d, s := dst[i*dstStep:][:(n-1)*stride+1], src[i*srcStep:][:n]
+		for j, v := range s {
+			d[j*stride] += v
+		}
+	}
+}

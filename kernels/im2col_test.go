@@ -1,0 +1,173 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// The run primitives (im2col_runs.go) on every path against their
+// definition, for strides 1 and 2, runs of 1 to 100 floats (full and partial
+// vectors), one or several rows, with and without gaps between the rows (no
+// gap: the rows form one run). Every slice ends at an inaccessible page
+// where the system allows it, so reading or writing past the last element
+// a run touches crashes; elements between runs must keep their values.
+func TestRunPrimitives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	lengths := []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100}
+	for _, path := range Paths() {
+		usePath(t, path)
+		k := runKernelsFor()
+		for _, stride := range []int{1, 2, 3} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, n := range lengths {
+					for _, gap := range []int{0, 1, 5} {
+						span := (n-1)*stride + 1 // floats a strided run covers
+						name := fmt.Sprintf("%s: stride %d, %d rows of %d, gap %d", path, stride, rows, n, gap)
+
+						// copy: strided source, packed destination
+						srcStep, dstStep := n*stride+gap, n+gap
+						src := guardedFloats(t, (rows-1)*srcStep+span)
+						dst := guardedFloats(t, (rows-1)*dstStep+n)
+						fillRandom(rng, src)
+						fillRandom(rng, dst)
+						want := append([]float32(nil), dst...)
+						for i := range rows {
+							for j := range n {
+								want[i*dstStep+j] = src[i*srcStep+j*stride]
+							}
+						}
+						copyRuns(k, dst, src, rows, n, dstStep, srcStep, stride)
+						checkBits(t, "copyRuns "+name, dst, want)
+
+						// zero: packed destination
+						fillRandom(rng, dst)
+						want = append(want[:0], dst...)
+						for i := range rows {
+							clear(want[i*dstStep:][:n])
+						}
+						zeroRuns(k, dst, rows, n, dstStep)
+						checkBits(t, "zeroRuns "+name, dst, want)
+
+						// add: packed source, strided destination
+						srcStep, dstStep = n+gap, n*stride+gap
+						src = guardedFloats(t, (rows-1)*srcStep+n)
+						dst = guardedFloats(t, (rows-1)*dstStep+span)
+						fillRandom(rng, src)
+						fillRandom(rng, dst)
+						want = append(want[:0], dst...)
+						for i := range rows {
+							for j := range n {
+								want[i*dstStep+j*stride] += src[i*srcStep+j]
+							}
+						}
+						addRuns(k, dst, src, rows, n, dstStep, srcStep, stride)
+						checkBits(t, "addRuns "+name, dst, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func fillRandom(rng *rand.Rand, s []float32) {
+	for i := range s {
+		s[i] = 2*rng.Float32() - 1
+	}
+}
+
+func checkBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d is %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// smallMapShapes are the GEMM convolutions of the default comparison of
+// cmd/train (vgg16_bn, resnet50, mobilenet_v3_large and efficientnet_b0 at
+// 32×32, batch 64): stems, 3×3 layers on 32×32 down to 1×1 maps, strided
+// 1×1 shortcuts, and pointwise layers whose images are folded together.
+var smallMapShapes = []struct {
+	name string
+	p    ConvParams
+}{
+	{"3x3s1_c3_k8_32", conv(64, 3, 32, 32, 8, 3, 3, 1, 1, 1, 1)},
+	{"3x3s1_c8_k8_32", conv(64, 8, 32, 32, 8, 3, 3, 1, 1, 1, 1)},
+	{"7x7s2_c3_k16_32", conv(64, 3, 32, 32, 16, 7, 7, 2, 3, 1, 1)},
+	{"3x3s2_c3_k8_32", conv(64, 3, 32, 32, 8, 3, 3, 2, 1, 1, 1)},
+	{"3x3s1_c16_k16_16", conv(64, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1)},
+	{"3x3s1_c16_k16_8", conv(64, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1)},
+	{"3x3s1_c32_k32_8", conv(64, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1)},
+	{"3x3s2_c32_k32_8", conv(64, 32, 8, 8, 32, 3, 3, 2, 1, 1, 1)},
+	{"3x3s1_c64_k64_4", conv(64, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1)},
+	{"3x3s1_c64_k64_2", conv(64, 64, 2, 2, 64, 3, 3, 1, 1, 1, 1)},
+	{"3x3s2_c128_k128_2", conv(64, 128, 2, 2, 128, 3, 3, 2, 1, 1, 1)},
+	{"3x3s1_c128_k128_1", conv(64, 128, 1, 1, 128, 3, 3, 1, 1, 1, 1)},
+	{"1x1s2_c64_k128_8", conv(64, 64, 8, 8, 128, 1, 1, 2, 0, 1, 1)},
+	{"1x1s1_c8_k24_16", conv(64, 8, 16, 16, 24, 1, 1, 1, 0, 1, 1)},
+	{"1x1s1_c16_k64_8", conv(64, 16, 8, 8, 64, 1, 1, 1, 0, 1, 1)},
+	{"1x1s1_c32_k128_4", conv(64, 32, 4, 4, 128, 1, 1, 1, 0, 1, 1)},
+	{"1x1s1_c256_k64_2", conv(64, 256, 2, 2, 64, 1, 1, 1, 0, 1, 1)},
+	{"1x1s1_c288_k48_1", conv(64, 288, 1, 1, 48, 1, 1, 1, 0, 1, 1)},
+}
+
+// BenchmarkConvSmallMaps times the three passes of each convolution of
+// smallMapShapes with the planned algorithm and tiling, and the unfolding
+// alone (im2col of the whole batch, tile by tile):
+//
+//	go test -run '^$' -bench ConvSmallMaps -benchtime 0.3s ./kernels
+func BenchmarkConvSmallMaps(b *testing.B) {
+	for _, s := range smallMapShapes {
+		p := s.p
+		rng := rand.New(rand.NewPCG(1, uint64(p.C)))
+		pix := p.OutH() * p.OutW()
+		x, w := convRandSlice(rng, p.N*p.C*p.H*p.W), convRandSlice(rng, p.K*p.C/p.Groups*p.R*p.S)
+		y, dy := make([]float32, p.N*p.K*pix), convRandSlice(rng, p.N*p.K*pix)
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		ws := make([]float32, ConvWorkspaceSize(p))
+		flops := 2 * float64(p.N*p.K*pix*p.C/p.Groups*p.R*p.S)
+		for _, pass := range []struct {
+			name string
+			run  func()
+		}{
+			{"fwd", func() { Conv2dForward(p, x, w, nil, y, ws) }},
+			{"bwd_data", func() { Conv2dBackwardData(p, dy, w, dx, ws) }},
+			{"bwd_filter", func() { Conv2dBackwardFilter(p, x, dy, dw, ws) }},
+		} {
+			b.Run(fmt.Sprintf("%s/%s", s.name, pass.name), func(b *testing.B) {
+				cpu := processCPUTime()
+				for b.Loop() {
+					pass.run()
+				}
+				reportCPU(b, cpu)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		t := planConv(p, ChooseConvAlgo(p))
+		if !t.packed {
+			continue
+		}
+		b.Run(s.name+"/im2col", func(b *testing.B) {
+			cpu := processCPUTime()
+			for b.Loop() {
+				t.run(p, ws, func(s *convSlot, tl convTile) { im2col(p, x, s.col, &s.runs, tl) })
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(p.N*p.C*p.R*p.S*pix)*4*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
+// reportCPU reports the process's CPU time per operation since cpu (where
+// it is measured): with t threads fully busy it is about t times ns/op, and
+// unlike ns/op it does not grow while the benchmark waits for a core that
+// other work holds.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if now := processCPUTime(); now > 0 {
+		b.ReportMetric(float64(now-cpu)/float64(b.N), "cpu-ns/op")
+	}
+}
