@@ -36,7 +36,7 @@ func BenchmarkSmallTrainStep(b *testing.B) {
 			for _, p := range layers.Parameters(m) {
 				params = append(params, p.Tensor)
 			}
-			opt, err := optim.NewAdamW([]optim.Group{{Params: params, LR: 1e-3, WeightDecay: 0.05}}, optim.AdamConfig{})
+			opt, err := optim.NewAdamW([]optim.Group{{Params: params, LR: 1e-3, WeightDecay: 0.05}}, optim.DefaultAdamConfig())
 			if err != nil {
 				b.Fatal(err)
 			}
