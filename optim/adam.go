@@ -16,6 +16,9 @@ import (
 
 // AdamConfig holds Adam's and AdamW's settings. Beta1 and Beta2 are copied
 // into every group's Momentum and Beta2; Eps and AMSGrad apply to all groups.
+// Every field is used as given, so the zero value is not PyTorch's default
+// (β = 0 and ε = 0 divide 0 by 0 where a gradient is zero): start from
+// DefaultAdamConfig.
 type AdamConfig struct {
 	Beta1   float64 `json:"beta1"`
 	Beta2   float64 `json:"beta2"`
