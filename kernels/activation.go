@@ -27,6 +27,19 @@ import (
 // activation tensor, and what later PyTorch releases give everywhere (they
 // also move f'(−3) to 0; 1.13 gives −1/2 in both loops).
 //
+// ReLU, ReLU6, Hardswish and Hardsigmoid are exact float32 computations:
+// comparisons, v+3, (v·c)/6 with c = clamp(v+3) (a true division, since
+// multiplying by 1/6 rounds differently for about a third of the c in
+// [0, 6]), v/3 + 1/2, and dy·f' rounded before it is added to dx. Every path
+// gives the result of the reference loops below bit for bit, for every
+// input: NaN behaves as the Go comparisons make it (forward NaN → NaN;
+// backward, NaN adds nothing for ReLU, ReLU6 and Hardsigmoid and adds dy for
+// Hardswish, whose last case is "otherwise"), where f' = 0 dx keeps its bits
+// (−0 stays −0), and denormal numbers are neither read nor written as zero
+// (their kernels leave the MXCSR's FTZ and DAZ off). The generic path runs
+// branch-free Go loops (activation_piecewise.go), the AVX2 and AVX-512
+// paths vector kernels (activation_amd64.s).
+//
 // Sigmoid, SiLU, Tanh and tanh-approximated GELU are evaluated in float32
 // with an exponential of their own (range reduction, a polynomial and 2^n
 // built from exponent bits: activation_f32.go), vectorised with AVX2 or
@@ -63,14 +76,15 @@ var actNames = [numActs]string{"ReLU", "ReLU6", "Hardswish", "Hardsigmoid", "SiL
 var actCost = [numActs]int{1, 2, 4, 3, 25, 20, 25, 30, 35}
 
 // actVecCost replaces actCost for the vectorised kernels: at 8 or 16 lanes
-// an element of SiLU costs about what a scalar ReLU6 does.
-const actVecCost = 3
+// an element of SiLU costs about what a scalar ReLU6 does, and the
+// piecewise activations cost little more than the memory they move.
+var actVecCost = [numActs]int{ReLU: 1, ReLU6: 1, Hardswish: 1, Hardsigmoid: 1, SiLU: 3, Sigmoid: 3, Tanh: 3, GELUTanh: 3}
 
 // actChunkCost is the cost per element that sizes Parallel's chunks for a on
 // the current path.
 func actChunkCost(a Act) int {
 	if k := actVecSets[impl.path]; k != nil && k.fwd[a] != nil {
-		return actVecCost
+		return actVecCost[a]
 	}
 	return actCost[a]
 }
@@ -155,8 +169,8 @@ func actGradFromY(a Act) bool { return a == Sigmoid || a == Tanh }
 
 // actForwardSpan applies the activation to one chunk: with the current
 // path's vectorised kernel if it has one, else with the float32 loops of
-// activation_f32.go, else (the piecewise-linear activations and GELU) with
-// the reference loops.
+// activation_f32.go or the branch-free loops of activation_piecewise.go,
+// else (GELU) with the reference loop.
 func actForwardSpan(a Act, x, y []float32) {
 	if k := actVecSets[impl.path]; k != nil && k.fwd[a] != nil {
 		y = y[:len(x)]
@@ -165,7 +179,7 @@ func actForwardSpan(a Act, x, y []float32) {
 		}
 		return
 	}
-	if !actForward32(a, x, y) {
+	if !actForward32(a, x, y) && !actForwardPiecewise(a, x, y) {
 		actForwardRef(a, x, y)
 	}
 }
@@ -184,7 +198,7 @@ func actBackwardSpan(a Act, x, y, dy, dx []float32) {
 		}
 		return
 	}
-	if !actBackward32(a, x, y, dy, dx) {
+	if !actBackward32(a, x, y, dy, dx) && !actBackwardPiecewise(a, x, dy, dx) {
 		actBackwardRef(a, x, y, dy, dx)
 	}
 }
@@ -251,7 +265,12 @@ func clampReLU6(v float32) float32 {
 }
 
 // actBackwardRef is the reference backward pass of one chunk: it adds
-// dy·f' into dx, in float64 for the transcendental activations.
+// dy·f' into dx, in float64 for the transcendental activations. Where
+// Hardswish and Hardsigmoid multiply, the float32 conversion rounds dy·f'
+// before the addition: Go may otherwise fuse dx + dy·f' into one
+// multiply-add (the arm64 compiler does so with Sigmoid's line below), and
+// the result would depend on the machine. Rounded first, it is also what
+// PyTorch computes (the gradient dy·f', then its accumulation).
 func actBackwardRef(a Act, x, y, dy, dx []float32) {
 	y, dy, dx = y[:len(x)], dy[:len(x)], dx[:len(x)]
 	switch a {
@@ -272,7 +291,7 @@ func actBackwardRef(a Act, x, y, dy, dx []float32) {
 			switch {
 			case v < -3:
 			case v < 3:
-				dx[i] += dy[i] * (v/3 + 0.5)
+				dx[i] += float32(dy[i] * (v/3 + 0.5))
 			default:
 				dx[i] += dy[i]
 			}
@@ -280,7 +299,7 @@ func actBackwardRef(a Act, x, y, dy, dx []float32) {
 	case Hardsigmoid:
 		for i, v := range x {
 			if v > -3 && v < 3 {
-				dx[i] += dy[i] * (1.0 / 6)
+				dx[i] += float32(dy[i] * (1.0 / 6))
 			}
 		}
 	case SiLU:

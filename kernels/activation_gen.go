@@ -1,23 +1,38 @@
 //go:build ignore
 
 // Command activation_gen writes activation_amd64.s: the AVX2 and AVX-512
-// Sigmoid, SiLU, Tanh and GELUTanh kernels declared in activation_amd64.go.
-// Run it with `go generate ./kernels` (or `go run activation_gen.go` in this
-// directory).
+// activation kernels declared in activation_amd64.go. Run it with
+// `go generate ./kernels` (or `go run activation_gen.go` in this directory).
 //
-// Each kernel computes, a vector of lanes at a time (8 with AVX2, 16 with
-// AVX-512), exactly the steps of the plain Go functions of
-// activation_f32.go (sigmoid32, silu32, tanh32, geluTanh32 and their
-// gradients), except that a·b + c is one fused multiply-add. A kernel walks
-// its n elements in whole vectors and finishes the last n mod lanes with
-// masked loads and stores (an opmask register on AVX-512, VMASKMOVPS with a
-// mask read from actTailMask on AVX2), so nothing past element n is read or
-// written. Like the GEMM and depthwise kernels, each runs with denormals
-// flushed to zero (MXCSR FTZ and DAZ) and puts the caller's MXCSR back.
+// There are two families of kernels.
+//
+// Sigmoid, SiLU, Tanh and GELUTanh compute, a vector of lanes at a time (8
+// with AVX2, 16 with AVX-512), exactly the steps of the plain Go functions
+// of activation_f32.go (sigmoid32, silu32, tanh32, geluTanh32 and their
+// gradients), except that a·b + c is one fused multiply-add. Like the GEMM
+// and depthwise kernels, each runs with denormals flushed to zero (MXCSR FTZ
+// and DAZ) and puts the caller's MXCSR back.
+//
+// ReLU, ReLU6, Hardswish and Hardsigmoid are exact: they compute what the
+// reference loops of activation.go (actForwardRef, actBackwardRef) compute,
+// bit for bit, on every input. Each branch of the Go code becomes a
+// comparison (VCMPPS with an ordered predicate, false for NaN as Go's <, <=,
+// >, >= are) and a blend; each arithmetic step is the same single
+// instruction in the same order (v+3, (v·c)/6 with a true division, dy·f'
+// rounded before it is added to dx), and lanes whose derivative is 0 keep
+// the bits of dx rather than get 0 added (which would turn −0 into +0).
+// These kernels leave the MXCSR alone, so denormal inputs and results are
+// kept exactly as the Go loops keep them.
+//
+// A kernel walks its n elements in whole vectors and finishes the last
+// n mod lanes with masked loads and stores (an opmask register on AVX-512,
+// VMASKMOVPS with a mask read from actTailMask on AVX2), so nothing past
+// element n is read or written.
 //
 // Forward kernels take (x, y *float32, n int) and set y[i] = f(x[i]);
 // backward kernels take (v, dy, dx *float32, n int) and add dy[i]·f' into
-// dx[i], with v = x (SiLU, GELUTanh) or v = y (Sigmoid, Tanh).
+// dx[i], with v = x (SiLU, GELUTanh and the piecewise ones) or v = y
+// (Sigmoid, Tanh).
 //
 // Registers: SI, DI, BX point at the inputs and the output, CX counts the
 // elements left. Constants live in vector registers counted down from the
@@ -25,8 +40,8 @@
 // loop; AVX2 has only 16 registers, so there only the constants that an
 // instruction needs in a register are kept in one and the others are memory
 // operands, read from actConst (each constant stored 8 times, a full YMM
-// vector). Temporaries count up from register 0. K1 holds the tail mask and
-// K2 the sign mask of AVX-512 blends.
+// vector). Temporaries count up from register 0. K1 holds the tail mask, K2
+// and K3 the results of AVX-512 comparisons.
 package main
 
 import (
@@ -39,7 +54,8 @@ import (
 )
 
 // The constants, in the order of the actConst table. Their values must be
-// those of activation_f32.go.
+// those of activation_f32.go (the exponential, GELUTanh) and activation.go
+// (the piecewise activations: 0, 1/2, ±3, 6 and 1/6 rounded to float32).
 var constants = []struct {
 	name string
 	bits uint32
@@ -64,6 +80,12 @@ var constants = []struct {
 	{"GK1X3", f32(3 * 2 * sqrt2OverPi * geluCoeff)},
 	{"GLO", f32(-12.0)},
 	{"GHI", f32(12.0)},
+	{"ZERO", f32(0)},
+	{"HALF", f32(0.5)},
+	{"THREE", f32(3)},
+	{"NEG3", f32(-3)},
+	{"SIX", f32(6)},
+	{"SIXTH", f32(1.0 / 6)},
 }
 
 const (
@@ -329,13 +351,178 @@ func tanhBwdY(g *gen, dy string) string {
 	return d
 }
 
+// Predicates of VCMPPS for the piecewise kernels. The ordered ones are false
+// when either operand is NaN, like Go's <, <=, >, >=; NLT_UQ is the negation
+// of LT_OQ, so true for NaN.
+const (
+	cmpLT  = 0x11 // LT_OQ: a < b
+	cmpLE  = 0x12 // LE_OQ: a <= b
+	cmpNLT = 0x15 // NLT_UQ: !(a < b)
+	cmpGE  = 0x1d // GE_OQ: a >= b
+	cmpGT  = 0x1e // GT_OQ: a > b
+)
+
+// cmp sets mask, lane by lane, to a pred b: all-ones lanes of a vector
+// register on AVX2, bits of an opmask register on AVX-512. With and, an
+// opmask register, the AVX-512 result is also ANDed with and.
+func (g *gen) cmp(pred int, a, b, mask, and string) {
+	if and != "" {
+		g.op("VCMPPS $0x%02x, %s, %s, %s, %s", pred, b, a, and, mask)
+		return
+	}
+	g.op("VCMPPS $0x%02x, %s, %s, %s", pred, b, a, mask)
+}
+
+// blend sets dst = mask ? ifSet : ifClear, lane by lane.
+func (g *gen) blend(mask, ifSet, ifClear, dst string) {
+	if g.wide {
+		g.op("VBLENDMPS %s, %s, %s, %s", ifSet, ifClear, mask, dst)
+	} else {
+		g.op("VBLENDVPS %s, %s, %s, %s", mask, ifSet, ifClear, dst)
+	}
+}
+
+// addWhere sets dx = mask ? dx + t : dx (dx + t computed as the Go loops do,
+// dx the first operand). Lanes outside the mask keep dx's bits: adding 0
+// instead would turn −0 into +0 and quieten a signalling NaN. AVX-512 does
+// it with one merge-masked add.
+func (g *gen) addWhere(mask, t, dx string) {
+	if g.wide {
+		g.op("VADDPS %s, %s, %s, %s", t, dx, mask, dx)
+		return
+	}
+	s := g.v("sum")
+	g.op("VADDPS %s, %s, %s", t, dx, s)
+	g.blend(mask, s, dx, dx)
+}
+
+// clampReLU6 clamps t to [0, 6] in place, as clampReLU6 of activation.go
+// does: t <= 0 gives +0 (also for t = −0), t >= 6 gives 6, NaN stays.
+func (g *gen) clampReLU6(t string) {
+	if g.wide {
+		g.cmp(cmpLE, t, g.k("ZERO"), "K2", "")
+		g.cmp(cmpGE, t, g.k("SIX"), "K3", "")
+		g.blend("K2", g.k("ZERO"), t, t)
+		g.blend("K3", g.k("SIX"), t, t)
+		return
+	}
+	le, ge := g.v("m"), g.v("m2")
+	g.cmp(cmpLE, t, g.k("ZERO"), le, "")
+	g.cmp(cmpGE, t, g.k("SIX"), ge, "")
+	g.op("VANDNPS %s, %s, %s", t, le, t) // t &^ (t <= 0)
+	g.blend(ge, g.k("SIX"), t, t)
+}
+
+// The piecewise forward bodies (result in the register returned) and
+// backward bodies (which update dx themselves).
+func reluFwd(g *gen) string {
+	x := g.v("x")
+	if g.wide {
+		g.cmp(cmpLE, x, g.k("ZERO"), "K2", "")
+		g.blend("K2", g.k("ZERO"), x, x)
+	} else {
+		m := g.v("m")
+		g.cmp(cmpLE, x, g.k("ZERO"), m, "")
+		g.op("VANDNPS %s, %s, %s", x, m, x) // x &^ (x <= 0)
+	}
+	return x
+}
+
+func relu6Fwd(g *gen) string {
+	x := g.v("x")
+	g.clampReLU6(x)
+	return x
+}
+
+func hardsigmoidFwd(g *gen) string {
+	x, t := g.v("x"), g.v("t")
+	g.op("VADDPS %s, %s, %s", g.k("THREE"), x, t) // v + 3
+	g.clampReLU6(t)
+	g.op("VDIVPS %s, %s, %s", g.k("SIX"), t, t) // c/6
+	return t
+}
+
+func hardswishFwd(g *gen) string {
+	x, t := g.v("x"), g.v("t")
+	g.op("VADDPS %s, %s, %s", g.k("THREE"), x, t) // v + 3
+	g.clampReLU6(t)
+	g.op("VMULPS %s, %s, %s", t, x, t)          // v·c
+	g.op("VDIVPS %s, %s, %s", g.k("SIX"), t, t) // (v·c)/6
+	return t
+}
+
+// between sets a mask to lo < x < hi (both ordered, so false for NaN) and
+// returns it.
+func (g *gen) between(x, lo, hi string) string {
+	if g.wide {
+		g.cmp(cmpGT, x, lo, "K2", "")
+		g.cmp(cmpLT, x, hi, "K2", "K2")
+		return "K2"
+	}
+	m, m2 := g.v("m"), g.v("m2")
+	g.cmp(cmpGT, x, lo, m, "")
+	g.cmp(cmpLT, x, hi, m2, "")
+	g.op("VANDPS %s, %s, %s", m2, m, m)
+	return m
+}
+
+// reluBwd: dx += dy where x > 0.
+func reluBwd(g *gen, x, dy, dx string) {
+	m := "K2"
+	if !g.wide {
+		m = g.v("m")
+	}
+	g.cmp(cmpGT, x, g.k("ZERO"), m, "")
+	g.addWhere(m, dy, dx)
+}
+
+// relu6Bwd: dx += dy where 0 < x < 6.
+func relu6Bwd(g *gen, x, dy, dx string) {
+	g.addWhere(g.between(x, g.k("ZERO"), g.k("SIX")), dy, dx)
+}
+
+// hardsigmoidBwd: dx += dy·(1/6) where −3 < x < 3.
+func hardsigmoidBwd(g *gen, x, dy, dx string) {
+	m := g.between(x, g.k("NEG3"), g.k("THREE"))
+	p := g.v("p")
+	g.op("VMULPS %s, %s, %s", g.k("SIXTH"), dy, p) // dy·(1/6), rounded
+	g.addWhere(m, p, dx)
+}
+
+// hardswishBwd: nothing where x < −3; dx += dy·(x/3 + 1/2) where x < 3;
+// dx += dy elsewhere (x >= 3, and NaN, which fails both tests in Go too).
+func hardswishBwd(g *gen, x, dy, dx string) {
+	p := g.v("p")
+	g.op("VDIVPS %s, %s, %s", g.k("THREE"), x, p) // x/3
+	g.op("VADDPS %s, %s, %s", g.k("HALF"), p, p)  // x/3 + 1/2
+	g.op("VMULPS %s, %s, %s", p, dy, p)           // dy·(x/3 + 1/2), rounded
+	lt3, notLo := "K2", "K3"
+	if !g.wide {
+		lt3, notLo = g.v("m"), g.v("m2")
+	}
+	g.cmp(cmpLT, x, g.k("THREE"), lt3, "")
+	g.blend(lt3, p, dy, p) // x < 3 ? dy·(x/3 + 1/2) : dy
+	if g.wide {
+		g.cmp(cmpNLT, x, g.k("NEG3"), notLo, "")
+		g.addWhere(notLo, p, dx)
+		return
+	}
+	// AVX2 blends on x < −3 (keep dx) rather than on its negation.
+	lo, s := notLo, g.v("sum")
+	g.cmp(cmpLT, x, g.k("NEG3"), lo, "")
+	g.op("VADDPS %s, %s, %s", p, dx, s)
+	g.blend(lo, dx, s, dx)
+}
+
 // kernel is one function to write.
 type kernel struct {
-	name string
-	doc  string
-	fwd  func(g *gen) string            // forward body, or
-	bwdX func(g *gen) string            // backward from x: returns f', or
-	bwdY func(g *gen, dy string) string // backward from y: returns dy·f'
+	name  string
+	doc   string
+	fwd   func(g *gen) string            // forward body, or
+	bwdX  func(g *gen) string            // backward from x: returns f', or
+	bwdY  func(g *gen, dy string) string // backward from y: returns dy·f', or
+	bwd   func(g *gen, x, dy, dx string) // backward from x that updates dx itself
+	exact bool                           // bit for bit the Go reference: keep the caller's MXCSR
 }
 
 var kernels = []kernel{
@@ -347,6 +534,14 @@ var kernels = []kernel{
 	{name: "tanhBwd", doc: "dx[i] += dy[i]·(1−v[i]²) with v = y", bwdY: tanhBwdY},
 	{name: "siluBwd", doc: "dx[i] += dy[i]·SiLU'(v[i]) with v = x (siluGrad32)", bwdX: siluBwd},
 	{name: "geluTanhBwd", doc: "dx[i] += dy[i]·GELUTanh'(v[i]) with v = x (geluTanhGrad32)", bwdX: geluTanhBwd},
+	{name: "reluFwd", doc: "y[i] = x[i] <= 0 ? 0 : x[i]", fwd: reluFwd, exact: true},
+	{name: "relu6Fwd", doc: "y[i] = clampReLU6(x[i])", fwd: relu6Fwd, exact: true},
+	{name: "hardswishFwd", doc: "y[i] = x[i]·clampReLU6(x[i]+3)/6", fwd: hardswishFwd, exact: true},
+	{name: "hardsigmoidFwd", doc: "y[i] = clampReLU6(x[i]+3)/6", fwd: hardsigmoidFwd, exact: true},
+	{name: "reluBwd", doc: "dx[i] += dy[i] where v[i] > 0, v = x", bwd: reluBwd, exact: true},
+	{name: "relu6Bwd", doc: "dx[i] += dy[i] where 0 < v[i] < 6, v = x", bwd: relu6Bwd, exact: true},
+	{name: "hardswishBwd", doc: "dx[i] += dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef", bwd: hardswishBwd, exact: true},
+	{name: "hardsigmoidBwd", doc: "dx[i] += dy[i]·(1/6) where −3 < v[i] < 3, v = x", bwd: hardsigmoidBwd, exact: true},
 }
 
 // write emits kernel k for instruction set a.
@@ -383,6 +578,12 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 		switch {
 		case fwd:
 			store(k.fwd(g), "DI")
+		case k.bwd != nil:
+			dy, dx := g.v("dy"), g.v("dx")
+			load("DI", dy)
+			load("BX", dx)
+			k.bwd(g, g.v("x"), dy, dx)
+			store(dx, "BX")
 		case k.bwdX != nil:
 			f := k.bwdX(g)
 			g.same("dy", "s") // free once f' is known
@@ -412,23 +613,29 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 	}
 
 	g.buf = out
+	frame := 8 // the saved and the flushing MXCSR
+	if k.exact {
+		frame = 0
+	}
 	if fwd {
-		fmt.Fprintf(out, "\n// %s: %s.\n//\n// func %s(x, y *float32, n int)\nTEXT ·%s(SB), NOSPLIT, $8-24\n", name, k.doc, name, name)
+		fmt.Fprintf(out, "\n// %s: %s.\n//\n// func %s(x, y *float32, n int)\nTEXT ·%s(SB), NOSPLIT, $%d-24\n", name, k.doc, name, name, frame)
 		g.op("MOVQ x+0(FP), SI")
 		g.op("MOVQ y+8(FP), DI")
 		g.op("MOVQ n+16(FP), CX")
 	} else {
-		fmt.Fprintf(out, "\n// %s: %s.\n//\n// func %s(v, dy, dx *float32, n int)\nTEXT ·%s(SB), NOSPLIT, $8-32\n", name, k.doc, name, name)
+		fmt.Fprintf(out, "\n// %s: %s.\n//\n// func %s(v, dy, dx *float32, n int)\nTEXT ·%s(SB), NOSPLIT, $%d-32\n", name, k.doc, name, name, frame)
 		g.op("MOVQ v+0(FP), SI")
 		g.op("MOVQ dy+8(FP), DI")
 		g.op("MOVQ dx+16(FP), BX")
 		g.op("MOVQ n+24(FP), CX")
 	}
-	g.op("STMXCSR saved-4(SP)")
-	g.op("MOVL saved-4(SP), AX")
-	g.op("ORL $0x8040, AX") // FTZ (bit 15) and DAZ (bit 6)
-	g.op("MOVL AX, flush-8(SP)")
-	g.op("LDMXCSR flush-8(SP)")
+	if !k.exact {
+		g.op("STMXCSR saved-4(SP)")
+		g.op("MOVL saved-4(SP), AX")
+		g.op("ORL $0x8040, AX") // FTZ (bit 15) and DAZ (bit 6)
+		g.op("MOVL AX, flush-8(SP)")
+		g.op("LDMXCSR flush-8(SP)")
+	}
 	for _, c := range g.constRegs {
 		g.op("VBROADCASTSS actConst<>+%d(SB), %s // %s", 32*constIndex(c), g.consts[c], c)
 	}
@@ -459,7 +666,9 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 	}
 	out.WriteString(tailBody)
 	fmt.Fprintf(out, "%s_done:\n", name)
-	g.op("LDMXCSR saved-4(SP)")
+	if !k.exact {
+		g.op("LDMXCSR saved-4(SP)")
+	}
 	g.op("VZEROUPPER")
 	g.op("RET")
 }
@@ -468,9 +677,10 @@ func main() {
 	var out bytes.Buffer
 	out.WriteString(`// Code generated by activation_gen.go; DO NOT EDIT.
 
-// Sigmoid, SiLU, Tanh and GELUTanh kernels for AVX2 and AVX-512 (see
-// activation_gen.go for how they are organised and activation_f32.go for
-// the algorithm).
+// Activation kernels for AVX2 and AVX-512: Sigmoid, SiLU, Tanh and GELUTanh
+// (see activation_f32.go for the algorithm) and the exact ReLU, ReLU6,
+// Hardswish and Hardsigmoid (see activation.go); activation_gen.go says how
+// they are organised.
 
 #include "textflag.h"
 

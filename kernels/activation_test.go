@@ -10,9 +10,10 @@ import (
 
 // Tests of the activation kernels: PyTorch's values at the kinks, backward
 // against float64 finite differences of forward elsewhere, thread-count
-// determinism, and the float32 Sigmoid, SiLU, Tanh and GELUTanh of every
-// kernel path against the float64 reference loops (actForwardRef,
-// actBackwardRef) on random, ragged and extreme inputs.
+// determinism, the float32 Sigmoid, SiLU, Tanh and GELUTanh of every kernel
+// path against the float64 reference loops (actForwardRef, actBackwardRef)
+// on random, ragged and extreme inputs, and ReLU, ReLU6, Hardswish and
+// Hardsigmoid of every path bit for bit against the same reference loops.
 
 // allActs lists every activation.
 func allActs() []Act {
@@ -450,10 +451,138 @@ func sameFloat(got, want float32) bool {
 	return math.Float32bits(got) == math.Float32bits(want)
 }
 
-// BenchmarkActivation measures SiLU, Sigmoid and Tanh, forward then
-// backward, on 1M elements on one thread (in actBlock pieces, as Parallel's
-// chunks would be), for every kernel path and for the float64 reference
-// loops, and reports ns per element (of forward + backward):
+// piecewiseActs are the exact activations, the same bit for bit on every
+// path (activation_piecewise.go and the assembly of activation_amd64.s).
+var piecewiseActs = []Act{ReLU, ReLU6, Hardswish, Hardsigmoid}
+
+// tiny is 2^−140, a denormal float32 (the smallest normal one is 2^−126)
+// whose products with 3 and 1/2 are exact.
+var tiny = float32(math.Ldexp(1, -140))
+
+// piecewiseSpecials are the inputs where the piecewise activations can go
+// wrong: the kinks and their neighbours, signed zeros, denormals (the
+// reference does not flush them), huge values, infinities and NaNs (quiet,
+// negative, with a payload, signalling).
+var piecewiseSpecials = func() []float32 {
+	s := []float32{0, float32(math.Copysign(0, -1)), tiny, -tiny, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		1e-38, -1e-38, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1))}
+	for _, k := range []float32{-6, -3, 3, 6} {
+		s = append(s, k, math.Nextafter32(k, -10), math.Nextafter32(k, 10))
+	}
+	for _, nan := range []uint32{0x7fc00000, 0xffc00000, 0x7fc01234, 0x7f800001} {
+		s = append(s, math.Float32frombits(nan))
+	}
+	return s
+}()
+
+// piecewiseInputs returns n inputs: normal with standard deviation 4 (both
+// sides of every kink), every third a special value.
+func piecewiseInputs(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		if i%3 == 1 {
+			x[i] = piecewiseSpecials[rng.IntN(len(piecewiseSpecials))]
+		} else {
+			x[i] = float32(rng.NormFloat64() * 4)
+		}
+	}
+	return x
+}
+
+// TestActPiecewiseMatchesReference runs ReLU, ReLU6, Hardswish and
+// Hardsigmoid of every path on ragged lengths (the masked tails of the
+// assembly, and more than actBlock elements) and compares forward and
+// backward with the reference loops bit for bit, with special values in x,
+// dy and dx alike. Only NaN payloads are not compared: which NaN operand an
+// addition passes on depends on the order the compiler gives its operands.
+func TestActPiecewiseMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*actBlock + 21}
+	for _, path := range Paths() {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, a := range piecewiseActs {
+				for _, n := range lengths {
+					name := fmt.Sprintf("%v n=%d", a, n)
+					x, dy, dx0 := piecewiseInputs(rng, n), piecewiseInputs(rng, n), piecewiseInputs(rng, n)
+					y, yRef := sentinelled(n), make([]float32, n)
+					actForwardSpan(a, x, y[:n])
+					checkSentinel(t, name+" forward", y, n)
+					actForwardRef(a, x, yRef)
+					for i, v := range x {
+						if !sameFloat(y[i], yRef[i]) {
+							t.Errorf("%s: f(%g) = %g (%#08x), reference %g (%#08x)", name, v, y[i], math.Float32bits(y[i]), yRef[i], math.Float32bits(yRef[i]))
+							break
+						}
+					}
+					dx, dxRef := sentinelled(n), slices.Clone(dx0)
+					copy(dx, dx0)
+					actBackwardSpan(a, x, y[:n], dy, dx[:n])
+					checkSentinel(t, name+" backward", dx, n)
+					actBackwardRef(a, x, yRef, dy, dxRef)
+					for i, v := range x {
+						if !sameFloat(dx[i], dxRef[i]) {
+							t.Errorf("%s: at x=%g dx = %g + %g·f' = %g (%#08x), reference %g (%#08x)", name, v, dx0[i], dy[i], dx[i], math.Float32bits(dx[i]), dxRef[i], math.Float32bits(dxRef[i]))
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestActPiecewiseKinks checks, on every path, the values that activation.go
+// promises at the kinks, signed zeros, denormals, infinities and NaN, written
+// out by hand rather than taken from the reference loops: forward, and
+// backward with dy = 1 into dx = −0, so that a lane with f' = 0 must keep
+// the −0.
+func TestActPiecewiseKinks(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	sixth := float32(1.0 / 6)
+	x := []float32{negZero, 0, -3, 3, 6, nan, -inf, inf, tiny, -tiny}
+	cases := []struct {
+		act   Act
+		y, dx []float32
+	}{
+		{ReLU, []float32{0, 0, 0, 3, 6, nan, 0, inf, tiny, 0}, []float32{negZero, negZero, negZero, 1, 1, negZero, negZero, 1, 1, negZero}},
+		{ReLU6, []float32{0, 0, 0, 3, 6, nan, 0, 6, tiny, 0}, []float32{negZero, negZero, negZero, 1, negZero, negZero, negZero, negZero, 1, negZero}},
+		{Hardsigmoid, []float32{0.5, 0.5, 0, 1, 1, nan, 0, 1, 0.5, 0.5}, []float32{sixth, sixth, negZero, negZero, negZero, negZero, negZero, negZero, sixth, sixth}},
+		// Hardswish(−∞) = −∞·0/6 = NaN and Hardswish'(NaN) = 1 (NaN fails
+		// both x < −3 and x < 3), as in the reference loops.
+		{Hardswish, []float32{negZero, 0, negZero, 3, 6, nan, nan, inf, tiny / 2, -tiny / 2}, []float32{0.5, 0.5, -0.5, 1, 1, 1, negZero, 1, 0.5, 0.5}},
+	}
+	for _, path := range Paths() {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, c := range cases {
+				// Repeated, the inputs land both in whole vectors and in
+				// masked tails.
+				xs := slices.Repeat(x, 5)
+				y := make([]float32, len(xs))
+				actForwardSpan(c.act, xs, y)
+				dx := slices.Repeat([]float32{negZero}, len(xs))
+				actBackwardSpan(c.act, xs, y, onesLike(xs), dx)
+				for i, v := range xs {
+					if want := c.y[i%len(x)]; !sameFloat(y[i], want) {
+						t.Errorf("%v(%g) = %g, want %g", c.act, v, y[i], want)
+					}
+					if want := c.dx[i%len(x)]; !sameFloat(dx[i], want) {
+						t.Errorf("%v: −0 + 1·f'(%g) = %g, want %g", c.act, v, dx[i], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkActivation measures ReLU, ReLU6, Hardswish, Hardsigmoid, SiLU,
+// Sigmoid and Tanh, forward then backward, on 1M random-sign elements on one
+// thread (in actBlock pieces, as Parallel's chunks would be), for every
+// kernel path and for the reference loops ("ref": plain Go with a branch per
+// element for the piecewise activations, float64 for the others), and
+// reports ns per element (of forward + backward):
 //
 //	go test ./kernels -run '^$' -bench Activation -benchtime 0.3s
 func BenchmarkActivation(b *testing.B) {
@@ -465,18 +594,18 @@ func BenchmarkActivation(b *testing.B) {
 		dy[i] = float32(rng.NormFloat64())
 	}
 	y, dx := make([]float32, n), make([]float32, n)
-	variants := append([]string{"float64ref"}, func() []string {
+	variants := append([]string{"ref"}, func() []string {
 		var s []string
 		for _, p := range Paths() {
 			s = append(s, string(p))
 		}
 		return s
 	}()...)
-	for _, a := range []Act{SiLU, Sigmoid, Tanh} {
+	for _, a := range []Act{ReLU, ReLU6, Hardswish, Hardsigmoid, SiLU, Sigmoid, Tanh} {
 		for _, v := range variants {
 			b.Run(fmt.Sprintf("%v/%s", a, v), func(b *testing.B) {
 				fwd, bwd := actForwardSpan, actBackwardSpan
-				if v == "float64ref" {
+				if v == "ref" {
 					fwd, bwd = actForwardRef, actBackwardRef
 				} else if old, err := UsePath(Path(v)); err == nil {
 					defer UsePath(old)
