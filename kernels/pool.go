@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool.
@@ -11,14 +12,36 @@ import (
 // Parallel(n, grain, fn) cuts [0, n) into chunks of exactly grain items (the
 // last one shorter) and calls fn once per chunk. The caller's goroutine takes
 // part: it offers the job to idle workers, then works through chunks itself
-// until none are left, and finally waits for the workers it recruited. Because
-// the caller can always finish the job alone, a kernel may call Parallel from
-// inside another Parallel without any risk of deadlock; the inner call simply
-// finds no idle worker and runs serially.
+// until none are left, and finally waits for the chunks that workers are
+// still running. It never waits for a worker that has not started: a worker
+// that arrives after the last chunk was handed out simply finds nothing to do.
+// Because the caller can always finish the job alone, a kernel may call
+// Parallel from inside another Parallel without any risk of deadlock; the
+// inner call simply finds no idle worker and runs serially.
 //
 // The chunks handed to fn never depend on how many workers exist, so a
 // reduction that combines per-chunk partial results in chunk order gives the
 // same bits on 1 core as on 64.
+//
+// Waking a parked goroutine costs tens of microseconds (a futex call, and the
+// scheduler moving the woken goroutine to an idle processor), which is longer
+// than most kernel calls of a training step at small image sizes: measured on
+// the training step of the four small CNNs (bench SmallTrainStep), three of
+// four offered jobs were finished by the caller before the woken worker got
+// there. So a worker that finishes a job first spins for a while, polling for
+// the next one, and parks only after workerSpin without work. A kernel
+// library called back to back, as in a training step, then hands each job to
+// a worker that is already running. Between polls the worker yields twice:
+// to the other goroutines of the program (runtime.Gosched, so they and the
+// garbage collector still run) and to the other threads of the machine
+// (osYield), so that on a machine whose cores are all busy the spinning does
+// not take time from the caller's own thread or from other programs.
+
+// workerSpin is how long an idle worker keeps polling for a new job before it
+// parks. The gap between two parallel kernel calls of a training step is
+// mostly a few microseconds of bookkeeping; a longer pause (data loading,
+// logging) lets the workers park, so an idle program uses no CPU.
+const workerSpin = 100 * time.Microsecond
 
 // job is one call of Parallel shared between the caller and its helpers.
 type job struct {
@@ -26,33 +49,68 @@ type job struct {
 	n       int
 	grain   int
 	nchunks int64
-	next    atomic.Int64 // index of the next chunk to hand out
-	wg      sync.WaitGroup
+	next    atomic.Int64  // index of the next chunk to hand out
+	left    atomic.Int64  // chunks not finished yet
+	refs    atomic.Int32  // the caller plus each helper offered the job and not done with it
+	done    chan struct{} // capacity 1: a helper that finishes the last chunk tells the caller
 }
 
-// runChunks takes chunks until none are left.
-func (j *job) runChunks() {
+// runChunks takes chunks until none are left. It reports whether this
+// goroutine finished the last chunk of the job.
+func (j *job) runChunks() (finishedLast bool) {
 	for {
 		c := j.next.Add(1) - 1
 		if c >= j.nchunks {
-			return
+			return false
 		}
 		lo := int(c) * j.grain
 		j.fn(lo, min(lo+j.grain, j.n))
+		if j.left.Add(-1) == 0 {
+			return true
+		}
 	}
 }
 
+// release drops one reference; the last one recycles the job, so a helper
+// that arrives late never reads a record that already serves another call.
+func (j *job) release() {
+	if j.refs.Add(-1) == 0 {
+		j.fn = nil
+		jobs.Put(j)
+	}
+}
+
+// help is what a worker does with an offered job.
+func (j *job) help() {
+	if j.runChunks() {
+		j.done <- struct{}{}
+	}
+	j.release()
+}
+
+// jobs recycles job records, so that a parallel kernel call does not
+// allocate one each time (the records are tiny, so a sync.Pool that the
+// garbage collector sometimes empties is fine here).
+var jobs = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+
 var (
 	threads     atomic.Int32 // how many goroutines, the caller included, may work on one job
+	idle        atomic.Int32 // workers waiting for a job, spinning or parked
 	startOnce   sync.Once
 	workerMu    sync.Mutex
 	workerCount int       // workers started so far
-	offers      chan *job // unbuffered: a send succeeds only when a worker is idle
+	offers      chan *job // jobs waiting for a worker
 )
+
+// maxOffers bounds the jobs waiting in offers. A job is offered only while
+// a worker is idle, so the queue is short; an offer made just as that worker
+// took other work waits there until some worker drains it (finding, most
+// likely, no chunk left) or is dropped when the queue is full.
+const maxOffers = 64
 
 func init() {
 	threads.Store(int32(runtime.GOMAXPROCS(0)))
-	offers = make(chan *job)
+	offers = make(chan *job, maxOffers)
 }
 
 // Threads reports how many goroutines (the caller included) work on one
@@ -69,18 +127,43 @@ func SetThreads(n int) int {
 	return int(old)
 }
 
-// ensureWorkers starts background workers until at least n exist.
+// ensureWorkers starts background workers until at least n exist. Workers
+// live as long as the program: there are at most as many as the largest
+// SetThreads (or GOMAXPROCS) asked for, and idle ones park.
 func ensureWorkers(n int) {
 	workerMu.Lock()
 	defer workerMu.Unlock()
 	for workerCount < n {
 		workerCount++
-		go func() {
-			for j := range offers {
-				j.runChunks()
-				j.wg.Done()
-			}
-		}()
+		go work()
+	}
+}
+
+// work is the loop of a background worker.
+func work() {
+	for {
+		idle.Add(1)
+		j := nextOffer()
+		idle.Add(-1)
+		j.help()
+	}
+}
+
+// nextOffer waits for an offered job: it polls for workerSpin, yielding the
+// processor between polls, then parks until one comes.
+func nextOffer() *job {
+	start := time.Now()
+	for {
+		select {
+		case j := <-offers:
+			return j
+		default:
+		}
+		if time.Since(start) > workerSpin {
+			return <-offers
+		}
+		runtime.Gosched()
+		osYield()
 	}
 }
 
@@ -96,40 +179,65 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 	grain = max(grain, 1)
 	nchunks := (n + grain - 1) / grain
 	helpers := min(Threads(), nchunks) - 1
+	if helpers > 0 {
+		startOnce.Do(func() { ensureWorkers(Threads() - 1) })
+		helpers = min(helpers, int(idle.Load())) // busy workers (perhaps running our own caller's job) cannot help
+	}
 	if helpers <= 0 {
 		for lo := 0; lo < n; lo += grain {
 			fn(lo, min(lo+grain, n))
 		}
 		return
 	}
-	startOnce.Do(func() { ensureWorkers(Threads() - 1) })
 	j := jobs.Get().(*job)
 	j.fn, j.n, j.grain, j.nchunks = fn, n, grain, int64(nchunks)
 	j.next.Store(0)
+	j.left.Store(int64(nchunks))
+	j.refs.Store(1)
 	for range helpers {
-		j.wg.Add(1)
+		j.refs.Add(1)
 		select {
 		case offers <- j:
-		default: // every worker is busy (perhaps with our own caller's job): go on without
-			j.wg.Done()
+		default: // the queue is full of stale offers: go on without
+			j.refs.Add(-1)
 		}
 	}
-	j.runChunks()
-	j.wg.Wait()
-	j.fn = nil // every helper has called Done and will not touch j again
-	jobs.Put(j)
+	if !j.runChunks() {
+		// A helper is finishing the last chunk. Chunks still running are
+		// usually short, so poll a little before parking on j.done.
+		for start := time.Now(); j.left.Load() != 0 && time.Since(start) < workerSpin; {
+			runtime.Gosched()
+			osYield()
+		}
+		<-j.done
+	}
+	j.release()
 }
 
-// jobs recycles job records, so that a parallel kernel call does not
-// allocate one each time (the records are tiny, so a sync.Pool that the
-// garbage collector sometimes empties is fine here).
-var jobs = sync.Pool{New: func() any { return new(job) }}
+// parallelMinWork is the least work, in floating-point operations, worth a
+// chunk of its own: handing a chunk to a running worker costs about a
+// microsecond, in which a core does some 32k operations of a typical kernel.
+const parallelMinWork = 1 << 15
 
 // GrainFor returns a chunk length for n items costing about costPerItem
 // floating-point operations each, so that one chunk is worth handing to
-// another core (about 32k operations) yet there are enough chunks to balance
-// the load. It depends only on its arguments, never on the worker count.
+// another core (parallelMinWork) yet there are enough chunks to balance the
+// load: as many as the work allows, at most 64, and a power of two where the
+// items allow, so that 2, 4 or 8 threads get equal shares (three equal chunks
+// keep two threads busy for only two thirds of the time). It depends only on
+// its arguments, never on the worker count.
 func GrainFor(n, costPerItem int) int {
-	const minWork = 1 << 15
-	return max(minWork/max(costPerItem, 1), n/64, 1) // at most about 64 chunks
+	const maxChunks = 64
+	if n <= 1 {
+		return 1
+	}
+	perChunk := parallelMinWork/max(costPerItem, 1) + 1 // items in the smallest chunk worth having
+	chunks := min(n/perChunk, maxChunks)
+	if chunks <= 1 {
+		return n
+	}
+	for chunks&(chunks-1) != 0 { // round down to a power of two
+		chunks &= chunks - 1
+	}
+	return (n + chunks - 1) / chunks
 }
