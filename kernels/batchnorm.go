@@ -18,10 +18,68 @@ import (
 //	           the running statistics receive the unbiased variance Σ(x−mean_B)²/(m−1)
 //	inference: y = (x − runMean)/√(runVar + eps)·gamma + beta
 //
-// Statistics are accumulated in float64 with two passes (mean, then squared
-// deviations from it), which is what PyTorch does on the CPU. Work is split
-// over channels and each channel is summed by one goroutine in a fixed order,
-// so results are bit-identical for any number of threads.
+// How the work is done (the ...Ref functions in batchnorm_ref.go do the
+// same one channel at a time, with a separate pass for the mean):
+//
+//   - The forward statistics take one pass over x. Each channel's values are
+//     summed in float64 after subtracting a shift K, its first value:
+//     S1 = Σ(x − K), S2 = Σ(x − K)², so that mean = K + S1/m and
+//     Σ(x − mean)² = S2 − S1²/m. The subtraction cancels about
+//     (K − mean)²/variance of the sums' float64 precision; K being one of the
+//     channel's own values, that ratio is small (a K even a thousand standard
+//     deviations away still leaves the variance exact to float32 precision,
+//     see TestBatchNormFarFromZero), and the result agrees with the two-pass
+//     float64 formula of the references (and PyTorch's) to float32 precision.
+//     The normalising pass follows while the block is still in cache.
+//   - The backward pass takes one pass for Σdy and Σdy·(x − mean) per
+//     channel, then one pass that adds into dx.
+//   - The loops are the column kernels of batchnorm_rows.go: a block of
+//     channels side by side for small maps, tiles of one channel for large
+//     ones, SIMD on amd64.
+//   - Work is split over groups of channels. When there are fewer than
+//     bnMinUnits channels and much work each (a stem layer on large
+//     images), each channel is also split into blocks of images, whose
+//     partial sums are added in block order before the normalising pass.
+//     Every split depends only on the sizes, and each channel's sums always
+//     run in the same order, so results are bit-identical for any number of
+//     threads (and on every dispatch path).
+
+// bnMinUnits is the number of independent pieces of work below which the
+// statistics of a channel are split over blocks of images too, so that a
+// layer with few channels still keeps several cores busy.
+const bnMinUnits = 8
+
+// Costs per value, in the floating-point operations that GrainFor counts:
+// the statistics pass (a float64 subtraction, addition, multiplication and
+// addition) plus the normalising pass in training, the normalising pass
+// alone in eval.
+const (
+	bnTrainCost = 8
+	bnEvalCost  = 3
+)
+
+// bnImageBlocks returns into how many blocks of images the work on each
+// channel is split: 1 unless there are fewer than bnMinUnits channels, at
+// least two images and enough work per channel for two chunks.
+func bnImageBlocks(n, c, hw, cost int) int {
+	if c == 0 || c >= bnMinUnits || n < 2 || n*hw*cost < 2*parallelMinWork {
+		return 1
+	}
+	blocks := min(n, (bnMinUnits+c-1)/c)
+	per := (n + blocks - 1) / blocks
+	return (n + per - 1) / per // no empty block
+}
+
+// bnSplit holds the per-(channel, image block) partial sums and per-channel
+// coefficients of the few-channel path (c < bnMinUnits, so c·blocks < 2·bnMinUnits).
+type bnSplit struct {
+	blocks, per int                     // image blocks per channel and images per block
+	s1, s2      [2 * bnMinUnits]float64 // by unit ch·blocks + b
+	coef        [3][bnMinUnits]float32  // by channel: s, t (forward) or md, p, a (backward)
+}
+
+// rows returns the images of block b.
+func (s *bnSplit) rows(n, b int) (r0, r1 int) { return b * s.per, min(n, (b+1)*s.per) }
 
 // checkBNSize panics unless the sizes are non-negative.
 func checkBNSize(op string, n, c, hw int) {
@@ -37,18 +95,7 @@ func needBNLen(op, name string, s []float32, want int, optional bool) {
 	}
 }
 
-// channelGrain is the number of channels one worker-pool chunk handles.
-func channelGrain(n, c, hw, passes int) int { return GrainFor(c, passes*n*hw) }
-
-// invStdOf is 1/√(v + eps), the factor that normalises a variance v.
-func invStdOf(v float32, eps float64) float64 { return 1 / math.Sqrt(float64(v)+eps) }
-
-// BatchNormTrainForward normalises x with its own per-channel statistics and
-// writes y, the batch mean and invStd = 1/√(biased variance + eps) (both kept
-// for BatchNormBackward), and, when unbiasedVar is not nil, the unbiased
-// variance that updates the running statistics (see BatchNormUpdateRunning).
-// Each channel needs at least two values (n·hw ≥ 2), as in PyTorch.
-func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32) {
+func checkBNTrainForward(n, c, hw int, x, gamma, beta, y, mean, invStd, unbiasedVar []float32) {
 	const op = "BatchNormTrainForward"
 	checkBNSize(op, n, c, hw)
 	needBNLen(op, "x", x, n*c*hw, false)
@@ -58,38 +105,12 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 	needBNLen(op, "mean", mean, c, false)
 	needBNLen(op, "invStd", invStd, c, false)
 	needBNLen(op, "unbiasedVar", unbiasedVar, c, true)
-	m := n * hw
-	if m < 2 && c > 0 {
+	if n*hw < 2 && c > 0 {
 		panic(fmt.Sprintf("kernels.BatchNormTrainForward: each channel needs more than one value in training, got n=%d, hw=%d", n, hw))
 	}
-	Parallel(c, channelGrain(n, c, hw, 3), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var sum float64
-			for i := range n {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					sum += float64(v)
-				}
-			}
-			mu := sum / float64(m)
-			var sq float64
-			for i := range n {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mu
-					sq += d * d
-				}
-			}
-			is := 1 / math.Sqrt(sq/float64(m)+eps)
-			mean[ch], invStd[ch] = float32(mu), float32(is)
-			if unbiasedVar != nil {
-				unbiasedVar[ch] = float32(sq / float64(m-1))
-			}
-			normaliseChannel(n, c, hw, ch, x, y, float32(mu), is, gamma, beta)
-		}
-	})
 }
 
-// BatchNormInferForward normalises x with the running statistics (eval mode).
-func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32) {
+func checkBNInferForward(n, c, hw int, x, gamma, beta, runMean, runVar, y []float32) {
 	const op = "BatchNormInferForward"
 	checkBNSize(op, n, c, hw)
 	needBNLen(op, "x", x, n*c*hw, false)
@@ -98,31 +119,141 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 	needBNLen(op, "beta", beta, c, true)
 	needBNLen(op, "runMean", runMean, c, false)
 	needBNLen(op, "runVar", runVar, c, false)
-	Parallel(c, channelGrain(n, c, hw, 1), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			normaliseChannel(n, c, hw, ch, x, y, runMean[ch], invStdOf(runVar[ch], eps), gamma, beta)
+}
+
+func checkBNBackward(n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
+	const op = "BatchNormBackward"
+	checkBNSize(op, n, c, hw)
+	needBNLen(op, "x", x, n*c*hw, false)
+	needBNLen(op, "dy", dy, n*c*hw, false)
+	needBNLen(op, "dx", dx, n*c*hw, true)
+	needBNLen(op, "gamma", gamma, c, true)
+	needBNLen(op, "mean", mean, c, false)
+	needBNLen(op, "invStd", invStd, c, false)
+	needBNLen(op, "dgamma", dgamma, c, true)
+	needBNLen(op, "dbeta", dbeta, c, true)
+}
+
+// invStdOf is 1/√(v + eps), the factor that normalises a variance v.
+func invStdOf(v float32, eps float64) float64 { return 1 / math.Sqrt(float64(v)+eps) }
+
+// bnScaleShift returns the float32 factors of y = (x − mean)·s + t for
+// channel ch: s = invStd·gamma[ch] (rounded once, from float64) and t = beta[ch].
+func bnScaleShift(ch int, invStd float64, gamma, beta []float32) (s, t float32) {
+	if gamma != nil {
+		invStd *= float64(gamma[ch])
+	}
+	if beta != nil {
+		t = beta[ch]
+	}
+	return float32(invStd), t
+}
+
+// bnTrainStats turns one channel's shifted sums S1 = Σ(x − k) and
+// S2 = Σ(x − k)² over m values into its statistics: it stores the mean,
+// invStd and (when wanted) the unbiased variance, and returns the
+// coefficients s and t of y = (x − mean)·s + t.
+func bnTrainStats(ch int, k, s1, s2 float64, m int, eps float64, gamma, beta, mean, invStd, unbiasedVar []float32) (s, t float32) {
+	fm := float64(m)
+	d := s1 / fm          // mean − k
+	sq := max(s2-s1*d, 0) // Σ(x − mean)² = Σ(x − k)² − m·(mean − k)²
+	is := 1 / math.Sqrt(sq/fm+eps)
+	mean[ch], invStd[ch] = float32(k+d), float32(is)
+	if unbiasedVar != nil {
+		unbiasedVar[ch] = float32(sq / (fm - 1))
+	}
+	return bnScaleShift(ch, is, gamma, beta)
+}
+
+// BatchNormTrainForward normalises x with its own per-channel statistics and
+// writes y, the batch mean and invStd = 1/√(biased variance + eps) (both kept
+// for BatchNormBackward), and, when unbiasedVar is not nil, the unbiased
+// variance that updates the running statistics (see BatchNormUpdateRunning).
+// Each channel needs at least two values (n·hw ≥ 2), as in PyTorch.
+func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32) {
+	checkBNTrainForward(n, c, hw, x, gamma, beta, y, mean, invStd, unbiasedVar)
+	if c == 0 {
+		return
+	}
+	m := n * hw
+	if blocks := bnImageBlocks(n, c, hw, bnTrainCost); blocks > 1 {
+		sp := &bnSplit{blocks: blocks, per: (n + blocks - 1) / blocks}
+		Parallel(c*blocks, 1, func(lo, hi int) {
+			for u := lo; u < hi; u++ {
+				ch, b := u/blocks, u%blocks
+				r0, r1 := sp.rows(n, b)
+				k := [1]float64{float64(x[ch*hw])}
+				bnGroupSums(x, nil, c, hw, r0, r1, ch, ch+1, k[:], sp.s1[u:u+1], sp.s2[u:u+1])
+			}
+		})
+		for ch := range c {
+			var s1, s2 float64
+			for b := range blocks {
+				s1 += sp.s1[ch*blocks+b]
+				s2 += sp.s2[ch*blocks+b]
+			}
+			sp.coef[0][ch], sp.coef[1][ch] = bnTrainStats(ch, float64(x[ch*hw]), s1, s2, m, eps, gamma, beta, mean, invStd, unbiasedVar)
+		}
+		Parallel(c*blocks, 1, func(lo, hi int) {
+			for u := lo; u < hi; u++ {
+				ch, b := u/blocks, u%blocks
+				r0, r1 := sp.rows(n, b)
+				bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, mean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1])
+			}
+		})
+		return
+	}
+	group := bnGroup(hw)
+	Parallel(c, GrainFor(c, bnTrainCost*m), func(lo, hi int) {
+		var k, s1, s2 [bnTile]float64
+		var s, t [bnTile]float32
+		for g0 := lo; g0 < hi; g0 += group {
+			g1 := min(hi, g0+group)
+			for ch := g0; ch < g1; ch++ {
+				k[ch-g0], s1[ch-g0], s2[ch-g0] = float64(x[ch*hw]), 0, 0
+			}
+			w := g1 - g0
+			bnGroupSums(x, nil, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			for ch := g0; ch < g1; ch++ {
+				j := ch - g0
+				s[j], t[j] = bnTrainStats(ch, k[j], s1[j], s2[j], m, eps, gamma, beta, mean, invStd, unbiasedVar)
+			}
+			bnGroupNormalise(x, y, c, hw, 0, n, g0, g1, mean[g0:g1], s[:w], t[:w])
 		}
 	})
 }
 
-// normaliseChannel writes y = (x − mu)·invStd·gamma + beta for one channel.
-func normaliseChannel(n, c, hw, ch int, x, y []float32, mu float32, invStd float64, gamma, beta []float32) {
-	scale := invStd
-	if gamma != nil {
-		scale *= float64(gamma[ch])
+// BatchNormInferForward normalises x with the running statistics (eval mode).
+func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32) {
+	checkBNInferForward(n, c, hw, x, gamma, beta, runMean, runVar, y)
+	if n*c*hw == 0 {
+		return
 	}
-	s := float32(scale)
-	var shift float32
-	if beta != nil {
-		shift = beta[ch]
-	}
-	for i := range n {
-		off := (i*c + ch) * hw
-		dst := y[off : off+hw]
-		for j, v := range x[off : off+hw] {
-			dst[j] = (v-mu)*s + shift
+	if blocks := bnImageBlocks(n, c, hw, bnEvalCost); blocks > 1 {
+		sp := &bnSplit{blocks: blocks, per: (n + blocks - 1) / blocks}
+		for ch := range c {
+			sp.coef[0][ch], sp.coef[1][ch] = bnScaleShift(ch, invStdOf(runVar[ch], eps), gamma, beta)
 		}
+		Parallel(c*blocks, 1, func(lo, hi int) {
+			for u := lo; u < hi; u++ {
+				ch, b := u/blocks, u%blocks
+				r0, r1 := sp.rows(n, b)
+				bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, runMean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1])
+			}
+		})
+		return
 	}
+	group := bnGroup(hw)
+	Parallel(c, GrainFor(c, bnEvalCost*n*hw), func(lo, hi int) {
+		var s, t [bnTile]float32
+		for g0 := lo; g0 < hi; g0 += group {
+			g1 := min(hi, g0+group)
+			for ch := g0; ch < g1; ch++ {
+				s[ch-g0], t[ch-g0] = bnScaleShift(ch, invStdOf(runVar[ch], eps), gamma, beta)
+			}
+			bnGroupNormalise(x, y, c, hw, 0, n, g0, g1, runMean[g0:g1], s[:g1-g0], t[:g1-g0])
+		}
+	})
 }
 
 // BatchNormInvStd sets invStd[ch] = 1/√(variance[ch] + eps), the form in which
@@ -155,6 +286,35 @@ func BatchNormUpdateRunning(runMean, runVar, mean, unbiasedVar []float32, moment
 	}
 }
 
+// bnDxCoefficients returns, for channel ch, the float32 factors of
+// dx += a·((dy − md) − (x − mean)·p) given the channel's sums Σdy and
+// Σdy·(x − mean) over m values: a = invStd·gamma, and in training md = Σdy/m
+// and p = invStd²·Σdy·(x − mean)/m (in eval the statistics are constants:
+// md = p = 0).
+func bnDxCoefficients(training bool, ch int, m, sumDy, sumDyXmu, invStd float64, gamma []float32) (md, p, a float32) {
+	scale := invStd
+	if gamma != nil {
+		scale *= float64(gamma[ch])
+	}
+	if training {
+		md, p = float32(sumDy/m), float32(invStd*invStd*sumDyXmu/m)
+	}
+	return md, p, float32(scale)
+}
+
+// bnBackwardFinish adds channel ch's parameter gradients, given its sums
+// Σdy and Σdy·(x − mean), and returns its dx coefficients.
+func bnBackwardFinish(training bool, ch int, m, sumDy, sumDyXmu float64, gamma, invStd, dgamma, dbeta []float32) (md, p, a float32) {
+	is := float64(invStd[ch])
+	if dbeta != nil {
+		dbeta[ch] += float32(sumDy)
+	}
+	if dgamma != nil {
+		dgamma[ch] += float32(sumDyXmu * is)
+	}
+	return bnDxCoefficients(training, ch, m, sumDy, sumDyXmu, is, gamma)
+}
+
 // BatchNormBackward adds the gradients of a batch-norm layer, given dy (the
 // gradient of y), into dx, dgamma and dbeta; any of the three may be nil when
 // that gradient is not wanted. mean and invStd are the statistics the forward
@@ -167,56 +327,62 @@ func BatchNormUpdateRunning(runMean, runVar, mean, unbiasedVar []float32, moment
 //	dx     += gamma·invStd·(dy − Σdy/m − x̂·Σ(dy·x̂)/m)   training: through the batch statistics
 //	dx     += gamma·invStd·dy                           eval: a fixed per-channel scale
 func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
-	const op = "BatchNormBackward"
-	checkBNSize(op, n, c, hw)
-	needBNLen(op, "x", x, n*c*hw, false)
-	needBNLen(op, "dy", dy, n*c*hw, false)
-	needBNLen(op, "dx", dx, n*c*hw, true)
-	needBNLen(op, "gamma", gamma, c, true)
-	needBNLen(op, "mean", mean, c, false)
-	needBNLen(op, "invStd", invStd, c, false)
-	needBNLen(op, "dgamma", dgamma, c, true)
-	needBNLen(op, "dbeta", dbeta, c, true)
+	checkBNBackward(n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
+	if n*c*hw == 0 {
+		return
+	}
 	m := float64(n * hw)
-	Parallel(c, channelGrain(n, c, hw, 3), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mu, is := mean[ch], float64(invStd[ch])
-			var sumDy, sumDyXmu float64 // Σ dy and Σ dy·(x − mean)
-			if training || dgamma != nil || dbeta != nil {
-				for i := range n {
-					off := (i*c + ch) * hw
-					g := dy[off : off+hw]
-					for j, v := range x[off : off+hw] {
-						sumDy += float64(g[j])
-						sumDyXmu += float64(g[j]) * float64(v-mu)
-					}
+	sums := training || dgamma != nil || dbeta != nil
+	if blocks := bnImageBlocks(n, c, hw, bnTrainCost); blocks > 1 {
+		sp := &bnSplit{blocks: blocks, per: (n + blocks - 1) / blocks}
+		if sums {
+			Parallel(c*blocks, 1, func(lo, hi int) {
+				for u := lo; u < hi; u++ {
+					ch, b := u/blocks, u%blocks
+					r0, r1 := sp.rows(n, b)
+					k := [1]float64{float64(mean[ch])}
+					bnGroupSums(x, dy, c, hw, r0, r1, ch, ch+1, k[:], sp.s1[u:u+1], sp.s2[u:u+1])
 				}
+			})
+		}
+		for ch := range c {
+			var s1, s2 float64
+			for b := range blocks {
+				s1 += sp.s1[ch*blocks+b]
+				s2 += sp.s2[ch*blocks+b]
 			}
-			if dbeta != nil {
-				dbeta[ch] += float32(sumDy)
-			}
-			if dgamma != nil {
-				dgamma[ch] += float32(sumDyXmu * is)
-			}
-			if dx == nil {
-				continue
-			}
-			scale := is
-			if gamma != nil {
-				scale *= float64(gamma[ch])
-			}
-			a := float32(scale)
-			var meanDy, proj float32 // Σdy/m and invStd²·Σ(dy·(x−mean))/m
-			if training {
-				meanDy = float32(sumDy / m)
-				proj = float32(is * is * sumDyXmu / m)
-			}
-			for i := range n {
-				off := (i*c + ch) * hw
-				g, d := dy[off:off+hw], dx[off:off+hw]
-				for j, v := range x[off : off+hw] {
-					d[j] += a * (g[j] - meanDy - (v-mu)*proj)
+			sp.coef[0][ch], sp.coef[1][ch], sp.coef[2][ch] = bnBackwardFinish(training, ch, m, s1, s2, gamma, invStd, dgamma, dbeta)
+		}
+		if dx != nil {
+			Parallel(c*blocks, 1, func(lo, hi int) {
+				for u := lo; u < hi; u++ {
+					ch, b := u/blocks, u%blocks
+					r0, r1 := sp.rows(n, b)
+					bnGroupDx(dy, x, dx, c, hw, r0, r1, ch, ch+1, mean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1], sp.coef[2][ch:ch+1])
 				}
+			})
+		}
+		return
+	}
+	group := bnGroup(hw)
+	Parallel(c, GrainFor(c, bnTrainCost*int(m)), func(lo, hi int) {
+		var k, s1, s2 [bnTile]float64
+		var md, p, a [bnTile]float32
+		for g0 := lo; g0 < hi; g0 += group {
+			g1 := min(hi, g0+group)
+			w := g1 - g0
+			for ch := g0; ch < g1; ch++ {
+				k[ch-g0], s1[ch-g0], s2[ch-g0] = float64(mean[ch]), 0, 0
+			}
+			if sums {
+				bnGroupSums(x, dy, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			}
+			for ch := g0; ch < g1; ch++ {
+				j := ch - g0
+				md[j], p[j], a[j] = bnBackwardFinish(training, ch, m, s1[j], s2[j], gamma, invStd, dgamma, dbeta)
+			}
+			if dx != nil {
+				bnGroupDx(dy, x, dx, c, hw, 0, n, g0, g1, mean[g0:g1], md[:w], p[:w], a[:w])
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -201,26 +202,20 @@ func TestBatchNormUpdateRunning(t *testing.T) {
 
 func TestBatchNormDeterministicAcrossThreads(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	bc := newBNCase(rng, 4, 9, 3001)
-	total := bc.n * bc.c * bc.hw
-	dy := make([]float32, total)
-	for i := range dy {
-		dy[i] = float32(rng.NormFloat64())
-	}
-	run := func(threads int) [][]float32 {
-		defer SetThreads(SetThreads(threads))
-		y, mean, invStd, unb := make([]float32, total), make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)
-		BatchNormTrainForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb)
-		dx, dgamma, dbeta := make([]float32, total), make([]float32, bc.c), make([]float32, bc.c)
-		BatchNormBackward(true, bc.n, bc.c, bc.hw, bc.x, bc.gamma, mean, invStd, dy, dx, dgamma, dbeta)
-		yEval := make([]float32, total)
-		BatchNormInferForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, bc.runMean, bc.runVar, 1e-5, yEval)
-		return [][]float32{y, mean, invStd, unb, dx, dgamma, dbeta, yEval}
-	}
-	one, two := run(1), run(2)
-	for i := range one {
-		if !slices.Equal(one[i], two[i]) {
-			t.Errorf("output %d differs between 1 and 2 threads", i)
+	// Large maps, few channels split over image blocks, and many small maps
+	// grouped side by side.
+	for _, sh := range [][3]int{{4, 9, 3001}, {64, 3, 1024}, {16, 300, 1}, {64, 64, 16}} {
+		bc := newBNCase(rng, sh[0], sh[1], sh[2])
+		dy := bnFill(rng, len(bc.x), -1, 1)
+		run := func(threads int) map[string][]float32 {
+			defer SetThreads(SetThreads(threads))
+			return bnOutputs(bc, dy, BatchNormTrainForward, BatchNormInferForward, BatchNormBackward)
+		}
+		one, two, three := run(1), run(2), run(3)
+		for name := range one {
+			if !slices.Equal(one[name], two[name]) || !slices.Equal(one[name], three[name]) {
+				t.Errorf("n, c, hw = %v: %s differs between 1, 2 and 3 threads", sh, name)
+			}
 		}
 	}
 }
@@ -233,4 +228,208 @@ func TestBatchNormNeedsTwoValuesPerChannel(t *testing.T) {
 	}()
 	one := []float32{1, 2}
 	BatchNormTrainForward(1, 2, 1, one, nil, nil, 1e-5, make([]float32, 2), make([]float32, 2), make([]float32, 2), nil)
+}
+
+// bnShapes are (n, c, hw) cases for the fast kernels: ragged widths around
+// the SIMD strips (8 and 16 columns), channel groups of several small maps,
+// maps larger than a tile (bnTile), single images, and few channels with
+// much work each (split over blocks of images).
+var bnShapes = [][3]int{
+	{2, 1, 1}, {1, 3, 5}, {3, 2, 7}, {2, 5, 9}, {4, 17, 1}, {3, 40, 1},
+	{5, 300, 1}, {2, 70, 4}, {3, 13, 16}, {2, 9, 49}, {2, 3, 300},
+	{1, 2, 700}, {3, 4, 513}, {64, 3, 1024}, {40, 1, 1500}, {7, 6, 2000},
+	{64, 9, 64},
+}
+
+// bnFill returns k values spread over [lo, hi).
+func bnFill(rng *rand.Rand, k int, lo, hi float64) []float32 {
+	s := make([]float32, k)
+	for i := range s {
+		s[i] = float32(lo + (hi-lo)*rng.Float64())
+	}
+	return s
+}
+
+// bnOutputs runs the three fast kernels (training forward, training
+// backward, eval forward and eval backward) on one case and returns every
+// output.
+func bnOutputs(bc bnCase, dy []float32, forward func(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32),
+	infer func(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32),
+	backward func(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32)) map[string][]float32 {
+	n, c, hw := bc.n, bc.c, bc.hw
+	total := n * c * hw
+	out := map[string][]float32{
+		"y": make([]float32, total), "mean": make([]float32, c), "invStd": make([]float32, c), "unbiased": make([]float32, c),
+		"dx": slices.Repeat([]float32{0.25}, total), "dgamma": slices.Repeat([]float32{0.5}, c), "dbeta": slices.Repeat([]float32{-1}, c),
+		"eval y": make([]float32, total), "eval dx": make([]float32, total), "eval dgamma": make([]float32, c),
+	}
+	forward(n, c, hw, bc.x, bc.gamma, bc.beta, 1e-5, out["y"], out["mean"], out["invStd"], out["unbiased"])
+	backward(true, n, c, hw, bc.x, bc.gamma, out["mean"], out["invStd"], dy, out["dx"], out["dgamma"], out["dbeta"])
+	infer(n, c, hw, bc.x, bc.gamma, bc.beta, bc.runMean, bc.runVar, 1e-3, out["eval y"])
+	evalInvStd := make([]float32, c)
+	BatchNormInvStd(bc.runVar, 1e-3, evalInvStd)
+	backward(false, n, c, hw, bc.x, nil, bc.runMean, evalInvStd, dy, out["eval dx"], out["eval dgamma"], nil)
+	return out
+}
+
+// TestBatchNormMatchesReference compares the fast kernels with the plain
+// references on every dispatch path, over ragged shapes.
+func TestBatchNormMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	cases, dys, wants := make([]bnCase, len(bnShapes)), make([][]float32, len(bnShapes)), make([]map[string][]float32, len(bnShapes))
+	for i, sh := range bnShapes {
+		cases[i] = newBNCase(rng, sh[0], sh[1], sh[2])
+		dys[i] = bnFill(rng, len(cases[i].x), -1, 1)
+		wants[i] = bnOutputs(cases[i], dys[i], BatchNormTrainForwardRef, BatchNormInferForwardRef, BatchNormBackwardRef)
+	}
+	forEachPath(t, func(t *testing.T) {
+		for i, bc := range cases {
+			got := bnOutputs(bc, dys[i], BatchNormTrainForward, BatchNormInferForward, BatchNormBackward)
+			for name, want := range wants[i] {
+				// The eval forward pass and the eval dx are the same
+				// arithmetic as the reference; everything else depends on
+				// sums taken in another order.
+				atol, rtol := 2e-6, 2e-6
+				switch name {
+				case "eval y", "eval dx":
+					atol, rtol = 0, 0
+				case "dgamma", "dbeta", "eval dgamma": // sums of n·hw float32 products
+					atol = 1e-6 * math.Sqrt(float64(len(bc.x)))
+				}
+				for j := range want {
+					if d := math.Abs(float64(got[name][j] - want[j])); d > atol+rtol*math.Abs(float64(want[j])) {
+						t.Fatalf("n, c, hw = %v: %s[%d] = %.8g, reference %.8g", bnShapes[i], name, j, got[name][j], want[j])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestBatchNormSameBitsOnEveryPath checks that the dispatch paths agree to
+// the bit: the SIMD column kernels do the Go loops' operations in the same
+// order.
+func TestBatchNormSameBitsOnEveryPath(t *testing.T) {
+	first := map[int]map[string][]float32{}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(13, 14)) // the same data on every path
+		for i, sh := range bnShapes {
+			bc := newBNCase(rng, sh[0], sh[1], sh[2])
+			got := bnOutputs(bc, bnFill(rng, len(bc.x), -1, 1), BatchNormTrainForward, BatchNormInferForward, BatchNormBackward)
+			if first[i] == nil {
+				first[i] = got
+				continue
+			}
+			for name, want := range first[i] {
+				if !slices.Equal(got[name], want) {
+					t.Errorf("n, c, hw = %v: %s differs from the %s path", sh, name, Paths()[0])
+				}
+			}
+		}
+	})
+}
+
+// TestBatchNormColumnKernels checks each column kernel of the current path
+// against its Go loop, bit for bit, on blocks of every width up to three
+// strips, with rows further apart than the block is wide.
+func TestBatchNormColumnKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	forEachPath(t, func(t *testing.T) {
+		for cols := 1; cols <= 50; cols++ {
+			for _, rows := range []int{1, 2, 5} {
+				stride := cols + 3
+				size := (rows-1)*stride + cols
+				x, dy, dx := bnFill(rng, size, -2, 3), bnFill(rng, size, -1, 1), bnFill(rng, size, -1, 1)
+				k64 := make([]float64, cols)
+				for i := range k64 {
+					k64[i] = rng.Float64()
+				}
+				co := [4][]float32{bnFill(rng, cols, -1, 1), bnFill(rng, cols, -1, 1), bnFill(rng, cols, -1, 1), bnFill(rng, cols, -1, 1)}
+				for _, kernel := range []string{"sums", "dots"} {
+					s1, s2 := bnFill(rng, cols, -1, 1), bnFill(rng, cols, -1, 1)
+					got1, got2, want1, want2 := to64(s1), to64(s2), to64(s1), to64(s2)
+					if kernel == "sums" {
+						bnColSums(x, stride, rows, k64, got1, got2)
+						bnColSumsGo(x, stride, rows, k64, want1, want2)
+					} else {
+						bnColDots(dy, x, stride, rows, k64, got1, got2)
+						bnColDotsGo(dy, x, stride, rows, k64, want1, want2)
+					}
+					if !slices.Equal(got1, want1) || !slices.Equal(got2, want2) {
+						t.Fatalf("bnCol%s, %d rows × %d columns: differs from the Go loop", kernel, rows, cols)
+					}
+				}
+				y, want := slices.Clone(dx), slices.Clone(dx)
+				bnNormRows(x, y, stride, rows, co[0], co[1], co[2])
+				bnNormRowsGo(x, want, stride, rows, co[0], co[1], co[2])
+				if !slices.Equal(y, want) {
+					t.Fatalf("bnNormRows, %d rows × %d columns: differs from the Go loop", rows, cols)
+				}
+				got, want := slices.Clone(dx), slices.Clone(dx)
+				bnDxRows(dy, x, got, stride, rows, co[0], co[1], co[2], co[3])
+				bnDxRowsGo(dy, x, want, stride, rows, co[0], co[1], co[2], co[3])
+				if !slices.Equal(got, want) {
+					t.Fatalf("bnDxRows, %d rows × %d columns: differs from the Go loop", rows, cols)
+				}
+			}
+		}
+	})
+}
+
+// TestBatchNormFarFromZero checks the one-pass statistics on data whose
+// mean is ten thousand standard deviations from zero, where the textbook
+// one-pass formula Σx²/m − mean² would lose every digit of the variance in
+// float32 and half of them in float64, and where the first value of two
+// channels, the shift of their sums, is a thousand standard deviations off.
+func TestBatchNormFarFromZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	bc := newBNCase(rng, 64, 4, 1024)
+	for i := range bc.x {
+		bc.x[i] = 3e4 + float32(rng.NormFloat64()*3)
+	}
+	bc.x[0], bc.x[bc.hw] = 3e4+3000, 3e4-3000
+	total := len(bc.x)
+	want := [4][]float32{make([]float32, total), make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)}
+	got := [4][]float32{make([]float32, total), make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)}
+	BatchNormTrainForwardRef(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, want[0], want[1], want[2], want[3])
+	BatchNormTrainForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, got[0], got[1], got[2], got[3])
+	closeTo64(t, "y", got[0], to64(want[0]), 1e-5, 0)
+	closeTo64(t, "mean", got[1], to64(want[1]), 0, 1e-7)
+	closeTo64(t, "invStd", got[2], to64(want[2]), 0, 1e-6)
+	closeTo64(t, "unbiased variance", got[3], to64(want[3]), 0, 1e-6)
+}
+
+// BenchmarkBatchNorm times a training step's batch norm (forward, then
+// backward) on the shapes of the small CNNs of bench SmallTrainStep, for the
+// reference and for the fast kernels on one and two threads:
+//
+//	go test ./kernels -run '^$' -bench BatchNorm -benchtime 0.3s
+func BenchmarkBatchNorm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, sh := range [][3]int{{64, 8, 1024}, {64, 24, 256}, {64, 64, 64}, {64, 96, 16}, {64, 256, 4}, {64, 512, 1}} {
+		bc := newBNCase(rng, sh[0], sh[1], sh[2])
+		dy := bnFill(rng, len(bc.x), -1, 1)
+		y, dx := make([]float32, len(bc.x)), make([]float32, len(bc.x))
+		mean, invStd, unb, dgamma, dbeta := make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)
+		for _, v := range []struct {
+			name     string
+			threads  int
+			forward  func(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32)
+			backward func(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32)
+		}{
+			{"ref", 1, BatchNormTrainForwardRef, BatchNormBackwardRef},
+			{"fast", 1, BatchNormTrainForward, BatchNormBackward},
+			{"fast", 2, BatchNormTrainForward, BatchNormBackward},
+		} {
+			b.Run(fmt.Sprintf("n=%d,c=%d,hw=%d/%s/threads=%d", sh[0], sh[1], sh[2], v.name, v.threads), func(b *testing.B) {
+				defer SetThreads(SetThreads(v.threads))
+				b.SetBytes(int64(4 * len(bc.x)))
+				for b.Loop() {
+					v.forward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb)
+					v.backward(true, bc.n, bc.c, bc.hw, bc.x, bc.gamma, mean, invStd, dy, dx, dgamma, dbeta)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.x)), "ns/value")
+			})
+		}
+	}
 }

@@ -1,0 +1,375 @@
+// Batch-norm column kernels for AVX-512 and AVX2 (see batchnorm_rows.go for
+// what they compute and batchnorm_amd64.go for the calling convention).
+//
+// Each kernel goes through the block row by row, and along each row in
+// strips of 16 columns (AVX-512) or 8 (AVX2), so that memory is read in
+// long runs that the hardware prefetchers follow; the per-column values
+// (shifts, running sums, coefficients) of the strip are read from, and the
+// sums written back to, arrays that stay in L1. A column's sum thus gets its
+// rows in row order, and every operation is a separate IEEE operation (no
+// FMA), exactly as in the Go loops.
+//
+// Registers: SI, BX, R13 walk the rows of the float32 blocks, R8 is the row
+// step in bytes, R9 counts rows, CX holds the number of strips, DX counts
+// them along a row and AX is the column index of the strip.
+
+#include "textflag.h"
+
+// func bnColSumsAVX512(x *float32, stride, rows, cols int, k, s1, s2 *float64)
+//
+//	for r := 0; r < rows; r++ {
+//		for e := 0; e < cols; e++ {
+//			d := float64(x[r*stride+e]) - k[e]
+//			s1[e] += d
+//			s2[e] += d * d
+//		}
+//	}
+TEXT ·bnColSumsAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ cols+24(FP), CX
+	MOVQ k+32(FP), R10
+	MOVQ s1+40(FP), R11
+	MOVQ s2+48(FP), R12
+	SHRQ $4, CX
+
+sums512Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+sums512Strip:
+	VCVTPS2PD (SI)(AX*4), Z0
+	VCVTPS2PD 32(SI)(AX*4), Z1
+	VSUBPD    (R10)(AX*8), Z0, Z0   // d = x − k
+	VSUBPD    64(R10)(AX*8), Z1, Z1
+	VADDPD    (R11)(AX*8), Z0, Z2   // s1 + d
+	VADDPD    64(R11)(AX*8), Z1, Z3
+	VMOVUPD   Z2, (R11)(AX*8)
+	VMOVUPD   Z3, 64(R11)(AX*8)
+	VMULPD    Z0, Z0, Z0          // d²
+	VMULPD    Z1, Z1, Z1
+	VADDPD    (R12)(AX*8), Z0, Z0   // s2 + d²
+	VADDPD    64(R12)(AX*8), Z1, Z1
+	VMOVUPD   Z0, (R12)(AX*8)
+	VMOVUPD   Z1, 64(R12)(AX*8)
+	ADDQ      $16, AX
+	DECQ      DX
+	JNZ       sums512Strip
+
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  sums512Row
+	VZEROUPPER
+	RET
+
+// func bnColSumsAVX2(x *float32, stride, rows, cols int, k, s1, s2 *float64)
+//
+// As bnColSumsAVX512, in strips of 8 columns.
+TEXT ·bnColSumsAVX2(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ cols+24(FP), CX
+	MOVQ k+32(FP), R10
+	MOVQ s1+40(FP), R11
+	MOVQ s2+48(FP), R12
+	SHRQ $3, CX
+
+sums256Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+sums256Strip:
+	VCVTPS2PD (SI)(AX*4), Y0
+	VCVTPS2PD 16(SI)(AX*4), Y1
+	VSUBPD    (R10)(AX*8), Y0, Y0   // d = x − k
+	VSUBPD    32(R10)(AX*8), Y1, Y1
+	VADDPD    (R11)(AX*8), Y0, Y2   // s1 + d
+	VADDPD    32(R11)(AX*8), Y1, Y3
+	VMOVUPD   Y2, (R11)(AX*8)
+	VMOVUPD   Y3, 32(R11)(AX*8)
+	VMULPD    Y0, Y0, Y0          // d²
+	VMULPD    Y1, Y1, Y1
+	VADDPD    (R12)(AX*8), Y0, Y0   // s2 + d²
+	VADDPD    32(R12)(AX*8), Y1, Y1
+	VMOVUPD   Y0, (R12)(AX*8)
+	VMOVUPD   Y1, 32(R12)(AX*8)
+	ADDQ      $8, AX
+	DECQ      DX
+	JNZ       sums256Strip
+
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  sums256Row
+	VZEROUPPER
+	RET
+
+// func bnColDotsAVX512(dy, x *float32, stride, rows, cols int, k, s1, s2 *float64)
+//
+//	for r := 0; r < rows; r++ {
+//		for e := 0; e < cols; e++ {
+//			g := float64(dy[r*stride+e])
+//			s1[e] += g
+//			s2[e] += g * (float64(x[r*stride+e]) - k[e])
+//		}
+//	}
+TEXT ·bnColDotsAVX512(SB), NOSPLIT, $0-64
+	MOVQ dy+0(FP), BX
+	MOVQ x+8(FP), SI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+24(FP), R9
+	MOVQ cols+32(FP), CX
+	MOVQ k+40(FP), R10
+	MOVQ s1+48(FP), R11
+	MOVQ s2+56(FP), R12
+	SHRQ $4, CX
+
+dots512Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+dots512Strip:
+	VCVTPS2PD (BX)(AX*4), Z0          // g = dy
+	VCVTPS2PD 32(BX)(AX*4), Z1
+	VCVTPS2PD (SI)(AX*4), Z2          // x
+	VCVTPS2PD 32(SI)(AX*4), Z3
+	VADDPD    (R11)(AX*8), Z0, Z4   // s1 + g
+	VADDPD    64(R11)(AX*8), Z1, Z5
+	VMOVUPD   Z4, (R11)(AX*8)
+	VMOVUPD   Z5, 64(R11)(AX*8)
+	VSUBPD    (R10)(AX*8), Z2, Z2   // x − k
+	VSUBPD    64(R10)(AX*8), Z3, Z3
+	VMULPD    Z2, Z0, Z0          // g·(x − k)
+	VMULPD    Z3, Z1, Z1
+	VADDPD    (R12)(AX*8), Z0, Z0   // s2 + g·(x − k)
+	VADDPD    64(R12)(AX*8), Z1, Z1
+	VMOVUPD   Z0, (R12)(AX*8)
+	VMOVUPD   Z1, 64(R12)(AX*8)
+	ADDQ      $16, AX
+	DECQ      DX
+	JNZ       dots512Strip
+
+	ADDQ R8, BX
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  dots512Row
+	VZEROUPPER
+	RET
+
+// func bnColDotsAVX2(dy, x *float32, stride, rows, cols int, k, s1, s2 *float64)
+//
+// As bnColDotsAVX512, in strips of 8 columns.
+TEXT ·bnColDotsAVX2(SB), NOSPLIT, $0-64
+	MOVQ dy+0(FP), BX
+	MOVQ x+8(FP), SI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+24(FP), R9
+	MOVQ cols+32(FP), CX
+	MOVQ k+40(FP), R10
+	MOVQ s1+48(FP), R11
+	MOVQ s2+56(FP), R12
+	SHRQ $3, CX
+
+dots256Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+dots256Strip:
+	VCVTPS2PD (BX)(AX*4), Y0          // g = dy
+	VCVTPS2PD 16(BX)(AX*4), Y1
+	VCVTPS2PD (SI)(AX*4), Y2          // x
+	VCVTPS2PD 16(SI)(AX*4), Y3
+	VADDPD    (R11)(AX*8), Y0, Y4   // s1 + g
+	VADDPD    32(R11)(AX*8), Y1, Y5
+	VMOVUPD   Y4, (R11)(AX*8)
+	VMOVUPD   Y5, 32(R11)(AX*8)
+	VSUBPD    (R10)(AX*8), Y2, Y2   // x − k
+	VSUBPD    32(R10)(AX*8), Y3, Y3
+	VMULPD    Y2, Y0, Y0          // g·(x − k)
+	VMULPD    Y3, Y1, Y1
+	VADDPD    (R12)(AX*8), Y0, Y0   // s2 + g·(x − k)
+	VADDPD    32(R12)(AX*8), Y1, Y1
+	VMOVUPD   Y0, (R12)(AX*8)
+	VMOVUPD   Y1, 32(R12)(AX*8)
+	ADDQ      $8, AX
+	DECQ      DX
+	JNZ       dots256Strip
+
+	ADDQ R8, BX
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  dots256Row
+	VZEROUPPER
+	RET
+
+// func bnNormRowsAVX512(x, y *float32, stride, rows, cols int, mu, s, t *float32)
+//
+//	for r := 0; r < rows; r++ {
+//		for e := 0; e < cols; e++ {
+//			y[r*stride+e] = (x[r*stride+e]-mu[e])*s[e] + t[e]
+//		}
+//	}
+TEXT ·bnNormRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), BX
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+24(FP), R9
+	MOVQ cols+32(FP), CX
+	MOVQ mu+40(FP), R10
+	MOVQ s+48(FP), R11
+	MOVQ t+56(FP), R12
+	SHRQ $4, CX
+
+norm512Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+norm512Strip:
+	VMOVUPS (SI)(AX*4), Z0
+	VSUBPS  (R10)(AX*4), Z0, Z0 // x − mu
+	VMULPS  (R11)(AX*4), Z0, Z0 // ·s
+	VADDPS  (R12)(AX*4), Z0, Z0 // + t
+	VMOVUPS Z0, (BX)(AX*4)
+	ADDQ    $16, AX
+	DECQ    DX
+	JNZ     norm512Strip
+
+	ADDQ R8, SI
+	ADDQ R8, BX
+	DECQ R9
+	JNZ  norm512Row
+	VZEROUPPER
+	RET
+
+// func bnNormRowsAVX2(x, y *float32, stride, rows, cols int, mu, s, t *float32)
+//
+// As bnNormRowsAVX512, in strips of 8 columns.
+TEXT ·bnNormRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), BX
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+24(FP), R9
+	MOVQ cols+32(FP), CX
+	MOVQ mu+40(FP), R10
+	MOVQ s+48(FP), R11
+	MOVQ t+56(FP), R12
+	SHRQ $3, CX
+
+norm256Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+norm256Strip:
+	VMOVUPS (SI)(AX*4), Y0
+	VSUBPS  (R10)(AX*4), Y0, Y0 // x − mu
+	VMULPS  (R11)(AX*4), Y0, Y0 // ·s
+	VADDPS  (R12)(AX*4), Y0, Y0 // + t
+	VMOVUPS Y0, (BX)(AX*4)
+	ADDQ    $8, AX
+	DECQ    DX
+	JNZ     norm256Strip
+
+	ADDQ R8, SI
+	ADDQ R8, BX
+	DECQ R9
+	JNZ  norm256Row
+	VZEROUPPER
+	RET
+
+// func bnDxRowsAVX512(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+//
+//	for r := 0; r < rows; r++ {
+//		for e := 0; e < cols; e++ {
+//			i := r*stride + e
+//			dx[i] += a[e] * ((dy[i] - md[e]) - (x[i]-mu[e])*p[e])
+//		}
+//	}
+TEXT ·bnDxRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ dy+0(FP), BX
+	MOVQ x+8(FP), SI
+	MOVQ dx+16(FP), R13
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+32(FP), R9
+	MOVQ cols+40(FP), CX
+	MOVQ mu+48(FP), R10
+	MOVQ md+56(FP), R11
+	MOVQ p+64(FP), R12
+	MOVQ a+72(FP), R14
+	SHRQ $4, CX
+
+dx512Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+dx512Strip:
+	VMOVUPS (SI)(AX*4), Z0
+	VSUBPS  (R10)(AX*4), Z0, Z0 // x − mu
+	VMULPS  (R12)(AX*4), Z0, Z0 // (x − mu)·p
+	VMOVUPS (BX)(AX*4), Z1
+	VSUBPS  (R11)(AX*4), Z1, Z1 // dy − md
+	VSUBPS  Z0, Z1, Z1        // (dy − md) − (x − mu)·p
+	VMULPS  (R14)(AX*4), Z1, Z1 // ·a
+	VADDPS  (R13)(AX*4), Z1, Z1 // + dx
+	VMOVUPS Z1, (R13)(AX*4)
+	ADDQ    $16, AX
+	DECQ    DX
+	JNZ     dx512Strip
+
+	ADDQ R8, BX
+	ADDQ R8, SI
+	ADDQ R8, R13
+	DECQ R9
+	JNZ  dx512Row
+	VZEROUPPER
+	RET
+
+// func bnDxRowsAVX2(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+//
+// As bnDxRowsAVX512, in strips of 8 columns.
+TEXT ·bnDxRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dy+0(FP), BX
+	MOVQ x+8(FP), SI
+	MOVQ dx+16(FP), R13
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+32(FP), R9
+	MOVQ cols+40(FP), CX
+	MOVQ mu+48(FP), R10
+	MOVQ md+56(FP), R11
+	MOVQ p+64(FP), R12
+	MOVQ a+72(FP), R14
+	SHRQ $3, CX
+
+dx256Row:
+	XORQ AX, AX
+	MOVQ CX, DX
+
+dx256Strip:
+	VMOVUPS (SI)(AX*4), Y0
+	VSUBPS  (R10)(AX*4), Y0, Y0 // x − mu
+	VMULPS  (R12)(AX*4), Y0, Y0 // (x − mu)·p
+	VMOVUPS (BX)(AX*4), Y1
+	VSUBPS  (R11)(AX*4), Y1, Y1 // dy − md
+	VSUBPS  Y0, Y1, Y1        // (dy − md) − (x − mu)·p
+	VMULPS  (R14)(AX*4), Y1, Y1 // ·a
+	VADDPS  (R13)(AX*4), Y1, Y1 // + dx
+	VMOVUPS Y1, (R13)(AX*4)
+	ADDQ    $8, AX
+	DECQ    DX
+	JNZ     dx256Strip
+
+	ADDQ R8, BX
+	ADDQ R8, SI
+	ADDQ R8, R13
+	DECQ R9
+	JNZ  dx256Row
+	VZEROUPPER
+	RET

@@ -1,0 +1,161 @@
+package kernels
+
+// The inner kernels of batch norm, and how a group of channels is cut into
+// calls of them.
+//
+// Seen from memory, an NCHW tensor is n rows (images) of c·hw values; channel
+// ch owns the columns [ch·hw, (ch+1)·hw) of every row. Batch norm needs, per
+// channel, sums down its columns and then an update of every value with
+// per-channel coefficients. Both become loops over a block of rows × columns
+// of this matrix, with one coefficient (or one running sum) per column:
+//
+//	bnColSums  s1[e] += Σ_r d, s2[e] += Σ_r d²  with d = x[r][e] − k[e]   (forward statistics)
+//	bnColDots  s1[e] += Σ_r dy, s2[e] += Σ_r dy·(x − k[e])                (backward sums)
+//	bnNormRows y[r][e] = (x[r][e] − mu[e])·s[e] + t[e]                     (normalise)
+//	bnDxRows   dx[r][e] += a[e]·((dy − md[e]) − (x − mu[e])·p[e])           (input gradient)
+//
+// The same kernels serve small maps, where one block holds several whole
+// channels side by side (at 1×1 a row of 256 channels is one vector loop,
+// not 256 loops of one value), and large maps, where a channel's columns are
+// cut into tiles of bnTile. The SIMD versions (batchnorm_amd64.s) go along
+// each row in vector strips, reading the column sums from and writing them
+// back to arrays that stay in L1, so each sum adds its rows in row order,
+// exactly as the Go loops below do, with the same roundings (the explicit
+// conversions forbid fused multiply-adds): every dispatch path gives the
+// same bits.
+
+// bnTile is the most columns one kernel call covers: its float64 column sums
+// and its coefficients (a few KiB) stay in L1, and the 64-image block of a
+// tile (64 KiB) stays in L2 between a statistics pass and the pass that
+// normalises it.
+const bnTile = 256
+
+// bnGroup is how many channels share one block: as many whole channels as
+// fit in a tile, at least one.
+func bnGroup(hw int) int { return max(1, bnTile/max(hw, 1)) }
+
+// bnColSumsGo adds, for every column e < len(k) of the rows×len(k) block of
+// x whose rows start stride values apart, the shifted sums
+// s1[e] += Σ_r (x[r][e] − k[e]) and s2[e] += Σ_r (x[r][e] − k[e])², in float64.
+func bnColSumsGo(x []float32, stride, rows int, k, s1, s2 []float64) {
+	for r := range rows {
+		for e, v := range x[r*stride : r*stride+len(k)] {
+			d := float64(v) - k[e]
+			s1[e] += d
+			s2[e] += float64(d * d)
+		}
+	}
+}
+
+// bnColDotsGo adds, for every column e < len(k) of the block, in float64,
+// s1[e] += Σ_r dy[r][e] and s2[e] += Σ_r dy[r][e]·(x[r][e] − k[e]).
+func bnColDotsGo(dy, x []float32, stride, rows int, k, s1, s2 []float64) {
+	for r := range rows {
+		g := dy[r*stride : r*stride+len(k)]
+		for e, v := range x[r*stride : r*stride+len(k)] {
+			s1[e] += float64(g[e])
+			s2[e] += float64(float64(g[e]) * (float64(v) - k[e]))
+		}
+	}
+}
+
+// bnNormRowsGo writes y[r][e] = (x[r][e] − mu[e])·s[e] + t[e] for every
+// column e < len(mu) of the block.
+func bnNormRowsGo(x, y []float32, stride, rows int, mu, s, t []float32) {
+	for r := range rows {
+		dst := y[r*stride : r*stride+len(mu)]
+		for e, v := range x[r*stride : r*stride+len(mu)] {
+			dst[e] = float32((v-mu[e])*s[e]) + t[e]
+		}
+	}
+}
+
+// bnDxRowsGo adds a[e]·((dy − md[e]) − (x − mu[e])·p[e]) into dx for every
+// column e < len(mu) of the block.
+func bnDxRowsGo(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32) {
+	for r := range rows {
+		g, d := dy[r*stride:r*stride+len(mu)], dx[r*stride:r*stride+len(mu)]
+		for e, v := range x[r*stride : r*stride+len(mu)] {
+			d[e] += float32(a[e] * ((g[e] - md[e]) - float32((v-mu[e])*p[e])))
+		}
+	}
+}
+
+// bnSpread sets dst[j] to vals[ch−g0] for the channel ch that owns column
+// e0+j of a row (channels of hw columns each).
+func bnSpread[T float32 | float64](dst, vals []T, e0, hw, g0 int) {
+	for j, ch := 0, e0/hw; j < len(dst); ch++ {
+		run := dst[j:min(len(dst), (ch+1)*hw-e0)]
+		v := vals[ch-g0]
+		for i := range run {
+			run[i] = v
+		}
+		j += len(run)
+	}
+}
+
+// bnGroupSums adds two sums over images r0..r1−1 of each channel ch of
+// g0..g1−1 (at most bnGroup(hw) channels) into a[ch−g0] and b[ch−g0]:
+//
+//	dy == nil:  a += Σ (x − k),  b += Σ (x − k)²    (k = center[ch−g0])
+//	dy != nil:  a += Σ dy,       b += Σ dy·(x − k)
+//
+// The column sums of each tile are added in column order, so a channel's
+// result does not depend on how its columns were tiled.
+func bnGroupSums(x, dy []float32, c, hw, r0, r1, g0, g1 int, center, a, b []float64) {
+	var k, s1, s2 [bnTile]float64
+	stride, first, last := c*hw, g0*hw, g1*hw
+	// All the tiles of a group share their centres: a group of several
+	// channels is one tile, and the tiles of a large channel have one centre.
+	bnSpread(k[:min(last-first, bnTile)], center, first, hw, g0)
+	for e0 := first; e0 < last; e0 += bnTile {
+		cols := min(bnTile, last-e0)
+		clear(s1[:cols])
+		clear(s2[:cols])
+		off := r0*stride + e0
+		if dy == nil {
+			bnColSums(x[off:], stride, r1-r0, k[:cols], s1[:cols], s2[:cols])
+		} else {
+			bnColDots(dy[off:], x[off:], stride, r1-r0, k[:cols], s1[:cols], s2[:cols])
+		}
+		for j, ch := 0, e0/hw; j < cols; ch++ {
+			for end := min(cols, (ch+1)*hw-e0); j < end; j++ {
+				a[ch-g0] += s1[j]
+				b[ch-g0] += s2[j]
+			}
+		}
+	}
+}
+
+// bnGroupNormalise writes y = (x − mu)·s + t over images r0..r1−1 of the
+// channels g0..g1−1, with mu, s and t indexed by ch − g0.
+func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []float32) {
+	var cm, cs, ct [bnTile]float32
+	stride, first, last := c*hw, g0*hw, g1*hw
+	cols := min(last-first, bnTile)
+	bnSpread(cm[:cols], mu, first, hw, g0)
+	bnSpread(cs[:cols], s, first, hw, g0)
+	bnSpread(ct[:cols], t, first, hw, g0)
+	for e0 := first; e0 < last; e0 += bnTile {
+		cols := min(bnTile, last-e0)
+		off := r0*stride + e0
+		bnNormRows(x[off:], y[off:], stride, r1-r0, cm[:cols], cs[:cols], ct[:cols])
+	}
+}
+
+// bnGroupDx adds a·((dy − md) − (x − mu)·p) into dx over images r0..r1−1 of
+// the channels g0..g1−1, with the coefficients indexed by ch − g0.
+func bnGroupDx(dy, x, dx []float32, c, hw, r0, r1, g0, g1 int, mu, md, p, a []float32) {
+	var cm, cd, cp, ca [bnTile]float32
+	stride, first, last := c*hw, g0*hw, g1*hw
+	cols := min(last-first, bnTile)
+	bnSpread(cm[:cols], mu, first, hw, g0)
+	bnSpread(cd[:cols], md, first, hw, g0)
+	bnSpread(cp[:cols], p, first, hw, g0)
+	bnSpread(ca[:cols], a, first, hw, g0)
+	for e0 := first; e0 < last; e0 += bnTile {
+		cols := min(bnTile, last-e0)
+		off := r0*stride + e0
+		bnDxRows(dy[off:], x[off:], dx[off:], stride, r1-r0, cm[:cols], cd[:cols], cp[:cols], ca[:cols])
+	}
+}
