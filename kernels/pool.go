@@ -215,9 +215,12 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 }
 
 // parallelMinWork is the least work, in floating-point operations, worth a
-// chunk of its own: handing a chunk to a running worker costs about a
-// microsecond, in which a core does some 32k operations of a typical kernel.
-const parallelMinWork = 1 << 15
+// chunk of its own: some microseconds of scalar work, against about a
+// microsecond to hand a chunk to a spinning worker. (At 32k, 2 to 20% of the
+// training step of the small CNNs ran in calls too small to split; the
+// estimates of cost per item that kernels pass to GrainFor are rough, and
+// often low.)
+const parallelMinWork = 1 << 13
 
 // GrainFor returns a chunk length for n items costing about costPerItem
 // floating-point operations each, so that one chunk is worth handing to

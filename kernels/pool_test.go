@@ -109,8 +109,8 @@ func TestGrainFor(t *testing.T) {
 		{1, 1 << 20, 1},
 		{100, 1, 100},                 // 100 operations: one chunk
 		{1 << 22, 1, 1 << 16},         // 64 chunks at most
-		{3 * 20000, 1, 3 * 20000},     // 60k operations: not worth two chunks of 32k
-		{3 * 40000, 1, 3 * 40000 / 2}, // 3 chunks' worth rounds down to 2
+		{15000, 1, 15000},             // 15k operations: not worth two chunks of 8k
+		{3 * 10000, 1, 3 * 10000 / 2}, // 3 chunks' worth rounds down to 2
 		{10, 1 << 20, 2},              // 10 costly items: 8 chunks, the last shorter
 	} {
 		if got := GrainFor(c.n, c.cost); got != c.want {
