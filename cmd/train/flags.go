@@ -134,7 +134,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory, with its own flags")
 	fs.IntVar(&o.limit, "limit", 0, "use at most this many training images (class-balanced), for quick runs")
 	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate -weights on the test split without training")
-	fs.Float64Var(&o.smoothing, "label-smoothing", 0, "label smoothing ε of the cross-entropy")
+	fs.Float64Var(&o.smoothing, "label-smoothing", 0, "label smoothing ε of the cross-entropy (default: the recipe's)")
 	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global norm to this value (0: no clipping)")
 	fs.IntVar(&o.accum, "accum", 1, "accumulate gradients over this many batches per optimiser step")
 	fs.Float64Var(&o.ema, "ema", 0, "keep an exponential moving average of the weights with this decay, and evaluate it (0: off)")

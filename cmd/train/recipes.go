@@ -44,8 +44,10 @@ type recipe struct {
 	Schedule  string
 	Warmup    float64 // epochs
 	WD        float64
-	BNRecal   int // batches
-	Augment   bool
+	// LabelSmoothing is the ε of the cross-entropy's label smoothing.
+	LabelSmoothing float64
+	BNRecal        int // batches
+	Augment        bool
 	// Dropout and StochasticDepth override the architecture's defaults
 	// when not zero (negative: none), as zoo.Options reads them.
 	Dropout, StochasticDepth float64
@@ -56,13 +58,13 @@ type recipe struct {
 
 // scratch holds the recipes for training from scratch on small images.
 var scratch = map[string]recipe{
-	"vgg16_bn":           {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"vgg16_bn":           {Width: 0.25, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
 	"vgg16":              {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "cosine", Warmup: 0.05, WD: 0.05, Augment: true, Dropout: -1},
-	"resnet50":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
+	"resnet50":           {Width: 0.25, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, ZeroInitResidual: true},
 	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
-	"mobilenet_v3_large": {Width: 0.35, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"mobilenet_v3_large": {Width: 0.5, Epochs: 6, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, Dropout: -1, ZeroInitResidual: true},
 	"mobilenet_v3_small": {Width: 0.5, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
-	"efficientnet_b0":    {Width: 0.25, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 6e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1, StochasticDepth: -1},
+	"efficientnet_b0":    {Width: 0.5, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Dropout: -1, StochasticDepth: -1, ZeroInitResidual: true},
 }
 
 // fineTune is the recipe for photographs and pretrained weights: full
