@@ -135,7 +135,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.IntVar(&o.limit, "limit", 0, "use at most this many training images (class-balanced), for quick runs")
 	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate -weights on the test split without training")
 	fs.Float64Var(&o.smoothing, "label-smoothing", 0, "label smoothing ε of the cross-entropy (default: the recipe's)")
-	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global norm to this value (0: no clipping)")
+	fs.Float64Var(&o.clip, "clip", 0, "clip the gradients' global norm to this value (0: no clipping; default: the recipe's)")
 	fs.IntVar(&o.accum, "accum", 1, "accumulate gradients over this many batches per optimiser step")
 	fs.Float64Var(&o.ema, "ema", 0, "keep an exponential moving average of the weights with this decay, and evaluate it (0: off)")
 	fs.IntVar(&o.patience, "patience", 0, "with -val: stop after this many epochs without a better validation result (0: never)")

@@ -29,6 +29,10 @@ package main
 //     accuracy with it and 87–88% with cosine.
 //   - Label smoothing 0.1 for ResNet-50 (96.75% → 97.05%) and MobileNetV3
 //     (96.6% → 97.4%, with a sixth epoch).
+//   - Gradient clipping at global norm 1 for EfficientNet-B0, whose
+//     training at peak rate 1e-2 otherwise stumbles now and then (a dip of
+//     training accuracy in mid-run) and whose result then depends on the
+//     seed: 97.20% / 96.45% (seeds 1 / 2) without, 97.30% / 97.45% with.
 //   - Head dropout and EfficientNet's stochastic depth off: regularisers for
 //     long ImageNet runs that slow a run of a few epochs (one epoch of
 //     VGG16-BN on 5,000 images: 63% with its two dropout layers, 74%
@@ -55,8 +59,10 @@ type recipe struct {
 	WD        float64
 	// LabelSmoothing is the ε of the cross-entropy's label smoothing.
 	LabelSmoothing float64
-	BNRecal        int // batches
-	Augment        bool
+	// ClipNorm clips the gradients' global norm to this value (0: none).
+	ClipNorm float64
+	BNRecal  int // batches
+	Augment  bool
 	// Dropout and StochasticDepth override the architecture's defaults
 	// when not zero (negative: none), as zoo.Options reads them.
 	Dropout, StochasticDepth float64
@@ -73,7 +79,7 @@ var scratch = map[string]recipe{
 	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
 	"mobilenet_v3_large": {Width: 0.5, Epochs: 6, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, Dropout: -1, ZeroInitResidual: true},
 	"mobilenet_v3_small": {Width: 0.5, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
-	"efficientnet_b0":    {Width: 0.5, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Dropout: -1, StochasticDepth: -1, ZeroInitResidual: true},
+	"efficientnet_b0":    {Width: 0.5, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, ClipNorm: 1, BNRecal: 20, Dropout: -1, StochasticDepth: -1, ZeroInitResidual: true},
 }
 
 // fineTune is the recipe for photographs and pretrained weights: full

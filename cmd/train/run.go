@@ -183,9 +183,9 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 		fmt.Fprintf(stdout, "%s: evaluating %s on %d test images\n", name, o.weights, testSrc.Len())
 		res, err = t.Evaluate()
 	} else {
-		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, label smoothing %g, strategy %s, augmentation %s, zero-init residual %s, batch-norm re-estimation on %d batches\n",
+		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, label smoothing %g, gradient clipping %g, strategy %s, augmentation %s, zero-init residual %s, batch-norm re-estimation on %d batches\n",
 			name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
-			cfg.LabelSmoothing, cfg.Strategy, onOff(augment), onOff(zeroInit), cfg.BNRecalibrate)
+			cfg.LabelSmoothing, cfg.ClipNorm, cfg.Strategy, onOff(augment), onOff(zeroInit), cfg.BNRecalibrate)
 		res, err = t.Run(ctx)
 	}
 	if err == nil && res != nil && finished(res.Status) {
@@ -231,7 +231,7 @@ func configFor(o *options, r recipe) train.Config {
 		Schedule:       pickString("schedule", o.schedule, r.Schedule),
 		WarmupEpochs:   pick("warmup", o.warmup, r.Warmup),
 		LabelSmoothing: pick("label-smoothing", o.smoothing, r.LabelSmoothing),
-		ClipNorm:       o.clip,
+		ClipNorm:       pick("clip", o.clip, r.ClipNorm),
 		AccumSteps:     o.accum,
 		EMADecay:       o.ema,
 		Strategy:       o.strategy,
