@@ -121,14 +121,7 @@ func precomputeTaps(inSize int, in0, in1 float32, outSize int, ip Interpolation)
 
 // clipFixed turns a fixed-point accumulator into a pixel value.
 func clipFixed(ss int32) uint8 {
-	v := ss >> precisionBits
-	if v < 0 {
-		return 0
-	}
-	if v > 255 {
-		return 255
-	}
-	return uint8(v)
+	return uint8(min(max(ss>>precisionBits, 0), 255))
 }
 
 // ResizeImage returns m resampled to w×h pixels with PIL's arithmetic. An
@@ -180,47 +173,103 @@ func resizeWindow(m *Image, w, h int, ip Interpolation, win image.Rectangle) *Im
 		src = crop(m, win.Min.X, 0, win.Dx(), m.H)
 	}
 	// Vertical pass: each output row is a weighted sum of input rows,
-	// accumulated row by row (sequential memory access).
+	// accumulated row by row (sequential memory access), two rows per pass
+	// over the accumulator; the last pass clamps and writes the output. The
+	// int32 sums wrap like C's, so their order does not change the result.
 	out := NewImage(src.W, win.Dy(), m.C)
 	n := src.W * m.C
 	acc := make([]int32, n)
 	for yy := range out.H {
 		ymin, ycount := vert.bounds[2*yy], vert.bounds[2*yy+1]
-		for i := range acc {
-			acc[i] = 1 << (precisionBits - 1)
-		}
-		for y, kv := range vert.k[yy*vert.ksize:][:ycount] {
-			row := src.Pix[(ymin+y)*n:][:n]
-			for i, p := range row {
-				acc[i] += int32(p) * kv
-			}
-		}
+		k := vert.k[yy*vert.ksize:][:ycount]
 		o := out.Row(yy)
-		for i, v := range acc {
-			o[i] = clipFixed(v)
+		if len(k) == 0 {
+			clear(o) // clipFixed(rounding bias) is 0
+			continue
 		}
+		// pair returns input rows j and j+1 and their taps (row j with a
+		// zero tap when j is the last one).
+		pair := func(j int) ([]uint8, []uint8, int32, int32) {
+			a := src.Pix[(ymin+j)*n:][:n]
+			if j+1 == len(k) {
+				return a, a, k[j], 0
+			}
+			return a, src.Pix[(ymin+j+1)*n:][:n], k[j], k[j+1]
+		}
+		if len(k) <= 2 {
+			a, b, ka, kb := pair(0)
+			vertOut(o, nil, a, b, ka, kb)
+			continue
+		}
+		a, b, ka, kb := pair(0)
+		vertFirst(acc, a, b, ka, kb)
+		j := 2
+		for ; j+2 < len(k); j += 2 {
+			a, b, ka, kb = pair(j)
+			vertAdd(acc, a, b, ka, kb)
+		}
+		a, b, ka, kb = pair(j)
+		vertOut(o, acc, a, b, ka, kb)
 	}
 	return out
+}
+
+// vertFirst starts the accumulator: rounding bias + a·ka + b·kb.
+func vertFirst(acc []int32, a, b []uint8, ka, kb int32) {
+	a, b = a[:len(acc)], b[:len(acc)]
+	for i := range acc {
+		acc[i] = 1<<(precisionBits-1) + int32(a[i])*ka + int32(b[i])*kb
+	}
+}
+
+// vertAdd adds a·ka + b·kb to the accumulator.
+func vertAdd(acc []int32, a, b []uint8, ka, kb int32) {
+	a, b = a[:len(acc)], b[:len(acc)]
+	for i := range acc {
+		acc[i] += int32(a[i])*ka + int32(b[i])*kb
+	}
+}
+
+// vertOut writes clipFixed(acc + a·ka + b·kb) to o; a nil acc stands for
+// the rounding bias alone.
+func vertOut(o []uint8, acc []int32, a, b []uint8, ka, kb int32) {
+	a, b = a[:len(o)], b[:len(o)]
+	if acc == nil {
+		for i := range o {
+			o[i] = clipFixed(1<<(precisionBits-1) + int32(a[i])*ka + int32(b[i])*kb)
+		}
+		return
+	}
+	acc = acc[:len(o)]
+	for i := range o {
+		o[i] = clipFixed(acc[i] + int32(a[i])*ka + int32(b[i])*kb)
+	}
 }
 
 // resampleRow is the horizontal pass for one row of c-channel pixels.
 func resampleRow(dst, src []uint8, c int, t resampleTaps) {
 	outW := len(dst) / c
-	for xx := range outW {
-		xmin, count := t.bounds[2*xx], t.bounds[2*xx+1]
-		k := t.k[xx*t.ksize:][:count]
-		in := src[xmin*c:]
-		if c == 3 {
+	if c == 3 {
+		for xx := range outW {
+			xmin, count := t.bounds[2*xx], t.bounds[2*xx+1]
+			k := t.k[xx*t.ksize:][:count]
+			in := src[3*xmin:][:3*count]
 			s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
 			for x, kv := range k {
-				p := in[3*x : 3*x+3]
+				p := in[3*x : 3*x+3 : 3*x+3]
 				s0 += int32(p[0]) * kv
 				s1 += int32(p[1]) * kv
 				s2 += int32(p[2]) * kv
 			}
-			dst[3*xx], dst[3*xx+1], dst[3*xx+2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
-			continue
+			d := dst[3*xx : 3*xx+3 : 3*xx+3]
+			d[0], d[1], d[2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
 		}
+		return
+	}
+	for xx := range outW {
+		xmin, count := t.bounds[2*xx], t.bounds[2*xx+1]
+		k := t.k[xx*t.ksize:][:count]
+		in := src[xmin*c:]
 		for ch := range c {
 			ss := int32(1 << (precisionBits - 1))
 			for x, kv := range k {

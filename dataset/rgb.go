@@ -173,7 +173,10 @@ func init() {
 }
 
 // jpegYCbCrToRGB upsamples the chroma planes of m as libjpeg-turbo does by
-// default (do_fancy_upsampling) and converts with libjpeg's tables.
+// default (do_fancy_upsampling) and converts with libjpeg's tables. The
+// loops are written so that the compiler can drop per-pixel bounds checks:
+// every slice is cut to its exact length first, and the clamp to [0, 255]
+// is a load from clampTab, whose index can never be out of range.
 func jpegYCbCrToRGB(m *image.YCbCr, out *Image) {
 	w, h := out.W, out.H
 	cb := make([]uint8, w)
@@ -183,14 +186,34 @@ func jpegYCbCrToRGB(m *image.YCbCr, out *Image) {
 		up.row(m.Cb, y, cb)
 		up.row(m.Cr, y, cr)
 		yRow := m.Y[m.YOffset(m.Rect.Min.X, m.Rect.Min.Y+y):][:w]
-		o := out.Row(y)
-		for x, yv := range yRow {
-			Y := int32(yv)
-			b, r := cb[x], cr[x]
-			o[3*x] = clip8(Y + ycc.crR[r])
-			o[3*x+1] = clip8(Y + (ycc.cbG[b]+ycc.crG[r])>>16)
-			o[3*x+2] = clip8(Y + ycc.cbB[b])
-		}
+		yccRow(out.Row(y)[:3*w], yRow, cb[:w], cr[:w])
+	}
+}
+
+// clampBias offsets a converted value (at least −256, below 768 for any
+// Y, Cb, Cr) into clampTab, which holds it clamped to [0, 255].
+const clampBias = 256
+
+var clampTab [1024]uint8
+
+func init() {
+	for i := range clampTab {
+		clampTab[i] = clip8(int32(i - clampBias))
+	}
+}
+
+// yccRow converts one row with libjpeg's tables; cb and cr are as long as
+// yRow and o three times as long.
+func yccRow(o, yRow, cb, cr []uint8) {
+	cb = cb[:len(yRow)]
+	cr = cr[:len(yRow)]
+	for x, yv := range yRow {
+		Y := int32(yv) + clampBias
+		b, r := cb[x], cr[x]
+		p := o[3*x : 3*x+3 : 3*x+3]
+		p[0] = clampTab[uint32(Y+ycc.crR[r])&1023]
+		p[1] = clampTab[uint32(Y+(ycc.cbG[b]+ycc.crG[r])>>16)&1023]
+		p[2] = clampTab[uint32(Y+ycc.cbB[b])&1023]
 	}
 }
 
@@ -242,19 +265,17 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 	cy := y / u.vy
 	near := u.chromaRow(plane, cy)
 	if !u.fancy {
+		if u.hx == 1 {
+			copy(dst, near)
+			return
+		}
 		for x := range dst {
 			dst[x] = near[x/u.hx]
 		}
 		return
 	}
 	if u.vy == 1 { // h2v1: 3/4 nearer + 1/4 further sample, biases 1 and 2
-		for i, c := range near {
-			c3 := 3 * int32(c)
-			dst[2*i] = uint8((c3 + int32(near[max(i-1, 0)]) + 1) >> 2)
-			if 2*i+1 < len(dst) {
-				dst[2*i+1] = uint8((c3 + int32(near[min(i+1, u.cw-1)]) + 2) >> 2)
-			}
-		}
+		h2Row(dst, near, 1, 2, 2)
 		return
 	}
 	// Vertical step: the nearer chroma row ×3 plus the further one (above
@@ -264,27 +285,45 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 		farY = cy + 1
 	}
 	far := u.chromaRow(plane, farY)
-	cs := u.colsum
-	for i := range cs {
-		cs[i] = 3*int32(near[i]) + int32(far[i])
+	far = far[:len(near)]
+	cs := u.colsum[:len(near)]
+	for i, c := range near {
+		cs[i] = 3*int32(c) + int32(far[i])
 	}
 	if u.hx == 1 { // h1v2: (colsum + bias) / 4 with bias 1 above, 2 below
 		bias := int32(1)
 		if y%2 == 1 {
 			bias = 2
 		}
-		for x := range dst {
-			dst[x] = uint8((cs[x] + bias) >> 2)
+		dst = dst[:len(cs)]
+		for x, c := range cs {
+			dst[x] = uint8((c + bias) >> 2)
 		}
 		return
 	}
 	// h2v2: then horizontally 3/4 + 1/4 of the column sums, biases 8 and 7.
-	for i, c := range cs {
-		c3 := 3 * c
-		dst[2*i] = uint8((c3 + cs[max(i-1, 0)] + 8) >> 4)
-		if 2*i+1 < len(dst) {
-			dst[2*i+1] = uint8((c3 + cs[min(i+1, u.cw-1)] + 7) >> 4)
-		}
+	h2Row(dst, cs, 8, 7, 4)
+}
+
+// h2Row is libjpeg's horizontal triangle filter: output 2i is
+// (3·s[i] + s[i−1] + even) >> shift and output 2i+1 is
+// (3·s[i] + s[i+1] + odd) >> shift, with the edge samples repeated. dst
+// holds 2·len(s) or 2·len(s)−1 values; len(s) ≥ 2.
+func h2Row[T uint8 | int32](dst []uint8, s []T, even, odd int32, shift uint) {
+	n := len(s)
+	prev, cur := int32(s[0]), int32(s[0])
+	for i := 0; i < n-1; i++ {
+		next := int32(s[i+1])
+		c3 := 3 * cur
+		d := dst[2*i : 2*i+2 : 2*i+2]
+		d[0] = uint8((c3 + prev + even) >> shift)
+		d[1] = uint8((c3 + next + odd) >> shift)
+		prev, cur = cur, next
+	}
+	c3 := 3 * cur
+	dst[2*n-2] = uint8((c3 + prev + even) >> shift)
+	if len(dst) > 2*n-1 {
+		dst[2*n-1] = uint8((c3 + cur + odd) >> shift)
 	}
 }
 

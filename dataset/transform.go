@@ -447,20 +447,33 @@ func (toTensor) String() string { return "ToTensor()" }
 
 // imageToCHW writes m into dst in CHW order as value/255, then, when mean
 // and std are given, (value − mean[c]) / std[c], all in float32 as
-// torchvision's ToTensor followed by Normalize computes it.
+// torchvision's ToTensor followed by Normalize computes it. An 8-bit value
+// has 256 possible results per channel, so they are tabulated first (with
+// exactly that arithmetic) and each pixel is one table load per channel.
 func imageToCHW(dst []float32, m *Image, mean, std []float32) {
 	plane := m.W * m.H
+	var lut [3][256]float32
 	for c := range m.C {
-		d := dst[c*plane : (c+1)*plane]
-		for i := range d {
-			d[i] = float32(m.Pix[i*m.C+c]) / 255
-		}
-		if mean != nil {
-			mc, sc := mean[c], std[c]
-			for i, x := range d {
-				d[i] = (x - mc) / sc
+		for v := range 256 {
+			x := float32(v) / 255
+			if mean != nil {
+				x = (x - mean[c]) / std[c]
 			}
+			lut[c][v] = x
 		}
+	}
+	if m.C == 1 {
+		d, pix := dst[:plane], m.Pix[:plane]
+		for i, v := range pix {
+			d[i] = lut[0][v]
+		}
+		return
+	}
+	d0, d1, d2 := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
+	pix := m.Pix[:3*plane]
+	for i := range d0 {
+		p := pix[3*i : 3*i+3 : 3*i+3]
+		d0[i], d1[i], d2[i] = lut[0][p[0]], lut[1][p[1]], lut[2][p[2]]
 	}
 }
 
