@@ -76,10 +76,12 @@ func blendConst(c uint8, m *Image, alpha float32) *Image {
 		all[i] = uint8(i)
 		deg[i] = c
 	}
-	lut := blend(&Image{W: 256, H: 1, C: 1, Pix: deg[:]}, &Image{W: 256, H: 1, C: 1, Pix: all[:]}, alpha)
+	var lut [256]uint8 // an array indexed by a byte needs no bounds check
+	copy(lut[:], blend(&Image{W: 256, H: 1, C: 1, Pix: deg[:]}, &Image{W: 256, H: 1, C: 1, Pix: all[:]}, alpha).Pix)
 	out := NewImage(m.W, m.H, m.C)
+	dst := out.Pix[:len(m.Pix)]
 	for i, v := range m.Pix {
-		out.Pix[i] = lut.Pix[v]
+		dst[i] = lut[v]
 	}
 	return out
 }

@@ -220,11 +220,10 @@ func yccRow(o, yRow, cb, cr []uint8) {
 // chromaUpsampler produces full-resolution rows of a subsampled chroma plane.
 type chromaUpsampler struct {
 	m      *image.YCbCr
-	base   int     // offset of the first chroma sample
-	cw, ch int     // size of the chroma plane that holds image data
-	hx, vy int     // horizontal and vertical subsampling factors
-	fancy  bool    // libjpeg's triangle filter (2× factors only) rather than replication
-	colsum []int32 // h2v2 and h1v2: 3·nearer row + further row
+	base   int  // offset of the first chroma sample
+	cw, ch int  // size of the chroma plane that holds image data
+	hx, vy int  // horizontal and vertical subsampling factors
+	fancy  bool // libjpeg's triangle filter (2× factors only) rather than replication
 }
 
 func newChromaUpsampler(m *image.YCbCr, w, h int) *chromaUpsampler {
@@ -248,7 +247,6 @@ func newChromaUpsampler(m *image.YCbCr, w, h int) *chromaUpsampler {
 	// 4h cases are replicated (and 1h1v needs nothing).
 	u.fancy = (u.hx == 2 && u.cw > 2) || (u.hx == 1 && u.vy == 2)
 	u.base = m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
-	u.colsum = make([]int32, u.cw)
 	return u
 }
 
@@ -275,7 +273,7 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 		return
 	}
 	if u.vy == 1 { // h2v1: 3/4 nearer + 1/4 further sample, biases 1 and 2
-		h2Row(dst, near, 1, 2, 2)
+		h2Row(dst, near, near, 1, 0, 1, 2, 2)
 		return
 	}
 	// Vertical step: the nearer chroma row ×3 plus the further one (above
@@ -285,35 +283,36 @@ func (u *chromaUpsampler) row(plane []uint8, y int, dst []uint8) {
 		farY = cy + 1
 	}
 	far := u.chromaRow(plane, farY)
-	far = far[:len(near)]
-	cs := u.colsum[:len(near)]
-	for i, c := range near {
-		cs[i] = 3*int32(c) + int32(far[i])
-	}
-	if u.hx == 1 { // h1v2: (colsum + bias) / 4 with bias 1 above, 2 below
+	if u.hx == 1 { // h1v2: (3·near + far + bias) / 4 with bias 1 above, 2 below
 		bias := int32(1)
 		if y%2 == 1 {
 			bias = 2
 		}
-		dst = dst[:len(cs)]
-		for x, c := range cs {
-			dst[x] = uint8((c + bias) >> 2)
+		dst = dst[:len(near)]
+		far = far[:len(near)]
+		for x, c := range near {
+			dst[x] = uint8((3*int32(c) + int32(far[x]) + bias) >> 2)
 		}
 		return
 	}
-	// h2v2: then horizontally 3/4 + 1/4 of the column sums, biases 8 and 7.
-	h2Row(dst, cs, 8, 7, 4)
+	// h2v2: then horizontally 3/4 + 1/4 of the column sums 3·near + far,
+	// biases 8 and 7.
+	h2Row(dst, near, far, 3, 1, 8, 7, 4)
 }
 
-// h2Row is libjpeg's horizontal triangle filter: output 2i is
-// (3·s[i] + s[i−1] + even) >> shift and output 2i+1 is
-// (3·s[i] + s[i+1] + odd) >> shift, with the edge samples repeated. dst
-// holds 2·len(s) or 2·len(s)−1 values; len(s) ≥ 2.
-func h2Row[T uint8 | int32](dst []uint8, s []T, even, odd int32, shift uint) {
-	n := len(s)
-	prev, cur := int32(s[0]), int32(s[0])
+// h2Row is libjpeg's horizontal triangle filter over the column values
+// s[i] = a·near[i] + b·far[i]: output 2i is (3·s[i] + s[i−1] + even) >> shift
+// and output 2i+1 is (3·s[i] + s[i+1] + odd) >> shift, with the edge
+// samples repeated. The column values are computed as the loop reaches
+// them and kept in registers. dst holds 2·len(near) or 2·len(near)−1
+// values; len(near) ≥ 2 and far is as long as near.
+func h2Row(dst, near, far []uint8, a, b, even, odd int32, shift uint) {
+	n := len(near)
+	far = far[:n]
+	prev := a*int32(near[0]) + b*int32(far[0])
+	cur := prev
 	for i := 0; i < n-1; i++ {
-		next := int32(s[i+1])
+		next := a*int32(near[i+1]) + b*int32(far[i+1])
 		c3 := 3 * cur
 		d := dst[2*i : 2*i+2 : 2*i+2]
 		d[0] = uint8((c3 + prev + even) >> shift)
