@@ -2,9 +2,9 @@ package dataset
 
 // Plain reference versions of the tightened pixel kernels (YCbCr→RGB with
 // chroma upsampling, the two resampling passes, ToTensor/Normalize's
-// imageToCHW), written the obvious way,
-// and tests that the fast versions in rgb.go and resample.go give exactly
-// the same bytes on random data, every subsampling ratio, ragged sizes and
+// imageToCHW), written the obvious way, and tests that the fast versions in
+// rgb.go, resample.go and transform.go give exactly the same bytes (bits,
+// for floats) on random data, every subsampling ratio, ragged sizes and
 // non-zero image origins.
 
 import (
