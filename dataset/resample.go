@@ -273,9 +273,29 @@ func vertOut(o []uint8, acc []int32, a, b []uint8, ka, kb int32) {
 	}
 }
 
-// resampleRow is the horizontal pass for one row of c-channel pixels.
+// resampleRow is the horizontal pass for one row of c-channel pixels. The
+// taps come from padTaps: every output pixel has the same tap count n.
+// Three-channel rows with 2 to 4 taps per pixel (bilinear upsampling and
+// bilinear shrinking by up to about 1.5, as in Resize 256 and most
+// RandomResizedCrops of a typical photo) take kernels with the tap loop
+// unrolled; the rest take the plain loops. The int32 sums wrap like C's,
+// so grouping the additions differently does not change the result.
 func resampleRow(dst, src []uint8, c int, t resampleTaps) {
 	outW := len(dst) / c
+	if outW == 0 {
+		return
+	}
+	if n := t.bounds[1]; c == 3 && n >= 2 && n <= 4 {
+		switch n {
+		case 2:
+			resampleRow3x2(dst, src, t)
+		case 3:
+			resampleRow3x3(dst, src, t)
+		case 4:
+			resampleRow3x4(dst, src, t)
+		}
+		return
+	}
 	if c == 3 {
 		for xx := range outW {
 			xmin, count := t.bounds[2*xx], t.bounds[2*xx+1]
@@ -304,5 +324,56 @@ func resampleRow(dst, src []uint8, c int, t resampleTaps) {
 			}
 			dst[xx*c+ch] = clipFixed(ss)
 		}
+	}
+}
+
+// resampleRow3x2, resampleRow3x3 and resampleRow3x4 are resampleRow for
+// three channels and exactly 2, 3 or 4 taps per output pixel. Each output
+// pixel re-slices its taps and input pixels to constant lengths, so the
+// unrolled loads need no bounds checks; the three channel sums are
+// independent dependency chains. The loops end with dst: the tests on b
+// and kk only tell the compiler that their loads are in bounds.
+func resampleRow3x2(dst, src []uint8, t resampleTaps) {
+	const bias = 1 << (precisionBits - 1)
+	b, kk, ks := t.bounds, t.k, t.ksize
+	for len(dst) >= 3 && len(b) >= 2 && len(kk) >= 2 {
+		k := kk[:2]
+		p := src[3*b[0]:][:6]
+		k0, k1 := k[0], k[1]
+		s0 := bias + int32(p[0])*k0 + int32(p[3])*k1
+		s1 := bias + int32(p[1])*k0 + int32(p[4])*k1
+		s2 := bias + int32(p[2])*k0 + int32(p[5])*k1
+		dst[0], dst[1], dst[2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
+		dst, b, kk = dst[3:], b[2:], kk[ks:]
+	}
+}
+
+func resampleRow3x3(dst, src []uint8, t resampleTaps) {
+	const bias = 1 << (precisionBits - 1)
+	b, kk, ks := t.bounds, t.k, t.ksize
+	for len(dst) >= 3 && len(b) >= 2 && len(kk) >= 3 {
+		k := kk[:3]
+		p := src[3*b[0]:][:9]
+		k0, k1, k2 := k[0], k[1], k[2]
+		s0 := bias + int32(p[0])*k0 + int32(p[3])*k1 + int32(p[6])*k2
+		s1 := bias + int32(p[1])*k0 + int32(p[4])*k1 + int32(p[7])*k2
+		s2 := bias + int32(p[2])*k0 + int32(p[5])*k1 + int32(p[8])*k2
+		dst[0], dst[1], dst[2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
+		dst, b, kk = dst[3:], b[2:], kk[ks:]
+	}
+}
+
+func resampleRow3x4(dst, src []uint8, t resampleTaps) {
+	const bias = 1 << (precisionBits - 1)
+	b, kk, ks := t.bounds, t.k, t.ksize
+	for len(dst) >= 3 && len(b) >= 2 && len(kk) >= 4 {
+		k := kk[:4]
+		p := src[3*b[0]:][:12]
+		k0, k1, k2, k3 := k[0], k[1], k[2], k[3]
+		s0 := bias + int32(p[0])*k0 + int32(p[3])*k1 + int32(p[6])*k2 + int32(p[9])*k3
+		s1 := bias + int32(p[1])*k0 + int32(p[4])*k1 + int32(p[7])*k2 + int32(p[10])*k3
+		s2 := bias + int32(p[2])*k0 + int32(p[5])*k1 + int32(p[8])*k2 + int32(p[11])*k3
+		dst[0], dst[1], dst[2] = clipFixed(s0), clipFixed(s1), clipFixed(s2)
+		dst, b, kk = dst[3:], b[2:], kk[ks:]
 	}
 }
