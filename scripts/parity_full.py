@@ -25,7 +25,7 @@ the seed. The reduced fixtures of zoo/parity_test.go, with few enough
 elements to avoid such near-kinks, hold the gradients to the issue's
 tolerance.
 
-Usage: /usr/bin/python3 scripts/parity_full.py [--dir DIR] [--keep] [ARCH ...]
+Usage: /usr/bin/python3 scripts/parity_full.py [--dir DIR] [--keep] [--seed-offset N] [ARCH ...]
 The files take about 2.3 GB for all seven models (VGG-16's gradients alone
 are 550 MB). Without --dir they go to a temporary directory, deleted
 afterwards unless --keep is given.
@@ -113,11 +113,13 @@ def main():
     ap.add_argument("archs", nargs="*", default=export_torchvision.ARCHS)
     ap.add_argument("--dir", help="directory for the files (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the files")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="added to every model's seed (weights, statistics and inputs), to see where other near-kinks fall")
     args = ap.parse_args()
     out_dir = args.dir or tempfile.mkdtemp(prefix="gocnn-parity-")
     os.makedirs(out_dir, exist_ok=True)
     try:
-        torch32 = {arch: references(arch, ARCH_SEEDS[arch], out_dir) for arch in args.archs}
+        torch32 = {arch: references(arch, ARCH_SEEDS[arch] + args.seed_offset, out_dir) for arch in args.archs}
         env = dict(os.environ, GOCNN_PARITY_DIR=out_dir)
         proc = subprocess.run(["go", "test", "./zoo", "-run", "TestParityFull", "-v", "-count=1", "-timeout", "60m"],
                               cwd=ROOT, env=env, capture_output=True, text=True)
