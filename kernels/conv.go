@@ -214,7 +214,7 @@ func conv2dForward(p ConvParams, algo ConvAlgo, x, w, bias, y, ws []float32) {
 		depthwiseForward(p, x, w, bias, y, ws)
 		return
 	}
-	gemmConvForward(p, planConv(p, algo), x, w, bias, y, ws, false)
+	gemmConvForward(p, planConv(p, algo).forward(p), x, w, bias, y, ws, false)
 }
 
 func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {

@@ -172,8 +172,9 @@ func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResul
 		depthwiseBackwardFilter(p, in.x, in.dy, r.dw, ws)
 	} else {
 		ws := nanSlice(t.workspace(p))
-		gemmConvForward(p, t, in.x, in.w, in.bias, r.y, ws, false)
-		gemmConvForward(p, t, in.x, in.w, nil, r.yNoBias, ws, false)
+		f := t.forward(p)
+		gemmConvForward(p, f, in.x, in.w, in.bias, r.y, ws, false)
+		gemmConvForward(p, f, in.x, in.w, nil, r.yNoBias, ws, false)
 		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
 		gemmConvBackwardFilter(p, t, in.x, in.dy, r.dw, ws)
 	}
@@ -287,6 +288,59 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 							t.Errorf("%s on %s: %v: %d threads differ from 1: %v", tc.name, path, describe(algo, tl), threads, err)
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// The forward pass with an image's bands as parallel tasks
+// (convTiling.forward) gives the bits of the same tiling run in turn, on
+// every path and thread count, with and without bias and accumulating,
+// for tilings whose bands are ragged and whose GEMMs are large.
+func TestConvForwardBandsBitIdentical(t *testing.T) {
+	old := SetThreads(1)
+	defer SetThreads(old)
+	rng := rand.New(rand.NewPCG(7, 8))
+	shapes := []ConvParams{
+		conv(1, 16, 23, 19, 24, 3, 3, 1, 1, 1, 1),
+		conv(2, 3, 40, 37, 16, 7, 7, 2, 3, 1, 1),
+		conv(1, 3, 45, 50, 8, 3, 3, 2, 1, 1, 1),
+		conv(1, 8, 13, 29, 12, 3, 3, 1, 2, 2, 2),
+		conv(3, 64, 15, 15, 64, 3, 3, 1, 1, 1, 1),
+	}
+	for _, tc := range convCases() {
+		shapes = append(shapes, tc.p)
+	}
+	for _, p := range shapes {
+		if !Im2col.fits(p) {
+			continue
+		}
+		in := newConvInputs(rng, p)
+		pix := p.OutH() * p.OutW()
+		for _, width := range []int{5, 37, pix / 3, planConv(p, Im2col).pixels} {
+			serial := convTiling{images: 1, pixels: max(1, min(width, pix)), packed: true, slots: 1}
+			bands := serial.forward(p)
+			if !bands.bands {
+				continue
+			}
+			ws := nanSlice(serial.workspace(p))
+			for _, path := range Paths() {
+				usePath(t, path)
+				SetThreads(1)
+				want := in.fresh()
+				gemmConvForward(p, serial, in.x, in.w, in.bias, want.y, ws, false)
+				copy(want.yNoBias, in.dy) // accumulate onto something nonzero
+				gemmConvForward(p, serial, in.x, in.w, nil, want.yNoBias, ws, true)
+				for _, threads := range []int{1, 2, 3} {
+					SetThreads(threads)
+					got := in.fresh()
+					gemmConvForward(p, bands, in.x, in.w, in.bias, got.y, ws, false)
+					copy(got.yNoBias, in.dy)
+					gemmConvForward(p, bands, in.x, in.w, nil, got.yNoBias, ws, true)
+					what := fmt.Sprintf("%v on %s, bands of %d (serial %d), %d threads", p, path, bands.pixels, serial.pixels, threads)
+					checkBits(t, what+": y", got.y, want.y)
+					checkBits(t, what+": accumulated y", got.yNoBias, want.yNoBias)
 				}
 			}
 		}

@@ -62,6 +62,18 @@ import "unsafe"
 // tasks write disjoint parts of y and dx; for the weight gradient each group
 // sums its tiles into its own partial dW, and the partials are added into dw
 // in group order. Results are therefore the same bits on any thread count.
+//
+// Bands in parallel (forward pass only). When the tiles would run in turn
+// because their GEMMs are large, an image cut into several bands (batch 1)
+// spent most of its time in steps too short to split well: the unfolding
+// and a GEMM of a few hundred columns, each with its fork and join. The
+// forward pass then makes every band a task of its own (convTiling.forward),
+// and groups of them run in parallel as above, each band's GEMM on one
+// thread. The bands stay those of the tiles run in turn (a GEMM's bits for
+// a column depend on where the column falls among its N columns), and
+// forward tiles write disjoint parts of y, so the bits are the same. With
+// only two bands, the second often short, one thread would be left mostly
+// idle, so that case keeps the steps split among threads.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
@@ -95,6 +107,9 @@ type convTiling struct {
 	// slot of the workspace (at most 1: tiles run in turn, each step split
 	// among threads).
 	slots int
+	// bands makes each band of an image a task of its own (forward pass
+	// only; see convTiling.forward).
+	bands bool
 }
 
 // planConv chooses the tiling of a GEMM-based convolution.
@@ -119,7 +134,30 @@ func planConv(p ConvParams, algo ConvAlgo) convTiling {
 
 // tasks returns how many independent tasks the tiles form: one per fold of
 // images, or one per image with its bands of pixels.
-func (t convTiling) tasks(p ConvParams) int { return (p.N + t.images - 1) / t.images }
+func (t convTiling) tasks(p ConvParams) int {
+	n := (p.N + t.images - 1) / t.images
+	if t.bands {
+		n *= t.bandsPerImage(p)
+	}
+	return n
+}
+
+// bandsPerImage returns the number of tiles that cut one image's pixels.
+func (t convTiling) bandsPerImage(p ConvParams) int {
+	return (p.OutH()*p.OutW() + t.pixels - 1) / t.pixels
+}
+
+// forward returns the tiling of the forward pass: t, or, when t runs an
+// image's several bands in turn with their steps split among threads, the
+// bands as tasks of their own in parallel (see "Bands in parallel").
+func (t convTiling) forward(p ConvParams) convTiling {
+	if !t.packed || t.images > 1 || t.groups(p) > 1 || t.bandsPerImage(p) < 3 {
+		return t
+	}
+	t.bands = true
+	t.slots = min(t.tasks(p), convSlots)
+	return t
+}
 
 // gemmWork returns the multiply-adds of the GEMMs of one full tile.
 func (t convTiling) gemmWork(p ConvParams) int {
@@ -142,14 +180,17 @@ func (t convTiling) slotFloats(p ConvParams) int {
 	if t.images > 1 && !t.dense {
 		n += p.K * cols
 	}
-	if t.groups(p) > 1 {
+	if t.groups(p) > 1 && !t.bands {
 		n += p.K * p.C / p.Groups * p.R * p.S
 	}
 	return n
 }
 
-// workspace returns the scratch floats the tiling needs.
-func (t convTiling) workspace(p ConvParams) int { return t.groups(p) * t.slotFloats(p) }
+// workspace returns the scratch floats the tiling needs, in all passes.
+func (t convTiling) workspace(p ConvParams) int {
+	f := t.forward(p)
+	return max(t.groups(p)*t.slotFloats(p), f.groups(p)*f.slotFloats(p))
+}
 
 // convSlot is one slot of the workspace.
 type convSlot struct {
@@ -177,7 +218,7 @@ func (t convTiling) slot(p ConvParams, ws []float32, i int) convSlot {
 	if t.images > 1 && !t.dense {
 		s.rowsK = take(p.K * cols)
 	}
-	if t.groups(p) > 1 {
+	if t.groups(p) > 1 && !t.bands {
 		s.dw = take(p.K * p.C / p.Groups * p.R * p.S)
 	}
 	return s
@@ -194,7 +235,7 @@ type convTile struct {
 func (tl convTile) cols() int { return tl.nb * (tl.q1 - tl.q0) }
 
 // run calls fn for every tile with the slot its group owns: tasks in order
-// within each group, the bands of an image in order. With one group the
+// within each group, the bands of an image (of a task) in order. With one group the
 // tiles run in turn on the calling goroutine and may parallelise their
 // steps; with more, the groups run in parallel and each tile runs serially.
 // The run table of the slot is filled for the tile's pixels before fn.
@@ -205,10 +246,15 @@ func (t convTiling) run(p ConvParams, ws []float32, fn func(s *convSlot, tl conv
 		s := t.slot(p, ws, g)
 		built := -1 // q0 of the tile the run table describes
 		for task := g * tasks / groups; task < (g+1)*tasks/groups; task++ {
-			n0 := task * t.images
-			for q0 := 0; q0 < pix; q0 += t.pixels {
-				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, pix), par: groups == 1}
-				tl.first = task == g*tasks/groups && q0 == 0
+			n0, qa, qb := task*t.images, 0, pix // the task's images and pixels
+			if t.bands {
+				per := t.bandsPerImage(p)
+				n0, qa = task/per*t.images, task%per*t.pixels
+				qb = min(qa+t.pixels, pix)
+			}
+			for q0 := qa; q0 < qb; q0 += t.pixels {
+				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, qb), par: groups == 1}
+				tl.first = task == g*tasks/groups && q0 == qa
 				if t.packed && built != q0 {
 					s.runs.build(p, tl.q0, tl.q1)
 					built = q0
@@ -265,6 +311,8 @@ func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, tl convTile) ([]f
 
 // gemmConvForward computes y = conv(x, w) + bias with Im2col or Pointwise,
 // or, when accumulate is set, adds conv(x, w) into y (bias must be nil).
+// Callers pass the tiling's forward variant (convTiling.forward); any
+// tiling gives the same bits.
 func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, accumulate bool) {
 	if t.dense {
 		denseForward(p, x, w, bias, y, accumulate)
@@ -402,7 +450,7 @@ func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32) {
 	q, _ := p.dataConv()
 	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
 	dataFilter(p, w, wt)
-	gemmConvForward(q, planConv(q, Im2col), dy, wt, nil, dx, ws[len(wt):], true)
+	gemmConvForward(q, planConv(q, Im2col).forward(q), dy, wt, nil, dx, ws[len(wt):], true)
 }
 
 // gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise, through
