@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // The GEMM algorithms for convolution: Im2col and Pointwise.
 //
@@ -67,9 +70,9 @@ import "unsafe"
 // because their GEMMs are large, an image cut into several bands (batch 1)
 // spent most of its time in steps too short to split well: the unfolding
 // and a GEMM of a few hundred columns, each with its fork and join. The
-// forward pass then makes every band a task of its own (convTiling.forward),
-// and groups of them run in parallel as above, each band's GEMM on one
-// thread. The bands stay those of the tiles run in turn (a GEMM's bits for
+// forward pass then makes every band a task of its own (convTiling.forward):
+// each thread, in its own slot, takes the next band while any is left, and
+// runs its steps serially. The bands stay those of the tiles run in turn (a GEMM's bits for
 // a column depend on where the column falls among its N columns), and
 // forward tiles write disjoint parts of y, so the bits are the same. With
 // only two bands, the second often short, one thread would be left mostly
@@ -235,26 +238,39 @@ type convTile struct {
 func (tl convTile) cols() int { return tl.nb * (tl.q1 - tl.q0) }
 
 // run calls fn for every tile with the slot its group owns: tasks in order
-// within each group, the bands of an image (of a task) in order. With one group the
+// within each group, the bands of an image in order. With one group the
 // tiles run in turn on the calling goroutine and may parallelise their
 // steps; with more, the groups run in parallel and each tile runs serially.
+// With bands as tasks (forward pass), threads take the bands in turn.
 // The run table of the slot is filled for the tile's pixels before fn.
 func (t convTiling) run(p ConvParams, ws []float32, fn func(s *convSlot, tl convTile)) {
 	pix := p.OutH() * p.OutW()
 	tasks, groups := t.tasks(p), t.groups(p)
+	if t.bands {
+		// Each thread takes the next band while any is left, in its own
+		// slot: one slot per thread, so one thread reuses one column
+		// buffer as the tiles run in turn would.
+		per := t.bandsPerImage(p)
+		var next atomic.Int64
+		Parallel(min(Threads(), groups), 1, func(g, _ int) {
+			s := t.slot(p, ws, g)
+			for task := int(next.Add(1)) - 1; task < tasks; task = int(next.Add(1)) - 1 {
+				n0, q0 := task/per*t.images, task%per*t.pixels
+				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, pix)}
+				s.runs.build(p, tl.q0, tl.q1)
+				fn(&s, tl)
+			}
+		})
+		return
+	}
 	group := func(g, _ int) {
 		s := t.slot(p, ws, g)
 		built := -1 // q0 of the tile the run table describes
 		for task := g * tasks / groups; task < (g+1)*tasks/groups; task++ {
-			n0, qa, qb := task*t.images, 0, pix // the task's images and pixels
-			if t.bands {
-				per := t.bandsPerImage(p)
-				n0, qa = task/per*t.images, task%per*t.pixels
-				qb = min(qa+t.pixels, pix)
-			}
-			for q0 := qa; q0 < qb; q0 += t.pixels {
-				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, qb), par: groups == 1}
-				tl.first = task == g*tasks/groups && q0 == qa
+			n0 := task * t.images
+			for q0 := 0; q0 < pix; q0 += t.pixels {
+				tl := convTile{n0: n0, nb: min(t.images, p.N-n0), q0: q0, q1: min(q0+t.pixels, pix), par: groups == 1}
+				tl.first = task == g*tasks/groups && q0 == 0
 				if t.packed && built != q0 {
 					s.runs.build(p, tl.q0, tl.q1)
 					built = q0
