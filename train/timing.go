@@ -30,11 +30,18 @@ func MedianDuration(warmup, reps int, fn func()) time.Duration {
 		fn()
 		d[i] = time.Since(start)
 	}
+	return median(d)
+}
+
+// median returns the median of d (the mean of the middle two for an even
+// count), sorting d in place.
+func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
-	if reps%2 == 1 {
-		return d[reps/2]
+	n := len(d)
+	if n%2 == 1 {
+		return d[n/2]
 	}
-	return (d[reps/2-1] + d[reps/2]) / 2
+	return (d[n/2-1] + d[n/2]) / 2
 }
 
 // InferenceTiming is the measured inference speed of a model at one batch
