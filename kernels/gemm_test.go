@@ -136,7 +136,8 @@ func checkGemmCase(t *testing.T, rng *rand.Rand, gc gemmCase) {
 
 // gemmShapes are (m, n, k) triples: single elements, k = 1, exact tiles of
 // every path, ragged edges in each dimension, k beyond one kc block, n beyond
-// one nc block, and the in-place cases (small k, few rows, few columns).
+// one nc block, the in-place cases (small k, few rows, few columns) and a
+// row stride of A that makes the strided kernels pack it.
 var gemmShapes = [][3]int{
 	{1, 1, 1}, {1, 1, 7}, {3, 2, 1}, {1, 37, 5}, {29, 1, 9},
 	{4, 4, 4}, {6, 16, 8}, {12, 32, 16}, {24, 64, 33},
@@ -144,6 +145,7 @@ var gemmShapes = [][3]int{
 	{19, 250, 27}, {64, 96, 31}, {300, 20, 70}, {71, 3, 100},
 	{25, 17, 600}, {40, 700, 20}, {97, 131, 129},
 	{1, 1500, 7}, {1500, 1, 7}, {1, 1, 5000}, {2, 3, 1000},
+	{30, 70, 256}, // untransposed, unpadded: A's rows 1 KiB apart, packed so they do not alias
 }
 
 func forEachPath(t *testing.T, fn func(t *testing.T)) {
@@ -259,7 +261,7 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 		p, d := set.path, set.gemm
 		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
 			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2]}
-			j.packA, j.packB = d.packing(false, false, j.m, j.k, j.n)
+			j.packA, j.packB = d.packing(false, false, j.m, j.k, j.k, j.n)
 			j.plan(2)
 			if j.tasks < 2 {
 				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)
