@@ -23,7 +23,7 @@ func newResult(shape []int, inputs ...*Tensor) *Tensor {
 			continue
 		}
 		if in.data == nil && in.consumed && len(in.shape) > 0 && numel(in.shape) > 0 {
-			panic("autograd: an op was given a result that Backward already recycled; call Retain on it before Backward")
+			panic("autograd: an op was given a result that was already recycled (by Backward, Release or ReleaseIntermediate); call Retain on it before Backward to keep it")
 		}
 		out.inference = out.inference || in.inference
 		needsGrad = needsGrad || in.requiresGrad
@@ -155,5 +155,49 @@ func Release(ts ...*Tensor) {
 			t.data = nil
 			t.consumed = true
 		}
+	}
+}
+
+// ReleaseIntermediate hands the storage of an inference pass's intermediate
+// result t back to the buffer pool, unless it is still needed: modules that
+// chain other modules (layers.Sequential, the zoo's blocks) call it on each
+// result they made once the next step has read it, so an inference pass
+// reuses its own activations instead of allocating fresh ones.
+//
+// The storage released is the one t's values live in: t's own, or, when t is
+// a view (Reshape, Flatten, Narrow), the storage of the result it views. It
+// is released only when all of these hold, and otherwise nothing happens:
+//
+//   - t and that storage were made under NoGrad (an inference tensor is never
+//     the input of a recorded op, so no backward pass can need it);
+//   - the storage came from the pool: it is an op's result, not a leaf the
+//     user made (New, Zeros, NoGrad of a leaf, Detach);
+//   - neither t nor the storage was marked with Retain;
+//   - no tensor in keep shares it (keep compares storage, not tensors: a view
+//     of t, or t itself returned by Identity or Dropout in evaluation mode,
+//     protects t).
+//
+// The caller guarantees the rest, which cannot be checked: nobody else holds
+// t, the tensor t views, or another view of that storage, beyond the tensors
+// in keep. A container meets it by passing its own input and the next
+// step's result in keep, and by releasing only results its own steps
+// returned. Afterwards t must not be used; an op given it panics.
+func ReleaseIntermediate(t *Tensor, keep ...*Tensor) {
+	if t == nil || !t.inference || t.retained {
+		return
+	}
+	r := t.root()
+	if !r.inference || !r.pooled || r.retained || r.op != nil || r.data == nil {
+		return
+	}
+	for _, k := range keep {
+		if k != nil && k.root() == r {
+			return
+		}
+	}
+	release(r.data)
+	for _, v := range []*Tensor{r, t} {
+		v.data = nil
+		v.consumed = true
 	}
 }

@@ -76,10 +76,10 @@ func (t *Tensor) Dim(i int) int {
 func (t *Tensor) Numel() int { return len(t.data) }
 
 // Data returns the tensor's values (shared, not copied). It panics if
-// Backward has recycled them (see Retain).
+// they were recycled: by Backward (see Retain), Release or ReleaseIntermediate.
 func (t *Tensor) Data() []float32 {
 	if t.data == nil && t.consumed && numel(t.shape) > 0 {
-		panic("autograd: this intermediate result was recycled by Backward; call Retain on it before Backward to keep it")
+		panic("autograd: this intermediate result was recycled (by Backward, Release or ReleaseIntermediate); call Retain on it before Backward to keep it")
 	}
 	return t.data
 }

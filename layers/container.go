@@ -47,12 +47,30 @@ func (s *Sequential) At(i int) Module {
 	return s.children[j].module
 }
 
-// Forward runs x through every module in turn.
+// Forward runs x through every module in turn. In an inference pass (x made
+// under NoGrad) each intermediate result goes back to the buffer pool once
+// the next module has read it (see Step); x and the result are the caller's.
 func (s *Sequential) Forward(x *autograd.Tensor) *autograd.Tensor {
+	h := x
 	for _, c := range s.children {
-		x = c.module.Forward(x)
+		h = Step(c.module, h, x)
 	}
-	return x
+	return h
+}
+
+// Step returns m.Forward(h) and, in an inference pass, gives h's storage back
+// to the buffer pool (autograd.ReleaseIntermediate) unless the result or in
+// shares it. It is the step of a module that chains others: in is the
+// chaining module's own input, which belongs to its caller, and h is in or a
+// result of an earlier step, which nobody outside the chaining module holds.
+// Identity, Flatten and Dropout in evaluation mode return their input or a
+// view of it; the check is on storage, so such an h lives on until a later
+// step's result no longer shares it. Recorded (training) passes release
+// nothing: Backward needs their results.
+func Step(m Module, h, in *autograd.Tensor) *autograd.Tensor {
+	out := m.Forward(h)
+	autograd.ReleaseIntermediate(h, in, out)
+	return out
 }
 
 // Identity returns its input unchanged (torch.nn.Identity); it stands in for

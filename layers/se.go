@@ -41,10 +41,16 @@ func NewSqueezeExcitation(rng *rand.Rand, in, squeeze int, act, scale kernels.Ac
 	return s
 }
 
-// Forward rescales the channels of x of shape (N, C, H, W).
+// Forward rescales the channels of x of shape (N, C, H, W). In an inference
+// pass the (N, C, 1, 1) intermediates go back to the buffer pool as they are
+// read (see Step).
 func (s *SqueezeExcitation) Forward(x *autograd.Tensor) *autograd.Tensor {
 	scale := s.AvgPool.Forward(x)
-	scale = s.Activation.Forward(s.FC1.Forward(scale))
-	scale = s.ScaleActivation.Forward(s.FC2.Forward(scale))
-	return autograd.Mul(x, scale)
+	scale = Step(s.FC1, scale, x)
+	scale = Step(s.Activation, scale, x)
+	scale = Step(s.FC2, scale, x)
+	scale = Step(s.ScaleActivation, scale, x)
+	out := autograd.Mul(x, scale)
+	autograd.ReleaseIntermediate(scale, x, out)
+	return out
 }

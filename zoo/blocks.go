@@ -79,9 +79,12 @@ func downsample(parent *layers.Base, in, out, stride int) *layers.Sequential {
 
 // Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
 func (b *BasicBlock) Forward(x *autograd.Tensor) *autograd.Tensor {
-	out := b.ReLU.Forward(b.BN1.Forward(b.Conv1.Forward(x)))
-	out = b.BN2.Forward(b.Conv2.Forward(out))
-	return b.ReLU.Forward(autograd.Add(out, shortcut(b.Downsample, x)))
+	out := b.Conv1.Forward(x)
+	for _, m := range []layers.Module{b.BN1, b.ReLU, b.Conv2, b.BN2} {
+		out = layers.Step(m, out, x)
+	}
+	out = addResidual(out, shortcut(b.Downsample, x), x)
+	return layers.Step(b.ReLU, out, x)
 }
 
 // zeroInitLast zeroes bn2's γ, as torchvision's zero_init_residual does for
@@ -93,6 +96,18 @@ func shortcut(ds *layers.Sequential, x *autograd.Tensor) *autograd.Tensor {
 		return x
 	}
 	return ds.Forward(x)
+}
+
+// addResidual returns branch + skip for a block whose input is x. In an
+// inference pass it gives back to the buffer pool what the block made and
+// no longer needs: the branch, and the skip unless it is x itself (the
+// caller's). Blocks step through their layers with layers.Step, which does
+// the same for each intermediate.
+func addResidual(branch, skip, x *autograd.Tensor) *autograd.Tensor {
+	out := autograd.Add(branch, skip)
+	autograd.ReleaseIntermediate(branch, x, out)
+	autograd.ReleaseIntermediate(skip, x, out)
+	return out
 }
 
 func (b *BasicBlock) trace(t *tracer, name string, in value) value {
@@ -144,10 +159,12 @@ func (b *Bottleneck) zeroInitLast() { layers.Zeros(b.BN3.Weight) }
 
 // Forward computes relu(bn3(conv3(…)) + shortcut(x)).
 func (b *Bottleneck) Forward(x *autograd.Tensor) *autograd.Tensor {
-	out := b.ReLU.Forward(b.BN1.Forward(b.Conv1.Forward(x)))
-	out = b.ReLU.Forward(b.BN2.Forward(b.Conv2.Forward(out)))
-	out = b.BN3.Forward(b.Conv3.Forward(out))
-	return b.ReLU.Forward(autograd.Add(out, shortcut(b.Downsample, x)))
+	out := b.Conv1.Forward(x)
+	for _, m := range []layers.Module{b.BN1, b.ReLU, b.Conv2, b.BN2, b.ReLU, b.Conv3, b.BN3} {
+		out = layers.Step(m, out, x)
+	}
+	out = addResidual(out, shortcut(b.Downsample, x), x)
+	return layers.Step(b.ReLU, out, x)
 }
 
 func (b *Bottleneck) trace(t *tracer, name string, in value) value {
@@ -177,7 +194,7 @@ type InvertedResidual struct {
 func (b *InvertedResidual) Forward(x *autograd.Tensor) *autograd.Tensor {
 	out := b.Block.Forward(x)
 	if b.Residual {
-		out = autograd.Add(out, x)
+		out = addResidual(out, x, x)
 	}
 	return out
 }
@@ -228,7 +245,7 @@ type MBConv struct {
 func (b *MBConv) Forward(x *autograd.Tensor) *autograd.Tensor {
 	out := b.Block.Forward(x)
 	if b.Residual {
-		out = autograd.Add(b.StochasticDepth.Forward(out), x)
+		out = addResidual(layers.Step(b.StochasticDepth, out, x), x, x)
 	}
 	return out
 }

@@ -79,24 +79,39 @@ func (m *Model) Forward(x *autograd.Tensor) *autograd.Tensor {
 	if m.Training() {
 		m.keepFrozenInEval()
 	}
-	return m.ForwardHead(m.ForwardBackbone(x))
+	f := m.ForwardBackbone(x)
+	out := m.ForwardHead(f)
+	autograd.ReleaseIntermediate(f, x, out)
+	return out
 }
 
 // ForwardBackbone returns the backbone's last feature map (N, C, h, w), the
 // input of the pooling and the head.
+//
+// In an inference pass (x made under NoGrad) Forward, ForwardBackbone,
+// ForwardHead and every block give each intermediate result back to the
+// buffer pool once it has been read (layers.Step), so the next pass reuses
+// the memory instead of allocating it afresh. The caller owns only x and the
+// result; to keep an intermediate feature map, run the children one by one
+// (layers.Children) and keep their outputs.
 func (m *Model) ForwardBackbone(x *autograd.Tensor) *autograd.Tensor {
 	if len(x.Shape()) != 4 || x.Dim(1) != 3 {
 		panic(fmt.Sprintf("zoo.%s: input %v, want images (N, 3, H, W)", m.Arch, x.Shape()))
 	}
+	h := x
 	for _, c := range m.backbone {
-		x = c.Module.Forward(x)
+		h = layers.Step(c.Module, h, x)
 	}
-	return x
+	return h
 }
 
-// ForwardHead pools a backbone feature map and applies the head.
+// ForwardHead pools a backbone feature map and applies the head; f stays
+// the caller's.
 func (m *Model) ForwardHead(f *autograd.Tensor) *autograd.Tensor {
-	return m.head.Forward(autograd.Flatten(m.pool.Forward(f)))
+	pooled := autograd.Flatten(m.pool.Forward(f))
+	out := m.head.Forward(pooled)
+	autograd.ReleaseIntermediate(pooled, f, out)
+	return out
 }
 
 // FeatureChannels returns the number of channels of the backbone's output.

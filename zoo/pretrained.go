@@ -366,10 +366,12 @@ func newChain(mods []layers.NamedModule) *chain {
 	return c
 }
 
-// Forward applies the modules in turn.
+// Forward applies the modules in turn, as layers.Sequential does (an
+// inference pass recycles the intermediate results).
 func (c *chain) Forward(x *autograd.Tensor) *autograd.Tensor {
+	h := x
 	for _, m := range c.mods {
-		x = m.Forward(x)
+		h = layers.Step(m, h, x)
 	}
-	return x
+	return h
 }
