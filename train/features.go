@@ -65,7 +65,8 @@ func newFeatureCache(m *zoo.Model, loader *dataset.Loader) (*featureCache, error
 		if err != nil {
 			return nil, fmt.Errorf("caching features: %w", err)
 		}
-		f := autograd.Flatten(fc.pool.Forward(m.ForwardBackbone(autograd.NoGrad(b.Images))))
+		feat := m.ForwardBackbone(autograd.NoGrad(b.Images))
+		f := autograd.Flatten(fc.pool.Forward(feat))
 		if fc.data == nil {
 			fc.dim = f.Dim(1)
 			fc.data = make([]float32, n*fc.dim)
@@ -75,7 +76,8 @@ func newFeatureCache(m *zoo.Model, loader *dataset.Loader) (*featureCache, error
 			fc.labels[idx] = b.Labels[i]
 			fc.present[idx] = true
 		}
-		autograd.Release(f)
+		autograd.ReleaseIntermediate(f) // the pooled features f views
+		autograd.ReleaseIntermediate(feat)
 	}
 	return fc, nil
 }
