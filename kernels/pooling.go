@@ -94,33 +94,33 @@ func window(o, stride, pad, k, size int) (lo, hi int) {
 }
 
 // MaxPool2dForward sets y to the maximum of each window; the padding counts
-// as −∞ and a NaN wins. When idx is not nil it receives, for each output,
-// the position ih·W + iw of that maximum in its input plane, the first one in
-// row-major scan order when several are equal (PyTorch's indices), which
-// MaxPool2dBackward needs.
+// as −∞ and a NaN wins (the last NaN of the window in row-major scan order).
+// When idx is not nil it receives, for each output, the position ih·W + iw
+// of that maximum in its input plane, the first one in row-major scan order
+// when several are equal (PyTorch's indices), which MaxPool2dBackward needs.
+//
+// The work is done by maxPool2dForwardFast (pooling_fast.go), which gives
+// the same values and indices bit for bit as maxPool2dForwardRef below.
 func MaxPool2dForward(p PoolParams, x, y []float32, idx []int32) {
 	p.check("MaxPool2dForward", len(x), len(y))
-	oh, ow := p.OutH(), p.OutW()
-	pix, hw := oh*ow, p.H*p.W
 	if idx != nil {
 		checkLen("MaxPool2dForward", "idx", len(idx), len(y), p)
 	}
+	maxPool2dForwardFast(p, x, y, idx)
+}
+
+// maxPool2dForwardRef is the plain reference of MaxPool2dForward (arguments
+// already checked): every output pixel clips its window and scans it.
+func maxPool2dForwardRef(p PoolParams, x, y []float32, idx []int32) {
+	oh, ow := p.OutH(), p.OutW()
+	pix, hw := oh*ow, p.H*p.W
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, pix*p.KH*p.KW), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			plane := x[nc*hw:][:hw]
 			out := y[nc*pix:][:pix]
 			for i := range oh {
-				h0, h1 := window(i, p.StrideH, p.PadH, p.KH, p.H)
 				for j := range ow {
-					w0, w1 := window(j, p.StrideW, p.PadW, p.KW, p.W)
-					best, at := float32(math.Inf(-1)), h0*p.W+w0
-					for ih := h0; ih < h1; ih++ {
-						for iw := w0; iw < w1; iw++ {
-							if v := plane[ih*p.W+iw]; v > best || v != v {
-								best, at = v, ih*p.W+iw
-							}
-						}
-					}
+					best, at := maxPoolWindow(p, plane, i, j)
 					out[i*ow+j] = best
 					if idx != nil {
 						idx[nc*pix+i*ow+j] = int32(at)
@@ -129,6 +129,24 @@ func MaxPool2dForward(p PoolParams, x, y []float32, idx []int32) {
 			}
 		}
 	})
+}
+
+// maxPoolWindow returns the maximum of output (i, j)'s window in plane,
+// clipped to the image, and its position ih·W + iw: the scan starts from −∞
+// at the window's first pixel, and a later pixel replaces the maximum if it
+// is greater or NaN.
+func maxPoolWindow(p PoolParams, plane []float32, i, j int) (best float32, at int) {
+	h0, h1 := window(i, p.StrideH, p.PadH, p.KH, p.H)
+	w0, w1 := window(j, p.StrideW, p.PadW, p.KW, p.W)
+	best, at = float32(math.Inf(-1)), h0*p.W+w0
+	for ih := h0; ih < h1; ih++ {
+		for iw := w0; iw < w1; iw++ {
+			if v := plane[ih*p.W+iw]; v > best || v != v {
+				best, at = v, ih*p.W+iw
+			}
+		}
+	}
+	return best, at
 }
 
 // MaxPool2dBackward adds each output's gradient into dx at the input
