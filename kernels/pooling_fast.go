@@ -6,19 +6,20 @@ package kernels
 // (clipped to the image); output column j reads the columns
 // [j·StrideW − PadW, … + KW). In the columns [jlo, jhi) of a row that window
 // lies wholly inside the image's width (the interior), so every output there
-// scans the same taps: the pixel at offset r·W + s from the window's top-left
-// corner, for r < h1 − h0 and s < KW, in row-major order. Those offsets are
-// computed once per call (maxPoolTaps); a row clipped at the top or bottom
-// scans a prefix of the same list, starting from row h0.
+// scans the same taps: the pixel at offset r·W + s from its window's top-left
+// corner (row h0), for r < h1 − h0 and s < KW, in row-major order.
 //
-// Interior outputs go to a row kernel: the assembly of the current path
-// (pooling_amd64.s, a vector of outputs at a time, which walks the same
-// taps by row and column) for strides 1 and 2, or maxPoolRowGo. The few
-// columns at the left and right edges, whose windows are clipped, go to
-// maxPoolWindow, the reference's own scan. Both keep the
-// reference's rule exactly: a tap replaces the maximum when it is greater or
-// NaN, so ties keep the first tap, −0 and +0 count as equal, and the last NaN
-// wins; the value is the winning tap's own bits.
+// Interior outputs go to a row kernel: for strides 1 and 2 the assembly of
+// the current path (pooling_amd64.s, a vector of outputs at a time, walking
+// the taps by window row and column), otherwise maxPoolRowGo (every path
+// but AVX2 and AVX-512 takes it for all strides), which reads the offsets
+// from a list made once per chunk of planes (maxPoolTaps); a row clipped at
+// the top or bottom uses a prefix of it. The few columns at the left and
+// right edges, whose windows are clipped, go to maxPoolWindow, the
+// reference's own scan. All keep the reference's rule exactly: a tap
+// replaces the maximum when it is greater or NaN, so ties keep the first
+// tap, −0 and +0 count as equal, and the last NaN wins; the value is the
+// winning tap's own bits.
 
 // maxPoolFastTaps bounds the window size (KH·KW) the fast pass handles; the
 // tap offsets live on the stack. Larger windows take the reference.
@@ -62,7 +63,7 @@ func maxPool2dForwardFast(p PoolParams, x, y []float32, idx []int32) {
 		return
 	}
 	vec := maxPoolVecSets[impl.path]
-	if p.StrideW > 2 {
+	if p.StrideW > 2 { // the assembly covers strides 1 and 2
 		vec = nil
 	}
 	oh, ow := p.OutH(), p.OutW()

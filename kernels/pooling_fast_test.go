@@ -121,7 +121,11 @@ func TestMaxPoolFastMatchesReference(t *testing.T) {
 func TestMaxPoolRowKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	const canary = 12345
-	for path, vec := range maxPoolVecSets {
+	for _, path := range Paths() { // only the paths this machine can run
+		vec := maxPoolVecSets[path]
+		if vec == nil {
+			continue
+		}
 		for stride := 1; stride <= 2; stride++ {
 			for _, kw := range []int{1, 2, 3, 5} {
 				for n := 1; n <= 3*vec.lanes+1; n++ {

@@ -20,8 +20,9 @@
 // where v > max (ordered: false for NaN and for −0 against +0) or v is NaN,
 // and the kernels with indices then also take the tap's offset into a vector
 // of winning offsets; at the end the output's position is added to it. The
-// kernels without indices compute the same values as VMAXPS(v, max), which
-// keeps max unless v > max, followed by taking v where v is NaN.
+// kernels without indices get the same values with VMAXPS(v, max), which
+// gives max unless v > max (max also where either is NaN), then take v in
+// the lanes where v is NaN.
 //
 // The last len(y) mod lanes outputs form one more vector with masked loads
 // and stores (AVX-512 opmasks, AVX2 VMASKMOVPS), so nothing outside the
