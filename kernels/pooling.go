@@ -261,7 +261,10 @@ func adaptiveBin(i, in, out int) (lo, hi int) {
 	return i * in / out, ((i+1)*in + out - 1) / out
 }
 
-// AdaptiveAvgPool2dForward sets y to the mean of each adaptive bin.
+// AdaptiveAvgPool2dForward sets y to the mean of each adaptive bin. A bin
+// can be a whole plane (global average pooling, squeeze-excitation), so the
+// sum is kept in float64: one float32 sum over thousands of pixels loses
+// several bits, which PyTorch's vectorised sums do not.
 func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
 	p.check("AdaptiveAvgPool2dForward", len(x), len(y))
 	pix, hw := p.OutH*p.OutW, p.H*p.W
@@ -273,13 +276,13 @@ func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
 				h0, h1 := adaptiveBin(i, p.H, p.OutH)
 				for j := range p.OutW {
 					w0, w1 := adaptiveBin(j, p.W, p.OutW)
-					var sum float32
+					var sum float64
 					for ih := h0; ih < h1; ih++ {
 						for _, v := range plane[ih*p.W+w0 : ih*p.W+w1] {
-							sum += v
+							sum += float64(v)
 						}
 					}
-					out[i*p.OutW+j] = sum / float32((h1-h0)*(w1-w0))
+					out[i*p.OutW+j] = float32(sum / float64((h1-h0)*(w1-w0)))
 				}
 			}
 		}
