@@ -3,14 +3,17 @@ package zoo
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
 	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/safetensors"
 )
@@ -27,6 +30,14 @@ import (
 // whole gradient elements, and PyTorch's own float32 run misses the
 // tolerance on some models too (see the script). TestParityWithPyTorch
 // holds every gradient to the tolerance on reduced models.
+//
+// With GOCNN_PARITY_KINKS set (the script's --kinks), it also writes what
+// the script needs to tell such kink flips from rounding error: gocnn's
+// gradients (ARCH_grads.safetensors) and, for every activation with kinks
+// (ReLU, ReLU6, Hardswish, Hardsigmoid) that sits in a Sequential, the
+// training-mode inputs that lie near a kink (ARCH_kinks.safetensors, see
+// kinkRecorder). The script recomputes the float64 gradients taking gocnn's
+// side of those kinks and compares again.
 func TestParityFull(t *testing.T) {
 	dir := os.Getenv("GOCNN_PARITY_DIR")
 	if dir == "" {
@@ -75,6 +86,11 @@ func fullParity(t *testing.T, arch, weights string, ref *safetensors.File) {
 	evalErr := relErr(m.Forward(autograd.NoGrad(x)).Data(), wantLogits)
 
 	layers.SetTraining(m, true)
+	kinks := os.Getenv("GOCNN_PARITY_KINKS") != ""
+	var recorders map[string]*kinkRecorder
+	if kinks {
+		recorders = recordKinks(m)
+	}
 	loss := autograd.CrossEntropy(m.Forward(x), targets, autograd.CrossEntropyOptions{})
 	wantLoss, _ := get("loss")
 	lossErr := math.Abs(float64(loss.Item())-float64(wantLoss[0])) / math.Abs(float64(wantLoss[0]))
@@ -98,7 +114,111 @@ func fullParity(t *testing.T, arch, weights string, ref *safetensors.File) {
 		}
 	}
 	t.Logf("parity-full %s eval=%.2e loss=%.2e grads=%.2e worst=%.3f param=%s", arch, evalErr, lossErr, globalDiff/global, worst, worstName)
+	if kinks {
+		writeKinkFiles(t, filepath.Dir(weights), arch, params, recorders)
+	}
 	if !(evalErr <= 1e-4 && lossErr <= 1e-4) {
 		t.Errorf("%s: relative error of the eval logits %.3g, of the loss %.3g", arch, evalErr, lossErr)
+	}
+}
+
+// kinkBand is how near a kink, in units of the RMS of an activation's input,
+// an input element counts as near it: hundreds of times the float32 error of
+// the forward pass (a few millionths of the RMS at most), so every element
+// that float32 and float64 may put on different sides of a kink is recorded.
+const kinkBand = 1e-3
+
+// activationKinks returns the inputs at which fn's derivative jumps.
+func activationKinks(fn kernels.Act) []float32 {
+	switch fn {
+	case kernels.ReLU:
+		return []float32{0}
+	case kernels.ReLU6:
+		return []float32{0, 6}
+	case kernels.Hardswish, kernels.Hardsigmoid:
+		return []float32{-3, 3}
+	}
+	return nil
+}
+
+// kinkRecorder stands in for an activation with kinks: it records the flat
+// indices and values of the input elements within kinkBand·RMS of a kink,
+// then applies the activation.
+type kinkRecorder struct {
+	layers.Base
+	act   *layers.Activation
+	calls int
+	index []int64
+	value []float32
+}
+
+// Forward records x's elements near a kink, then applies the activation.
+func (r *kinkRecorder) Forward(x *autograd.Tensor) *autograd.Tensor {
+	r.calls++
+	data := x.Data()
+	var sq float64
+	for _, v := range data {
+		sq += float64(v) * float64(v)
+	}
+	band := kinkBand * math.Sqrt(sq/float64(len(data)))
+	kinks := activationKinks(r.act.Fn)
+	for i, v := range data {
+		for _, k := range kinks {
+			if math.Abs(float64(v-k)) <= band {
+				r.index = append(r.index, int64(i))
+				r.value = append(r.value, v)
+				break
+			}
+		}
+	}
+	return r.act.Forward(x)
+}
+
+// recordKinks puts a kinkRecorder in place of every activation with kinks
+// held in a Sequential, and returns them by module name. (Activations that
+// blocks keep in fields of their own, such as ResNet's block ReLUs and the
+// squeeze-excitation gates, are not covered.)
+func recordKinks(m layers.Module) map[string]*kinkRecorder {
+	recorders := map[string]*kinkRecorder{}
+	for _, nm := range layers.Modules(m) {
+		seq, ok := nm.Module.(*layers.Sequential)
+		if !ok {
+			continue
+		}
+		for _, c := range layers.Children(seq) {
+			if a, ok := c.Module.(*layers.Activation); ok && activationKinks(a.Fn) != nil {
+				r := &kinkRecorder{act: a}
+				seq.SetModule(c.Name, r)
+				name := c.Name
+				if nm.Name != "" {
+					name = nm.Name + "." + c.Name
+				}
+				recorders[name] = r
+			}
+		}
+	}
+	return recorders
+}
+
+// writeKinkFiles writes ARCH_grads.safetensors (gocnn's gradients) and
+// ARCH_kinks.safetensors ("NAME.index" and "NAME.value" per recorded
+// activation) into dir.
+func writeKinkFiles(t *testing.T, dir, arch string, params []layers.NamedTensor, recorders map[string]*kinkRecorder) {
+	var grads, near []safetensors.Tensor
+	for _, p := range params {
+		grads = append(grads, safetensors.F32(p.Name, p.Tensor.Shape(), p.Tensor.Grad()))
+	}
+	for _, name := range slices.Sorted(maps.Keys(recorders)) {
+		r := recorders[name]
+		if r.calls != 1 {
+			t.Fatalf("%s: activation ran %d times in the training pass, want once", name, r.calls)
+		}
+		near = append(near, safetensors.I64(name+".index", []int{len(r.index)}, r.index),
+			safetensors.F32(name+".value", []int{len(r.value)}, r.value))
+	}
+	for file, ts := range map[string][]safetensors.Tensor{"_grads": grads, "_kinks": near} {
+		if err := safetensors.WriteFile(filepath.Join(dir, arch+file+".safetensors"), ts, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
