@@ -229,7 +229,7 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
 	case algo == Im2col && p.dataByConv():
 		gemmConvBackwardDataByConv(p, dy, w, dx, ws)
 	default:
-		gemmConvBackwardData(p, planConv(p, algo), dy, w, dx, ws)
+		gemmConvBackwardData(p, planConv(p, algo).backward(p), dy, w, dx, ws)
 	}
 }
 
@@ -243,7 +243,7 @@ func conv2dBackwardFilter(p ConvParams, algo ConvAlgo, x, dy, dw, ws []float32) 
 		depthwiseBackwardFilter(p, x, dy, dw, ws)
 		return
 	}
-	gemmConvBackwardFilter(p, planConv(p, algo), x, dy, dw, ws)
+	gemmConvBackwardFilter(p, planConv(p, algo).backward(p), x, dy, dw, ws)
 }
 
 // mustValidate panics when p is not a valid convolution: the callers

@@ -66,17 +66,39 @@ import (
 // sums its tiles into its own partial dW, and the partials are added into dw
 // in group order. Results are therefore the same bits on any thread count.
 //
-// Bands in parallel (forward pass only). When the tiles would run in turn
-// because their GEMMs are large, an image cut into several bands (batch 1)
-// spent most of its time in steps too short to split well: the unfolding
-// and a GEMM of a few hundred columns, each with its fork and join. The
-// forward pass then makes every band a task of its own (convTiling.forward):
-// each thread, in its own slot, takes the next band while any is left, and
-// runs its steps serially. The bands stay those of the tiles run in turn (a GEMM's bits for
-// a column depend on where the column falls among its N columns), and
+// Bands in parallel. When the tiles would run in turn because their GEMMs
+// are large, an image cut into several bands (batch 1) spent most of its
+// time in steps too short to split well: the unfolding and a GEMM of a few
+// hundred columns, each with its fork and join. The forward pass then makes
+// every band a task of its own (convTiling.forward): each thread, in its
+// own slot, takes the next band while any is left, and runs its steps
+// serially. The bands stay those of the tiles run in turn (a GEMM's bits
+// for a column depend on where the column falls among its N columns), and
 // forward tiles write disjoint parts of y, so the bits are the same. With
 // only two bands, the second often short, one thread would be left mostly
 // idle, so that case keeps the steps split among threads.
+//
+// The backward passes cannot take bands in any order: the weight gradient
+// adds every band into all of dw, and col2im adds neighbouring bands into
+// the same rows of dx, so a band's adds must come after the previous
+// band's, or the sums change their bits. Where it wins (measured; see
+// convTiling.backward in conv_pipeline.go), they keep that order and still
+// run their steps serially, one thread each:
+//
+//   - the weight gradient of a wide dw (3×3 layers of 64 channels and
+//     more) cuts it into slices of columns (rows of the column matrix: input
+//     channels and taps); a slice is a task that unfolds its rows of each
+//     band and adds them into its columns of dw, bands in order;
+//   - the input gradient of an image with few input channels (a stem),
+//     whose col2im the threads would share unevenly, runs as a two-stage
+//     pipeline: the GEMMs of later bands (dcol = Wᵀ·dY, each into a slot of
+//     its own) run on one thread while another folds the earlier bands back
+//     into dx with col2im, in order.
+//
+// Otherwise the bands stay in turn, each step split among threads. Each
+// GEMM, unfolding and col2im is the call the tiles in turn make, or, for a
+// slice, the part of it that computes the slice's columns, so the bits are
+// those of the tiles in turn.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
@@ -113,6 +135,12 @@ type convTiling struct {
 	// bands makes each band of an image a task of its own (forward pass
 	// only; see convTiling.forward).
 	bands bool
+	// pipe runs the tiles in turn as a two-stage pipeline, each tile in
+	// the next of slots slots, and slices cuts each group of dw into that
+	// many slices for the weight gradient (backward passes only; see
+	// convTiling.backward).
+	pipe   bool
+	slices int
 }
 
 // planConv chooses the tiling of a GEMM-based convolution.
@@ -139,7 +167,7 @@ func planConv(p ConvParams, algo ConvAlgo) convTiling {
 // images, or one per image with its bands of pixels.
 func (t convTiling) tasks(p ConvParams) int {
 	n := (p.N + t.images - 1) / t.images
-	if t.bands {
+	if t.bands || t.pipe {
 		n *= t.bandsPerImage(p)
 	}
 	return n
@@ -167,6 +195,10 @@ func (t convTiling) gemmWork(p ConvParams) int {
 	return p.K * t.images * t.pixels * p.C / p.Groups * p.R * p.S
 }
 
+// partials reports whether each group of tiles sums its weight gradient
+// into a partial of its own (tiles in parallel groups).
+func (t convTiling) partials(p ConvParams) bool { return t.groups(p) > 1 && !t.bands && !t.pipe }
+
 // groups returns the number of groups of tasks: slots, but at least one
 // and at most one per task.
 func (t convTiling) groups(p ConvParams) int { return max(1, min(t.slots, t.tasks(p))) }
@@ -183,7 +215,7 @@ func (t convTiling) slotFloats(p ConvParams) int {
 	if t.images > 1 && !t.dense {
 		n += p.K * cols
 	}
-	if t.groups(p) > 1 && !t.bands {
+	if t.partials(p) {
 		n += p.K * p.C / p.Groups * p.R * p.S
 	}
 	return n
@@ -191,8 +223,8 @@ func (t convTiling) slotFloats(p ConvParams) int {
 
 // workspace returns the scratch floats the tiling needs, in all passes.
 func (t convTiling) workspace(p ConvParams) int {
-	f := t.forward(p)
-	return max(t.groups(p)*t.slotFloats(p), f.groups(p)*f.slotFloats(p))
+	f, b := t.forward(p), t.backward(p)
+	return max(t.groups(p)*t.slotFloats(p), f.groups(p)*f.slotFloats(p), b.groups(p)*b.slotFloats(p), b.slicesWorkspace(p))
 }
 
 // convSlot is one slot of the workspace.
@@ -221,7 +253,7 @@ func (t convTiling) slot(p ConvParams, ws []float32, i int) convSlot {
 	if t.images > 1 && !t.dense {
 		s.rowsK = take(p.K * cols)
 	}
-	if t.groups(p) > 1 && !t.bands {
+	if t.partials(p) {
 		s.dw = take(p.K * p.C / p.Groups * p.R * p.S)
 	}
 	return s
@@ -470,8 +502,10 @@ func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32) {
 }
 
 // gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise, through
-// col2im. Tasks write disjoint images of dx, and the bands of one image run
-// in order.
+// col2im. Tasks write disjoint images of dx, and the bands of one image
+// are folded back in order. A tile's first stage (the GEMM into the slot's
+// column buffer) writes only its slot, so with the pipeline it may run
+// ahead of earlier tiles' col2im (convTiling.stages).
 func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 	if t.dense { // dx (N×C) += dy (N×K) · w (K×C)
 		Sgemm(false, false, p.N, p.C, p.K, 1, dy, p.K, w, p.C, 1, dx, p.C)
@@ -480,7 +514,7 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 	hw := p.H * p.W
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
-	t.run(p, ws, func(s *convSlot, tl convTile) {
+	gemm := func(s *convSlot, tl convTile) {
 		d, ldd := t.outGrad(p, dy, s.rowsK, tl)
 		ncols := tl.cols()
 		if !t.packed { // Pointwise: dx_n += wᵀ · dy_n straight into dx
@@ -490,19 +524,28 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 		for g := range p.Groups {
 			Sgemm(true, false, crs, ncols, kg, 1, w[g*kg*crs:], crs, d[g*kg*ldd:], ldd, 0, s.col[g*crs*ncols:], ncols)
 		}
-		col2im(p, s.col, dx, &s.runs, tl)
+	}
+	t.stages(p, ws, gemm, func(s *convSlot, tl convTile) {
+		if t.packed {
+			col2im(p, s.col, dx, &s.runs, tl)
+		}
 	})
 }
 
 // gemmConvBackwardFilter adds dL/dw into dw with Im2col or Pointwise. The
 // tiles add their share in a fixed order (with groups in parallel: each
-// group into its partial, then the partials in group order), so the sum
-// does not depend on threads.
+// group into its partial, then the partials in group order; by slices of
+// dw, each slice in the order of the tiles), so the sum does not depend on
+// threads.
 func gemmConvBackwardFilter(p ConvParams, t convTiling, x, dy, dw, ws []float32) {
 	if t.dense { // dw (K×C) += dyᵀ (K×N) · x (N×C)
 		Sgemm(true, false, p.K, p.C, p.N, 1, dy, p.K, x, p.C, 1, dw, p.C)
 		return
 	}
+	if t.filterBySlices(p, x, dy, dw, ws) {
+		return
+	}
+	t = t.inTurn() // no pipeline for the weight gradient (see conv_pipeline.go)
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
 	t.run(p, ws, func(s *convSlot, tl convTile) {
@@ -721,32 +764,39 @@ func (rt *runTable) addEntry(k *runKernels, dst, src []float32, n, count, nb, sp
 // copies of its tap from the channel's plane of every image, then the
 // zeros.
 func im2col(p ConvParams, x, col []float32, rt *runTable, tl convTile) {
-	rows, rs := p.C*p.R*p.S, p.R*p.S
+	rows, ld := p.C*p.R*p.S, tl.cols()
+	parallelIf(tl.par, rows, GrainFor(rows, ld), func(lo, hi int) {
+		im2colRows(p, x, col[lo*ld:], rt, tl, lo, hi)
+	})
+}
+
+// im2colRows unfolds rows [lo, hi) of a tile's column matrix into col,
+// which starts at row lo.
+func im2colRows(p ConvParams, x, col []float32, rt *runTable, tl convTile, lo, hi int) {
+	rs := p.R * p.S
 	chw, hw := p.C*p.H*p.W, p.H*p.W
 	span := tl.q1 - tl.q0
 	ld := tl.nb * span
 	k := runKernelsFor()
-	parallelIf(tl.par, rows, GrainFor(rows, ld), func(lo, hi int) {
-		for row := lo; row < hi; row++ {
-			dst := col[row*ld:][:ld]
-			copies, zeros, spansGaps := rt.tap(row % rs)
-			if tl.nb > 1 && !spansGaps && len(zeros) > 0 {
-				// Small images: clearing the whole row first costs less
-				// than clearing each gap image by image.
-				clear(dst)
-				zeros = nil
-			}
-			src := x[tl.n0*chw+row/rs*hw:]
-			for e := 0; e+3 < len(copies); e += 4 {
-				d, at, n, count := int(copies[e]), int(copies[e+1]), int(copies[e+2]), int(copies[e+3])
-				rt.copyEntry(k, dst[d:], src[at:], n, count, tl.nb, span, chw)
-			}
-			for e := 0; e+3 < len(zeros); e += 4 {
-				d, n, count, step := int(zeros[e]), int(zeros[e+1]), int(zeros[e+2]), int(zeros[e+3])
-				zeroEntry(k, dst[d:], n, count, step, tl.nb, span)
-			}
+	for row := lo; row < hi; row++ {
+		dst := col[(row-lo)*ld:][:ld]
+		copies, zeros, spansGaps := rt.tap(row % rs)
+		if tl.nb > 1 && !spansGaps && len(zeros) > 0 {
+			// Small images: clearing the whole row first costs less
+			// than clearing each gap image by image.
+			clear(dst)
+			zeros = nil
 		}
-	})
+		src := x[tl.n0*chw+row/rs*hw:]
+		for e := 0; e+3 < len(copies); e += 4 {
+			d, at, n, count := int(copies[e]), int(copies[e+1]), int(copies[e+2]), int(copies[e+3])
+			rt.copyEntry(k, dst[d:], src[at:], n, count, tl.nb, span, chw)
+		}
+		for e := 0; e+3 < len(zeros); e += 4 {
+			d, n, count, step := int(zeros[e]), int(zeros[e+1]), int(zeros[e+2]), int(zeros[e+3])
+			zeroEntry(k, dst[d:], n, count, step, tl.nb, span)
+		}
+	}
 }
 
 // col2im adds the columns of col (laid out as im2col writes them) back onto
