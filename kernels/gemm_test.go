@@ -145,7 +145,7 @@ var gemmShapes = [][3]int{
 	{19, 250, 27}, {64, 96, 31}, {300, 20, 70}, {71, 3, 100},
 	{25, 17, 600}, {40, 700, 20}, {97, 131, 129},
 	{1, 1500, 7}, {1500, 1, 7}, {1, 1, 5000}, {2, 3, 1000},
-	{30, 70, 256}, // untransposed, unpadded: A's rows 1 KiB apart, packed so they do not alias
+	{30, 300, 256}, // untransposed, unpadded: A's rows 1 KiB apart, packed so they do not alias
 }
 
 func forEachPath(t *testing.T, fn func(t *testing.T)) {
@@ -261,7 +261,7 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 		p, d := set.path, set.gemm
 		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
 			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2]}
-			j.packA, j.packB = d.packing(false, false, j.m, j.k, j.k, j.n)
+			j.packA, j.packB = d.packing(false, false, j.m, j.n, j.k, j.k, j.n)
 			j.plan(2)
 			if j.tasks < 2 {
 				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)

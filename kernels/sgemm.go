@@ -35,8 +35,10 @@ import (
 // saves; nothing then limits the A block, so mc spans all rows), and an
 // untransposed B when k is small or op(A) has few rows (each B micro-panel is
 // then read a handful of times), except where the rows of the operand are a
-// multiple of 1 KiB apart and would evict each other from L1. Only the ragged-edge panels of an operand
-// read in place are packed, so the kernel never reads outside the matrix.
+// multiple of 1 KiB apart and would evict each other from L1 (for A, only
+// when C is wide enough for the packed panels to be reused). Only the
+// ragged-edge panels of an operand read in place are packed, so the kernel
+// never reads outside the matrix.
 // The generic kernel always reads packed panels, and on the generic path
 // problems too small to be worth blocking go to sgemmGo.
 //
@@ -109,6 +111,11 @@ const (
 	// A micro-panel 8 KiB apart, as in a 2048-column A, share one set of 12
 	// ways), so an operand with such a row stride is packed, not read in place.
 	aliasStride = 256
+	// aliasPackCols is the least n for which an aliasing A is packed: packing
+	// costs a pass over A, which pays only when each A micro-panel then
+	// serves several column tiles from L1 (with n = 32, as in a classifier at
+	// batch 32, A is streamed once and packing it made the product 30% slower).
+	aliasPackCols = 256
 	// parallelGemmWork is the least m·n·k split among threads; smaller
 	// problems finish before a second thread would have started.
 	parallelGemmWork = 1 << 18
@@ -229,7 +236,7 @@ func (d *gemmDriver) blocked(transA, transB bool, m, n, k int, alpha float32, a 
 	j.transA, j.transB, j.m, j.n, j.k = transA, transB, m, n, k
 	j.alpha, j.beta = alpha, beta
 	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
-	j.packA, j.packB = d.packing(transA, transB, m, k, lda, ldb)
+	j.packA, j.packB = d.packing(transA, transB, m, n, k, lda, ldb)
 	j.plan(Threads())
 	Parallel(j.tasks, 1, j.run)
 	d.releaseJob(j)
@@ -238,16 +245,17 @@ func (d *gemmDriver) blocked(transA, transB bool, m, n, k int, alpha float32, a 
 // packing decides which operands are packed. The generic kernel reads
 // packed panels only. The strided ones read an untransposed A in place (its
 // rows are streams that the prefetchers follow, and packing would cost about
-// as much as the reads it saves) unless its rows alias in the caches, but
-// pack a transposed A, whose columns would each be a separate cache line. B
-// is read in place when it is not transposed and its micro-panels are read
-// few times or are short (k small), unless its rows alias in the caches.
-func (d *gemmDriver) packing(transA, transB bool, m, k, lda, ldb int) (packA, packB bool) {
+// as much as the reads it saves) unless its rows alias in the caches and
+// C is wide enough to reuse the packed panels, but pack a transposed A,
+// whose columns would each be a separate cache line. B is read in place when
+// it is not transposed and its micro-panels are read few times or are short
+// (k small), unless its rows alias in the caches.
+func (d *gemmDriver) packing(transA, transB bool, m, n, k, lda, ldb int) (packA, packB bool) {
 	if !d.strided {
 		return true, true
 	}
 	directB := !transB && (k <= smallGemmK || m <= 2*d.mr || (m <= directBRows && ldb%aliasStride != 0))
-	return transA || lda%aliasStride == 0, !directB
+	return transA || (lda%aliasStride == 0 && n >= aliasPackCols), !directB
 }
 
 // plan cuts C into tasks for the given number of threads. Splitting the rows
