@@ -18,7 +18,8 @@
 // matrices read in place take the same code. When mr ≤ 4 only four rows are
 // computed. A tile narrower than 16 columns loads and stores C through
 // VMASKMOVPS with masks cut from maskTable. The C tile is prefetched before
-// the loop, and B rows read in place 8 steps ahead within it.
+// the loop, and the rows of B, packed or read in place, 8 steps ahead
+// within it.
 
 #include "textflag.h"
 
@@ -147,15 +148,15 @@ prefetchC:
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
 
-	// B read in place (rsB ≠ 16) has its rows far apart, where the hardware
-	// prefetchers do not look: fetch the row 8 steps ahead (DX = 8·rsB).
-	// A packed panel is one sequential stream (DX = 0: the prefetches touch
-	// the current row).
-	XORQ    DX, DX
-	LEAQ    (R11*8), R13
-	CMPQ    R11, $64
-	CMOVQNE R13, DX
-	MOVQ    mr+72(FP), R13
+	// Fetch the row of B 8 steps ahead into L1 (DX = 8·rsB). B read in
+	// place has its rows far apart, where the hardware prefetchers do not
+	// look. A packed panel (rsB = 16) is one sequential stream, of 32 KiB at
+	// kc = 512, which comes from L2 on every visit: fetching it ahead made
+	// 2048³ about 3% faster than leaving it to the hardware prefetchers.
+	// Near the end of a packed panel the prefetches fetch the start of the
+	// next one, which follows it in the block.
+	LEAQ (R11*8), DX
+	MOVQ mr+72(FP), R13
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1

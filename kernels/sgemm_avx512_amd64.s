@@ -18,8 +18,8 @@
 // panels (rsA = 1) and matrices read in place (any rsA, csA) take the same
 // code. When mr ≤ 8 (or ≤ 4) only the first 8 (or 4) rows are computed.
 // Columns beyond nr are masked off (K1, K2) in the loads and stores of C.
-// The C tile is prefetched before the loop, and B rows read in place 8
-// steps ahead within it.
+// The C tile is prefetched before the loop, and the rows of B, packed or
+// read in place, 8 steps ahead within it.
 
 #include "textflag.h"
 
@@ -112,14 +112,14 @@ prefetchC:
 	MOVQ rsB+40(FP), R11
 	SHLQ $2, R11
 
-	// B read in place (rsB ≠ 32) has its rows far apart, where the hardware
-	// prefetchers do not look: fetch the row 8 steps ahead (R12 = 8·rsB).
-	// A packed panel is one sequential stream (R12 = 0: the prefetches touch
-	// the current row).
-	XORQ    R12, R12
-	LEAQ    (R11*8), DI
-	CMPQ    R11, $128
-	CMOVQNE DI, R12
+	// Fetch the row of B 8 steps ahead into L1 (R12 = 8·rsB). B read in
+	// place has its rows far apart, where the hardware prefetchers do not
+	// look. A packed panel (rsB = 32) is one sequential stream, but of
+	// 64 KiB at kc = 512, more than L1 holds, so it comes from L2 on every
+	// visit: fetching it ahead made 2048³ 5–9% faster than leaving it to the
+	// hardware prefetchers. Near the end of a packed panel the prefetches
+	// fetch the start of the next one, which follows it in the block.
+	LEAQ (R11*8), R12
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
