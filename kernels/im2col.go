@@ -109,6 +109,18 @@ var colBufferFloats = max(caches.l2/2/4, 1<<16)
 // images with fewer output pixels are folded together up to this width.
 const minTileCols = 256
 
+// lineFloats is the floats of one 64-byte cache line. The forward pass's
+// bands are a multiple of it wide and every slot of the workspace a
+// multiple of it long, so each row of a band's column buffer starts on a
+// cache line (the workspace does: Go gives large allocations whole pages)
+// and the GEMM, which reads the columns in place when the output has few
+// channels, never loads a 64-byte vector that straddles two lines.
+// Measured on 3x3s1_c64_k64_56 (455 columns a band before, 448 now):
+// 1.1–1.3× faster on one thread. The backward passes keep the bands of
+// planConv: there the band width is the GEMM's k for the weight gradient,
+// which decides its sums, and narrower bands measured no faster.
+const lineFloats = 16
+
 const (
 	// tileParallelWork is the most multiply-adds of a tile's GEMMs (m·n·k,
 	// summed over the convolution's groups) for which whole tiles run in
@@ -182,6 +194,9 @@ func (t convTiling) bandsPerImage(p ConvParams) int {
 // image's several bands in turn with their steps split among threads, the
 // bands as tasks of their own in parallel (see "Bands in parallel").
 func (t convTiling) forward(p ConvParams) convTiling {
+	if pix := p.OutH() * p.OutW(); t.packed && t.images == 1 && t.pixels < pix && t.pixels >= minTileCols {
+		t.pixels = t.pixels / lineFloats * lineFloats // see lineFloats
+	}
 	if !t.packed || t.images > 1 || t.groups(p) > 1 || t.bandsPerImage(p) < 3 {
 		return t
 	}
@@ -204,9 +219,15 @@ func (t convTiling) partials(p ConvParams) bool { return t.groups(p) > 1 && !t.b
 func (t convTiling) groups(p ConvParams) int { return max(1, min(t.slots, t.tasks(p))) }
 
 // slotFloats returns one slot's share of the workspace: the column buffer
-// and its run table (packed tiles), a K-row buffer for y or dy (folded
-// tiles), and a partial weight gradient (tiles in parallel).
+// and its run table (packed tiles), padding up to a whole number of cache
+// lines (slotPad), a K-row buffer for y or dy (folded tiles), and a partial
+// weight gradient (tiles in parallel).
 func (t convTiling) slotFloats(p ConvParams) int {
+	n := t.slotUnpadded(p)
+	return n + slotPad(n)
+}
+
+func (t convTiling) slotUnpadded(p ConvParams) int {
 	cols := t.images * t.pixels
 	n := 0
 	if t.packed {
@@ -220,6 +241,9 @@ func (t convTiling) slotFloats(p ConvParams) int {
 	}
 	return n
 }
+
+// slotPad returns the floats that round n up to a multiple of lineFloats.
+func slotPad(n int) int { return (lineFloats - n%lineFloats) % lineFloats }
 
 // workspace returns the scratch floats the tiling needs, in all passes.
 func (t convTiling) workspace(p ConvParams) int {
@@ -250,6 +274,7 @@ func (t convTiling) slot(p ConvParams, ws []float32, i int) convSlot {
 		tab := take(runTableLen(p, t.pixels))
 		s.runs.table = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(tab))), len(tab))
 	}
+	take(slotPad(t.slotUnpadded(p))) // so the next slot starts on a cache line
 	if t.images > 1 && !t.dense {
 		s.rowsK = take(p.K * cols)
 	}

@@ -171,3 +171,28 @@ func reportCPU(b *testing.B, cpu time.Duration) {
 		b.ReportMetric(float64(now-cpu)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// TestTilingAlignsToCacheLines checks that the forward pass's bands, when
+// narrower than the image, are a whole number of cache lines wide and that every slot of the workspace,
+// in every pass's tiling, is a whole number of lines long, so each row of a
+// column buffer starts on a cache line when the workspace does.
+func TestTilingAlignsToCacheLines(t *testing.T) {
+	shapes := append([]ConvParams{
+		conv(1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1),    // ResNet-50 layer1: 455 → 448 columns a band
+		conv(1, 3, 224, 224, 64, 7, 7, 2, 3, 1, 1),   // the 7×7 stem
+		conv(1, 128, 56, 56, 128, 3, 3, 2, 1, 1, 1),  // strided
+		conv(16, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1), // folded images
+		conv(4, 17, 9, 11, 5, 3, 3, 1, 1, 1, 1),      // odd sizes
+	}, pipelineShapes...)
+	for _, p := range shapes {
+		base := planConv(p, ChooseConvAlgo(p))
+		if f, pix := base.forward(p), p.OutH()*p.OutW(); f.pixels < pix && f.pixels%lineFloats != 0 {
+			t.Errorf("%v: forward bands of %d columns, not a multiple of %d", p, f.pixels, lineFloats)
+		}
+		for _, tl := range []convTiling{base, base.forward(p), base.backward(p)} {
+			if n := tl.slotFloats(p); n%lineFloats != 0 {
+				t.Errorf("%v: a slot of %d floats, not a multiple of %d", p, n, lineFloats)
+			}
+		}
+	}
+}
