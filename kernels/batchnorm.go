@@ -81,6 +81,28 @@ type bnSplit struct {
 // rows returns the images of block b.
 func (s *bnSplit) rows(n, b int) (r0, r1 int) { return b * s.per, min(n, (b+1)*s.per) }
 
+// channelSums adds up channel ch's partial sums over its image blocks, in
+// block order.
+func (s *bnSplit) channelSums(ch int) (s1, s2 float64) {
+	for b := range s.blocks {
+		s1 += s.s1[ch*s.blocks+b]
+		s2 += s.s2[ch*s.blocks+b]
+	}
+	return s1, s2
+}
+
+// normalise writes y = (x − mu)·s + t for every channel, with s and t from
+// coef[0] and coef[1], one task per (channel, image block).
+func (s *bnSplit) normalise(n, c, hw int, x, y, mu []float32) {
+	Parallel(c*s.blocks, 1, func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			ch, b := u/s.blocks, u%s.blocks
+			r0, r1 := s.rows(n, b)
+			bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, mu[ch:ch+1], s.coef[0][ch:ch+1], s.coef[1][ch:ch+1])
+		}
+	})
+}
+
 // checkBNSize panics unless the sizes are non-negative.
 func checkBNSize(op string, n, c, hw int) {
 	if n < 0 || c < 0 || hw < 0 {
@@ -187,20 +209,10 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 			}
 		})
 		for ch := range c {
-			var s1, s2 float64
-			for b := range blocks {
-				s1 += sp.s1[ch*blocks+b]
-				s2 += sp.s2[ch*blocks+b]
-			}
+			s1, s2 := sp.channelSums(ch)
 			sp.coef[0][ch], sp.coef[1][ch] = bnTrainStats(ch, float64(x[ch*hw]), s1, s2, m, eps, gamma, beta, mean, invStd, unbiasedVar)
 		}
-		Parallel(c*blocks, 1, func(lo, hi int) {
-			for u := lo; u < hi; u++ {
-				ch, b := u/blocks, u%blocks
-				r0, r1 := sp.rows(n, b)
-				bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, mean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1])
-			}
-		})
+		sp.normalise(n, c, hw, x, y, mean)
 		return
 	}
 	group := bnGroup(hw)
@@ -234,13 +246,7 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 		for ch := range c {
 			sp.coef[0][ch], sp.coef[1][ch] = bnScaleShift(ch, invStdOf(runVar[ch], eps), gamma, beta)
 		}
-		Parallel(c*blocks, 1, func(lo, hi int) {
-			for u := lo; u < hi; u++ {
-				ch, b := u/blocks, u%blocks
-				r0, r1 := sp.rows(n, b)
-				bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, runMean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1])
-			}
-		})
+		sp.normalise(n, c, hw, x, y, runMean)
 		return
 	}
 	group := bnGroup(hw)
@@ -346,11 +352,7 @@ func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, 
 			})
 		}
 		for ch := range c {
-			var s1, s2 float64
-			for b := range blocks {
-				s1 += sp.s1[ch*blocks+b]
-				s2 += sp.s2[ch*blocks+b]
-			}
+			s1, s2 := sp.channelSums(ch)
 			sp.coef[0][ch], sp.coef[1][ch], sp.coef[2][ch] = bnBackwardFinish(training, ch, m, s1, s2, gamma, invStd, dgamma, dbeta)
 		}
 		if dx != nil {

@@ -172,14 +172,16 @@ func grow(buf []float32, n int) []float32 {
 	return alignedFloats(n)
 }
 
+// lineFloats is the floats of one 64-byte cache line (one 512-bit vector).
+const lineFloats = 64 / 4
+
 // alignedFloats returns n floats starting on a 64-byte boundary (one cache
 // line, one 512-bit vector).
 func alignedFloats(n int) []float32 {
-	const align = 64 / 4
-	buf := make([]float32, n+align)
+	buf := make([]float32, n+lineFloats)
 	off := int(uintptr(unsafe.Pointer(&buf[0]))%64) / 4
 	if off != 0 {
-		off = align - off
+		off = lineFloats - off
 	}
 	return buf[off : off+n : off+n]
 }
