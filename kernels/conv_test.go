@@ -395,19 +395,21 @@ func TestConvBackwardDataByConv(t *testing.T) {
 
 // The workspace stays bounded however large the images or the batch: for
 // each of at most convSlots groups of tiles, two column buffers of
-// colBufferFloats, or of minTileCols columns when the channels and taps make
-// more rows than that holds, and a partial weight gradient; and one copy of
-// the weight.
+// colBufferFloats, or of fewer than 2·minTileCols columns when the channels
+// and taps make more rows than that holds (a fold of images reaches
+// minTileCols columns by less than one image), and a partial weight
+// gradient; and one copy of the weight.
 func TestConvWorkspaceBounded(t *testing.T) {
 	for _, p := range []ConvParams{
 		conv(64, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1),
 		conv(64, 64, 224, 224, 64, 3, 3, 1, 1, 1, 1),
 		conv(64, 512, 14, 14, 512, 3, 3, 1, 1, 1, 1),
 		conv(256, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1),
+		conv(64, 512, 15, 15, 512, 3, 3, 1, 1, 1, 1), // 225 pixels: folds of two images, 450 columns
 		conv(256, 2048, 7, 7, 512, 1, 1, 1, 0, 1, 1),
 		conv(256, 1024, 1, 1, 1000, 1, 1, 1, 0, 1, 1),
 	} {
-		col := max(colBufferFloats, max(p.C, p.K)*p.R*p.S*minTileCols)
+		col := max(colBufferFloats, max(p.C, p.K)*p.R*p.S*2*minTileCols)
 		weight := p.K * p.C / p.Groups * p.R * p.S
 		bound := convSlots*(2*col+weight) + weight
 		if ws := ConvWorkspaceSize(p); ws > bound {
