@@ -3,6 +3,8 @@ package autograd
 import (
 	"math/bits"
 	"sync"
+
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // The buffer pool: a free list of float32 slices by size class.
@@ -90,7 +92,7 @@ func alloc(n int) []float32 { return pool.get(n) }
 // allocZero returns a pooled buffer of length n filled with zeros.
 func allocZero(n int) []float32 {
 	b := pool.get(n)
-	clear(b)
+	kernels.Zero(b)
 	return b
 }
 

@@ -61,6 +61,13 @@ func addGrad(out, t *Tensor, sign float32) {
 		return
 	}
 	if len(t.data) == len(out.data) { // not repeated: same elements, same order
+		if t.grad == nil && t.op != nil && sign == 1 {
+			// The first gradient t receives (a residual branch's, say):
+			// a copy, rather than filling a buffer with zeros and adding.
+			t.grad = alloc(len(t.data))
+			kernels.Copy(t.grad, out.grad)
+			return
+		}
 		kernels.Axpy(t.gradBuf(), out.grad, sign)
 		return
 	}

@@ -383,6 +383,19 @@ func broadcastIndex(i int, out, from []int) int {
 	return idx
 }
 
+// Zero sets every element of dst to 0, and Copy copies src into dst (of the
+// same length). Both are single passes over memory; on large slices one core
+// cannot keep the memory system busy, so the threads share them.
+func Zero(dst []float32) {
+	Parallel(len(dst), GrainFor(len(dst), 1), func(lo, hi int) { clear(dst[lo:hi]) })
+}
+
+// Copy: see Zero.
+func Copy(dst, src []float32) {
+	checkSameLen("Copy", dst, src)
+	Parallel(len(src), GrainFor(len(src), 1), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
+}
+
 // Scale sets dst[i] = s·src[i]. dst and src may be the same slice.
 func Scale(dst, src []float32, s float32) {
 	checkSameLen("Scale", dst, src)

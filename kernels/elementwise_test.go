@@ -173,6 +173,14 @@ func TestScalarKernels(t *testing.T) {
 	if acc[7] != (before[7]+3*x[7])+x[7] {
 		t.Fatalf("Axpy with alpha 1: %v", acc[7])
 	}
+	Copy(acc, x)
+	if !slices.Equal(acc, x) {
+		t.Fatal("Copy: dst differs from src")
+	}
+	Zero(acc)
+	if i := slices.IndexFunc(acc, func(v float32) bool { return v != 0 }); i >= 0 {
+		t.Fatalf("Zero: element %d is %v", i, acc[i])
+	}
 }
 
 // Results must have the same bits for any thread count.
