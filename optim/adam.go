@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // Adam and AdamW (torch.optim.Adam, torch.optim.AdamW): adaptive moment
@@ -64,13 +65,17 @@ func newAdam(groups []Group, cfg AdamConfig, decoupled bool) (*Adam, error) {
 // documentation for the rule).
 func (o *Adam) Step() {
 	for _, g := range o.groups {
-		addDecay := g.WeightDecay != 0 && !o.decoupled
-		shrink := g.WeightDecay != 0 && o.decoupled
-		decay := float32(g.WeightDecay)
-		factor := float32(1 - g.LR*g.WeightDecay)
-		beta1, beta2 := float32(g.Momentum), float32(g.Beta2)
-		keep1, keep2 := float32(1-g.Momentum), float32(1-g.Beta2)
-		eps := float32(o.cfg.Eps)
+		c := kernels.AdamCoeffs{
+			AddDecay: g.WeightDecay != 0 && !o.decoupled,
+			Shrink:   g.WeightDecay != 0 && o.decoupled,
+			Decay:    float32(g.WeightDecay),
+			Factor:   float32(1 - g.LR*g.WeightDecay),
+			Beta1:    float32(g.Momentum),
+			Beta2:    float32(g.Beta2),
+			Keep1:    float32(1 - g.Momentum),
+			Keep2:    float32(1 - g.Beta2),
+			Eps:      float32(o.cfg.Eps),
+		}
 		amsgrad := o.cfg.AMSGrad
 		o.eachUpdated(g, func(p *autograd.Tensor, st *paramState) {
 			data, grad := p.Data(), p.Grad()
@@ -78,33 +83,18 @@ func (o *Adam) Step() {
 				st.expAvg = make([]float32, len(data))
 				st.expAvgSq = make([]float32, len(data))
 			}
-			if amsgrad && st.maxExpAvgSq == nil {
-				st.maxExpAvgSq = make([]float32, len(data))
+			var vmax []float32
+			if amsgrad {
+				if st.maxExpAvgSq == nil {
+					st.maxExpAvgSq = make([]float32, len(data))
+				}
+				vmax = st.maxExpAvgSq
 			}
 			st.step++
 			t := float64(st.step)
-			negStepSize := float32(-(g.LR / (1 - math.Pow(g.Momentum, t))))
-			bc2Sqrt := float32(math.Sqrt(1 - math.Pow(g.Beta2, t)))
-			m, v, vmax := st.expAvg, st.expAvgSq, st.maxExpAvgSq
-			elementwise(len(data), 16, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					gi, pi := grad[i], data[i]
-					if addDecay {
-						gi = fma32(pi, decay, gi)
-					}
-					if shrink {
-						pi = float32(pi * factor) // rounded here: never fused with the add below
-					}
-					m[i] = fma32(gi, keep1, m[i]*beta1)
-					v[i] = fma32(keep2*gi, gi, v[i]*beta2)
-					second := v[i]
-					if amsgrad {
-						vmax[i] = max(vmax[i], v[i])
-						second = vmax[i]
-					}
-					data[i] = pi + negStepSize*m[i]/(sqrt32(second)/bc2Sqrt+eps)
-				}
-			})
+			c.NegStepSize = float32(-(g.LR / (1 - math.Pow(g.Momentum, t))))
+			c.BC2Sqrt = float32(math.Sqrt(1 - math.Pow(g.Beta2, t)))
+			kernels.AdamUpdate(c, data, grad, st.expAvg, st.expAvgSq, vmax)
 		})
 	}
 }
