@@ -129,17 +129,5 @@ func elementwise(n, cost int, fn func(lo, hi int)) {
 	kernels.Parallel(n, kernels.GrainFor(n, cost), fn)
 }
 
-// fma32 returns x·y + z with one multiply-add, as PyTorch's vectorised
-// kernels compute it. math.FMA rounds the exact x·y + z to float64 and the
-// conversion rounds that to float32; the result equals a single float32
-// rounding unless the float64 value falls exactly halfway between two
-// float32 values, which is rare.
-func fma32(x, y, z float32) float32 {
-	return float32(math.FMA(float64(x), float64(y), float64(z)))
-}
-
-// sqrt32 is the correctly rounded float32 square root.
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
-
 // unitInterval reports whether 0 ≤ v < 1, the range of momentum-like factors.
 func unitInterval(v float64) bool { return v >= 0 && v < 1 }

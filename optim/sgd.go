@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // SGD: stochastic gradient descent with momentum, dampening, Nesterov
@@ -52,38 +53,22 @@ func NewSGD(groups []Group, cfg SGDConfig) (*SGD, error) {
 //	d = g + λ·p;  b = μ·b + (1−τ)·d (b = d at first);  d = d + μ·b or b;  p = p − lr·d
 func (o *SGD) Step() {
 	for _, g := range o.groups {
-		useDecay, useMomentum := g.WeightDecay != 0, g.Momentum != 0
-		decay, mu := float32(g.WeightDecay), float32(g.Momentum)
-		keep, negLR := float32(1-o.cfg.Dampening), float32(-g.LR)
-		nesterov := o.cfg.Nesterov
+		c := kernels.SGDCoeffs{
+			UseDecay:    g.WeightDecay != 0,
+			UseMomentum: g.Momentum != 0,
+			Decay:       float32(g.WeightDecay),
+			Momentum:    float32(g.Momentum),
+			Keep:        float32(1 - o.cfg.Dampening),
+			NegLR:       float32(-g.LR),
+			Nesterov:    o.cfg.Nesterov,
+		}
 		o.eachUpdated(g, func(p *autograd.Tensor, st *paramState) {
-			data, grad := p.Data(), p.Grad()
-			first := useMomentum && st.momentum == nil
-			if first {
+			data := p.Data()
+			c.First = c.UseMomentum && st.momentum == nil
+			if c.First {
 				st.momentum = make([]float32, len(data))
 			}
-			buf := st.momentum
-			elementwise(len(data), 8, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					d := grad[i]
-					if useDecay {
-						d = fma32(data[i], decay, d)
-					}
-					if useMomentum {
-						if first {
-							buf[i] = d
-						} else {
-							buf[i] = fma32(d, keep, buf[i]*mu)
-						}
-						if nesterov {
-							d = fma32(buf[i], mu, d)
-						} else {
-							d = buf[i]
-						}
-					}
-					data[i] = fma32(d, negLR, data[i])
-				}
-			})
+			kernels.SGDUpdate(c, data, p.Grad(), st.momentum)
 		})
 	}
 }

@@ -8,14 +8,21 @@ import (
 	"unsafe"
 )
 
-// The assembly reads AdamCoeffs at fixed offsets (adam_amd64.s).
-func TestAdamCoeffsLayout(t *testing.T) {
+// The assembly reads SGDCoeffs and AdamCoeffs at fixed offsets
+// (optim_update_amd64.s).
+func TestUpdateCoeffsLayout(t *testing.T) {
+	var s SGDCoeffs
+	got := []uintptr{unsafe.Offsetof(s.Decay), unsafe.Offsetof(s.Momentum), unsafe.Offsetof(s.Keep), unsafe.Offsetof(s.NegLR),
+		unsafe.Offsetof(s.UseDecay), unsafe.Offsetof(s.UseMomentum), unsafe.Offsetof(s.First), unsafe.Offsetof(s.Nesterov)}
+	if want := []uintptr{0, 4, 8, 12, 16, 17, 18, 19}; !slices.Equal(got, want) {
+		t.Errorf("SGDCoeffs field offsets %v, the assembly expects %v", got, want)
+	}
 	var c AdamCoeffs
-	got := []uintptr{unsafe.Offsetof(c.AddDecay), unsafe.Offsetof(c.Shrink), unsafe.Offsetof(c.Decay),
+	got = []uintptr{unsafe.Offsetof(c.AddDecay), unsafe.Offsetof(c.Shrink), unsafe.Offsetof(c.Decay),
 		unsafe.Offsetof(c.Factor), unsafe.Offsetof(c.Beta1), unsafe.Offsetof(c.Beta2), unsafe.Offsetof(c.Keep1),
 		unsafe.Offsetof(c.Keep2), unsafe.Offsetof(c.NegStepSize), unsafe.Offsetof(c.BC2Sqrt), unsafe.Offsetof(c.Eps)}
 	if want := []uintptr{0, 1, 4, 8, 12, 16, 20, 24, 28, 32, 36}; !slices.Equal(got, want) {
-		t.Fatalf("field offsets %v, the assembly expects %v", got, want)
+		t.Errorf("AdamCoeffs field offsets %v, the assembly expects %v", got, want)
 	}
 }
 
@@ -85,6 +92,42 @@ func TestAdamUpdateMatchesReference(t *testing.T) {
 	})
 }
 
+// The same for SGD: every combination of decay, momentum (first step or
+// later), dampening and Nesterov.
+func TestSGDUpdateMatchesReference(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(45, 46))
+		for _, n := range []int{1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1001, 70001} {
+			for variant := range 16 { // bits: decay, momentum, dampening, Nesterov
+				c := SGDCoeffs{UseDecay: variant&1 != 0, UseMomentum: variant&2 != 0, Decay: 1e-4, Momentum: 0.9, Keep: 1, NegLR: -0.1}
+				if variant&4 != 0 {
+					c.Keep = float32(1 - 0.3)
+				}
+				c.Nesterov = variant&8 != 0 && c.UseMomentum
+				param := adamValues(rng, n, false, n == 1001)
+				var buf, wantBuf []float32
+				if c.UseMomentum {
+					buf = make([]float32, n)
+				}
+				want := slices.Clone(param)
+				wantBuf = slices.Clone(buf)
+				for step := 1; step <= 3; step++ {
+					c.First = c.UseMomentum && step == 1
+					grad := adamValues(rng, n, false, n == 1001)
+					sgdSpanRef(c, want, grad, wantBuf)
+					withThreads(1+step%2, func() { SGDUpdate(c, param, grad, buf) })
+					if i := sameBits(param, want); i >= 0 {
+						t.Fatalf("n %d, %+v, step %d: param[%d] = %v, want %v", n, c, step, i, param[i], want[i])
+					}
+					if i := sameBits(buf, wantBuf); i >= 0 {
+						t.Fatalf("n %d, %+v, step %d: buf[%d] = %v, want %v", n, c, step, i, buf[i], wantBuf[i])
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestAdamUpdateRejectsLengths(t *testing.T) {
 	defer func() {
 		if recover() == nil {
@@ -122,6 +165,39 @@ func BenchmarkAdamUpdate(b *testing.B) {
 				defer UsePath(old)
 			}
 			b.SetBytes(28 * n)
+			for b.Loop() {
+				update()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/param")
+		})
+	}
+}
+
+// BenchmarkSGDUpdate times SGD updates with momentum and weight decay of
+// 4M parameters on one thread, as BenchmarkAdamUpdate does (20 bytes per
+// parameter: param, grad and buf read, param and buf written).
+func BenchmarkSGDUpdate(b *testing.B) {
+	const n = 4 << 20
+	rng := rand.New(rand.NewPCG(47, 48))
+	param, grad, buf := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range param {
+		param[i], grad[i] = float32(0.05*rng.NormFloat64()), float32(1e-3*rng.NormFloat64())
+	}
+	c := SGDCoeffs{UseDecay: true, UseMomentum: true, Decay: 1e-4, Momentum: 0.9, Keep: 1, NegLR: -0.1}
+	variants := []string{"ref"}
+	for _, p := range Paths() {
+		variants = append(variants, string(p))
+	}
+	defer SetThreads(SetThreads(1))
+	for _, variant := range variants {
+		b.Run(variant, func(b *testing.B) {
+			update := func() { SGDUpdate(c, param, grad, buf) }
+			if variant == "ref" {
+				update = func() { sgdSpanRef(c, param, grad, buf) }
+			} else if old, err := UsePath(Path(variant)); err == nil {
+				defer UsePath(old)
+			}
+			b.SetBytes(20 * n)
 			for b.Loop() {
 				update()
 			}
