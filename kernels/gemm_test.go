@@ -324,26 +324,28 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 // checks that nothing beyond the panel is written.
 func TestPanelPackers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const kc, lds = 13, 41
-	src := gemmRandom(rng, 32*lds+kc)
+	const lds = 41
+	src := gemmRandom(rng, 32*lds+lds)
 	for _, set := range sets {
 		uk := set.gemm.microKernel
 		for _, width := range []int{uk.mr, uk.nr} {
 			for w := 1; w <= width; w++ {
-				for _, c := range []struct {
-					name      string
-					got, want panelPacker
-				}{{"copy", uk.copyPanel, copyPanelGo}, {"gather", uk.gatherPanel, gatherPanelGo}} {
-					want := make([]float32, kc*width+1)
-					got := make([]float32, kc*width+1)
-					for i := range got {
-						want[i], got[i] = gemmSentinel, gemmSentinel
-					}
-					c.want(want, src, lds, kc, w, width)
-					c.got(got, src, lds, kc, w, width)
-					for i := range got {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%s %s panel w=%d width=%d: element %d is %v, want %v", set.path, c.name, w, width, i, got[i], want[i])
+				for _, kc := range []int{13, 3, 8, 29} { // blocks of 8 steps and a rest, or either alone
+					for _, c := range []struct {
+						name      string
+						got, want panelPacker
+					}{{"copy", uk.copyPanel, copyPanelGo}, {"gather", uk.gatherPanel, gatherPanelGo}} {
+						want := make([]float32, kc*width+1)
+						got := make([]float32, kc*width+1)
+						for i := range got {
+							want[i], got[i] = gemmSentinel, gemmSentinel
+						}
+						c.want(want, src, lds, kc, w, width)
+						c.got(got, src, lds, kc, w, width)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %s panel w=%d width=%d kc=%d: element %d is %v, want %v", set.path, c.name, w, width, kc, i, got[i], want[i])
+							}
 						}
 					}
 				}

@@ -20,12 +20,17 @@ func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *f
 
 // packCopyAVX2 and packGatherAVX2 build packed panels (sgemm_pack_amd64.s);
 // see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
+// packTransposeAVX2 is packGatherAVX2 for full panels whose width is a
+// multiple of 8, over a multiple of 8 steps.
 //
 //go:noescape
 func packCopyAVX2(dst, src *float32, lds, kc, w, width int)
 
 //go:noescape
 func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
+
+//go:noescape
+func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
 
 var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
 
@@ -50,5 +55,13 @@ func gatherPanelAVX2(dst, src []float32, lds, kc, w, width int) {
 		return
 	}
 	_, _ = dst[kc*width-1], src[(w-1)*lds+kc-1] // the assembly stays within these
+	if w == width && width%8 == 0 && kc >= 8 {  // full panels: 8×8 transposes, then gathers for the last kc mod 8 steps
+		kc8 := kc &^ 7
+		packTransposeAVX2(&dst[0], &src[0], lds, kc8, width)
+		if kc8 == kc {
+			return
+		}
+		dst, src, kc = dst[kc8*width:], src[kc8:], kc-kc8
+	}
 	packGatherAVX2(&dst[0], &src[0], lds, kc, w, width)
 }

@@ -5,6 +5,11 @@
 //	packCopyAVX2:   dst[p*width+j] = src[p*lds+j] for j < w, 0 for w ≤ j < width
 //	packGatherAVX2: dst[p*width+j] = src[j*lds+p] for j < w, 0 for w ≤ j < width
 //
+// packTransposeAVX2 does packGatherAVX2's work for full panels (w = width, a
+// multiple of 8) over kc8 steps (a multiple of 8): 8×8 blocks of the source
+// (8 panel columns j, 8 steps p) are loaded as 8 rows and transposed in
+// registers, which is about three times as fast as gathering them.
+//
 // A panel row of up to 32 floats is handled as up to four chunks of 8. Each
 // chunk has a load mask (its lanes below w) and a store mask (its lanes below
 // width), cut from laneMasks; masked-off lanes load as zero and are never
@@ -213,5 +218,90 @@ gather4:
 	JNZ  gather4
 
 gdone:
+	VZEROUPPER
+	RET
+
+// func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
+//
+// For each block of 8 steps p (SI at src[p], DI at dst[p·width]) and each
+// group of 8 panel columns j (R13 at src[j·lds+p], R14 at dst[p·width+j]):
+// load source rows j … j+7, eight floats each (Y0–Y7); transpose them with
+// the classic three stages (VUNPCKLPS/VUNPCKHPS pairs into Y8–Y15, VSHUFPS
+// back into Y0–Y7, VPERM2F128 into Y8–Y15); store panel rows p … p+7.
+TEXT ·packTransposeAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8                   // source row step in bytes
+	LEAQ (R8)(R8*2), R11          // 3 source rows
+	MOVQ kc8+24(FP), CX
+	SHRQ $3, CX                   // blocks of 8 steps
+	MOVQ width+32(FP), BX
+	LEAQ (BX*4), R9               // panel row step in bytes
+	LEAQ (R9)(R9*2), R10          // 3 panel rows
+	SHRQ $3, BX                   // groups of 8 panel columns
+
+tblock:
+	MOVQ SI, R13
+	MOVQ DI, R14
+	MOVQ BX, DX
+
+tgroup:
+	LEAQ    (R13)(R8*4), R12
+	VMOVUPS (R13), Y0
+	VMOVUPS (R13)(R8*1), Y1
+	VMOVUPS (R13)(R8*2), Y2
+	VMOVUPS (R13)(R11*1), Y3
+	VMOVUPS (R12), Y4
+	VMOVUPS (R12)(R8*1), Y5
+	VMOVUPS (R12)(R8*2), Y6
+	VMOVUPS (R12)(R11*1), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	LEAQ    (R14)(R9*4), R12
+	VMOVUPS Y8, (R14)
+	VMOVUPS Y9, (R14)(R9*1)
+	VMOVUPS Y10, (R14)(R9*2)
+	VMOVUPS Y11, (R14)(R10*1)
+	VMOVUPS Y12, (R12)
+	VMOVUPS Y13, (R12)(R9*1)
+	VMOVUPS Y14, (R12)(R9*2)
+	VMOVUPS Y15, (R12)(R10*1)
+
+	LEAQ (R13)(R8*8), R13         // next 8 panel columns
+	ADDQ $32, R14
+	DECQ DX
+	JNZ  tgroup
+
+	ADDQ $32, SI                  // next 8 steps
+	LEAQ (DI)(R9*8), DI
+	DECQ CX
+	JNZ  tblock
 	VZEROUPPER
 	RET
