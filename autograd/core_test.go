@@ -55,10 +55,23 @@ func TestGradientsAccumulate(t *testing.T) {
 	if g := w.Grad()[0]; g != 6 {
 		t.Fatalf("accumulated gradient %v, want 6", g)
 	}
+	old := w.Grad()
 	w.ZeroGrad()
+	if w.Grad() != nil {
+		t.Fatal("Grad is not nil after ZeroGrad")
+	}
 	MatMul(x, w).Backward()
 	if g := w.Grad()[0]; g != 3 {
 		t.Fatalf("gradient after ZeroGrad %v, want 3", g)
+	}
+	if &w.Grad()[0] != &old[0] {
+		t.Error("the gradient after ZeroGrad did not reuse the dropped one's storage")
+	}
+	w.SetGrad(nil)
+	w.ZeroGrad()
+	MatMul(x, w).Backward()
+	if g := w.Grad()[0]; g != 3 || &w.Grad()[0] == &old[0] {
+		t.Fatalf("after SetGrad(nil): gradient %v in the old storage %v, want 3 in new storage", g, &w.Grad()[0] == &old[0])
 	}
 }
 

@@ -1,6 +1,10 @@
 package autograd
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gocnn/gocnn/kernels"
+)
 
 // node is the record of one op: the inputs it read and the closure that
 // turns the gradient of its result into gradients of those inputs.
@@ -62,10 +66,14 @@ func (t *Tensor) needsGrad() bool { return t != nil && t.requiresGrad }
 // used by several ops receives the sum of their contributions.
 func (t *Tensor) gradBuf() []float32 {
 	if t.grad == nil {
-		if t.op == nil {
-			t.grad = make([]float32, len(t.data)) // a leaf's gradient outlives the graph
-		} else {
+		switch {
+		case t.op != nil:
 			t.grad = allocZero(len(t.data))
+		case t.spareGrad != nil: // a leaf's gradient outlives the graph: its own storage, not the pool's
+			t.grad, t.spareGrad = t.spareGrad, nil
+			kernels.Zero(t.grad)
+		default:
+			t.grad = make([]float32, len(t.data))
 		}
 	}
 	return t.grad

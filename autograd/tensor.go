@@ -16,6 +16,9 @@ type Tensor struct {
 	shape []int
 	data  []float32
 	grad  []float32
+	// spareGrad is a leaf's gradient storage after ZeroGrad, for the next
+	// Backward to reuse.
+	spareGrad []float32
 
 	requiresGrad bool  // a leaf asked for its gradient, or a result depends on one that did
 	inference    bool  // made under NoGrad: ops taking it record nothing
@@ -110,16 +113,25 @@ func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 }
 
 // ZeroGrad drops the accumulated gradient, like PyTorch's
-// zero_grad(set_to_none=True): the next Backward starts from zero.
-func (t *Tensor) ZeroGrad() { t.grad = nil }
+// zero_grad(set_to_none=True): Grad returns nil until the next Backward,
+// which starts from zero. That Backward reuses the dropped gradient's
+// storage rather than allocating (a parameter's gradient is as large as the
+// parameter, and fresh memory costs a page fault per 4 KiB on every step),
+// so copy a slice from Grad that must outlive ZeroGrad.
+func (t *Tensor) ZeroGrad() {
+	if t.grad != nil {
+		t.spareGrad = t.grad
+	}
+	t.grad = nil
+}
 
 // SetGrad replaces the gradient (for optimisers and loading state); g must
-// have Numel elements or be nil.
+// have Numel elements or be nil. The tensor then owns g (see ZeroGrad).
 func (t *Tensor) SetGrad(g []float32) {
 	if g != nil && len(g) != len(t.data) {
 		panic(fmt.Sprintf("autograd.SetGrad: gradient has %d values, tensor %v has %d", len(g), t.shape, len(t.data)))
 	}
-	t.grad = g
+	t.grad, t.spareGrad = g, nil
 }
 
 // Detach returns a leaf sharing t's data, cut from any graph and not
