@@ -73,7 +73,7 @@ type recipe struct {
 
 // scratch holds the recipes for training from scratch on small images.
 var scratch = map[string]recipe{
-	"vgg16_bn":           {Width: 0.25, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
+	"vgg16_bn":           {Width: 0.25, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 2e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
 	"vgg16":              {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "cosine", Warmup: 0.05, WD: 0.05, Augment: true, Dropout: -1},
 	"resnet50":           {Width: 0.25, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, ZeroInitResidual: true},
 	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
