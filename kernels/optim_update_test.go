@@ -138,52 +138,45 @@ func TestAdamUpdateRejectsLengths(t *testing.T) {
 }
 
 // BenchmarkAdamUpdate times AdamW updates of 4M parameters of typical
-// magnitudes on one thread on every path and with the Go loop ("ref"), and reports GB/s (28 bytes per
-// parameter: param, grad, m and v read, param, m and v written) and
-// ns/param:
+// magnitudes on one thread on every path and with the Go loop ("ref"), and
+// reports GB/s (28 bytes per parameter: param, grad, m and v read, param, m
+// and v written) and ns/param:
 //
-//	go test ./kernels -run '^$' -bench AdamUpdate
+//	go test ./kernels -run '^$' -bench 'AdamUpdate|SGDUpdate'
 func BenchmarkAdamUpdate(b *testing.B) {
-	const n = 4 << 20
-	rng := rand.New(rand.NewPCG(43, 44))
-	param, grad, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-	for i := range param { // typical magnitudes: no denormal ever appears
-		param[i], grad[i] = float32(0.05*rng.NormFloat64()), float32(1e-3*rng.NormFloat64())
-	}
+	param, grad := updateBenchOperands()
+	m, v := make([]float32, len(param)), make([]float32, len(param))
 	c := AdamCoeffs{Shrink: true, Factor: 0.99995, Beta1: 0.9, Beta2: 0.999, Keep1: 0.1, Keep2: 0.001, NegStepSize: -1e-3, BC2Sqrt: 0.03, Eps: 1e-8}
-	variants := []string{"ref"}
-	for _, p := range Paths() {
-		variants = append(variants, string(p))
-	}
-	defer SetThreads(SetThreads(1))
-	for _, variant := range variants {
-		b.Run(variant, func(b *testing.B) {
-			update := func() { AdamUpdate(c, param, grad, m, v, nil) }
-			if variant == "ref" {
-				update = func() { adamSpanRef(c, param, grad, m, v, nil) }
-			} else if old, err := UsePath(Path(variant)); err == nil {
-				defer UsePath(old)
-			}
-			b.SetBytes(28 * n)
-			for b.Loop() {
-				update()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/param")
-		})
-	}
+	benchUpdate(b, len(param), 28,
+		func() { AdamUpdate(c, param, grad, m, v, nil) },
+		func() { adamSpanRef(c, param, grad, m, v, nil) })
 }
 
-// BenchmarkSGDUpdate times SGD updates with momentum and weight decay of
-// 4M parameters on one thread, as BenchmarkAdamUpdate does (20 bytes per
-// parameter: param, grad and buf read, param and buf written).
+// BenchmarkSGDUpdate does the same for SGD with momentum and weight decay
+// (20 bytes per parameter: param, grad and buf read, param and buf written).
 func BenchmarkSGDUpdate(b *testing.B) {
+	param, grad := updateBenchOperands()
+	buf := make([]float32, len(param))
+	c := SGDCoeffs{UseDecay: true, UseMomentum: true, Decay: 1e-4, Momentum: 0.9, Keep: 1, NegLR: -0.1}
+	benchUpdate(b, len(param), 20,
+		func() { SGDUpdate(c, param, grad, buf) },
+		func() { sgdSpanRef(c, param, grad, buf) })
+}
+
+// updateBenchOperands returns 4M parameters and gradients of typical
+// magnitudes, with which no denormal ever appears.
+func updateBenchOperands() (param, grad []float32) {
 	const n = 4 << 20
-	rng := rand.New(rand.NewPCG(47, 48))
-	param, grad, buf := make([]float32, n), make([]float32, n), make([]float32, n)
+	rng := rand.New(rand.NewPCG(43, 44))
+	param, grad = make([]float32, n), make([]float32, n)
 	for i := range param {
 		param[i], grad[i] = float32(0.05*rng.NormFloat64()), float32(1e-3*rng.NormFloat64())
 	}
-	c := SGDCoeffs{UseDecay: true, UseMomentum: true, Decay: 1e-4, Momentum: 0.9, Keep: 1, NegLR: -0.1}
+	return param, grad
+}
+
+// benchUpdate runs update on every path and ref, on one thread.
+func benchUpdate(b *testing.B, n, bytesPerParam int, update, ref func()) {
 	variants := []string{"ref"}
 	for _, p := range Paths() {
 		variants = append(variants, string(p))
@@ -191,17 +184,17 @@ func BenchmarkSGDUpdate(b *testing.B) {
 	defer SetThreads(SetThreads(1))
 	for _, variant := range variants {
 		b.Run(variant, func(b *testing.B) {
-			update := func() { SGDUpdate(c, param, grad, buf) }
+			run := update
 			if variant == "ref" {
-				update = func() { sgdSpanRef(c, param, grad, buf) }
+				run = ref
 			} else if old, err := UsePath(Path(variant)); err == nil {
 				defer UsePath(old)
 			}
-			b.SetBytes(20 * n)
+			b.SetBytes(int64(bytesPerParam * n))
 			for b.Loop() {
-				update()
+				run()
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/param")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/param")
 		})
 	}
 }
