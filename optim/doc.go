@@ -38,7 +38,8 @@
 // alpha=s) and addcmul_ are. Ten steps therefore agree with PyTorch to a few
 // units in the last place (the tests compare against PyTorch fixtures). The
 // per-element loops are kernels.SGDUpdate and kernels.AdamUpdate: vector
-// kernels with the bits of their plain Go loops, 10–20× faster.
+// kernels with the bits of their plain Go loops, 7–24× faster on one
+// thread (docs/PERF.md, "Optimiser updates").
 //
 // # Schedules
 //
