@@ -79,6 +79,18 @@ func (t *Tensor) gradBuf() []float32 {
 	return t.grad
 }
 
+// gradTarget returns t's gradient buffer for an op whose kernel can either
+// add into it or overwrite it, and whether to add: the first gradient of an
+// intermediate result is written into a pooled buffer whose contents are
+// undefined, which saves zeroing it and reading the zeros back.
+func (t *Tensor) gradTarget() (buf []float32, add bool) {
+	if t.grad == nil && t.op != nil {
+		t.grad = alloc(len(t.data))
+		return t.grad, false
+	}
+	return t.gradBuf(), true
+}
+
 // Backward computes the gradient of the scalar t with respect to every leaf
 // that requires one, adding it to what those leaves already hold (call
 // ZeroGrad between steps, as in PyTorch). The graph is consumed: every

@@ -70,7 +70,11 @@ func Conv2d(x, w, bias *Tensor, spec ConvSpec) *Tensor {
 			if x.needsGrad() || w.needsGrad() {
 				ws := alloc(kernels.ConvWorkspaceSize(p))
 				if x.needsGrad() {
-					kernels.Conv2dBackwardData(p, out.grad, w.data, x.gradBuf(), ws)
+					if dx, add := x.gradTarget(); add {
+						kernels.Conv2dBackwardData(p, out.grad, w.data, dx, ws)
+					} else {
+						kernels.Conv2dBackwardDataSet(p, out.grad, w.data, dx, ws)
+					}
 				}
 				if w.needsGrad() {
 					kernels.Conv2dBackwardFilter(p, x.data, out.grad, w.gradBuf(), ws)

@@ -61,14 +61,14 @@ func addGrad(out, t *Tensor, sign float32) {
 		return
 	}
 	if len(t.data) == len(out.data) { // not repeated: same elements, same order
-		if t.grad == nil && t.op != nil && sign == 1 {
-			// The first gradient t receives (a residual branch's, say):
-			// a copy, rather than filling a buffer with zeros and adding.
-			t.grad = alloc(len(t.data))
-			kernels.Copy(t.grad, out.grad)
-			return
+		switch dst, add := t.gradTarget(); {
+		case add:
+			kernels.Axpy(dst, out.grad, sign)
+		case sign == 1: // the first gradient t receives (a residual branch's, say)
+			kernels.Copy(dst, out.grad)
+		default:
+			kernels.Scale(dst, out.grad, sign)
 		}
-		kernels.Axpy(t.gradBuf(), out.grad, sign)
 		return
 	}
 	kernels.SumToShape(sign, out.grad, out.shape, nil, nil, t.gradBuf(), t.shape)

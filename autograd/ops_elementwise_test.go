@@ -43,16 +43,19 @@ func TestMulSameTensorTwice(t *testing.T) {
 	gradCheck(t, "Mul(x, x)", func(in []*Tensor) *Tensor { return Mul(in[0], in[0]) }, []*Tensor{x}, 1e-2, 1e-3)
 }
 
-// An intermediate result whose first gradient comes from Add receives a
-// copy of it, and later contributions add to the copy: h = 1.5x used by
-// Add(h, h) and by Mul(h, h), whose results are added again.
+// An intermediate result whose first gradient comes from Add or Sub
+// receives a copy of it (negated for Sub's second operand), and later
+// contributions add to it: h = 1.5x used by Add(h, h) and by Mul(h, k),
+// whose results are added, or subtracted.
 func TestAddGradientIntoFreshIntermediate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(37, 38))
 	x := param(rng, 3, 4)
-	gradCheck(t, "Add(h, h) + Mul(h, h)", func(in []*Tensor) *Tensor {
-		h := Scale(in[0], 1.5)
-		return Add(Add(h, h), Mul(h, h))
-	}, []*Tensor{x}, 1e-2, 1e-3)
+	for name, join := range map[string]func(a, b *Tensor) *Tensor{"Add": Add, "Sub": Sub} {
+		gradCheck(t, name+"(Add(h, h), Mul(h, k))", func(in []*Tensor) *Tensor {
+			h, k := Scale(in[0], 1.5), Scale(in[0], -0.5)
+			return join(Add(h, h), Mul(h, k))
+		}, []*Tensor{x}, 1e-2, 1e-3)
+	}
 }
 
 func TestScalarOpGradients(t *testing.T) {

@@ -170,7 +170,15 @@ func Conv2dForward(p ConvParams, x, w, bias, y, ws []float32) {
 // Conv2dBackwardData adds the gradient with respect to the input, computed
 // from dy and the weight, into dx.
 func Conv2dBackwardData(p ConvParams, dy, w, dx, ws []float32) {
-	conv2dBackwardData(p, ChooseConvAlgo(p), dy, w, dx, ws)
+	conv2dBackwardData(p, ChooseConvAlgo(p), dy, w, dx, ws, true)
+}
+
+// Conv2dBackwardDataSet writes that gradient into dx instead, whatever dx
+// held, so a fresh buffer needs no zeros: where the algorithm produces dx
+// whole (1×1 convolutions read in place, and stride-1 ones computed as a
+// convolution of dy) it never reads dx; otherwise it zeroes dx and adds.
+func Conv2dBackwardDataSet(p ConvParams, dy, w, dx, ws []float32) {
+	conv2dBackwardData(p, ChooseConvAlgo(p), dy, w, dx, ws, false)
 }
 
 // Conv2dBackwardFilter adds the gradient with respect to the weight, computed
@@ -217,7 +225,9 @@ func conv2dForward(p ConvParams, algo ConvAlgo, x, w, bias, y, ws []float32) {
 	gemmConvForward(p, planConv(p, algo).forward(p), x, w, bias, y, ws, false)
 }
 
-func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
+// conv2dBackwardData adds the input gradient into dx, or with accumulate
+// false writes it there.
+func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32, accumulate bool) {
 	const op = "Conv2dBackwardData"
 	checkConv(op, p, algo, ws)
 	checkLen(op, "dy", len(dy), p.N*p.K*p.OutH()*p.OutW(), p)
@@ -225,11 +235,14 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32) {
 	checkLen(op, "dx", len(dx), p.N*p.C*p.H*p.W, p)
 	switch {
 	case algo == Depthwise:
+		if !accumulate {
+			Zero(dx)
+		}
 		depthwiseBackwardData(p, dy, w, dx, ws)
 	case algo == Im2col && p.dataByConv():
-		gemmConvBackwardDataByConv(p, dy, w, dx, ws)
+		gemmConvBackwardDataByConv(p, dy, w, dx, ws, accumulate)
 	default:
-		gemmConvBackwardData(p, planConv(p, algo).backward(p), dy, w, dx, ws)
+		gemmConvBackwardData(p, planConv(p, algo).backward(p), dy, w, dx, ws, accumulate)
 	}
 }
 

@@ -32,7 +32,7 @@ func backwardBits(p ConvParams, t convTiling, in convInputs, threads int) convRe
 	defer SetThreads(old)
 	r := in.fresh()
 	ws := nanSlice(max(t.workspace(p), t.groups(p)*t.slotFloats(p), t.slicesWorkspace(p)))
-	gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
+	gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws, true)
 	gemmConvBackwardFilter(p, t, in.x, in.dy, r.dw, ws)
 	return r
 }
@@ -196,7 +196,7 @@ func BenchmarkConvBackwardBands(b *testing.B) {
 					defer SetThreads(SetThreads(threads))
 					for b.Loop() {
 						if m.pass == "bwd_data" {
-							gemmConvBackwardData(p, m.t, in.dy, in.w, r.dx, ws)
+							gemmConvBackwardData(p, m.t, in.dy, in.w, r.dx, ws, true)
 						} else {
 							gemmConvBackwardFilter(p, m.t, in.x, in.dy, r.dw, ws)
 						}

@@ -175,7 +175,7 @@ func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResul
 		f := t.forward(p)
 		gemmConvForward(p, f, in.x, in.w, in.bias, r.y, ws, false)
 		gemmConvForward(p, f, in.x, in.w, nil, r.yNoBias, ws, false)
-		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws)
+		gemmConvBackwardData(p, t, in.dy, in.w, r.dx, ws, true)
 		gemmConvBackwardFilter(p, t, in.x, in.dy, r.dw, ws)
 	}
 	Conv2dBackwardBias(p, in.dy, r.db)
@@ -264,6 +264,29 @@ func TestConvEntryPoints(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
+}
+
+// Conv2dBackwardDataSet overwrites whatever dx held (NaN here) with what
+// Conv2dBackwardData adds to zeros, on every algorithm and path; the values
+// are equal (a −0 may stay −0 where adding it to +0 gave +0).
+func TestConvBackwardDataSet(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, tc := range convCases() {
+			p := tc.p
+			in := newConvInputs(rng, p)
+			ws := make([]float32, ConvWorkspaceSize(p))
+			want := make([]float32, p.N*p.C*p.H*p.W)
+			Conv2dBackwardData(p, in.dy, in.w, want, ws)
+			got := nanSlice(len(want))
+			Conv2dBackwardDataSet(p, in.dy, in.w, got, ws)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s: dx[%d] = %v, want %v", tc.name, i, got[i], want[i])
+				}
+			}
+		}
+	})
 }
 
 func TestConvThreadsBitIdentical(t *testing.T) {
@@ -378,7 +401,7 @@ func TestConvBackwardDataByConv(t *testing.T) {
 		for i, threads := range []int{1, 2} {
 			SetThreads(threads)
 			dx := append([]float32(nil), in.dx0...)
-			gemmConvBackwardDataByConv(p, in.dy, in.w, dx, nanSlice(dataConvWorkspace(p)))
+			gemmConvBackwardDataByConv(p, in.dy, in.w, dx, nanSlice(dataConvWorkspace(p)), true)
 			if err := convClose(dx, want.dx, 1e-5, 1e-5); err != nil {
 				t.Errorf("%s (%v): %v", tc.name, p, err)
 			}

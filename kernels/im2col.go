@@ -531,22 +531,30 @@ func dataConvWorkspace(p ConvParams) int {
 
 // gemmConvBackwardDataByConv adds dL/dx into dx as the forward pass of
 // dataConv on dy.
-func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32) {
+func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32, accumulate bool) {
 	q, _ := p.dataConv()
 	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
 	dataFilter(p, w, wt)
-	gemmConvForward(q, planConv(q, Im2col).forward(q), dy, wt, nil, dx, ws[len(wt):], true)
+	gemmConvForward(q, planConv(q, Im2col).forward(q), dy, wt, nil, dx, ws[len(wt):], accumulate)
 }
 
 // gemmConvBackwardData adds dL/dx into dx with Im2col or Pointwise, through
-// col2im. Tasks write disjoint images of dx, and the bands of one image
-// are folded back in order. A tile's first stage (the GEMM into the slot's
-// column buffer) writes only its slot, so with the pipeline it may run
-// ahead of earlier tiles' col2im (convTiling.stages).
-func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
+// col2im, or with accumulate false writes it there. Tasks write disjoint
+// images of dx, and the bands of one image are folded back in order. A
+// tile's first stage (the GEMM into the slot's column buffer) writes only
+// its slot, so with the pipeline it may run ahead of earlier tiles' col2im
+// (convTiling.stages).
+func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32, accumulate bool) {
+	beta := float32(1)
+	if !accumulate {
+		beta = 0
+	}
 	if t.dense { // dx (N×C) += dy (N×K) · w (K×C)
-		Sgemm(false, false, p.N, p.C, p.K, 1, dy, p.K, w, p.C, 1, dx, p.C)
+		Sgemm(false, false, p.N, p.C, p.K, 1, dy, p.K, w, p.C, beta, dx, p.C)
 		return
+	}
+	if t.packed && !accumulate { // col2im adds
+		Zero(dx)
 	}
 	hw := p.H * p.W
 	cg, kg := p.C/p.Groups, p.K/p.Groups
@@ -555,7 +563,7 @@ func gemmConvBackwardData(p ConvParams, t convTiling, dy, w, dx, ws []float32) {
 		d, ldd := t.outGrad(p, dy, s.rowsK, tl)
 		ncols := tl.cols()
 		if !t.packed { // Pointwise: dx_n += wᵀ · dy_n straight into dx
-			Sgemm(true, false, p.C, ncols, p.K, 1, w, p.C, d, ldd, 1, dx[tl.n0*p.C*hw+tl.q0:], hw)
+			Sgemm(true, false, p.C, ncols, p.K, 1, w, p.C, d, ldd, beta, dx[tl.n0*p.C*hw+tl.q0:], hw)
 			return
 		}
 		for g := range p.Groups {
