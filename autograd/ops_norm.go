@@ -88,8 +88,12 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 	if out.recording() {
 		out.backward(func() {
 			var dx, dgamma, dbeta []float32
+			backward := kernels.BatchNormBackward
 			if x.needsGrad() {
-				dx = x.gradBuf()
+				var add bool
+				if dx, add = x.gradTarget(); !add {
+					backward = kernels.BatchNormBackwardSet
+				}
 			}
 			if weight.needsGrad() {
 				dgamma = weight.gradBuf()
@@ -97,7 +101,7 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 			if bias.needsGrad() {
 				dbeta = bias.gradBuf()
 			}
-			kernels.BatchNormBackward(useBatchStats, n, c, hw, x.data, gamma, mean, invStd, out.grad, dx, dgamma, dbeta)
+			backward(useBatchStats, n, c, hw, x.data, gamma, mean, invStd, out.grad, dx, dgamma, dbeta)
 		})
 	}
 	return out

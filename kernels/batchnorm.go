@@ -333,6 +333,17 @@ func bnBackwardFinish(training bool, ch int, m, sumDy, sumDyXmu float64, gamma, 
 //	dx     += gamma·invStd·(dy − Σdy/m − x̂·Σ(dy·x̂)/m)   training: through the batch statistics
 //	dx     += gamma·invStd·dy                           eval: a fixed per-channel scale
 func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
+	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, true)
+}
+
+// BatchNormBackwardSet is BatchNormBackward writing the input gradient into
+// dx instead of adding it, whatever dx held (a fresh buffer needs no zeros);
+// dgamma and dbeta are still added into.
+func BatchNormBackwardSet(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
+	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, false)
+}
+
+func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32, addDx bool) {
 	checkBNBackward(n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 	if n*c*hw == 0 {
 		return
@@ -360,7 +371,7 @@ func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, 
 				for u := lo; u < hi; u++ {
 					ch, b := u/blocks, u%blocks
 					r0, r1 := sp.rows(n, b)
-					bnGroupDx(dy, x, dx, c, hw, r0, r1, ch, ch+1, mean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1], sp.coef[2][ch:ch+1])
+					bnGroupDx(dy, x, dx, c, hw, r0, r1, ch, ch+1, mean[ch:ch+1], sp.coef[0][ch:ch+1], sp.coef[1][ch:ch+1], sp.coef[2][ch:ch+1], addDx)
 				}
 			})
 		}
@@ -384,7 +395,7 @@ func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, 
 				md[j], p[j], a[j] = bnBackwardFinish(training, ch, m, s1[j], s2[j], gamma, invStd, dgamma, dbeta)
 			}
 			if dx != nil {
-				bnGroupDx(dy, x, dx, c, hw, 0, n, g0, g1, mean[g0:g1], md[:w], p[:w], a[:w])
+				bnGroupDx(dy, x, dx, c, hw, 0, n, g0, g1, mean[g0:g1], md[:w], p[:w], a[:w], addDx)
 			}
 		}
 	})

@@ -27,10 +27,10 @@ func bnNormRowsAVX512(x, y *float32, stride, rows, cols int, mu, s, t *float32)
 func bnNormRowsAVX2(x, y *float32, stride, rows, cols int, mu, s, t *float32)
 
 //go:noescape
-func bnDxRowsAVX512(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+func bnDxRowsAVX512(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32, add int)
 
 //go:noescape
-func bnDxRowsAVX2(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+func bnDxRowsAVX2(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32, add int)
 
 // bnSIMDCols returns how many of cols columns the assembly kernels of the
 // current path take (0 on the generic path).
@@ -112,7 +112,7 @@ func bnNormRows(x, y []float32, stride, rows int, mu, s, t []float32) {
 }
 
 // bnDxRows is bnDxRowsGo on the fastest path.
-func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32) {
+func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32, add bool) {
 	cols := len(mu)
 	bnBlockLen(x, stride, rows, cols)
 	bnBlockLen(dy, stride, rows, cols)
@@ -120,13 +120,17 @@ func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32) {
 	done := bnSIMDCols(cols, rows)
 	if done > 0 {
 		_, _, _ = md[done-1], p[done-1], a[done-1]
+		addInt := 0
+		if add {
+			addInt = 1
+		}
 		if impl.path == AVX512 {
-			bnDxRowsAVX512(&dy[0], &x[0], &dx[0], stride, rows, done, &mu[0], &md[0], &p[0], &a[0])
+			bnDxRowsAVX512(&dy[0], &x[0], &dx[0], stride, rows, done, &mu[0], &md[0], &p[0], &a[0], addInt)
 		} else {
-			bnDxRowsAVX2(&dy[0], &x[0], &dx[0], stride, rows, done, &mu[0], &md[0], &p[0], &a[0])
+			bnDxRowsAVX2(&dy[0], &x[0], &dx[0], stride, rows, done, &mu[0], &md[0], &p[0], &a[0], addInt)
 		}
 	}
 	if done < cols {
-		bnDxRowsGo(dy[done:], x[done:], dx[done:], stride, rows, mu[done:], md[done:], p[done:], a[done:])
+		bnDxRowsGo(dy[done:], x[done:], dx[done:], stride, rows, mu[done:], md[done:], p[done:], a[done:], add)
 	}
 }

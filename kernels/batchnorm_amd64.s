@@ -283,15 +283,15 @@ norm256Strip:
 	VZEROUPPER
 	RET
 
-// func bnDxRowsAVX512(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+// func bnDxRowsAVX512(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32, add int)
 //
 //	for r := 0; r < rows; r++ {
 //		for e := 0; e < cols; e++ {
 //			i := r*stride + e
-//			dx[i] += a[e] * ((dy[i] - md[e]) - (x[i]-mu[e])*p[e])
+//			dx[i] += a[e] * ((dy[i] - md[e]) - (x[i]-mu[e])*p[e])   // dx[i] = … when add is 0
 //		}
 //	}
-TEXT ·bnDxRowsAVX512(SB), NOSPLIT, $0-80
+TEXT ·bnDxRowsAVX512(SB), NOSPLIT, $0-88
 	MOVQ dy+0(FP), BX
 	MOVQ x+8(FP), SI
 	MOVQ dx+16(FP), R13
@@ -303,6 +303,7 @@ TEXT ·bnDxRowsAVX512(SB), NOSPLIT, $0-80
 	MOVQ md+56(FP), R11
 	MOVQ p+64(FP), R12
 	MOVQ a+72(FP), R14
+	MOVQ add+80(FP), DI
 	SHRQ $4, CX
 
 dx512Row:
@@ -317,7 +318,11 @@ dx512Strip:
 	VSUBPS  (R11)(AX*4), Z1, Z1 // dy − md
 	VSUBPS  Z0, Z1, Z1        // (dy − md) − (x − mu)·p
 	VMULPS  (R14)(AX*4), Z1, Z1 // ·a
+	TESTQ   DI, DI
+	JZ      dx512Store
 	VADDPS  (R13)(AX*4), Z1, Z1 // + dx
+
+dx512Store:
 	VMOVUPS Z1, (R13)(AX*4)
 	ADDQ    $16, AX
 	DECQ    DX
@@ -331,10 +336,10 @@ dx512Strip:
 	VZEROUPPER
 	RET
 
-// func bnDxRowsAVX2(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32)
+// func bnDxRowsAVX2(dy, x, dx *float32, stride, rows, cols int, mu, md, p, a *float32, add int)
 //
 // As bnDxRowsAVX512, in strips of 8 columns.
-TEXT ·bnDxRowsAVX2(SB), NOSPLIT, $0-80
+TEXT ·bnDxRowsAVX2(SB), NOSPLIT, $0-88
 	MOVQ dy+0(FP), BX
 	MOVQ x+8(FP), SI
 	MOVQ dx+16(FP), R13
@@ -346,6 +351,7 @@ TEXT ·bnDxRowsAVX2(SB), NOSPLIT, $0-80
 	MOVQ md+56(FP), R11
 	MOVQ p+64(FP), R12
 	MOVQ a+72(FP), R14
+	MOVQ add+80(FP), DI
 	SHRQ $3, CX
 
 dx256Row:
@@ -360,7 +366,11 @@ dx256Strip:
 	VSUBPS  (R11)(AX*4), Y1, Y1 // dy − md
 	VSUBPS  Y0, Y1, Y1        // (dy − md) − (x − mu)·p
 	VMULPS  (R14)(AX*4), Y1, Y1 // ·a
+	TESTQ   DI, DI
+	JZ      dx256Store
 	VADDPS  (R13)(AX*4), Y1, Y1 // + dx
+
+dx256Store:
 	VMOVUPS Y1, (R13)(AX*4)
 	ADDQ    $8, AX
 	DECQ    DX

@@ -17,6 +17,6 @@ func bnNormRows(x, y []float32, stride, rows int, mu, s, t []float32) {
 	bnNormRowsGo(x, y, stride, rows, mu, s, t)
 }
 
-func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32) {
-	bnDxRowsGo(dy, x, dx, stride, rows, mu, md, p, a)
+func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32, add bool) {
+	bnDxRowsGo(dy, x, dx, stride, rows, mu, md, p, a, add)
 }

@@ -12,7 +12,7 @@ package kernels
 //	bnColSums  s1[e] += Σ_r d, s2[e] += Σ_r d²  with d = x[r][e] − k[e]   (forward statistics)
 //	bnColDots  s1[e] += Σ_r dy, s2[e] += Σ_r dy·(x − k[e])                (backward sums)
 //	bnNormRows y[r][e] = (x[r][e] − mu[e])·s[e] + t[e]                     (normalise)
-//	bnDxRows   dx[r][e] += a[e]·((dy − md[e]) − (x − mu[e])·p[e])           (input gradient)
+//	bnDxRows   dx[r][e] += a[e]·((dy − md[e]) − (x − mu[e])·p[e])           (input gradient; or =)
 //
 // The same kernels serve small maps, where one block holds several whole
 // channels side by side (at 1×1 a row of 256 channels is one vector loop,
@@ -70,13 +70,17 @@ func bnNormRowsGo(x, y []float32, stride, rows int, mu, s, t []float32) {
 	}
 }
 
-// bnDxRowsGo adds a[e]·((dy − md[e]) − (x − mu[e])·p[e]) into dx for every
-// column e < len(mu) of the block.
-func bnDxRowsGo(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32) {
+// bnDxRowsGo adds a[e]·((dy − md[e]) − (x − mu[e])·p[e]) into dx, or with
+// add false writes it there, for every column e < len(mu) of the block.
+func bnDxRowsGo(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32, add bool) {
 	for r := range rows {
 		g, d := dy[r*stride:r*stride+len(mu)], dx[r*stride:r*stride+len(mu)]
 		for e, v := range x[r*stride : r*stride+len(mu)] {
-			d[e] += float32(a[e] * ((g[e] - md[e]) - float32((v-mu[e])*p[e])))
+			t := float32(a[e] * ((g[e] - md[e]) - float32((v-mu[e])*p[e])))
+			if add {
+				t += d[e]
+			}
+			d[e] = t
 		}
 	}
 }
@@ -143,9 +147,10 @@ func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []floa
 	}
 }
 
-// bnGroupDx adds a·((dy − md) − (x − mu)·p) into dx over images r0..r1−1 of
-// the channels g0..g1−1, with the coefficients indexed by ch − g0.
-func bnGroupDx(dy, x, dx []float32, c, hw, r0, r1, g0, g1 int, mu, md, p, a []float32) {
+// bnGroupDx adds a·((dy − md) − (x − mu)·p) into dx (or writes it, add
+// false) over images r0..r1−1 of the channels g0..g1−1, with the
+// coefficients indexed by ch − g0.
+func bnGroupDx(dy, x, dx []float32, c, hw, r0, r1, g0, g1 int, mu, md, p, a []float32, add bool) {
 	var cm, cd, cp, ca [bnTile]float32
 	stride, first, last := c*hw, g0*hw, g1*hw
 	cols := min(last-first, bnTile)
@@ -156,6 +161,6 @@ func bnGroupDx(dy, x, dx []float32, c, hw, r0, r1, g0, g1 int, mu, md, p, a []fl
 	for e0 := first; e0 < last; e0 += bnTile {
 		cols := min(bnTile, last-e0)
 		off := r0*stride + e0
-		bnDxRows(dy[off:], x[off:], dx[off:], stride, r1-r0, cm[:cols], cd[:cols], cp[:cols], ca[:cols])
+		bnDxRows(dy[off:], x[off:], dx[off:], stride, r1-r0, cm[:cols], cd[:cols], cp[:cols], ca[:cols], add)
 	}
 }

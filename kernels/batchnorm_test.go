@@ -329,6 +329,36 @@ func TestBatchNormSameBitsOnEveryPath(t *testing.T) {
 	})
 }
 
+// BatchNormBackwardSet writes into dx (NaN here) what BatchNormBackward adds
+// to zeros, in training and in evaluation, on every path and shape (the
+// few-channel split included), and adds dgamma and dbeta as it does.
+func TestBatchNormBackwardSet(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 20))
+		for _, sh := range bnShapes {
+			bc := newBNCase(rng, sh[0], sh[1], sh[2])
+			n, c, hw := bc.n, bc.c, bc.hw
+			dy := bnFill(rng, len(bc.x), -1, 1)
+			y, mean, invStd, uv := make([]float32, len(bc.x)), make([]float32, c), make([]float32, c), make([]float32, c)
+			BatchNormTrainForward(n, c, hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, uv)
+			for _, training := range []bool{true, false} {
+				want, got := make([]float32, len(bc.x)), nanSlice(len(bc.x))
+				wg, wb, gg, gb := make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c)
+				BatchNormBackward(training, n, c, hw, bc.x, bc.gamma, mean, invStd, dy, want, wg, wb)
+				BatchNormBackwardSet(training, n, c, hw, bc.x, bc.gamma, mean, invStd, dy, got, gg, gb)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("n, c, hw = %v, training %v: dx[%d] = %v, want %v", sh, training, i, got[i], want[i])
+					}
+				}
+				if !slices.Equal(gg, wg) || !slices.Equal(gb, wb) {
+					t.Fatalf("n, c, hw = %v, training %v: dgamma or dbeta differ", sh, training)
+				}
+			}
+		}
+	})
+}
+
 // TestBatchNormColumnKernels checks each column kernel of the current path
 // against its Go loop, bit for bit, on blocks of every width up to three
 // strips, with rows further apart than the block is wide.
@@ -365,11 +395,13 @@ func TestBatchNormColumnKernels(t *testing.T) {
 				if !slices.Equal(y, want) {
 					t.Fatalf("bnNormRows, %d rows × %d columns: differs from the Go loop", rows, cols)
 				}
-				got, want := slices.Clone(dx), slices.Clone(dx)
-				bnDxRows(dy, x, got, stride, rows, co[0], co[1], co[2], co[3])
-				bnDxRowsGo(dy, x, want, stride, rows, co[0], co[1], co[2], co[3])
-				if !slices.Equal(got, want) {
-					t.Fatalf("bnDxRows, %d rows × %d columns: differs from the Go loop", rows, cols)
+				for _, add := range []bool{true, false} {
+					got, want := slices.Clone(dx), slices.Clone(dx)
+					bnDxRows(dy, x, got, stride, rows, co[0], co[1], co[2], co[3], add)
+					bnDxRowsGo(dy, x, want, stride, rows, co[0], co[1], co[2], co[3], add)
+					if !slices.Equal(got, want) {
+						t.Fatalf("bnDxRows (add %v), %d rows × %d columns: differs from the Go loop", add, rows, cols)
+					}
 				}
 			}
 		}
