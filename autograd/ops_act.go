@@ -10,7 +10,8 @@ import "github.com/gocnn/gocnn/kernels"
 
 // Activate returns f(x) element by element for the activation a.
 //
-// Backward: dX += dOut·f'(x). The kernel reads the input x and the result
+// Backward: dX += dOut·f'(x) (written, not added, as x's first gradient).
+// The kernel reads the input x and the result
 // (Sigmoid and Tanh take their derivative from the result), both of which the
 // graph keeps alive until this op's backward has run, so no scratch is held.
 func Activate(x *Tensor, a kernels.Act) *Tensor {
@@ -18,7 +19,11 @@ func Activate(x *Tensor, a kernels.Act) *Tensor {
 	kernels.ActForward(a, x.data, out.data)
 	if out.recording() {
 		out.backward(func() {
-			kernels.ActBackward(a, x.data, out.data, out.grad, x.gradBuf())
+			if dx, add := x.gradTarget(); add {
+				kernels.ActBackward(a, x.data, out.data, out.grad, dx)
+			} else {
+				kernels.ActBackwardSet(a, x.data, out.data, out.grad, dx)
+			}
 		})
 	}
 	return out

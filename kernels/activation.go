@@ -139,6 +139,39 @@ func ActBackward(a Act, x, y, dy, dx []float32) {
 	})
 }
 
+// ActBackwardSet writes dy[i]·f'(x[i]) into dx[i] instead of adding it,
+// whatever dx held, so a fresh buffer needs no zeros: ReLU never reads dx
+// (dx = dy where x > 0, +0 elsewhere); the other activations zero dx and
+// add. dx may not be dy.
+func ActBackwardSet(a Act, x, y, dy, dx []float32) {
+	checkAct("ActBackwardSet", a)
+	if len(y) != len(x) || len(dy) != len(x) || len(dx) != len(x) {
+		panic(fmt.Sprintf("kernels.ActBackwardSet(%v): x, y, dy, dx have %d, %d, %d, %d elements", a, len(x), len(y), len(dy), len(dx)))
+	}
+	Parallel(len(x), GrainFor(len(x), actChunkCost(a)+1), func(lo, hi int) {
+		x, dy, dx := x[lo:hi], dy[lo:hi], dx[lo:hi]
+		switch k := actVecSets[impl.path]; {
+		case k != nil && k.bwdSet[a] != nil:
+			for lo := 0; lo < len(x); lo += actBlock {
+				k.bwdSet[a](&x[lo], &dy[lo], &dx[lo], min(actBlock, len(x)-lo))
+			}
+		case a == ReLU:
+			actBackwardSetRef(x, dy, dx)
+		default:
+			clear(dx)
+			actBackwardSpan(a, x, y[lo:hi], dy, dx)
+		}
+	})
+}
+
+// actBackwardSetRef is ReLU's ActBackwardSet in plain Go.
+func actBackwardSetRef(x, dy, dx []float32) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	for i, v := range x {
+		dx[i] = choose(v > 0, dy[i], 0)
+	}
+}
+
 // Constants of the GELU formulas.
 const (
 	invSqrt2Pi  = 0.3989422804014327 // 1/√(2π)
@@ -151,11 +184,13 @@ func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // actVecKernels is one path's set of vectorised activation kernels
 // (activation_amd64.go): fwd[a] sets y[i] = f(x[i]) for i < n, bwd[a] adds
-// dy[i]·f' into dx[i], reading x, or y where actGradFromY(a). Entries are
-// nil for the activations without one.
+// dy[i]·f' into dx[i], reading x, or y where actGradFromY(a), and bwdSet[a]
+// writes it there without reading dx. Entries are nil for the activations
+// without one.
 type actVecKernels struct {
-	fwd [numActs]func(x, y *float32, n int)
-	bwd [numActs]func(v, dy, dx *float32, n int)
+	fwd    [numActs]func(x, y *float32, n int)
+	bwd    [numActs]func(v, dy, dx *float32, n int)
+	bwdSet [numActs]func(v, dy, dx *float32, n int)
 }
 
 // actBlock is the number of elements one call of an assembly kernel handles

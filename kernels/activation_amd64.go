@@ -10,6 +10,7 @@ package kernels
 //
 //	forward  (x, y, n):      y[i] = f(x[i])               (sigmoid32, silu32, tanh32, geluTanh32; actForwardRef)
 //	backward (v, dy, dx, n): dx[i] += dy[i]·f'(v[i])      (v = y for Sigmoid and Tanh, x for the others; actBackwardRef)
+//	reluBwdSet (v, dy, dx, n): dx[i] = v[i] > 0 ? dy[i] : 0 (actBackwardSetRef)
 
 //go:noescape
 func sigmoidFwdAVX2(x, y *float32, n int)
@@ -107,6 +108,12 @@ func hardswishBwdAVX512(v, dy, dx *float32, n int)
 //go:noescape
 func hardsigmoidBwdAVX512(v, dy, dx *float32, n int)
 
+//go:noescape
+func reluBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func reluBwdSetAVX512(v, dy, dx *float32, n int)
+
 var actVecSets = map[Path]*actVecKernels{
 	AVX2: {
 		fwd: [numActs]func(x, y *float32, n int){
@@ -117,6 +124,7 @@ var actVecSets = map[Path]*actVecKernels{
 			ReLU: reluBwdAVX2, ReLU6: relu6BwdAVX2, Hardswish: hardswishBwdAVX2, Hardsigmoid: hardsigmoidBwdAVX2,
 			Sigmoid: sigmoidBwdAVX2, SiLU: siluBwdAVX2, Tanh: tanhBwdAVX2, GELUTanh: geluTanhBwdAVX2,
 		},
+		bwdSet: [numActs]func(v, dy, dx *float32, n int){ReLU: reluBwdSetAVX2},
 	},
 	AVX512: {
 		fwd: [numActs]func(x, y *float32, n int){
@@ -127,5 +135,6 @@ var actVecSets = map[Path]*actVecKernels{
 			ReLU: reluBwdAVX512, ReLU6: relu6BwdAVX512, Hardswish: hardswishBwdAVX512, Hardsigmoid: hardsigmoidBwdAVX512,
 			Sigmoid: sigmoidBwdAVX512, SiLU: siluBwdAVX512, Tanh: tanhBwdAVX512, GELUTanh: geluTanhBwdAVX512,
 		},
+		bwdSet: [numActs]func(v, dy, dx *float32, n int){ReLU: reluBwdSetAVX512},
 	},
 }

@@ -1237,6 +1237,43 @@ hardsigmoidBwdAVX2_done:
 	VZEROUPPER
 	RET
 
+// reluBwdSetAVX2: dx[i] = v[i] > 0 ? dy[i] : 0, v = x.
+//
+// func reluBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·reluBwdSetAVX2(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+reluBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT reluBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VCMPPS $0x1e, actConst<>+640(SB), Y0, Y3
+	VANDPS Y3, Y1, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP reluBwdSetAVX2_loop
+reluBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ reluBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y4
+	VMASKMOVPS (SI), Y4, Y0
+	VMASKMOVPS (DI), Y4, Y1
+	VCMPPS $0x1e, actConst<>+640(SB), Y0, Y3
+	VANDPS Y3, Y1, Y2
+	VMASKMOVPS Y2, Y4, (BX)
+reluBwdSetAVX2_done:
+	VZEROUPPER
+	RET
+
 // sigmoidFwdAVX512: y[i] = σ(x[i]) (sigmoid32).
 //
 // func sigmoidFwdAVX512(x, y *float32, n int)
@@ -2318,5 +2355,45 @@ hardsigmoidBwdAVX512_tail:
 	VADDPS Z3, Z2, K2, Z2
 	VMOVUPS Z2, K1, (BX)
 hardsigmoidBwdAVX512_done:
+	VZEROUPPER
+	RET
+
+// reluBwdSetAVX512: dx[i] = v[i] > 0 ? dy[i] : 0, v = x.
+//
+// func reluBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·reluBwdSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS actConst<>+640(SB), Z31 // ZERO
+reluBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT reluBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VCMPPS $0x1e, Z31, Z0, K2
+	VPXORD Z2, Z2, Z2
+	VMOVAPS Z1, K2, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP reluBwdSetAVX512_loop
+reluBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ reluBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VCMPPS $0x1e, Z31, Z0, K2
+	VPXORD Z2, Z2, Z2
+	VMOVAPS Z1, K2, Z2
+	VMOVUPS Z2, K1, (BX)
+reluBwdSetAVX512_done:
 	VZEROUPPER
 	RET

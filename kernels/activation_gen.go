@@ -32,7 +32,8 @@
 // Forward kernels take (x, y *float32, n int) and set y[i] = f(x[i]);
 // backward kernels take (v, dy, dx *float32, n int) and add dy[i]·f' into
 // dx[i], with v = x (SiLU, GELUTanh and the piecewise ones) or v = y
-// (Sigmoid, Tanh).
+// (Sigmoid, Tanh); reluBwdSet writes dy[i]·f' into dx[i] without reading
+// dx (the first gradient of a fresh buffer).
 //
 // Registers: SI, DI, BX point at the inputs and the output, CX counts the
 // elements left. Constants live in vector registers counted down from the
@@ -476,6 +477,21 @@ func reluBwd(g *gen, x, dy, dx string) {
 	g.addWhere(m, dy, dx)
 }
 
+// reluBwdSet: dx = dy where x > 0, else +0; dx is not read.
+func reluBwdSet(g *gen, x, dy string) string {
+	r := g.v("dx")
+	if g.wide {
+		g.cmp(cmpGT, x, g.k("ZERO"), "K2", "")
+		g.op("VPXORD %s, %s, %s", r, r, r) // AVX-512F (VXORPS on ZMM needs AVX-512DQ)
+		g.op("VMOVAPS %s, K2, %s", dy, r)
+		return r
+	}
+	m := g.v("m")
+	g.cmp(cmpGT, x, g.k("ZERO"), m, "")
+	g.op("VANDPS %s, %s, %s", m, dy, r) // all ones where x > 0, else zero
+	return r
+}
+
 // relu6Bwd: dx += dy where 0 < x < 6.
 func relu6Bwd(g *gen, x, dy, dx string) {
 	g.addWhere(g.between(x, g.k("ZERO"), g.k("SIX")), dy, dx)
@@ -518,11 +534,12 @@ func hardswishBwd(g *gen, x, dy, dx string) {
 type kernel struct {
 	name  string
 	doc   string
-	fwd   func(g *gen) string            // forward body, or
-	bwdX  func(g *gen) string            // backward from x: returns f', or
-	bwdY  func(g *gen, dy string) string // backward from y: returns dy·f', or
-	bwd   func(g *gen, x, dy, dx string) // backward from x that updates dx itself
-	exact bool                           // bit for bit the Go reference: keep the caller's MXCSR
+	fwd   func(g *gen) string               // forward body, or
+	bwdX  func(g *gen) string               // backward from x: returns f', or
+	bwdY  func(g *gen, dy string) string    // backward from y: returns dy·f', or
+	bwd   func(g *gen, x, dy, dx string)    // backward from x that updates dx itself, or
+	set   func(g *gen, x, dy string) string // backward from x that returns dx, never reading it
+	exact bool                              // bit for bit the Go reference: keep the caller's MXCSR
 }
 
 var kernels = []kernel{
@@ -542,6 +559,7 @@ var kernels = []kernel{
 	{name: "relu6Bwd", doc: "dx[i] += dy[i] where 0 < v[i] < 6, v = x", bwd: relu6Bwd, exact: true},
 	{name: "hardswishBwd", doc: "dx[i] += dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef", bwd: hardswishBwd, exact: true},
 	{name: "hardsigmoidBwd", doc: "dx[i] += dy[i]·(1/6) where −3 < v[i] < 3, v = x", bwd: hardsigmoidBwd, exact: true},
+	{name: "reluBwdSet", doc: "dx[i] = v[i] > 0 ? dy[i] : 0, v = x", set: reluBwdSet, exact: true},
 }
 
 // write emits kernel k for instruction set a.
@@ -584,6 +602,10 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 			load("BX", dx)
 			k.bwd(g, g.v("x"), dy, dx)
 			store(dx, "BX")
+		case k.set != nil:
+			dy := g.v("dy")
+			load("DI", dy)
+			store(k.set(g, g.v("x"), dy), "BX")
 		case k.bwdX != nil:
 			f := k.bwdX(g)
 			g.same("dy", "s") // free once f' is known

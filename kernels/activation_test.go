@@ -532,6 +532,40 @@ func TestActPiecewiseMatchesReference(t *testing.T) {
 	}
 }
 
+// TestActBackwardSet checks, on every path and for every activation, that
+// ActBackwardSet writes into dx (NaN before the call) what ActBackward adds
+// to zeros, touching nothing past the end: equal values, a −0 where dy is
+// −0 counting as equal to the +0 that adding it to +0 gives.
+func TestActBackwardSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 1037, 2*actBlock + 21}
+	for _, path := range Paths() {
+		t.Run(string(path), func(t *testing.T) {
+			usePath(t, path)
+			for _, a := range allActs() {
+				for _, n := range lengths {
+					x, dy := piecewiseInputs(rng, n), actInputs(rng, n)
+					y := make([]float32, n)
+					ActForward(a, x, y)
+					want := make([]float32, n)
+					ActBackward(a, x, y, dy, want)
+					got := sentinelled(n)
+					for i := range n {
+						got[i] = float32(math.NaN())
+					}
+					ActBackwardSet(a, x, y, dy, got[:n])
+					checkSentinel(t, fmt.Sprintf("%v n=%d", a, n), got, n)
+					for i := range n {
+						if got[i] != want[i] && (got[i] == got[i] || want[i] == want[i]) {
+							t.Fatalf("%v n=%d: at x=%g, dy=%g: dx = %g, ActBackward into zeros gives %g", a, n, x[i], dy[i], got[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestActPiecewiseKinks checks, on every path, the values that activation.go
 // promises at the kinks, signed zeros, denormals, infinities and NaN, written
 // out by hand rather than taken from the reference loops: forward, and
