@@ -268,6 +268,10 @@ func adaptiveBin(i, in, out int) (lo, hi int) {
 func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
 	p.check("AdaptiveAvgPool2dForward", len(x), len(y))
 	pix, hw := p.OutH*p.OutW, p.H*p.W
+	if pix == 1 {
+		Parallel(p.N*p.C, GrainFor(p.N*p.C, hw), func(lo, hi int) { globalAvgPool(x, y, hw, lo, hi) })
+		return
+	}
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, hw+pix), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			plane := x[nc*hw:][:hw]
@@ -289,11 +293,51 @@ func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
 	})
 }
 
+// globalAvgPool sets y[nc] to the mean of plane nc of x (hw values) for
+// planes lo..hi−1: the general loop's sums, in the same order, four planes
+// at a time, so that four independent chains of float64 additions overlap
+// (one chain waits on each addition's latency; a squeeze-excitation layer's
+// planes are short and many).
+func globalAvgPool(x, y []float32, hw, lo, hi int) {
+	n := float64(hw)
+	nc := lo
+	for ; nc+4 <= hi; nc += 4 {
+		p0, p1, p2, p3 := x[nc*hw:][:hw], x[(nc+1)*hw:][:hw], x[(nc+2)*hw:][:hw], x[(nc+3)*hw:][:hw]
+		var s0, s1, s2, s3 float64
+		for k := range p0 {
+			s0 += float64(p0[k])
+			s1 += float64(p1[k])
+			s2 += float64(p2[k])
+			s3 += float64(p3[k])
+		}
+		y[nc], y[nc+1], y[nc+2], y[nc+3] = float32(s0/n), float32(s1/n), float32(s2/n), float32(s3/n)
+	}
+	for ; nc < hi; nc++ {
+		var sum float64
+		for _, v := range x[nc*hw:][:hw] {
+			sum += float64(v)
+		}
+		y[nc] = float32(sum / n)
+	}
+}
+
 // AdaptiveAvgPool2dBackward adds each output's gradient, divided by its bin's
 // size, into every input pixel of the bin.
 func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
 	p.check("AdaptiveAvgPool2dBackward", len(dx), len(dy))
 	pix, hw := p.OutH*p.OutW, p.H*p.W
+	if pix == 1 { // global: one bin, the whole plane
+		Parallel(p.N*p.C, GrainFor(p.N*p.C, hw), func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				g := dy[nc] / float32(hw)
+				plane := dx[nc*hw:][:hw]
+				for k := range plane {
+					plane[k] += g
+				}
+			}
+		})
+		return
+	}
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, hw+pix), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			plane := dx[nc*hw:][:hw]
