@@ -149,17 +149,17 @@ func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 		panic(fmt.Sprintf("kernels.ActBackwardSet(%v): x, y, dy, dx have %d, %d, %d, %d elements", a, len(x), len(y), len(dy), len(dx)))
 	}
 	Parallel(len(x), GrainFor(len(x), actChunkCost(a)+1), func(lo, hi int) {
-		x, dy, dx := x[lo:hi], dy[lo:hi], dx[lo:hi]
+		xs, dys, dxs := x[lo:hi], dy[lo:hi], dx[lo:hi]
 		switch k := actVecSets[impl.path]; {
 		case k != nil && k.bwdSet[a] != nil:
-			for lo := 0; lo < len(x); lo += actBlock {
-				k.bwdSet[a](&x[lo], &dy[lo], &dx[lo], min(actBlock, len(x)-lo))
+			for i := 0; i < len(xs); i += actBlock {
+				k.bwdSet[a](&xs[i], &dys[i], &dxs[i], min(actBlock, len(xs)-i))
 			}
 		case a == ReLU:
-			actBackwardSetRef(x, dy, dx)
+			actBackwardSetRef(xs, dys, dxs)
 		default:
-			clear(dx)
-			actBackwardSpan(a, x, y[lo:hi], dy, dx)
+			clear(dxs)
+			actBackwardSpan(a, xs, y[lo:hi], dys, dxs)
 		}
 	})
 }

@@ -63,26 +63,13 @@ func AdamUpdate(c AdamCoeffs, param, grad, m, v, vmax []float32) {
 		panic("kernels.AdamUpdate: param, grad, m, v (and vmax) differ in length")
 	}
 	Parallel(n, GrainFor(n, 16), func(lo, hi int) {
-		var mx []float32
-		if vmax != nil {
-			mx = vmax[lo:hi]
+		if vmax != nil { // AMSGrad has no vector kernel
+			adamSpanRef(c, param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], vmax[lo:hi])
+			return
 		}
-		adamSpan(c, param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], mx)
+		mid := lo + adamVec(&c, param[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]) // whole vectors
+		adamSpanRef(c, param[mid:hi], grad[mid:hi], m[mid:hi], v[mid:hi], nil)
 	})
-}
-
-// adamSpan updates one span: the vector kernel of the current path takes
-// whole vectors (not with AMSGrad), the loop the rest.
-func adamSpan(c AdamCoeffs, param, grad, m, v, vmax []float32) {
-	done := 0
-	if vmax == nil {
-		done = adamVec(&c, param, grad, m, v)
-	}
-	var mx []float32
-	if vmax != nil {
-		mx = vmax[done:]
-	}
-	adamSpanRef(c, param[done:], grad[done:], m[done:], v[done:], mx)
 }
 
 // adamSpanRef is the update in plain Go, the reference of the vector kernels.
@@ -141,7 +128,7 @@ func SGDUpdate(c SGDCoeffs, param, grad, buf []float32) {
 		if buf != nil {
 			b = buf[lo:hi]
 		}
-		done := sgdVec(&c, param[lo:hi], grad[lo:hi], b)
+		done := sgdVec(&c, param[lo:hi], grad[lo:hi], b) // whole vectors
 		if b != nil {
 			b = b[done:]
 		}
