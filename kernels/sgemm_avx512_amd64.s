@@ -18,8 +18,8 @@
 // panels (rsA = 1) and matrices read in place (any rsA, csA) take the same
 // code. When mr ≤ 8 (or ≤ 4) only the first 8 (or 4) rows are computed.
 // Columns beyond nr are masked off (K1, K2) in the loads and stores of C.
-// The C tile is prefetched before the loop, and the rows of B, packed or
-// read in place, 8 steps ahead within it.
+// The C tile is prefetched before the loop; within it, the rows of B, packed
+// or read in place, 8 steps ahead, and the A panel 16 steps ahead.
 
 #include "textflag.h"
 
@@ -34,7 +34,9 @@
 	MOVL    AX, 4(SP);    \
 	LDMXCSR 4(SP)
 
+// LOADB loads the next row of B into Z28 and Z29, fetching ahead in A and B.
 #define LOADB \
+	PREFETCHT0 (AX)(R14*1);   \
 	PREFETCHT0 (SI)(R12*1);   \
 	PREFETCHT0 64(SI)(R12*1); \
 	VMOVUPS    (SI), Z28;     \
@@ -120,6 +122,16 @@ prefetchC:
 	// hardware prefetchers. Near the end of a packed panel the prefetches
 	// fetch the start of the next one, which follows it in the block.
 	LEAQ (R11*8), R12
+
+	// Fetch the A panel 16 steps ahead (R14 = 16·csA). The panel is read 16
+	// times in a row (once per B micro-panel of the block) and usually stays
+	// in L1, but its first read comes from L3 (the packed A block is larger
+	// than L2), and lines that something else on the core evicts are fetched
+	// back before they are needed: a median 2–8% faster 2048³ SGEMM in
+	// alternating calls. For A read in place (csA = 4 bytes) this fetches
+	// ahead in row 0 only, a stream that the hardware prefetchers already follow.
+	MOVQ R10, R14
+	SHLQ $4, R14
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
