@@ -141,8 +141,9 @@ func ActBackward(a Act, x, y, dy, dx []float32) {
 
 // ActBackwardSet writes dy[i]·f'(x[i]) into dx[i] instead of adding it,
 // whatever dx held, so a fresh buffer needs no zeros: ReLU never reads dx
-// (dx = dy where x > 0, +0 elsewhere); the other activations zero dx and
-// add. dx may not be dy.
+// (dx = dy where x > 0, +0 elsewhere); the other activations write what
+// ActBackward adds to a dx of +0 (the vector kernels start from a zeroed
+// register, the Go loops zero dx first). dx may not be dy.
 func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 	checkAct("ActBackwardSet", a)
 	if len(y) != len(x) || len(dy) != len(x) || len(dx) != len(x) {
@@ -152,8 +153,12 @@ func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 		xs, dys, dxs := x[lo:hi], dy[lo:hi], dx[lo:hi]
 		switch k := actVecSets[impl.path]; {
 		case k != nil && k.bwdSet[a] != nil:
-			for i := 0; i < len(xs); i += actBlock {
-				k.bwdSet[a](&xs[i], &dys[i], &dxs[i], min(actBlock, len(xs)-i))
+			vs := xs
+			if actGradFromY(a) {
+				vs = y[lo:hi]
+			}
+			for i := 0; i < len(vs); i += actBlock {
+				k.bwdSet[a](&vs[i], &dys[i], &dxs[i], min(actBlock, len(vs)-i))
 			}
 		case a == ReLU:
 			actBackwardSetRef(xs, dys, dxs)

@@ -11,6 +11,7 @@ package kernels
 //	forward  (x, y, n):      y[i] = f(x[i])               (sigmoid32, silu32, tanh32, geluTanh32; actForwardRef)
 //	backward (v, dy, dx, n): dx[i] += dy[i]·f'(v[i])      (v = y for Sigmoid and Tanh, x for the others; actBackwardRef)
 //	reluBwdSet (v, dy, dx, n): dx[i] = v[i] > 0 ? dy[i] : 0 (actBackwardSetRef)
+//	other …BwdSet (v, dy, dx, n): dx[i] = 0 + dy[i]·f'(v[i]), the backward kernel starting from +0 instead of dx
 
 //go:noescape
 func sigmoidFwdAVX2(x, y *float32, n int)
@@ -114,6 +115,48 @@ func reluBwdSetAVX2(v, dy, dx *float32, n int)
 //go:noescape
 func reluBwdSetAVX512(v, dy, dx *float32, n int)
 
+//go:noescape
+func sigmoidBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func tanhBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func siluBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func geluTanhBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func relu6BwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func hardswishBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func hardsigmoidBwdSetAVX2(v, dy, dx *float32, n int)
+
+//go:noescape
+func sigmoidBwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func tanhBwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func siluBwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func geluTanhBwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func relu6BwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func hardswishBwdSetAVX512(v, dy, dx *float32, n int)
+
+//go:noescape
+func hardsigmoidBwdSetAVX512(v, dy, dx *float32, n int)
+
 var actVecSets = map[Path]*actVecKernels{
 	AVX2: {
 		fwd: [numActs]func(x, y *float32, n int){
@@ -124,7 +167,10 @@ var actVecSets = map[Path]*actVecKernels{
 			ReLU: reluBwdAVX2, ReLU6: relu6BwdAVX2, Hardswish: hardswishBwdAVX2, Hardsigmoid: hardsigmoidBwdAVX2,
 			Sigmoid: sigmoidBwdAVX2, SiLU: siluBwdAVX2, Tanh: tanhBwdAVX2, GELUTanh: geluTanhBwdAVX2,
 		},
-		bwdSet: [numActs]func(v, dy, dx *float32, n int){ReLU: reluBwdSetAVX2},
+		bwdSet: [numActs]func(v, dy, dx *float32, n int){
+			ReLU: reluBwdSetAVX2, ReLU6: relu6BwdSetAVX2, Hardswish: hardswishBwdSetAVX2, Hardsigmoid: hardsigmoidBwdSetAVX2,
+			Sigmoid: sigmoidBwdSetAVX2, SiLU: siluBwdSetAVX2, Tanh: tanhBwdSetAVX2, GELUTanh: geluTanhBwdSetAVX2,
+		},
 	},
 	AVX512: {
 		fwd: [numActs]func(x, y *float32, n int){
@@ -135,6 +181,9 @@ var actVecSets = map[Path]*actVecKernels{
 			ReLU: reluBwdAVX512, ReLU6: relu6BwdAVX512, Hardswish: hardswishBwdAVX512, Hardsigmoid: hardsigmoidBwdAVX512,
 			Sigmoid: sigmoidBwdAVX512, SiLU: siluBwdAVX512, Tanh: tanhBwdAVX512, GELUTanh: geluTanhBwdAVX512,
 		},
-		bwdSet: [numActs]func(v, dy, dx *float32, n int){ReLU: reluBwdSetAVX512},
+		bwdSet: [numActs]func(v, dy, dx *float32, n int){
+			ReLU: reluBwdSetAVX512, ReLU6: relu6BwdSetAVX512, Hardswish: hardswishBwdSetAVX512, Hardsigmoid: hardsigmoidBwdSetAVX512,
+			Sigmoid: sigmoidBwdSetAVX512, SiLU: siluBwdSetAVX512, Tanh: tanhBwdSetAVX512, GELUTanh: geluTanhBwdSetAVX512,
+		},
 	},
 }

@@ -1274,6 +1274,471 @@ reluBwdSetAVX2_done:
 	VZEROUPPER
 	RET
 
+// sigmoidBwdSetAVX2: dx[i] = 0 + dy[i]·(1−v[i])·v[i] with v = y.
+//
+// func sigmoidBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·sigmoidBwdSetAVX2(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+416(SB), Y15 // ONE
+sigmoidBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT sigmoidBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VXORPS Y2, Y2, Y2
+	VSUBPS Y0, Y15, Y3
+	VMULPS Y3, Y1, Y3
+	VMULPS Y0, Y3, Y3
+	VADDPS Y3, Y2, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP sigmoidBwdSetAVX2_loop
+sigmoidBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ sigmoidBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y4
+	VMASKMOVPS (SI), Y4, Y0
+	VMASKMOVPS (DI), Y4, Y1
+	VXORPS Y2, Y2, Y2
+	VSUBPS Y0, Y15, Y3
+	VMULPS Y3, Y1, Y3
+	VMULPS Y0, Y3, Y3
+	VADDPS Y3, Y2, Y2
+	VMASKMOVPS Y2, Y4, (BX)
+sigmoidBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// tanhBwdSetAVX2: dx[i] = 0 + dy[i]·(1−v[i]²) with v = y.
+//
+// func tanhBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·tanhBwdSetAVX2(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+416(SB), Y15 // ONE
+tanhBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT tanhBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VXORPS Y2, Y2, Y2
+	VMULPS Y0, Y0, Y3
+	VSUBPS Y3, Y15, Y3
+	VMULPS Y3, Y1, Y3
+	VADDPS Y3, Y2, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP tanhBwdSetAVX2_loop
+tanhBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ tanhBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y4
+	VMASKMOVPS (SI), Y4, Y0
+	VMASKMOVPS (DI), Y4, Y1
+	VXORPS Y2, Y2, Y2
+	VMULPS Y0, Y0, Y3
+	VSUBPS Y3, Y15, Y3
+	VMULPS Y3, Y1, Y3
+	VADDPS Y3, Y2, Y2
+	VMASKMOVPS Y2, Y4, (BX)
+tanhBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// siluBwdSetAVX2: dx[i] = 0 + dy[i]·SiLU'(v[i]) with v = x (siluGrad32).
+//
+// func siluBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·siluBwdSetAVX2(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+32(SB), Y15 // LO
+	VBROADCASTSS actConst<>+416(SB), Y14 // ONE
+	VBROADCASTSS actConst<>+64(SB), Y13 // HI
+siluBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT siluBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VORPS actConst<>+0(SB), Y0, Y1
+	VMAXPS Y1, Y15, Y1
+	VMOVUPS actConst<>+128(SB), Y2
+	VFMADD231PS actConst<>+96(SB), Y1, Y2
+	VSUBPS actConst<>+128(SB), Y2, Y4
+	VPSLLD $23, Y2, Y2
+	VMOVUPS Y1, Y5
+	VFNMADD231PS actConst<>+160(SB), Y4, Y5
+	VFNMADD231PS actConst<>+192(SB), Y4, Y5
+	VMOVUPS actConst<>+224(SB), Y3
+	VFMADD213PS actConst<>+256(SB), Y5, Y3
+	VFMADD213PS actConst<>+288(SB), Y5, Y3
+	VFMADD213PS actConst<>+320(SB), Y5, Y3
+	VFMADD213PS actConst<>+352(SB), Y5, Y3
+	VFMADD213PS actConst<>+384(SB), Y5, Y3
+	VMULPS Y5, Y5, Y4
+	VFMADD213PS Y5, Y4, Y3
+	VFMADD213PS Y2, Y2, Y3
+	VADDPS Y14, Y3, Y4
+	VBLENDVPS Y0, Y3, Y14, Y1
+	VBLENDVPS Y0, Y14, Y3, Y5
+	VDIVPS Y4, Y14, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS Y4, Y5, Y5
+	VMAXPS Y0, Y15, Y0
+	VMINPS Y0, Y13, Y0
+	VMULPS Y0, Y5, Y5
+	VADDPS Y14, Y5, Y5
+	VMULPS Y1, Y5, Y5
+	VMOVUPS (DI), Y2
+	VXORPS Y4, Y4, Y4
+	VFMADD231PS Y5, Y2, Y4
+	VMOVUPS Y4, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP siluBwdSetAVX2_loop
+siluBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ siluBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y6
+	VMASKMOVPS (SI), Y6, Y0
+	VORPS actConst<>+0(SB), Y0, Y1
+	VMAXPS Y1, Y15, Y1
+	VMOVUPS actConst<>+128(SB), Y2
+	VFMADD231PS actConst<>+96(SB), Y1, Y2
+	VSUBPS actConst<>+128(SB), Y2, Y4
+	VPSLLD $23, Y2, Y2
+	VMOVUPS Y1, Y5
+	VFNMADD231PS actConst<>+160(SB), Y4, Y5
+	VFNMADD231PS actConst<>+192(SB), Y4, Y5
+	VMOVUPS actConst<>+224(SB), Y3
+	VFMADD213PS actConst<>+256(SB), Y5, Y3
+	VFMADD213PS actConst<>+288(SB), Y5, Y3
+	VFMADD213PS actConst<>+320(SB), Y5, Y3
+	VFMADD213PS actConst<>+352(SB), Y5, Y3
+	VFMADD213PS actConst<>+384(SB), Y5, Y3
+	VMULPS Y5, Y5, Y4
+	VFMADD213PS Y5, Y4, Y3
+	VFMADD213PS Y2, Y2, Y3
+	VADDPS Y14, Y3, Y4
+	VBLENDVPS Y0, Y3, Y14, Y1
+	VBLENDVPS Y0, Y14, Y3, Y5
+	VDIVPS Y4, Y14, Y4
+	VMULPS Y4, Y1, Y1
+	VMULPS Y4, Y5, Y5
+	VMAXPS Y0, Y15, Y0
+	VMINPS Y0, Y13, Y0
+	VMULPS Y0, Y5, Y5
+	VADDPS Y14, Y5, Y5
+	VMULPS Y1, Y5, Y5
+	VMASKMOVPS (DI), Y6, Y2
+	VXORPS Y4, Y4, Y4
+	VFMADD231PS Y5, Y2, Y4
+	VMASKMOVPS Y4, Y6, (BX)
+siluBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// geluTanhBwdSetAVX2: dx[i] = 0 + dy[i]·GELUTanh'(v[i]) with v = x (geluTanhGrad32).
+//
+// func geluTanhBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·geluTanhBwdSetAVX2(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+576(SB), Y15 // GLO
+	VBROADCASTSS actConst<>+608(SB), Y14 // GHI
+	VBROADCASTSS actConst<>+512(SB), Y13 // GK1
+	VBROADCASTSS actConst<>+32(SB), Y12 // LO
+	VBROADCASTSS actConst<>+416(SB), Y11 // ONE
+geluTanhBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT geluTanhBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y15, Y0
+	VMINPS Y0, Y14, Y0
+	VMULPS Y0, Y0, Y1
+	VMOVUPS Y1, Y2
+	VFMADD213PS actConst<>+480(SB), Y13, Y2
+	VMULPS Y0, Y2, Y2
+	VORPS actConst<>+0(SB), Y2, Y3
+	VMAXPS Y3, Y12, Y3
+	VMOVUPS actConst<>+128(SB), Y4
+	VFMADD231PS actConst<>+96(SB), Y3, Y4
+	VSUBPS actConst<>+128(SB), Y4, Y6
+	VPSLLD $23, Y4, Y4
+	VMOVUPS Y3, Y7
+	VFNMADD231PS actConst<>+160(SB), Y6, Y7
+	VFNMADD231PS actConst<>+192(SB), Y6, Y7
+	VMOVUPS actConst<>+224(SB), Y5
+	VFMADD213PS actConst<>+256(SB), Y7, Y5
+	VFMADD213PS actConst<>+288(SB), Y7, Y5
+	VFMADD213PS actConst<>+320(SB), Y7, Y5
+	VFMADD213PS actConst<>+352(SB), Y7, Y5
+	VFMADD213PS actConst<>+384(SB), Y7, Y5
+	VMULPS Y7, Y7, Y6
+	VFMADD213PS Y7, Y6, Y5
+	VFMADD213PS Y4, Y4, Y5
+	VADDPS Y11, Y5, Y6
+	VBLENDVPS Y2, Y5, Y11, Y3
+	VBLENDVPS Y2, Y11, Y5, Y7
+	VDIVPS Y6, Y11, Y6
+	VMULPS Y6, Y3, Y3
+	VMULPS Y6, Y7, Y7
+	VMULPS Y0, Y7, Y7
+	VMULPS actConst<>+544(SB), Y1, Y1
+	VADDPS actConst<>+480(SB), Y1, Y1
+	VFMADD213PS Y11, Y1, Y7
+	VMULPS Y3, Y7, Y7
+	VMOVUPS (DI), Y4
+	VXORPS Y6, Y6, Y6
+	VFMADD231PS Y7, Y4, Y6
+	VMOVUPS Y6, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP geluTanhBwdSetAVX2_loop
+geluTanhBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ geluTanhBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y8
+	VMASKMOVPS (SI), Y8, Y0
+	VMAXPS Y0, Y15, Y0
+	VMINPS Y0, Y14, Y0
+	VMULPS Y0, Y0, Y1
+	VMOVUPS Y1, Y2
+	VFMADD213PS actConst<>+480(SB), Y13, Y2
+	VMULPS Y0, Y2, Y2
+	VORPS actConst<>+0(SB), Y2, Y3
+	VMAXPS Y3, Y12, Y3
+	VMOVUPS actConst<>+128(SB), Y4
+	VFMADD231PS actConst<>+96(SB), Y3, Y4
+	VSUBPS actConst<>+128(SB), Y4, Y6
+	VPSLLD $23, Y4, Y4
+	VMOVUPS Y3, Y7
+	VFNMADD231PS actConst<>+160(SB), Y6, Y7
+	VFNMADD231PS actConst<>+192(SB), Y6, Y7
+	VMOVUPS actConst<>+224(SB), Y5
+	VFMADD213PS actConst<>+256(SB), Y7, Y5
+	VFMADD213PS actConst<>+288(SB), Y7, Y5
+	VFMADD213PS actConst<>+320(SB), Y7, Y5
+	VFMADD213PS actConst<>+352(SB), Y7, Y5
+	VFMADD213PS actConst<>+384(SB), Y7, Y5
+	VMULPS Y7, Y7, Y6
+	VFMADD213PS Y7, Y6, Y5
+	VFMADD213PS Y4, Y4, Y5
+	VADDPS Y11, Y5, Y6
+	VBLENDVPS Y2, Y5, Y11, Y3
+	VBLENDVPS Y2, Y11, Y5, Y7
+	VDIVPS Y6, Y11, Y6
+	VMULPS Y6, Y3, Y3
+	VMULPS Y6, Y7, Y7
+	VMULPS Y0, Y7, Y7
+	VMULPS actConst<>+544(SB), Y1, Y1
+	VADDPS actConst<>+480(SB), Y1, Y1
+	VFMADD213PS Y11, Y1, Y7
+	VMULPS Y3, Y7, Y7
+	VMASKMOVPS (DI), Y8, Y4
+	VXORPS Y6, Y6, Y6
+	VFMADD231PS Y7, Y4, Y6
+	VMASKMOVPS Y6, Y8, (BX)
+geluTanhBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// relu6BwdSetAVX2: dx[i] = 0 + dy[i] where 0 < v[i] < 6, v = x.
+//
+// func relu6BwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·relu6BwdSetAVX2(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+relu6BwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT relu6BwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x1e, actConst<>+640(SB), Y0, Y3
+	VCMPPS $0x11, actConst<>+768(SB), Y0, Y4
+	VANDPS Y4, Y3, Y3
+	VADDPS Y1, Y2, Y5
+	VBLENDVPS Y3, Y5, Y2, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP relu6BwdSetAVX2_loop
+relu6BwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ relu6BwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y6
+	VMASKMOVPS (SI), Y6, Y0
+	VMASKMOVPS (DI), Y6, Y1
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x1e, actConst<>+640(SB), Y0, Y3
+	VCMPPS $0x11, actConst<>+768(SB), Y0, Y4
+	VANDPS Y4, Y3, Y3
+	VADDPS Y1, Y2, Y5
+	VBLENDVPS Y3, Y5, Y2, Y2
+	VMASKMOVPS Y2, Y6, (BX)
+relu6BwdSetAVX2_done:
+	VZEROUPPER
+	RET
+
+// hardswishBwdSetAVX2: dx[i] = 0 + dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
+//
+// func hardswishBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·hardswishBwdSetAVX2(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+hardswishBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT hardswishBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VXORPS Y2, Y2, Y2
+	VDIVPS actConst<>+704(SB), Y0, Y3
+	VADDPS actConst<>+672(SB), Y3, Y3
+	VMULPS Y3, Y1, Y3
+	VCMPPS $0x11, actConst<>+704(SB), Y0, Y4
+	VBLENDVPS Y4, Y3, Y1, Y3
+	VCMPPS $0x11, actConst<>+736(SB), Y0, Y5
+	VADDPS Y3, Y2, Y6
+	VBLENDVPS Y5, Y2, Y6, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP hardswishBwdSetAVX2_loop
+hardswishBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ hardswishBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y7
+	VMASKMOVPS (SI), Y7, Y0
+	VMASKMOVPS (DI), Y7, Y1
+	VXORPS Y2, Y2, Y2
+	VDIVPS actConst<>+704(SB), Y0, Y3
+	VADDPS actConst<>+672(SB), Y3, Y3
+	VMULPS Y3, Y1, Y3
+	VCMPPS $0x11, actConst<>+704(SB), Y0, Y4
+	VBLENDVPS Y4, Y3, Y1, Y3
+	VCMPPS $0x11, actConst<>+736(SB), Y0, Y5
+	VADDPS Y3, Y2, Y6
+	VBLENDVPS Y5, Y2, Y6, Y2
+	VMASKMOVPS Y2, Y7, (BX)
+hardswishBwdSetAVX2_done:
+	VZEROUPPER
+	RET
+
+// hardsigmoidBwdSetAVX2: dx[i] = 0 + dy[i]·(1/6) where −3 < v[i] < 3, v = x.
+//
+// func hardsigmoidBwdSetAVX2(v, dy, dx *float32, n int)
+TEXT ·hardsigmoidBwdSetAVX2(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+hardsigmoidBwdSetAVX2_loop:
+	CMPQ CX, $8
+	JLT hardsigmoidBwdSetAVX2_tail
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x1e, actConst<>+736(SB), Y0, Y3
+	VCMPPS $0x11, actConst<>+704(SB), Y0, Y4
+	VANDPS Y4, Y3, Y3
+	VMULPS actConst<>+800(SB), Y1, Y5
+	VADDPS Y5, Y2, Y6
+	VBLENDVPS Y3, Y6, Y2, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP hardsigmoidBwdSetAVX2_loop
+hardsigmoidBwdSetAVX2_tail:
+	TESTQ CX, CX
+	JEQ hardsigmoidBwdSetAVX2_done
+	LEAQ actTailMask<>+32(SB), AX
+	SHLQ $2, CX
+	SUBQ CX, AX
+	VMOVDQU (AX), Y7
+	VMASKMOVPS (SI), Y7, Y0
+	VMASKMOVPS (DI), Y7, Y1
+	VXORPS Y2, Y2, Y2
+	VCMPPS $0x1e, actConst<>+736(SB), Y0, Y3
+	VCMPPS $0x11, actConst<>+704(SB), Y0, Y4
+	VANDPS Y4, Y3, Y3
+	VMULPS actConst<>+800(SB), Y1, Y5
+	VADDPS Y5, Y2, Y6
+	VBLENDVPS Y3, Y6, Y2, Y2
+	VMASKMOVPS Y2, Y7, (BX)
+hardsigmoidBwdSetAVX2_done:
+	VZEROUPPER
+	RET
+
 // sigmoidFwdAVX512: y[i] = σ(x[i]) (sigmoid32).
 //
 // func sigmoidFwdAVX512(x, y *float32, n int)
@@ -2395,5 +2860,496 @@ reluBwdSetAVX512_tail:
 	VMOVAPS Z1, K2, Z2
 	VMOVUPS Z2, K1, (BX)
 reluBwdSetAVX512_done:
+	VZEROUPPER
+	RET
+
+// sigmoidBwdSetAVX512: dx[i] = 0 + dy[i]·(1−v[i])·v[i] with v = y.
+//
+// func sigmoidBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·sigmoidBwdSetAVX512(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+416(SB), Z31 // ONE
+sigmoidBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT sigmoidBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VPXORD Z2, Z2, Z2
+	VSUBPS Z0, Z31, Z3
+	VMULPS Z3, Z1, Z3
+	VMULPS Z0, Z3, Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP sigmoidBwdSetAVX512_loop
+sigmoidBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ sigmoidBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VPXORD Z2, Z2, Z2
+	VSUBPS Z0, Z31, Z3
+	VMULPS Z3, Z1, Z3
+	VMULPS Z0, Z3, Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, K1, (BX)
+sigmoidBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// tanhBwdSetAVX512: dx[i] = 0 + dy[i]·(1−v[i]²) with v = y.
+//
+// func tanhBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·tanhBwdSetAVX512(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+416(SB), Z31 // ONE
+tanhBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT tanhBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VPXORD Z2, Z2, Z2
+	VMULPS Z0, Z0, Z3
+	VSUBPS Z3, Z31, Z3
+	VMULPS Z3, Z1, Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP tanhBwdSetAVX512_loop
+tanhBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ tanhBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VPXORD Z2, Z2, Z2
+	VMULPS Z0, Z0, Z3
+	VSUBPS Z3, Z31, Z3
+	VMULPS Z3, Z1, Z3
+	VADDPS Z3, Z2, Z2
+	VMOVUPS Z2, K1, (BX)
+tanhBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// siluBwdSetAVX512: dx[i] = 0 + dy[i]·SiLU'(v[i]) with v = x (siluGrad32).
+//
+// func siluBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·siluBwdSetAVX512(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+0(SB), Z31 // SIGN
+	VBROADCASTSS actConst<>+32(SB), Z30 // LO
+	VBROADCASTSS actConst<>+128(SB), Z29 // MAGIC
+	VBROADCASTSS actConst<>+96(SB), Z28 // LOG2E
+	VBROADCASTSS actConst<>+160(SB), Z27 // LN2HI
+	VBROADCASTSS actConst<>+192(SB), Z26 // LN2LO
+	VBROADCASTSS actConst<>+224(SB), Z25 // P0
+	VBROADCASTSS actConst<>+256(SB), Z24 // P1
+	VBROADCASTSS actConst<>+288(SB), Z23 // P2
+	VBROADCASTSS actConst<>+320(SB), Z22 // P3
+	VBROADCASTSS actConst<>+352(SB), Z21 // P4
+	VBROADCASTSS actConst<>+384(SB), Z20 // P5
+	VBROADCASTSS actConst<>+416(SB), Z19 // ONE
+	VBROADCASTSS actConst<>+64(SB), Z18 // HI
+siluBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT siluBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VPORD Z31, Z0, Z1
+	VMAXPS Z1, Z30, Z1
+	VMOVUPS Z29, Z2
+	VFMADD231PS Z28, Z1, Z2
+	VSUBPS Z29, Z2, Z4
+	VPSLLD $23, Z2, Z2
+	VMOVUPS Z1, Z5
+	VFNMADD231PS Z27, Z4, Z5
+	VFNMADD231PS Z26, Z4, Z5
+	VMOVUPS Z25, Z3
+	VFMADD213PS Z24, Z5, Z3
+	VFMADD213PS Z23, Z5, Z3
+	VFMADD213PS Z22, Z5, Z3
+	VFMADD213PS Z21, Z5, Z3
+	VFMADD213PS Z20, Z5, Z3
+	VMULPS Z5, Z5, Z4
+	VFMADD213PS Z5, Z4, Z3
+	VFMADD213PS Z2, Z2, Z3
+	VADDPS Z19, Z3, Z4
+	VPTESTMD Z31, Z0, K2
+	VBLENDMPS Z3, Z19, K2, Z1
+	VBLENDMPS Z19, Z3, K2, Z5
+	VDIVPS Z4, Z19, Z4
+	VMULPS Z4, Z1, Z1
+	VMULPS Z4, Z5, Z5
+	VMAXPS Z0, Z30, Z0
+	VMINPS Z0, Z18, Z0
+	VMULPS Z0, Z5, Z5
+	VADDPS Z19, Z5, Z5
+	VMULPS Z1, Z5, Z5
+	VMOVUPS (DI), Z2
+	VPXORD Z4, Z4, Z4
+	VFMADD231PS Z5, Z2, Z4
+	VMOVUPS Z4, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP siluBwdSetAVX512_loop
+siluBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ siluBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VPORD Z31, Z0, Z1
+	VMAXPS Z1, Z30, Z1
+	VMOVUPS Z29, Z2
+	VFMADD231PS Z28, Z1, Z2
+	VSUBPS Z29, Z2, Z4
+	VPSLLD $23, Z2, Z2
+	VMOVUPS Z1, Z5
+	VFNMADD231PS Z27, Z4, Z5
+	VFNMADD231PS Z26, Z4, Z5
+	VMOVUPS Z25, Z3
+	VFMADD213PS Z24, Z5, Z3
+	VFMADD213PS Z23, Z5, Z3
+	VFMADD213PS Z22, Z5, Z3
+	VFMADD213PS Z21, Z5, Z3
+	VFMADD213PS Z20, Z5, Z3
+	VMULPS Z5, Z5, Z4
+	VFMADD213PS Z5, Z4, Z3
+	VFMADD213PS Z2, Z2, Z3
+	VADDPS Z19, Z3, Z4
+	VPTESTMD Z31, Z0, K2
+	VBLENDMPS Z3, Z19, K2, Z1
+	VBLENDMPS Z19, Z3, K2, Z5
+	VDIVPS Z4, Z19, Z4
+	VMULPS Z4, Z1, Z1
+	VMULPS Z4, Z5, Z5
+	VMAXPS Z0, Z30, Z0
+	VMINPS Z0, Z18, Z0
+	VMULPS Z0, Z5, Z5
+	VADDPS Z19, Z5, Z5
+	VMULPS Z1, Z5, Z5
+	VMOVUPS.Z (DI), K1, Z2
+	VPXORD Z4, Z4, Z4
+	VFMADD231PS Z5, Z2, Z4
+	VMOVUPS Z4, K1, (BX)
+siluBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// geluTanhBwdSetAVX512: dx[i] = 0 + dy[i]·GELUTanh'(v[i]) with v = x (geluTanhGrad32).
+//
+// func geluTanhBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·geluTanhBwdSetAVX512(SB), NOSPLIT, $8-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
+	VBROADCASTSS actConst<>+576(SB), Z31 // GLO
+	VBROADCASTSS actConst<>+608(SB), Z30 // GHI
+	VBROADCASTSS actConst<>+480(SB), Z29 // GK0
+	VBROADCASTSS actConst<>+512(SB), Z28 // GK1
+	VBROADCASTSS actConst<>+0(SB), Z27 // SIGN
+	VBROADCASTSS actConst<>+32(SB), Z26 // LO
+	VBROADCASTSS actConst<>+128(SB), Z25 // MAGIC
+	VBROADCASTSS actConst<>+96(SB), Z24 // LOG2E
+	VBROADCASTSS actConst<>+160(SB), Z23 // LN2HI
+	VBROADCASTSS actConst<>+192(SB), Z22 // LN2LO
+	VBROADCASTSS actConst<>+224(SB), Z21 // P0
+	VBROADCASTSS actConst<>+256(SB), Z20 // P1
+	VBROADCASTSS actConst<>+288(SB), Z19 // P2
+	VBROADCASTSS actConst<>+320(SB), Z18 // P3
+	VBROADCASTSS actConst<>+352(SB), Z17 // P4
+	VBROADCASTSS actConst<>+384(SB), Z16 // P5
+	VBROADCASTSS actConst<>+416(SB), Z15 // ONE
+	VBROADCASTSS actConst<>+544(SB), Z14 // GK1X3
+geluTanhBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT geluTanhBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMAXPS Z0, Z31, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z0, Z0, Z1
+	VMOVUPS Z1, Z2
+	VFMADD213PS Z29, Z28, Z2
+	VMULPS Z0, Z2, Z2
+	VPORD Z27, Z2, Z3
+	VMAXPS Z3, Z26, Z3
+	VMOVUPS Z25, Z4
+	VFMADD231PS Z24, Z3, Z4
+	VSUBPS Z25, Z4, Z6
+	VPSLLD $23, Z4, Z4
+	VMOVUPS Z3, Z7
+	VFNMADD231PS Z23, Z6, Z7
+	VFNMADD231PS Z22, Z6, Z7
+	VMOVUPS Z21, Z5
+	VFMADD213PS Z20, Z7, Z5
+	VFMADD213PS Z19, Z7, Z5
+	VFMADD213PS Z18, Z7, Z5
+	VFMADD213PS Z17, Z7, Z5
+	VFMADD213PS Z16, Z7, Z5
+	VMULPS Z7, Z7, Z6
+	VFMADD213PS Z7, Z6, Z5
+	VFMADD213PS Z4, Z4, Z5
+	VADDPS Z15, Z5, Z6
+	VPTESTMD Z27, Z2, K2
+	VBLENDMPS Z5, Z15, K2, Z3
+	VBLENDMPS Z15, Z5, K2, Z7
+	VDIVPS Z6, Z15, Z6
+	VMULPS Z6, Z3, Z3
+	VMULPS Z6, Z7, Z7
+	VMULPS Z0, Z7, Z7
+	VMULPS Z14, Z1, Z1
+	VADDPS Z29, Z1, Z1
+	VFMADD213PS Z15, Z1, Z7
+	VMULPS Z3, Z7, Z7
+	VMOVUPS (DI), Z4
+	VPXORD Z6, Z6, Z6
+	VFMADD231PS Z7, Z4, Z6
+	VMOVUPS Z6, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP geluTanhBwdSetAVX512_loop
+geluTanhBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ geluTanhBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMAXPS Z0, Z31, Z0
+	VMINPS Z0, Z30, Z0
+	VMULPS Z0, Z0, Z1
+	VMOVUPS Z1, Z2
+	VFMADD213PS Z29, Z28, Z2
+	VMULPS Z0, Z2, Z2
+	VPORD Z27, Z2, Z3
+	VMAXPS Z3, Z26, Z3
+	VMOVUPS Z25, Z4
+	VFMADD231PS Z24, Z3, Z4
+	VSUBPS Z25, Z4, Z6
+	VPSLLD $23, Z4, Z4
+	VMOVUPS Z3, Z7
+	VFNMADD231PS Z23, Z6, Z7
+	VFNMADD231PS Z22, Z6, Z7
+	VMOVUPS Z21, Z5
+	VFMADD213PS Z20, Z7, Z5
+	VFMADD213PS Z19, Z7, Z5
+	VFMADD213PS Z18, Z7, Z5
+	VFMADD213PS Z17, Z7, Z5
+	VFMADD213PS Z16, Z7, Z5
+	VMULPS Z7, Z7, Z6
+	VFMADD213PS Z7, Z6, Z5
+	VFMADD213PS Z4, Z4, Z5
+	VADDPS Z15, Z5, Z6
+	VPTESTMD Z27, Z2, K2
+	VBLENDMPS Z5, Z15, K2, Z3
+	VBLENDMPS Z15, Z5, K2, Z7
+	VDIVPS Z6, Z15, Z6
+	VMULPS Z6, Z3, Z3
+	VMULPS Z6, Z7, Z7
+	VMULPS Z0, Z7, Z7
+	VMULPS Z14, Z1, Z1
+	VADDPS Z29, Z1, Z1
+	VFMADD213PS Z15, Z1, Z7
+	VMULPS Z3, Z7, Z7
+	VMOVUPS.Z (DI), K1, Z4
+	VPXORD Z6, Z6, Z6
+	VFMADD231PS Z7, Z4, Z6
+	VMOVUPS Z6, K1, (BX)
+geluTanhBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
+	VZEROUPPER
+	RET
+
+// relu6BwdSetAVX512: dx[i] = 0 + dy[i] where 0 < v[i] < 6, v = x.
+//
+// func relu6BwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·relu6BwdSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS actConst<>+640(SB), Z31 // ZERO
+	VBROADCASTSS actConst<>+768(SB), Z30 // SIX
+relu6BwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT relu6BwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VPXORD Z2, Z2, Z2
+	VCMPPS $0x1e, Z31, Z0, K2
+	VCMPPS $0x11, Z30, Z0, K2, K2
+	VADDPS Z1, Z2, K2, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP relu6BwdSetAVX512_loop
+relu6BwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ relu6BwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VPXORD Z2, Z2, Z2
+	VCMPPS $0x1e, Z31, Z0, K2
+	VCMPPS $0x11, Z30, Z0, K2, K2
+	VADDPS Z1, Z2, K2, Z2
+	VMOVUPS Z2, K1, (BX)
+relu6BwdSetAVX512_done:
+	VZEROUPPER
+	RET
+
+// hardswishBwdSetAVX512: dx[i] = 0 + dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
+//
+// func hardswishBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·hardswishBwdSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS actConst<>+704(SB), Z31 // THREE
+	VBROADCASTSS actConst<>+672(SB), Z30 // HALF
+	VBROADCASTSS actConst<>+736(SB), Z29 // NEG3
+hardswishBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT hardswishBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VPXORD Z2, Z2, Z2
+	VDIVPS Z31, Z0, Z3
+	VADDPS Z30, Z3, Z3
+	VMULPS Z3, Z1, Z3
+	VCMPPS $0x11, Z31, Z0, K2
+	VBLENDMPS Z3, Z1, K2, Z3
+	VCMPPS $0x15, Z29, Z0, K3
+	VADDPS Z3, Z2, K3, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP hardswishBwdSetAVX512_loop
+hardswishBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ hardswishBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VPXORD Z2, Z2, Z2
+	VDIVPS Z31, Z0, Z3
+	VADDPS Z30, Z3, Z3
+	VMULPS Z3, Z1, Z3
+	VCMPPS $0x11, Z31, Z0, K2
+	VBLENDMPS Z3, Z1, K2, Z3
+	VCMPPS $0x15, Z29, Z0, K3
+	VADDPS Z3, Z2, K3, Z2
+	VMOVUPS Z2, K1, (BX)
+hardswishBwdSetAVX512_done:
+	VZEROUPPER
+	RET
+
+// hardsigmoidBwdSetAVX512: dx[i] = 0 + dy[i]·(1/6) where −3 < v[i] < 3, v = x.
+//
+// func hardsigmoidBwdSetAVX512(v, dy, dx *float32, n int)
+TEXT ·hardsigmoidBwdSetAVX512(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), SI
+	MOVQ dy+8(FP), DI
+	MOVQ dx+16(FP), BX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS actConst<>+736(SB), Z31 // NEG3
+	VBROADCASTSS actConst<>+704(SB), Z30 // THREE
+	VBROADCASTSS actConst<>+800(SB), Z29 // SIXTH
+hardsigmoidBwdSetAVX512_loop:
+	CMPQ CX, $16
+	JLT hardsigmoidBwdSetAVX512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VPXORD Z2, Z2, Z2
+	VCMPPS $0x1e, Z31, Z0, K2
+	VCMPPS $0x11, Z30, Z0, K2, K2
+	VMULPS Z29, Z1, Z3
+	VADDPS Z3, Z2, K2, Z2
+	VMOVUPS Z2, (BX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP hardsigmoidBwdSetAVX512_loop
+hardsigmoidBwdSetAVX512_tail:
+	TESTQ CX, CX
+	JEQ hardsigmoidBwdSetAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VPXORD Z2, Z2, Z2
+	VCMPPS $0x1e, Z31, Z0, K2
+	VCMPPS $0x11, Z30, Z0, K2, K2
+	VMULPS Z29, Z1, Z3
+	VADDPS Z3, Z2, K2, Z2
+	VMOVUPS Z2, K1, (BX)
+hardsigmoidBwdSetAVX512_done:
 	VZEROUPPER
 	RET

@@ -32,8 +32,11 @@
 // Forward kernels take (x, y *float32, n int) and set y[i] = f(x[i]);
 // backward kernels take (v, dy, dx *float32, n int) and add dy[i]·f' into
 // dx[i], with v = x (SiLU, GELUTanh and the piecewise ones) or v = y
-// (Sigmoid, Tanh); reluBwdSet writes dy[i]·f' into dx[i] without reading
-// dx (the first gradient of a fresh buffer).
+// (Sigmoid, Tanh). For the first gradient of a fresh buffer, which need not
+// be zeroed: reluBwdSet writes dy[i]·f' into dx[i] without reading dx, and
+// every other backward kernel has a twin named with "Set" appended that
+// starts from a zeroed register instead of loading dx, so it writes exactly
+// what the kernel adds to a dx of +0.
 //
 // Registers: SI, DI, BX point at the inputs and the output, CX counts the
 // elements left. Constants live in vector registers counted down from the
@@ -540,6 +543,23 @@ type kernel struct {
 	bwd   func(g *gen, x, dy, dx string)    // backward from x that updates dx itself, or
 	set   func(g *gen, x, dy string) string // backward from x that returns dx, never reading it
 	exact bool                              // bit for bit the Go reference: keep the caller's MXCSR
+	// fromZero makes the "Set" twin of a kernel that adds into dx: dx
+	// starts as +0 in a register instead of being loaded.
+	fromZero bool
+}
+
+// setTwin returns the "Set" twin of an add-into backward kernel.
+func (k kernel) setTwin() kernel {
+	k.name += "Set"
+	k.doc = strings.Replace(k.doc, "dx[i] +=", "dx[i] = 0 +", 1)
+	k.fromZero = true
+	return k
+}
+
+// hasSetTwin says whether k adds into dx and gets a "Set" twin (ReLU has
+// reluBwdSet, which does not add).
+func (k kernel) hasSetTwin() bool {
+	return k.fwd == nil && k.set == nil && k.name != "reluBwd"
 }
 
 var kernels = []kernel{
@@ -582,6 +602,17 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 				g.op("VMASKMOVPS (%s), %s, %s", ptr, g.v("mask"), dst)
 			}
 		}
+		loadDx := func(dx string) {
+			if !k.fromZero {
+				load("BX", dx)
+				return
+			}
+			if a.wide {
+				g.op("VPXORD %s, %s, %s", dx, dx, dx)
+			} else {
+				g.op("VXORPS %s, %s, %s", dx, dx, dx)
+			}
+		}
 		store := func(src, ptr string) {
 			switch {
 			case !masked:
@@ -599,7 +630,7 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 		case k.bwd != nil:
 			dy, dx := g.v("dy"), g.v("dx")
 			load("DI", dy)
-			load("BX", dx)
+			loadDx(dx)
 			k.bwd(g, g.v("x"), dy, dx)
 			store(dx, "BX")
 		case k.set != nil:
@@ -612,13 +643,13 @@ func write(out *bytes.Buffer, a isa, k kernel) {
 			g.same("dx", "n")
 			dy, dx := g.v("dy"), g.v("dx")
 			load("DI", dy)
-			load("BX", dx)
+			loadDx(dx)
 			g.op("VFMADD231PS %s, %s, %s", f, dy, dx) // dx += dy·f'
 			store(dx, "BX")
 		default:
 			dy, dx := g.v("dy"), g.v("dx")
 			load("DI", dy)
-			load("BX", dx)
+			loadDx(dx)
 			g.op("VADDPS %s, %s, %s", k.bwdY(g, dy), dx, dx)
 			store(dx, "BX")
 		}
@@ -728,6 +759,11 @@ func main() {
 	for _, a := range []isa{avx2, avx512} {
 		for _, k := range kernels {
 			write(&out, a, k)
+		}
+		for _, k := range kernels {
+			if k.hasSetTwin() {
+				write(&out, a, k.setTwin())
+			}
 		}
 	}
 	if err := os.WriteFile("activation_amd64.s", []byte(strings.ReplaceAll(out.String(), " \n", "\n")), 0o644); err != nil {
