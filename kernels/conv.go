@@ -175,8 +175,9 @@ func Conv2dBackwardData(p ConvParams, dy, w, dx, ws []float32) {
 
 // Conv2dBackwardDataSet writes that gradient into dx instead, whatever dx
 // held, so a fresh buffer needs no zeros: where the algorithm produces dx
-// whole (1×1 convolutions read in place, and stride-1 ones computed as a
-// convolution of dy) it never reads dx; otherwise it zeroes dx and adds.
+// whole (1×1 convolutions read in place, stride-1 ones computed as a
+// convolution of dy, and stride-1 depthwise ones) it never reads dx;
+// otherwise it zeroes dx (the depthwise kernels one plane at a time) and adds.
 func Conv2dBackwardDataSet(p ConvParams, dy, w, dx, ws []float32) {
 	conv2dBackwardData(p, ChooseConvAlgo(p), dy, w, dx, ws, false)
 }
@@ -235,10 +236,7 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32, ac
 	checkLen(op, "dx", len(dx), p.N*p.C*p.H*p.W, p)
 	switch {
 	case algo == Depthwise:
-		if !accumulate {
-			Zero(dx)
-		}
-		depthwiseBackwardData(p, dy, w, dx, ws)
+		depthwiseBackwardData(p, dy, w, dx, ws, accumulate)
 	case algo == Im2col && p.dataByConv():
 		gemmConvBackwardDataByConv(p, dy, w, dx, ws, accumulate)
 	default:

@@ -168,7 +168,7 @@ func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResul
 		ws := nanSlice(depthwiseWorkspaceSize(p))
 		depthwiseForward(p, in.x, in.w, in.bias, r.y, ws)
 		depthwiseForward(p, in.x, in.w, nil, r.yNoBias, ws)
-		depthwiseBackwardData(p, in.dy, in.w, r.dx, ws)
+		depthwiseBackwardData(p, in.dy, in.w, r.dx, ws, true)
 		depthwiseBackwardFilter(p, in.x, in.dy, r.dw, ws)
 	} else {
 		ws := nanSlice(t.workspace(p))

@@ -33,10 +33,11 @@ func depthwiseForward(p ConvParams, x, w, bias, y, ws []float32) {
 	}
 }
 
-// depthwiseBackwardData adds dL/dx into dx (fast kernels when they cover p).
-func depthwiseBackwardData(p ConvParams, dy, w, dx, ws []float32) {
-	if f := dwFastFor(p); f == nil || !f.runBackwardData(p, dy, w, dx, ws) {
-		depthwiseBackwardDataPlain(p, dy, w, dx)
+// depthwiseBackwardData adds dL/dx into dx, or with accumulate false writes
+// it there whatever dx held (fast kernels when they cover p).
+func depthwiseBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) {
+	if f := dwFastFor(p); f == nil || !f.runBackwardData(p, dy, w, dx, ws, accumulate) {
+		depthwiseBackwardDataPlain(p, dy, w, dx, accumulate)
 	}
 }
 
@@ -97,9 +98,10 @@ func depthwiseForwardPlain(p ConvParams, x, w, bias, y []float32) {
 	})
 }
 
-// depthwiseBackwardDataPlain adds dL/dx into dx, one (image, input channel)
-// plane per work item; the plane gathers from its m output channels in order.
-func depthwiseBackwardDataPlain(p ConvParams, dy, w, dx []float32) {
+// depthwiseBackwardDataPlain adds dL/dx into dx (or, with accumulate false,
+// zeroes each plane first), one (image, input channel) plane per work item;
+// the plane gathers from its m output channels in order.
+func depthwiseBackwardDataPlain(p ConvParams, dy, w, dx []float32, accumulate bool) {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps := oh*ow, p.H*p.W, p.R*p.S
 	m := p.K / p.C
@@ -107,6 +109,9 @@ func depthwiseBackwardDataPlain(p ConvParams, dy, w, dx []float32) {
 		for nc := lo; nc < hi; nc++ {
 			n, c := nc/p.C, nc%p.C
 			plane := dx[nc*hw:][:hw]
+			if !accumulate {
+				clear(plane)
+			}
 			for k := c * m; k < (c+1)*m; k++ {
 				grad := dy[(n*p.K+k)*pix:][:pix]
 				filter := w[k*taps:][:taps]

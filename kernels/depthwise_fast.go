@@ -309,7 +309,10 @@ func (f *dwFastKernels) runForward(p ConvParams, x, w, bias, y, ws []float32) bo
 	return true
 }
 
-func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32) bool {
+// runBackwardData adds dL/dx into dx, or with accumulate false writes it
+// there: stride 1 stores the first of a plane's m passes (beta = 0), stride 2
+// zeroes each plane just before its kernel calls, while it is in cache.
+func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) bool {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps, m := oh*ow, p.H*p.W, p.R*p.S, p.K/p.C
 	a := dwArgs{inH: oh, inW: ow, outW: p.W, beta: 1, inPlane: 4 * pix, outPlane: 4 * hw, wPlane: 4 * taps}
@@ -343,10 +346,21 @@ func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32) b
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, 2*m*pix*taps), func(lo, hi int) {
 		dwImageRuns(lo, hi, p.C, m, func(lo, hi int) {
 			n, c := lo/p.C, lo%p.C
+			a := a
+			if !accumulate {
+				if p.StrideW == 1 {
+					a.beta = 0
+				} else {
+					clear(dx[lo*hw : hi*hw])
+				}
+			}
 			// With m = 1 plane i of the run is channel c+i of dy and of dx;
 			// otherwise the run is one plane of dx, gathering from its m
 			// channels of dy in turn.
 			for j := range m {
+				if j > 0 {
+					a.beta = 1
+				}
 				dwRun(kern, a, p.H, hi-lo, func(i int) (in, out, wt, b *float32) {
 					k := (c+i)*m + j
 					return &dy[(n*p.K+k)*pix], &dx[(lo+i)*hw], &filters[k*taps], &dwNoBias

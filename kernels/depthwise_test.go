@@ -159,9 +159,9 @@ func runFast(t *testing.T, p ConvParams, in convInputs, out convResults) {
 	}
 	// The stride-2 data kernel takes paddings of the parity of (S−1)/2
 	// (TestDepthwiseData2Padding); the others go to the plain loops.
-	if !f.runBackwardData(p, in.dy, in.w, out.dx, ws) {
+	if !f.runBackwardData(p, in.dy, in.w, out.dx, ws, true) {
 		if p.StrideW == 2 && (p.PadW-(p.S-1)/2)%2 != 0 {
-			depthwiseBackwardDataPlain(p, in.dy, in.w, out.dx)
+			depthwiseBackwardDataPlain(p, in.dy, in.w, out.dx, true)
 		} else {
 			t.Fatalf("%v: the backward-data kernel declined on %s", p, CurrentPath())
 		}
@@ -294,7 +294,7 @@ func TestDepthwiseData2Padding(t *testing.T) {
 				ws := make([]float32, depthwiseWorkspaceSize(p))
 				dy, w, dx := make([]float32, p.OutH()*p.OutW()), make([]float32, k*k), make([]float32, 144)
 				want := (pad-(k-1)/2)%2 == 0
-				if got := f.runBackwardData(p, dy, w, dx, ws); got != want {
+				if got := f.runBackwardData(p, dy, w, dx, ws, true); got != want {
 					t.Errorf("%s %v: runBackwardData = %v, want %v", path, p, got, want)
 				}
 			}
