@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,10 @@ import (
 //	           loop: 1 means denormals cost nothing
 //
 //	go test -run '^$' -bench 'Denormal/' ./bench
+//
+// The optimiser updates (adamw, sgd: 1M parameters, SGD with momentum and
+// weight decay) get the same x_normal with gradients of about 1e−20, whose
+// squares, Adam's second moments, are denormal (ordinary: about 1e−3).
 
 var denormalShapes = []string{"3x3s1_c64_k64_56", "1x1s1_c256_k64_56", "dw3x3s1_c32_112"}
 
@@ -62,6 +67,53 @@ func BenchmarkDenormal(b *testing.B) {
 					b.ReportMetric(tinyTime.Seconds()/normalTime.Seconds(), "x_normal")
 				})
 			}
+		}
+	}
+}
+
+func BenchmarkDenormalUpdate(b *testing.B) {
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(5, 6))
+	param, normalGrad, tinyGrad := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range param {
+		param[i] = float32(0.05 * rng.NormFloat64())
+		normalGrad[i] = float32(1e-3 * rng.NormFloat64())
+		tinyGrad[i] = normalGrad[i] * 1e-17
+	}
+	adam := kernels.AdamCoeffs{Shrink: true, Factor: 0.99995, Beta1: 0.9, Beta2: 0.999, Keep1: 0.1, Keep2: 0.001, NegStepSize: -1e-3, BC2Sqrt: 0.03, Eps: 1e-8}
+	sgd := kernels.SGDCoeffs{UseDecay: true, UseMomentum: true, Decay: 1e-4, Momentum: 0.9, Keep: 1, NegLR: -0.1}
+	// Each update returns a function that steps a parameter of its own, with
+	// its own state, on the given gradient: the tiny and the ordinary runs
+	// must not share moments.
+	updates := []struct {
+		name string
+		make func(grad []float32) func()
+	}{
+		{"adamw", func(grad []float32) func() {
+			p, m, v := slices.Clone(param), make([]float32, n), make([]float32, n)
+			return func() { kernels.AdamUpdate(adam, p, grad, m, v, nil) }
+		}},
+		{"sgd", func(grad []float32) func() {
+			p, buf := slices.Clone(param), make([]float32, n)
+			return func() { kernels.SGDUpdate(sgd, p, grad, buf) }
+		}},
+	}
+	for _, u := range updates {
+		for _, path := range kernels.Paths() {
+			b.Run(fmt.Sprintf("%s/%s", u.name, path), func(b *testing.B) {
+				old, err := kernels.UsePath(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer kernels.UsePath(old)
+				defer kernels.SetThreads(kernels.SetThreads(1))
+				tiny, normal := u.make(tinyGrad), u.make(normalGrad)
+				for b.Loop() {
+					tiny()
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/n*1e9, "ns/param")
+				b.ReportMetric(bestTime(tiny).Seconds()/bestTime(normal).Seconds(), "x_normal")
+			})
 		}
 	}
 }

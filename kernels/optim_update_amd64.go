@@ -3,7 +3,8 @@ package kernels
 // The vector optimiser updates (optim_update_amd64.s): the AVX512 kernels
 // take 8 elements a step, the AVX2 ones 4, each doing for its first n
 // elements (a multiple of its step) what sgdSpanRef or adamSpanRef (without
-// AMSGrad) does, bit for bit. buf may be nil when c.UseMomentum is false.
+// AMSGrad) does, with denormals flushed to zero (see the assembly). buf may
+// be nil when c.UseMomentum is false.
 
 //go:noescape
 func sgdAVX512(c *SGDCoeffs, param, grad, buf *float32, n int)
@@ -17,50 +18,80 @@ func adamAVX512(c *AdamCoeffs, param, grad, m, v *float32, n int)
 //go:noescape
 func adamAVX2(c *AdamCoeffs, param, grad, m, v *float32, n int)
 
-// adamVec updates the leading elements that the current path's kernel
-// takes and returns how many that was.
-func adamVec(c *AdamCoeffs, param, grad, m, v []float32) int {
-	n := updateVecLen(len(param))
-	if n == 0 {
-		return 0
+// updateTail is the widest step of the kernels: the last len mod
+// updateTail elements of a span are copied into buffers of this length,
+// updated there and copied back, so that every element of a span goes
+// through the same instructions wherever the span starts and ends.
+const updateTail = 8
+
+// adamVec updates all of param with the current path's kernel and reports
+// true, or reports false when the path has none.
+func adamVec(c *AdamCoeffs, param, grad, m, v []float32) bool {
+	if impl.path != AVX512 && impl.path != AVX2 {
+		return false
 	}
-	_, _, _ = grad[n-1], m[n-1], v[n-1] // the assembly stays within these
-	if impl.path == AVX512 {
-		adamAVX512(c, &param[0], &grad[0], &m[0], &v[0], n)
-	} else {
-		adamAVX2(c, &param[0], &grad[0], &m[0], &v[0], n)
+	n := len(param) &^ (updateTail - 1)
+	if n > 0 {
+		_, _, _ = grad[n-1], m[n-1], v[n-1] // the assembly stays within these
+		adamKernel(c, &param[0], &grad[0], &m[0], &v[0], n)
 	}
-	return n
+	if n < len(param) {
+		var p, g, mt, vt [updateTail]float32
+		copy(p[:], param[n:])
+		copy(g[:], grad[n:])
+		copy(mt[:], m[n:])
+		copy(vt[:], v[n:])
+		adamKernel(c, &p[0], &g[0], &mt[0], &vt[0], updateTail)
+		copy(param[n:], p[:])
+		copy(m[n:], mt[:])
+		copy(v[n:], vt[:])
+	}
+	return true
 }
 
-// updateVecLen returns how many of n leading elements the current path's
-// update kernels take.
-func updateVecLen(n int) int {
-	switch impl.path {
-	case AVX512:
-		return n &^ 7
-	case AVX2:
-		return n &^ 3
+func adamKernel(c *AdamCoeffs, param, grad, m, v *float32, n int) {
+	if impl.path == AVX512 {
+		adamAVX512(c, param, grad, m, v, n)
+	} else {
+		adamAVX2(c, param, grad, m, v, n)
 	}
-	return 0
 }
 
 // sgdVec is adamVec for SGD.
-func sgdVec(c *SGDCoeffs, param, grad, buf []float32) int {
-	n := updateVecLen(len(param))
-	if n == 0 {
-		return 0
+func sgdVec(c *SGDCoeffs, param, grad, buf []float32) bool {
+	if impl.path != AVX512 && impl.path != AVX2 {
+		return false
 	}
-	_ = grad[n-1] // the assembly stays within these
-	var b *float32
-	if buf != nil {
-		_ = buf[n-1]
-		b = &buf[0]
+	n := len(param) &^ (updateTail - 1)
+	if n > 0 {
+		_ = grad[n-1] // the assembly stays within these
+		var b *float32
+		if buf != nil {
+			_ = buf[n-1]
+			b = &buf[0]
+		}
+		sgdKernel(c, &param[0], &grad[0], b, n)
 	}
+	if n < len(param) {
+		var p, g, bt [updateTail]float32
+		copy(p[:], param[n:])
+		copy(g[:], grad[n:])
+		if buf != nil {
+			copy(bt[:], buf[n:])
+		}
+		sgdKernel(c, &p[0], &g[0], &bt[0], updateTail)
+		copy(param[n:], p[:])
+		if buf != nil {
+			copy(buf[n:], bt[:])
+		}
+	}
+	return true
+}
+
+func sgdKernel(c *SGDCoeffs, param, grad, buf *float32, n int) {
 	if impl.path == AVX512 {
-		sgdAVX512(c, &param[0], &grad[0], b, n)
+		sgdAVX512(c, param, grad, buf, n)
 	} else {
-		sgdAVX2(c, &param[0], &grad[0], b, n)
+		sgdAVX2(c, param, grad, buf, n)
 	}
-	return n
 }
