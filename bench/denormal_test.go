@@ -26,9 +26,12 @@ import (
 //
 //	go test -run '^$' -bench 'Denormal/' ./bench
 //
-// The optimiser updates (adamw, sgd: 1M parameters, SGD with momentum and
-// weight decay) get the same x_normal with gradients of about 1e−20, whose
-// squares, Adam's second moments, are denormal (ordinary: about 1e−3).
+// BenchmarkDenormalBatchNorm does the same for batch norm in training
+// (forward, and backward given dy), 16 × 64 × 28 × 28, with x and dy scaled
+// to about 1e−40; BenchmarkDenormalUpdate for the optimiser updates (adamw,
+// sgd: 1M parameters, SGD with momentum and weight decay) with gradients of
+// about 1e−20, whose squares, Adam's second moments, are denormal
+// (ordinary: about 1e−3).
 
 var denormalShapes = []string{"3x3s1_c64_k64_56", "1x1s1_c256_k64_56", "dw3x3s1_c32_112"}
 
@@ -67,6 +70,52 @@ func BenchmarkDenormal(b *testing.B) {
 					b.ReportMetric(tinyTime.Seconds()/normalTime.Seconds(), "x_normal")
 				})
 			}
+		}
+	}
+}
+
+func BenchmarkDenormalBatchNorm(b *testing.B) {
+	const n, c, hw = 16, 64, 28 * 28
+	rng := rand.New(rand.NewPCG(7, 8))
+	normalX, normalDy := make([]float32, n*c*hw), make([]float32, n*c*hw)
+	tinyX, tinyDy := make([]float32, n*c*hw), make([]float32, n*c*hw)
+	for i := range normalX {
+		normalX[i], normalDy[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		tinyX[i], tinyDy[i] = normalX[i]*1e-40, normalDy[i]*1e-40
+	}
+	gamma, beta := make([]float32, c), make([]float32, c)
+	for i := range gamma {
+		gamma[i] = 1
+	}
+	y, dx := make([]float32, n*c*hw), make([]float32, n*c*hw)
+	mean, invStd, uv, dgamma, dbeta := make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c)
+	passes := []struct {
+		name string
+		run  func(x, dy []float32)
+	}{
+		{"fwd", func(x, _ []float32) {
+			kernels.BatchNormTrainForward(n, c, hw, x, gamma, beta, 1e-5, y, mean, invStd, uv)
+		}},
+		{"bwd", func(x, dy []float32) {
+			kernels.BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
+		}},
+	}
+	for _, pass := range passes {
+		for _, path := range kernels.Paths() {
+			b.Run(fmt.Sprintf("%s/%s", pass.name, path), func(b *testing.B) {
+				old, err := kernels.UsePath(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer kernels.UsePath(old)
+				defer kernels.SetThreads(kernels.SetThreads(1))
+				tiny := func() { pass.run(tinyX, tinyDy) }
+				for b.Loop() {
+					tiny()
+				}
+				normal := func() { pass.run(normalX, normalDy) }
+				b.ReportMetric(bestTime(tiny).Seconds()/bestTime(normal).Seconds(), "x_normal")
+			})
 		}
 	}
 }

@@ -465,3 +465,43 @@ func BenchmarkBatchNorm(b *testing.B) {
 		}
 	}
 }
+
+// TestBatchNormFlushesDenormals: on the vector paths the kernels read a
+// denormal as zero, so a batch of denormals normalises to beta (here 0;
+// kept, they would normalise to ±3e-38·gamma) and their gradient is 0, and
+// put the caller's MXCSR back. 64 pixels per plane keep every column in the
+// vector kernels on both paths.
+func TestBatchNormFlushesDenormals(t *testing.T) {
+	const n, c, hw = 2, 3, 64
+	x, dy := make([]float32, n*c*hw), make([]float32, n*c*hw)
+	for i := range x {
+		x[i], dy[i] = 1e-40, -1e-40
+		if i%2 == 0 {
+			x[i], dy[i] = 3e-40, 2e-40
+		}
+	}
+	gamma, beta := []float32{1, 2, 3}, []float32{0, 0, 0}
+	for _, path := range Paths() {
+		if path == Generic {
+			continue
+		}
+		usePath(t, path)
+		y, dx := make([]float32, len(x)), make([]float32, len(x))
+		mean, invStd, uv := make([]float32, c), make([]float32, c), make([]float32, c)
+		BatchNormTrainForward(n, c, hw, x, gamma, beta, 1e-5, y, mean, invStd, uv)
+		for i, v := range y {
+			if v != 0 {
+				t.Fatalf("%s: y[%d] = %g, want beta = 0 (denormal inputs read as zero)", path, i, v)
+			}
+		}
+		BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, make([]float32, c), make([]float32, c))
+		for i, v := range dx {
+			if v != 0 {
+				t.Fatalf("%s: dx[%d] = %g, want 0", path, i, v)
+			}
+		}
+		if tiny := x[0] * gamma[0]; tiny == 0 {
+			t.Fatalf("%s: after the kernels, Go flushes denormals: the caller's MXCSR was not restored", path)
+		}
+	}
+}
