@@ -4,7 +4,8 @@ package kernels
 // functions that pick them. Each assembly kernel does what its Go twin in
 // batchnorm_rows.go does, on the first cols columns (a multiple of its
 // vector width: 16 columns with AVX-512, 8 with AVX2), with the same
-// operations in the same order, so the bits agree; the Go twin takes the
+// operations in the same order, so the bits agree (except that the assembly
+// flushes denormals to zero, see batchnorm_amd64.s); the Go twin takes the
 // remaining columns. x (and dy, y, dx) point at the first value of row 0
 // of the block, whose rows lie stride values apart; rows ≥ 1.
 

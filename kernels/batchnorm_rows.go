@@ -22,7 +22,7 @@ package kernels
 // back to arrays that stay in L1, so each sum adds its rows in row order,
 // exactly as the Go loops below do, with the same roundings (the explicit
 // conversions forbid fused multiply-adds): every dispatch path gives the
-// same bits.
+// same bits, unless denormals are involved (the SIMD versions flush them).
 
 // bnTile is the most columns one kernel call covers: its float64 column sums
 // and its coefficients (a few KiB) stay in L1, and the 64-image block of a
