@@ -26,9 +26,10 @@ import (
 //
 //	go test -run '^$' -bench 'Denormal/' ./bench
 //
-// BenchmarkDenormalBatchNorm does the same for batch norm in training
+// BenchmarkDenormalLayers does the same for batch norm in training
 // (forward, and backward given dy), 16 × 64 × 28 × 28, with x and dy scaled
-// to about 1e−40; BenchmarkDenormalUpdate for the optimiser updates (adamw,
+// to about 1e−40, and for MobileNetV3's Hardswish and Hardsigmoid (forward
+// and backward) on as many values; BenchmarkDenormalUpdate for the optimiser updates (adamw,
 // sgd: 1M parameters, SGD with momentum and weight decay) with gradients of
 // about 1e−20, whose squares, Adam's second moments, are denormal
 // (ordinary: about 1e−3).
@@ -74,7 +75,7 @@ func BenchmarkDenormal(b *testing.B) {
 	}
 }
 
-func BenchmarkDenormalBatchNorm(b *testing.B) {
+func BenchmarkDenormalLayers(b *testing.B) {
 	const n, c, hw = 16, 64, 28 * 28
 	rng := rand.New(rand.NewPCG(7, 8))
 	normalX, normalDy := make([]float32, n*c*hw), make([]float32, n*c*hw)
@@ -89,16 +90,22 @@ func BenchmarkDenormalBatchNorm(b *testing.B) {
 	}
 	y, dx := make([]float32, n*c*hw), make([]float32, n*c*hw)
 	mean, invStd, uv, dgamma, dbeta := make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c), make([]float32, c)
-	passes := []struct {
+	type pass struct {
 		name string
 		run  func(x, dy []float32)
-	}{
-		{"fwd", func(x, _ []float32) {
+	}
+	passes := []pass{
+		{"batchnorm_fwd", func(x, _ []float32) {
 			kernels.BatchNormTrainForward(n, c, hw, x, gamma, beta, 1e-5, y, mean, invStd, uv)
 		}},
-		{"bwd", func(x, dy []float32) {
+		{"batchnorm_bwd", func(x, dy []float32) {
 			kernels.BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 		}},
+	}
+	for _, a := range []kernels.Act{kernels.Hardswish, kernels.Hardsigmoid} {
+		passes = append(passes,
+			pass{fmt.Sprintf("%v_fwd", a), func(x, _ []float32) { kernels.ActForward(a, x, y) }},
+			pass{fmt.Sprintf("%v_bwd", a), func(x, dy []float32) { kernels.ActBackward(a, x, y, dy, dx) }})
 	}
 	for _, pass := range passes {
 		for _, path := range kernels.Paths() {

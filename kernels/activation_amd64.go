@@ -6,7 +6,8 @@ package kernels
 // activation_gen.go), 8 lanes at a time with AVX2+FMA, 16 with AVX-512F:
 // Sigmoid, SiLU, Tanh and GELUTanh with the algorithm of activation_f32.go,
 // and ReLU, ReLU6, Hardswish and Hardsigmoid bit for bit as the reference
-// loops of activation.go. What each computes, in Go, for n elements:
+// loops of activation.go (Hardswish and Hardsigmoid with denormals flushed).
+// What each computes, in Go, for n elements:
 //
 //	forward  (x, y, n):      y[i] = f(x[i])               (sigmoid32, silu32, tanh32, geluTanh32; actForwardRef)
 //	backward (v, dy, dx, n): dx[i] += dy[i]·f'(v[i])      (v = y for Sigmoid and Tanh, x for the others; actBackwardRef)

@@ -972,10 +972,15 @@ relu6FwdAVX2_done:
 // hardswishFwdAVX2: y[i] = x[i]·clampReLU6(x[i]+3)/6.
 //
 // func hardswishFwdAVX2(x, y *float32, n int)
-TEXT ·hardswishFwdAVX2(SB), NOSPLIT, $0-24
+TEXT ·hardswishFwdAVX2(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardswishFwdAVX2_loop:
 	CMPQ CX, $8
 	JLT hardswishFwdAVX2_tail
@@ -1009,16 +1014,22 @@ hardswishFwdAVX2_tail:
 	VDIVPS actConst<>+768(SB), Y1, Y1
 	VMASKMOVPS Y1, Y4, (DI)
 hardswishFwdAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidFwdAVX2: y[i] = clampReLU6(x[i]+3)/6.
 //
 // func hardsigmoidFwdAVX2(x, y *float32, n int)
-TEXT ·hardsigmoidFwdAVX2(SB), NOSPLIT, $0-24
+TEXT ·hardsigmoidFwdAVX2(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardsigmoidFwdAVX2_loop:
 	CMPQ CX, $8
 	JLT hardsigmoidFwdAVX2_tail
@@ -1050,6 +1061,7 @@ hardsigmoidFwdAVX2_tail:
 	VDIVPS actConst<>+768(SB), Y1, Y1
 	VMASKMOVPS Y1, Y4, (DI)
 hardsigmoidFwdAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
@@ -1142,11 +1154,16 @@ relu6BwdAVX2_done:
 // hardswishBwdAVX2: dx[i] += dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
 //
 // func hardswishBwdAVX2(v, dy, dx *float32, n int)
-TEXT ·hardswishBwdAVX2(SB), NOSPLIT, $0-32
+TEXT ·hardswishBwdAVX2(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardswishBwdAVX2_loop:
 	CMPQ CX, $8
 	JLT hardswishBwdAVX2_tail
@@ -1187,17 +1204,23 @@ hardswishBwdAVX2_tail:
 	VBLENDVPS Y5, Y2, Y6, Y2
 	VMASKMOVPS Y2, Y7, (BX)
 hardswishBwdAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidBwdAVX2: dx[i] += dy[i]·(1/6) where −3 < v[i] < 3, v = x.
 //
 // func hardsigmoidBwdAVX2(v, dy, dx *float32, n int)
-TEXT ·hardsigmoidBwdAVX2(SB), NOSPLIT, $0-32
+TEXT ·hardsigmoidBwdAVX2(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardsigmoidBwdAVX2_loop:
 	CMPQ CX, $8
 	JLT hardsigmoidBwdAVX2_tail
@@ -1234,6 +1257,7 @@ hardsigmoidBwdAVX2_tail:
 	VBLENDVPS Y3, Y6, Y2, Y2
 	VMASKMOVPS Y2, Y7, (BX)
 hardsigmoidBwdAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
@@ -1644,11 +1668,16 @@ relu6BwdSetAVX2_done:
 // hardswishBwdSetAVX2: dx[i] = 0 + dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
 //
 // func hardswishBwdSetAVX2(v, dy, dx *float32, n int)
-TEXT ·hardswishBwdSetAVX2(SB), NOSPLIT, $0-32
+TEXT ·hardswishBwdSetAVX2(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardswishBwdSetAVX2_loop:
 	CMPQ CX, $8
 	JLT hardswishBwdSetAVX2_tail
@@ -1689,17 +1718,23 @@ hardswishBwdSetAVX2_tail:
 	VBLENDVPS Y5, Y2, Y6, Y2
 	VMASKMOVPS Y2, Y7, (BX)
 hardswishBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidBwdSetAVX2: dx[i] = 0 + dy[i]·(1/6) where −3 < v[i] < 3, v = x.
 //
 // func hardsigmoidBwdSetAVX2(v, dy, dx *float32, n int)
-TEXT ·hardsigmoidBwdSetAVX2(SB), NOSPLIT, $0-32
+TEXT ·hardsigmoidBwdSetAVX2(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 hardsigmoidBwdSetAVX2_loop:
 	CMPQ CX, $8
 	JLT hardsigmoidBwdSetAVX2_tail
@@ -1736,6 +1771,7 @@ hardsigmoidBwdSetAVX2_tail:
 	VBLENDVPS Y3, Y6, Y2, Y2
 	VMASKMOVPS Y2, Y7, (BX)
 hardsigmoidBwdSetAVX2_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
@@ -2555,10 +2591,15 @@ relu6FwdAVX512_done:
 // hardswishFwdAVX512: y[i] = x[i]·clampReLU6(x[i]+3)/6.
 //
 // func hardswishFwdAVX512(x, y *float32, n int)
-TEXT ·hardswishFwdAVX512(SB), NOSPLIT, $0-24
+TEXT ·hardswishFwdAVX512(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+704(SB), Z31 // THREE
 	VBROADCASTSS actConst<>+640(SB), Z30 // ZERO
 	VBROADCASTSS actConst<>+768(SB), Z29 // SIX
@@ -2595,16 +2636,22 @@ hardswishFwdAVX512_tail:
 	VDIVPS Z29, Z1, Z1
 	VMOVUPS Z1, K1, (DI)
 hardswishFwdAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidFwdAVX512: y[i] = clampReLU6(x[i]+3)/6.
 //
 // func hardsigmoidFwdAVX512(x, y *float32, n int)
-TEXT ·hardsigmoidFwdAVX512(SB), NOSPLIT, $0-24
+TEXT ·hardsigmoidFwdAVX512(SB), NOSPLIT, $8-24
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+704(SB), Z31 // THREE
 	VBROADCASTSS actConst<>+640(SB), Z30 // ZERO
 	VBROADCASTSS actConst<>+768(SB), Z29 // SIX
@@ -2639,6 +2686,7 @@ hardsigmoidFwdAVX512_tail:
 	VDIVPS Z29, Z1, Z1
 	VMOVUPS Z1, K1, (DI)
 hardsigmoidFwdAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
@@ -2728,11 +2776,16 @@ relu6BwdAVX512_done:
 // hardswishBwdAVX512: dx[i] += dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
 //
 // func hardswishBwdAVX512(v, dy, dx *float32, n int)
-TEXT ·hardswishBwdAVX512(SB), NOSPLIT, $0-32
+TEXT ·hardswishBwdAVX512(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+704(SB), Z31 // THREE
 	VBROADCASTSS actConst<>+672(SB), Z30 // HALF
 	VBROADCASTSS actConst<>+736(SB), Z29 // NEG3
@@ -2774,17 +2827,23 @@ hardswishBwdAVX512_tail:
 	VADDPS Z3, Z2, K3, Z2
 	VMOVUPS Z2, K1, (BX)
 hardswishBwdAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidBwdAVX512: dx[i] += dy[i]·(1/6) where −3 < v[i] < 3, v = x.
 //
 // func hardsigmoidBwdAVX512(v, dy, dx *float32, n int)
-TEXT ·hardsigmoidBwdAVX512(SB), NOSPLIT, $0-32
+TEXT ·hardsigmoidBwdAVX512(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+736(SB), Z31 // NEG3
 	VBROADCASTSS actConst<>+704(SB), Z30 // THREE
 	VBROADCASTSS actConst<>+800(SB), Z29 // SIXTH
@@ -2820,6 +2879,7 @@ hardsigmoidBwdAVX512_tail:
 	VADDPS Z3, Z2, K2, Z2
 	VMOVUPS Z2, K1, (BX)
 hardsigmoidBwdAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
@@ -3259,11 +3319,16 @@ relu6BwdSetAVX512_done:
 // hardswishBwdSetAVX512: dx[i] = 0 + dy[i]·Hardswish'(v[i]) with v = x, as actBackwardRef.
 //
 // func hardswishBwdSetAVX512(v, dy, dx *float32, n int)
-TEXT ·hardswishBwdSetAVX512(SB), NOSPLIT, $0-32
+TEXT ·hardswishBwdSetAVX512(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+704(SB), Z31 // THREE
 	VBROADCASTSS actConst<>+672(SB), Z30 // HALF
 	VBROADCASTSS actConst<>+736(SB), Z29 // NEG3
@@ -3305,17 +3370,23 @@ hardswishBwdSetAVX512_tail:
 	VADDPS Z3, Z2, K3, Z2
 	VMOVUPS Z2, K1, (BX)
 hardswishBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
 
 // hardsigmoidBwdSetAVX512: dx[i] = 0 + dy[i]·(1/6) where −3 < v[i] < 3, v = x.
 //
 // func hardsigmoidBwdSetAVX512(v, dy, dx *float32, n int)
-TEXT ·hardsigmoidBwdSetAVX512(SB), NOSPLIT, $0-32
+TEXT ·hardsigmoidBwdSetAVX512(SB), NOSPLIT, $8-32
 	MOVQ v+0(FP), SI
 	MOVQ dy+8(FP), DI
 	MOVQ dx+16(FP), BX
 	MOVQ n+24(FP), CX
+	STMXCSR saved-4(SP)
+	MOVL saved-4(SP), AX
+	ORL $0x8040, AX
+	MOVL AX, flush-8(SP)
+	LDMXCSR flush-8(SP)
 	VBROADCASTSS actConst<>+736(SB), Z31 // NEG3
 	VBROADCASTSS actConst<>+704(SB), Z30 // THREE
 	VBROADCASTSS actConst<>+800(SB), Z29 // SIXTH
@@ -3351,5 +3422,6 @@ hardsigmoidBwdSetAVX512_tail:
 	VADDPS Z3, Z2, K2, Z2
 	VMOVUPS Z2, K1, (BX)
 hardsigmoidBwdSetAVX512_done:
+	LDMXCSR saved-4(SP)
 	VZEROUPPER
 	RET
