@@ -28,8 +28,9 @@ import (
 //
 // BenchmarkDenormalLayers does the same for batch norm in training
 // (forward, and backward given dy), 16 × 64 × 28 × 28, with x and dy scaled
-// to about 1e−40, and for MobileNetV3's Hardswish and Hardsigmoid (forward
-// and backward) on as many values; BenchmarkDenormalUpdate for the optimiser updates (adamw,
+// to about 1e−40, for a broadcast multiply by one value per channel
+// (kernels.Binary, as in squeeze-excitation), and for MobileNetV3's
+// Hardswish and Hardsigmoid (forward and backward) on as many values; BenchmarkDenormalUpdate for the optimiser updates (adamw,
 // sgd: 1M parameters, SGD with momentum and weight decay) with gradients of
 // about 1e−20, whose squares, Adam's second moments, are denormal
 // (ordinary: about 1e−3).
@@ -102,6 +103,9 @@ func BenchmarkDenormalLayers(b *testing.B) {
 			kernels.BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 		}},
 	}
+	passes = append(passes, pass{"channel_mul", func(x, _ []float32) { // a squeeze-excitation scale, as Binary does it
+		kernels.Binary(kernels.OpMul, x, []int{n, c, hw}, gamma, []int{1, c, 1}, y)
+	}})
 	for _, a := range []kernels.Act{kernels.Hardswish, kernels.Hardsigmoid} {
 		passes = append(passes,
 			pass{fmt.Sprintf("%v_fwd", a), func(x, _ []float32) { kernels.ActForward(a, x, y) }},

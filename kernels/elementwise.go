@@ -272,8 +272,13 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 }
 
 // binaryRow computes one row out[i] = a[i·sa] op b[i·sb], where each of sa
-// and sb is 1 (walk the operand) or 0 (repeat its first value).
+// and sb is 1 (walk the operand) or 0 (repeat its first value): with the
+// vector kernel of the current path (which flushes denormals to zero) when
+// there is one and the row is not short, otherwise with the loops below.
 func binaryRow(op BinaryOp, out, a []float32, sa int, b []float32, sb int) {
+	if binaryRowVec(op, out, a, sa, b, sb) {
+		return
+	}
 	n := len(out)
 	switch {
 	case sa == 1 && sb == 1:
@@ -396,14 +401,12 @@ func Copy(dst, src []float32) {
 	Parallel(len(src), GrainFor(len(src), 1), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }
 
-// Scale sets dst[i] = s·src[i]. dst and src may be the same slice.
+// Scale sets dst[i] = s·src[i]. dst and src may be the same slice. Like
+// Binary's rows, these three take the vector kernels where there are some.
 func Scale(dst, src []float32, s float32) {
 	checkSameLen("Scale", dst, src)
 	Parallel(len(src), GrainFor(len(src), 1), func(lo, hi int) {
-		d, x := dst[lo:hi], src[lo:hi]
-		for i, v := range x {
-			d[i] = s * v
-		}
+		binaryRow(OpMul, dst[lo:hi], src[lo:hi], 1, []float32{s}, 0)
 	})
 }
 
@@ -411,10 +414,7 @@ func Scale(dst, src []float32, s float32) {
 func AddScalar(dst, src []float32, s float32) {
 	checkSameLen("AddScalar", dst, src)
 	Parallel(len(src), GrainFor(len(src), 1), func(lo, hi int) {
-		d, x := dst[lo:hi], src[lo:hi]
-		for i, v := range x {
-			d[i] = v + s
-		}
+		binaryRow(OpAdd, dst[lo:hi], src[lo:hi], 1, []float32{s}, 0)
 	})
 }
 
@@ -422,16 +422,7 @@ func AddScalar(dst, src []float32, s float32) {
 func Axpy(dst, src []float32, alpha float32) {
 	checkSameLen("Axpy", dst, src)
 	Parallel(len(src), GrainFor(len(src), 2), func(lo, hi int) {
-		d, x := dst[lo:hi], src[lo:hi]
-		if alpha == 1 {
-			for i, v := range x {
-				d[i] += v
-			}
-			return
-		}
-		for i, v := range x {
-			d[i] += alpha * v
-		}
+		binaryRow(OpMulAcc, dst[lo:hi], src[lo:hi], 1, []float32{alpha}, 0)
 	})
 }
 

@@ -42,29 +42,91 @@ var broadcastPairs = [][2][]int{
 }
 
 func TestBinaryMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, p := range broadcastPairs {
-		for _, op := range []BinaryOp{OpAdd, OpSub, OpMul, OpMulAcc} {
-			checkBinaryCase(t, rng, op, p[0], p[1])
-		}
-	}
-	// Random shapes: rank 1–5, each dimension either shared or 1 on one side.
-	for range 200 {
-		nd := 1 + rng.IntN(5)
-		a, b := make([]int, nd), make([]int, nd)
-		for i := range nd {
-			d := 1 + rng.IntN(6)
-			a[i], b[i] = d, d
-			switch rng.IntN(3) {
-			case 0:
-				a[i] = 1
-			case 1:
-				b[i] = 1
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, p := range broadcastPairs {
+			for _, op := range []BinaryOp{OpAdd, OpSub, OpMul, OpMulAcc} {
+				checkBinaryCase(t, rng, op, p[0], p[1])
 			}
 		}
-		b = b[rng.IntN(nd):] // drop some leading dimensions of b
-		checkBinaryCase(t, rng, BinaryOp(rng.IntN(4)), a, b)
+		// Random shapes: rank 1–5, each dimension either shared or 1 on one side.
+		for range 200 {
+			nd := 1 + rng.IntN(5)
+			a, b := make([]int, nd), make([]int, nd)
+			for i := range nd {
+				d := 1 + rng.IntN(12)
+				a[i], b[i] = d, d
+				switch rng.IntN(3) {
+				case 0:
+					a[i] = 1
+				case 1:
+					b[i] = 1
+				}
+			}
+			b = b[rng.IntN(nd):] // drop some leading dimensions of b
+			checkBinaryCase(t, rng, BinaryOp(rng.IntN(4)), a, b)
+		}
+	})
+}
+
+// TestBinaryRowKernels runs the row kernels of every path on rows of 1 to
+// 40 and 257 elements (whole vectors and masked tails of both widths), each
+// op, each operand walked or repeated, between sentinels, against the Go
+// loop's arithmetic written out: the same bits on ordinary values.
+func TestBinaryRowKernels(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, n := range append(rangeInts(1, 41), 257) {
+			for op := OpAdd; op <= OpMulAcc; op++ {
+				for _, st := range [][2]int{{1, 1}, {1, 0}, {0, 1}} {
+					a, b := randSlice(rng, n), randSlice(rng, n)
+					start := randSlice(rng, n)
+					out := sentinelled(n)
+					copy(out, start)
+					binaryRow(op, out[:n], a, st[0], b, st[1])
+					checkSentinel(t, fmt.Sprintf("%v n=%d steps %v", op, n, st), out, n)
+					for i := range n {
+						want := binaryScalar(op, start[i], a[i*st[0]], b[i*st[1]])
+						if math.Float32bits(out[i]) != math.Float32bits(want) {
+							t.Fatalf("%v n=%d steps %v: out[%d] = %v, want %v", op, n, st, i, out[i], want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func rangeInts(lo, hi int) []int {
+	var s []int
+	for i := lo; i < hi; i++ {
+		s = append(s, i)
 	}
+	return s
+}
+
+// TestBinaryFlushesDenormals: the vector paths read a denormal as zero (so
+// 1e-40 · 1 is 0 on rows long enough for the kernels) and put the caller's
+// MXCSR back.
+func TestBinaryFlushesDenormals(t *testing.T) {
+	const n = 37
+	a, b := make([]float32, n), []float32{1}
+	for i := range a {
+		a[i] = 1e-40
+	}
+	forEachPath(t, func(t *testing.T) {
+		if CurrentPath() == Generic {
+			t.Skip("the Go loops keep denormals")
+		}
+		out := make([]float32, n)
+		Binary(OpMul, a, []int{n}, b, []int{1}, out)
+		if i := slices.IndexFunc(out, func(v float32) bool { return v != 0 }); i >= 0 {
+			t.Fatalf("out[%d] = %g, want 0 (denormal operands read as zero)", i, out[i])
+		}
+		if tiny := a[0] * b[0]; tiny == 0 {
+			t.Fatal("after the kernel, Go flushes denormals: the caller's MXCSR was not restored")
+		}
+	})
 }
 
 func checkBinaryCase(t *testing.T, rng *rand.Rand, op BinaryOp, aShape, bShape []int) {
@@ -156,6 +218,10 @@ func TestLayoutMergesModelCases(t *testing.T) {
 }
 
 func TestScalarKernels(t *testing.T) {
+	forEachPath(t, testScalarKernels)
+}
+
+func testScalarKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	n := 100003 // several chunks and a ragged tail
 	x := randSlice(rng, n)

@@ -1,0 +1,49 @@
+package kernels
+
+// The vector row kernels of Binary, Scale, AddScalar and Axpy
+// (elementwise_amd64.s).
+
+//go:noescape
+func rowOpAVX512(op int, out, a *float32, stepA int, b *float32, stepB int, n int)
+
+//go:noescape
+func rowOpAVX2(op int, out, a *float32, stepA int, b *float32, stepB int, n int)
+
+// minVecRow is the shortest row worth a kernel call: shorter ones (the
+// squeeze-excitation scale of a 1×1 or 2×2 map) cost less in the Go loop.
+const minVecRow = 8
+
+// binaryRowVec computes binaryRow's row with the current path's kernel and
+// reports true, or reports false when there is none or the row is short.
+// An operand that repeats one value (stride 0) is read from a vector filled
+// with it.
+func binaryRowVec(op BinaryOp, out, a []float32, sa int, b []float32, sb int) bool {
+	n := len(out)
+	if n < minVecRow || (impl.path != AVX512 && impl.path != AVX2) {
+		return false
+	}
+	var fillA, fillB [16]float32
+	pa, pb := &a[0], &b[0]
+	if sa == 0 {
+		for i := range fillA {
+			fillA[i] = a[0]
+		}
+		pa = &fillA[0]
+	} else {
+		_ = a[n-1] // the assembly stays within a[:n]
+	}
+	if sb == 0 {
+		for i := range fillB {
+			fillB[i] = b[0]
+		}
+		pb = &fillB[0]
+	} else {
+		_ = b[n-1]
+	}
+	if impl.path == AVX512 {
+		rowOpAVX512(int(op), &out[0], pa, sa, pb, sb, n)
+	} else {
+		rowOpAVX2(int(op), &out[0], pa, sa, pb, sb, n)
+	}
+	return true
+}
