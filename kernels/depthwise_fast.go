@@ -311,7 +311,8 @@ func (f *dwFastKernels) runForward(p ConvParams, x, w, bias, y, ws []float32) bo
 
 // runBackwardData adds dL/dx into dx, or with accumulate false writes it
 // there: stride 1 stores the first of a plane's m passes (beta = 0), stride 2
-// zeroes each plane just before its kernel calls, while it is in cache.
+// zeroes the planes of each run of work just before the kernel adds into
+// them, rather than all of dx in a pass of its own.
 func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) bool {
 	oh, ow := p.OutH(), p.OutW()
 	pix, hw, taps, m := oh*ow, p.H*p.W, p.R*p.S, p.K/p.C
