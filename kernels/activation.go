@@ -159,8 +159,8 @@ func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 			if actGradFromY(a) {
 				vs = y[lo:hi]
 			}
-			for i := 0; i < len(vs); i += actBlock {
-				k.bwdSet[a](&vs[i], &dys[i], &dxs[i], min(actBlock, len(vs)-i))
+			for i := 0; i < len(vs); i += streamBlock {
+				k.bwdSet[a](&vs[i], &dys[i], &dxs[i], min(streamBlock, len(vs)-i))
 			}
 		case a == ReLU:
 			actBackwardSetRef(xs, dys, dxs)
@@ -200,10 +200,11 @@ type actVecKernels struct {
 	bwdSet [numActs]func(v, dy, dx *float32, n int)
 }
 
-// actBlock is the number of elements one call of an assembly kernel handles
-// (a few microseconds): assembly cannot be preempted, so however large the
-// chunk that Parallel hands out, no call holds its goroutine for long.
-const actBlock = 1 << 14
+// streamBlock is the number of elements one call of a streaming assembly
+// kernel handles (activations, Binary's rows, the optimiser updates: a few
+// microseconds): assembly cannot be preempted, so however large the chunk
+// that Parallel hands out, no call holds its goroutine for long.
+const streamBlock = 1 << 14
 
 // actGradFromY reports whether the derivative of a is computed from the
 // output y (σ' = y(1−y), tanh' = 1−y²) rather than from x.
@@ -216,8 +217,8 @@ func actGradFromY(a Act) bool { return a == Sigmoid || a == Tanh }
 func actForwardSpan(a Act, x, y []float32) {
 	if k := actVecSets[impl.path]; k != nil && k.fwd[a] != nil {
 		y = y[:len(x)]
-		for lo := 0; lo < len(x); lo += actBlock {
-			k.fwd[a](&x[lo], &y[lo], min(actBlock, len(x)-lo))
+		for lo := 0; lo < len(x); lo += streamBlock {
+			k.fwd[a](&x[lo], &y[lo], min(streamBlock, len(x)-lo))
 		}
 		return
 	}
@@ -235,8 +236,8 @@ func actBackwardSpan(a Act, x, y, dy, dx []float32) {
 			v = y
 		}
 		dy, dx = dy[:len(v)], dx[:len(v)]
-		for lo := 0; lo < len(v); lo += actBlock {
-			k.bwd[a](&v[lo], &dy[lo], &dx[lo], min(actBlock, len(v)-lo))
+		for lo := 0; lo < len(v); lo += streamBlock {
+			k.bwd[a](&v[lo], &dy[lo], &dx[lo], min(streamBlock, len(v)-lo))
 		}
 		return
 	}

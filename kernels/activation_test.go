@@ -293,13 +293,13 @@ func actLimit(a Act, x float64, grad bool) float64 {
 }
 
 // TestActFastMatchesReference runs the float32 activations of every path on
-// ragged lengths (the masked tails of the assembly, and more than actBlock
+// ragged lengths (the masked tails of the assembly, and more than streamBlock
 // elements) and compares them with the float64 reference: forward, backward
 // from x (SiLU, GELUTanh) and backward from y (Sigmoid, Tanh, where both
 // read the same y). Nothing past the end of y or dx may be written.
 func TestActFastMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*actBlock + 21}
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*streamBlock + 21}
 	for _, path := range Paths() {
 		t.Run(string(path), func(t *testing.T) {
 			usePath(t, path)
@@ -537,14 +537,14 @@ func actBackwardFlushedRef(a Act, x, dy, dx []float32) {
 
 // TestActPiecewiseMatchesReference runs ReLU, ReLU6, Hardswish and
 // Hardsigmoid of every path on ragged lengths (the masked tails of the
-// assembly, and more than actBlock elements) and compares forward and
+// assembly, and more than streamBlock elements) and compares forward and
 // backward with the reference loops bit for bit (with denormals flushed
 // where the kernel flushes them), with special values in x, dy and dx
 // alike. Only NaN payloads are not compared: which NaN operand an addition
 // passes on depends on the order the compiler gives its operands.
 func TestActPiecewiseMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*actBlock + 21}
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1037, 2*streamBlock + 21}
 	for _, path := range Paths() {
 		t.Run(string(path), func(t *testing.T) {
 			usePath(t, path)
@@ -594,7 +594,7 @@ func TestActPiecewiseMatchesReference(t *testing.T) {
 // counts as equal to the +0 that adding it gives.
 func TestActBackwardSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 1037, 2*actBlock + 21}
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 1037, 2*streamBlock + 21}
 	for _, path := range Paths() {
 		t.Run(string(path), func(t *testing.T) {
 			usePath(t, path)
@@ -677,7 +677,7 @@ func TestActPiecewiseKinks(t *testing.T) {
 
 // BenchmarkActivation measures ReLU, ReLU6, Hardswish, Hardsigmoid, SiLU,
 // Sigmoid and Tanh, forward then backward, on 1M random-sign elements on one
-// thread (in actBlock pieces, as Parallel's chunks would be), for every
+// thread (in streamBlock pieces, as Parallel's chunks would be), for every
 // kernel path and for the reference loops ("ref": plain Go with a branch per
 // element for the piecewise activations, float64 for the others), and
 // reports ns per element (of forward + backward):
@@ -710,8 +710,8 @@ func BenchmarkActivation(b *testing.B) {
 				}
 				b.SetBytes(4 * 6 * n) // forward: x read, y written; backward: x or y, dy, dx read, dx written
 				for b.Loop() {
-					for lo := 0; lo < n; lo += actBlock {
-						hi := min(lo+actBlock, n)
+					for lo := 0; lo < n; lo += streamBlock {
+						hi := min(lo+streamBlock, n)
 						fwd(a, x[lo:hi], y[lo:hi])
 						bwd(a, x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi])
 					}

@@ -16,34 +16,40 @@ const minVecRow = 8
 // binaryRowVec computes binaryRow's row with the current path's kernel and
 // reports true, or reports false when there is none or the row is short.
 // An operand that repeats one value (stride 0) is read from a vector filled
-// with it.
+// with it. Calls cover at most streamBlock elements.
 func binaryRowVec(op BinaryOp, out, a []float32, sa int, b []float32, sb int) bool {
 	n := len(out)
 	if n < minVecRow || (impl.path != AVX512 && impl.path != AVX2) {
 		return false
 	}
 	var fillA, fillB [16]float32
-	pa, pb := &a[0], &b[0]
 	if sa == 0 {
 		for i := range fillA {
 			fillA[i] = a[0]
 		}
-		pa = &fillA[0]
 	} else {
-		_ = a[n-1] // the assembly stays within a[:n]
+		a = a[:n] // the assembly stays within a[:n]
 	}
 	if sb == 0 {
 		for i := range fillB {
 			fillB[i] = b[0]
 		}
-		pb = &fillB[0]
 	} else {
-		_ = b[n-1]
+		b = b[:n]
 	}
-	if impl.path == AVX512 {
-		rowOpAVX512(int(op), &out[0], pa, sa, pb, sb, n)
-	} else {
-		rowOpAVX2(int(op), &out[0], pa, sa, pb, sb, n)
+	for lo := 0; lo < n; lo += streamBlock {
+		pa, pb := &fillA[0], &fillB[0]
+		if sa != 0 {
+			pa = &a[lo]
+		}
+		if sb != 0 {
+			pb = &b[lo]
+		}
+		if impl.path == AVX512 {
+			rowOpAVX512(int(op), &out[lo], pa, sa, pb, sb, min(streamBlock, n-lo))
+		} else {
+			rowOpAVX2(int(op), &out[lo], pa, sa, pb, sb, min(streamBlock, n-lo))
+		}
 	}
 	return true
 }

@@ -70,13 +70,14 @@ func TestBinaryMatchesReference(t *testing.T) {
 }
 
 // TestBinaryRowKernels runs the row kernels of every path on rows of 1 to
-// 40 and 257 elements (whole vectors and masked tails of both widths), each
+// 40, 257 and 2·streamBlock + 21 elements (whole vectors and masked tails of
+// both widths, several calls), each
 // op, each operand walked or repeated, between sentinels, against the Go
 // loop's arithmetic written out: the same bits on ordinary values.
 func TestBinaryRowKernels(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
-		for _, n := range append(rangeInts(1, 41), 257) {
+		for _, n := range append(rangeInts(1, 41), 257, 2*streamBlock+21) {
 			for op := OpAdd; op <= OpMulAcc; op++ {
 				for _, st := range [][2]int{{1, 1}, {1, 0}, {0, 1}} {
 					a, b := randSlice(rng, n), randSlice(rng, n)

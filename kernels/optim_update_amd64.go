@@ -24,16 +24,17 @@ func adamAVX2(c *AdamCoeffs, param, grad, m, v *float32, n int)
 // through the same instructions wherever the span starts and ends.
 const updateTail = 8
 
-// adamVec updates all of param with the current path's kernel and reports
-// true, or reports false when the path has none.
+// adamVec updates all of param with the current path's kernel, in calls of
+// at most streamBlock elements, and reports true, or reports false when the
+// path has none.
 func adamVec(c *AdamCoeffs, param, grad, m, v []float32) bool {
 	if impl.path != AVX512 && impl.path != AVX2 {
 		return false
 	}
 	n := len(param) &^ (updateTail - 1)
-	if n > 0 {
-		_, _, _ = grad[n-1], m[n-1], v[n-1] // the assembly stays within these
-		adamKernel(c, &param[0], &grad[0], &m[0], &v[0], n)
+	_, _, _ = grad[:n], m[:n], v[:n] // the assembly stays within these
+	for lo := 0; lo < n; lo += streamBlock {
+		adamKernel(c, &param[lo], &grad[lo], &m[lo], &v[lo], min(streamBlock, n-lo))
 	}
 	if n < len(param) {
 		var p, g, mt, vt [updateTail]float32
@@ -63,14 +64,16 @@ func sgdVec(c *SGDCoeffs, param, grad, buf []float32) bool {
 		return false
 	}
 	n := len(param) &^ (updateTail - 1)
-	if n > 0 {
-		_ = grad[n-1] // the assembly stays within these
+	_ = grad[:n] // the assembly stays within these
+	if buf != nil {
+		_ = buf[:n]
+	}
+	for lo := 0; lo < n; lo += streamBlock {
 		var b *float32
 		if buf != nil {
-			_ = buf[n-1]
-			b = &buf[0]
+			b = &buf[lo]
 		}
-		sgdKernel(c, &param[0], &grad[0], b, n)
+		sgdKernel(c, &param[lo], &grad[lo], b, min(streamBlock, n-lo))
 	}
 	if n < len(param) {
 		var p, g, bt [updateTail]float32
