@@ -546,7 +546,7 @@ type kernel struct {
 	bwdY  func(g *gen, dy string) string    // backward from y: returns dy·f', or
 	bwd   func(g *gen, x, dy, dx string)    // backward from x that updates dx itself, or
 	set   func(g *gen, x, dy string) string // backward from x that returns dx, never reading it
-	exact bool                              // bit for bit the Go reference: keep the caller's MXCSR
+	exact bool                              // comparisons and blends (and dx + dy): keep the caller's MXCSR and the Go reference's bits on every input
 	// fromZero makes the "Set" twin of a kernel that adds into dx: dx
 	// starts as +0 in a register instead of being loaded.
 	fromZero bool
