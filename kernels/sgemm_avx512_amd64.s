@@ -16,8 +16,10 @@
 // values one at a time (Z30, Z31). The A rows are addressed from three bases
 // (rows 0–3, 4–7, 8–11) plus 0, 1, 2 or 3 times the row stride, so packed
 // panels (rsA = 1) and matrices read in place (any rsA, csA) take the same
-// code. When mr ≤ 8 (or ≤ 4) only the first 8 (or 4) rows are computed.
-// Columns beyond nr are masked off (K1, K2) in the loads and stores of C.
+// code. When mr ≤ 8 (or ≤ 4) only the first 8 (or 4) rows are computed, and
+// when nr ≤ 16 only the left 16 columns (one vector of B per step, one FMA
+// per row). Columns beyond nr are masked off (K1, K2) in the loads and
+// stores of C.
 // The C tile is prefetched before the loop; within it, the rows of B, packed
 // or read in place, 8 steps ahead, and the A panel 16 steps ahead.
 
@@ -43,6 +45,13 @@
 	VMOVUPS    64(SI), Z29;   \
 	ADDQ       R11, SI
 
+// LOADBH loads the first 16 columns of the next row of B into Z28.
+#define LOADBH \
+	PREFETCHT0 (AX)(R14*1); \
+	PREFETCHT0 (SI)(R12*1); \
+	VMOVUPS    (SI), Z28;   \
+	ADDQ       R11, SI
+
 #define ROWS4(base, c0, c1, c2, c3, c4, c5, c6, c7) \
 	VBROADCASTSS (base), Z30;        \
 	VFMADD231PS  Z28, Z30, c0;       \
@@ -56,6 +65,17 @@
 	VBROADCASTSS (base)(R9*1), Z31;  \
 	VFMADD231PS  Z28, Z31, c6;       \
 	VFMADD231PS  Z29, Z31, c7
+
+// ROWS4H is ROWS4 for the first 16 columns only.
+#define ROWS4H(base, c0, c2, c4, c6) \
+	VBROADCASTSS (base), Z30;       \
+	VFMADD231PS  Z28, Z30, c0;      \
+	VBROADCASTSS (base)(R8*1), Z31; \
+	VFMADD231PS  Z28, Z31, c2;      \
+	VBROADCASTSS (base)(R8*2), Z30; \
+	VFMADD231PS  Z28, Z30, c4;      \
+	VBROADCASTSS (base)(R9*1), Z31; \
+	VFMADD231PS  Z28, Z31, c6
 
 // STORE0 writes alpha·acc (already scaled) into one row of C.
 #define STORE0(c0, c1) \
@@ -158,6 +178,13 @@ prefetchC:
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 
+	// A tile of at most 16 columns (nmask has no bit above 15) takes the
+	// loops that do the left half only: half the work for the last tile of
+	// a ragged edge such as n = 14·14. The right half's accumulators stay
+	// zero and its stores are masked off.
+	CMPL nmask+80(FP), $0x10000
+	JCS  half
+
 	CMPQ R13, $8
 	JGT  loop12
 	CMPQ R13, $4
@@ -191,6 +218,42 @@ loop12:
 	ADDQ R10, DX
 	DECQ CX
 	JNZ  loop12
+	JMP  epilogue
+
+half:
+	CMPQ R13, $8
+	JGT  loop12h
+	CMPQ R13, $4
+	JGT  loop8h
+
+loop4h:
+	LOADBH
+	ROWS4H(AX, Z0, Z2, Z4, Z6)
+	ADDQ R10, AX
+	DECQ CX
+	JNZ  loop4h
+	JMP  epilogue
+
+loop8h:
+	LOADBH
+	ROWS4H(AX, Z0, Z2, Z4, Z6)
+	ROWS4H(BX, Z8, Z10, Z12, Z14)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop8h
+	JMP  epilogue
+
+loop12h:
+	LOADBH
+	ROWS4H(AX, Z0, Z2, Z4, Z6)
+	ROWS4H(BX, Z8, Z10, Z12, Z14)
+	ROWS4H(DX, Z16, Z18, Z20, Z22)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	ADDQ R10, DX
+	DECQ CX
+	JNZ  loop12h
 
 epilogue:
 	MOVQ         c+48(FP), DI
