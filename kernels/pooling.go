@@ -268,8 +268,19 @@ func adaptiveBin(i, in, out int) (lo, hi int) {
 func AdaptiveAvgPool2dForward(p AdaptiveParams, x, y []float32) {
 	p.check("AdaptiveAvgPool2dForward", len(x), len(y))
 	pix, hw := p.OutH*p.OutW, p.H*p.W
-	if pix == 1 {
+	switch {
+	case pix == 1:
 		Parallel(p.N*p.C, GrainFor(p.N*p.C, hw), func(lo, hi int) { globalAvgPool(x, y, hw, lo, hi) })
+		return
+	case hw == 1: // every bin is the one pixel (VGG's 7×7 pooling of a 1×1 map): its mean is itself
+		Parallel(p.N*p.C, GrainFor(p.N*p.C, pix), func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				out := y[nc*pix:][:pix]
+				for i := range out {
+					out[i] = x[nc]
+				}
+			}
+		})
 		return
 	}
 	Parallel(p.N*p.C, GrainFor(p.N*p.C, hw+pix), func(lo, hi int) {
@@ -326,7 +337,8 @@ func globalAvgPool(x, y []float32, hw, lo, hi int) {
 func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
 	p.check("AdaptiveAvgPool2dBackward", len(dx), len(dy))
 	pix, hw := p.OutH*p.OutW, p.H*p.W
-	if pix == 1 { // global: one bin, the whole plane
+	switch {
+	case pix == 1: // global: one bin, the whole plane
 		Parallel(p.N*p.C, GrainFor(p.N*p.C, hw), func(lo, hi int) {
 			for nc := lo; nc < hi; nc++ {
 				g := dy[nc] / float32(hw)
@@ -334,6 +346,17 @@ func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
 				for k := range plane {
 					plane[k] += g
 				}
+			}
+		})
+		return
+	case hw == 1: // every bin is the one pixel: its gradients added in bin order
+		Parallel(p.N*p.C, GrainFor(p.N*p.C, pix), func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				sum := dx[nc]
+				for _, g := range dy[nc*pix:][:pix] {
+					sum += g
+				}
+				dx[nc] = sum
 			}
 		})
 		return

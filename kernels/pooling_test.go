@@ -228,6 +228,9 @@ func TestAdaptiveAvgPoolMatchesReference(t *testing.T) {
 		{N: 2, C: 16, H: 14, W: 14, OutH: 4, OutW: 3},
 		{N: 3, C: 5, H: 6, W: 7, OutH: 1, OutW: 1},   // global: 15 planes, four at a time and a rest
 		{N: 64, C: 24, H: 8, W: 8, OutH: 1, OutW: 1}, // squeeze-excitation at 32×32 input
+		{N: 4, C: 3, H: 1, W: 1, OutH: 7, OutW: 7},   // VGG's pooling at 32×32 input: one pixel to 49 bins
+		{N: 2, C: 5, H: 1, W: 1, OutH: 2, OutW: 3},
+		{N: 1, C: 1, H: 1, W: 1, OutH: 1, OutW: 1},
 	} {
 		x := convRandSlice(rng, p.N*p.C*p.H*p.W)
 		dy := convRandSlice(rng, p.N*p.C*p.OutH*p.OutW)
