@@ -16,10 +16,11 @@
 // one at a time (Y14, Y15). Rows 0–3 are addressed from one base plus 0–3
 // times the row stride, rows 4–5 from a second base, so packed panels and
 // matrices read in place take the same code. When mr ≤ 4 only four rows are
-// computed. A tile narrower than 16 columns loads and stores C through
-// VMASKMOVPS with masks cut from maskTable. The C tile is prefetched before
-// the loop, and the rows of B, packed or read in place, 8 steps ahead
-// within it.
+// computed, and when nr ≤ 8 only the left 8 columns (one vector of B per
+// step, one FMA per row). A tile narrower than 16 columns loads and stores
+// C through VMASKMOVPS with masks cut from maskTable. The C tile is
+// prefetched before the loop, and the rows of B, packed or read in place,
+// 8 steps ahead within it.
 
 #include "textflag.h"
 
@@ -65,6 +66,16 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 	VBROADCASTSS addr, bc;  \
 	VFMADD231PS  Y12, bc, c0; \
 	VFMADD231PS  Y13, bc, c1
+
+// LOADBH and ROWH are LOADB and ROW for the left 8 columns only.
+#define LOADBH \
+	PREFETCHT0 (SI)(DX*1); \
+	VMOVUPS    (SI), Y12;  \
+	ADDQ       R11, SI
+
+#define ROWH(addr, bc, c0) \
+	VBROADCASTSS addr, bc; \
+	VFMADD231PS  Y12, bc, c0
 
 // Stores of one row of C: alpha·acc is already in c0, c1; beta is in Y12;
 // Y14, Y15 are the column masks of a narrow tile; Y13 is scratch.
@@ -171,6 +182,12 @@ prefetchC:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
+	// A tile of at most 8 columns takes the loops that do the left half
+	// only; the right half's accumulators stay zero and its stores are
+	// masked off.
+	CMPQ nr+80(FP), $8
+	JLE  half
+
 	CMPQ R13, $4
 	JGT  loop6
 
@@ -197,6 +214,35 @@ loop6:
 	ADDQ R10, BX
 	DECQ CX
 	JNZ  loop6
+	JMP  epilogue
+
+half:
+	CMPQ R13, $4
+	JGT  loop6h
+
+loop4h:
+	LOADBH
+	ROWH((AX), Y14, Y0)
+	ROWH((AX)(R8*1), Y15, Y2)
+	ROWH((AX)(R8*2), Y14, Y4)
+	ROWH((AX)(R9*1), Y15, Y6)
+	ADDQ R10, AX
+	DECQ CX
+	JNZ  loop4h
+	JMP  epilogue
+
+loop6h:
+	LOADBH
+	ROWH((AX), Y14, Y0)
+	ROWH((AX)(R8*1), Y15, Y2)
+	ROWH((AX)(R8*2), Y14, Y4)
+	ROWH((AX)(R9*1), Y15, Y6)
+	ROWH((BX), Y14, Y8)
+	ROWH((BX)(R8*1), Y15, Y10)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop6h
 
 epilogue:
 	VBROADCASTSS alpha+64(FP), Y12
