@@ -349,29 +349,31 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 			if pc > 0 {
 				beta = 1
 			}
-			if j.packA {
+			var edgeA []float32 // A in place: its ragged-edge panel, packed once for every jc
+			switch {
+			case j.packA:
 				d.packA(ws.a, j.a, j.lda, j.transA, ic, pc, mc, kc)
+			case mc%d.mr != 0:
+				edgeA = ws.a[:d.mr*kc]
+				d.packA(edgeA, j.a, j.lda, j.transA, ic+mc/d.mr*d.mr, pc, mc%d.mr, kc)
 			}
 			for jc := n0; jc < n1; jc += d.nc {
 				nc := min(d.nc, n1-jc)
 				if j.packB {
 					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
-				j.macroKernel(ws, ic, mc, pc, kc, jc, nc, beta)
+				j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
 			}
 		}
 	}
 }
 
 // macroKernel runs the micro-kernel over an mc×nc block of C with the
-// current kc slice of A and B, packed or in place.
-func (j *gemmJob) macroKernel(ws *gemmWorkspace, ic, mc, pc, kc, jc, nc int, beta float32) {
+// current kc slice of A and B, packed or in place; edgeA is the packed
+// ragged-edge panel of an A read in place.
+func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
 	d := j.d
-	var edgeA, edgeB []float32 // in-place operands: the packed ragged-edge panels
-	if !j.packA && mc%d.mr != 0 {
-		edgeA = ws.a[:d.mr*kc]
-		d.packA(edgeA, j.a, j.lda, j.transA, ic+mc/d.mr*d.mr, pc, mc%d.mr, kc)
-	}
+	var edgeB []float32 // B in place: its packed ragged-edge panel
 	if !j.packB && nc%d.nr != 0 {
 		edgeB = ws.b[:kc*d.nr]
 		d.packB(edgeB, j.b, j.ldb, j.transB, pc, jc+nc/d.nr*d.nr, kc, nc%d.nr)
