@@ -71,9 +71,9 @@ func TestBinaryMatchesReference(t *testing.T) {
 
 // TestBinaryRowKernels runs the row kernels of every path on rows of 1 to
 // 40, 257 and 2·streamBlock + 21 elements (whole vectors and masked tails of
-// both widths, several calls), each
-// op, each operand walked or repeated, between sentinels, against the Go
-// loop's arithmetic written out: the same bits on ordinary values.
+// both widths, several calls), each op, each operand walked or repeated,
+// between sentinels, against the Go loop's arithmetic written out: the same
+// bits on ordinary values.
 func TestBinaryRowKernels(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
