@@ -183,7 +183,7 @@ func fastPaths(t *testing.T) []Path {
 	return ps
 }
 
-func usePath(t *testing.T, p Path) {
+func usePath(t testing.TB, p Path) {
 	t.Helper()
 	old, err := UsePath(p)
 	if err != nil {

@@ -271,6 +271,15 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 	})
 }
 
+// minVecRow is the shortest row worth a vector kernel call (binaryRowVec).
+// A call costs about 13 ns more than the Go loop (saving and setting the
+// MXCSR, filling the repeated operand's vector): scaling 64 × 256 rows by
+// one value each, the kernel took 26 ns a row against the Go loop's 13.6 at
+// 8 to 16 elements, the same at 49, and less from 64 on
+// (BenchmarkBinaryRows: 39–43 against 55 ns at 64, 79 against 145 at 196).
+// Shorter rows stay in the Go loop, which keeps denormals.
+const minVecRow = 64
+
 // binaryRow computes one row out[i] = a[i·sa] op b[i·sb], where each of sa
 // and sb is 1 (walk the operand) or 0 (repeat its first value): with the
 // vector kernel of the current path (which flushes denormals to zero) when

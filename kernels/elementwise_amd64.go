@@ -9,10 +9,6 @@ func rowOpAVX512(op int, out, a *float32, stepA int, b *float32, stepB int, n in
 //go:noescape
 func rowOpAVX2(op int, out, a *float32, stepA int, b *float32, stepB int, n int)
 
-// minVecRow is the shortest row worth a kernel call: shorter ones (the
-// squeeze-excitation scale of a 1×1 or 2×2 map) cost less in the Go loop.
-const minVecRow = 8
-
 // binaryRowVec computes binaryRow's row with the current path's kernel and
 // reports true, or reports false when there is none or the row is short.
 // An operand that repeats one value (stride 0) is read from a vector filled

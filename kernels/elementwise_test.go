@@ -107,10 +107,10 @@ func rangeInts(lo, hi int) []int {
 }
 
 // TestBinaryFlushesDenormals: the vector paths read a denormal as zero (so
-// 1e-40 · 1 is 0 on rows long enough for the kernels) and put the caller's
-// MXCSR back.
+// 1e-40 · 1 is 0 on rows long enough for the kernels, minVecRow) and put
+// the caller's MXCSR back.
 func TestBinaryFlushesDenormals(t *testing.T) {
-	const n = 37
+	const n = minVecRow + 37
 	a, b := make([]float32, n), []float32{1}
 	for i := range a {
 		a[i] = 1e-40
@@ -264,5 +264,29 @@ func TestElementwiseThreadDeterminism(t *testing.T) {
 	}
 	if !slices.Equal(run(1), run(4)) {
 		t.Fatal("Binary differs between 1 and 4 threads")
+	}
+}
+
+// BenchmarkBinaryRows times a squeeze-excitation scale, 64 × 256 planes of
+// hw elements times one value per plane, on every path, one thread, in ns
+// per row: where the vector kernel takes over (minVecRow) and what it saves.
+//
+//	go test ./kernels -run '^$' -bench BinaryRows
+func BenchmarkBinaryRows(b *testing.B) {
+	defer SetThreads(SetThreads(1))
+	rng := rand.New(rand.NewPCG(7, 8))
+	const rows = 64 * 256
+	for _, hw := range []int{8, 16, 49, 64, 196, 3136} {
+		x, s := randSlice(rng, rows*hw), randSlice(rng, rows)
+		y := make([]float32, len(x))
+		for _, path := range Paths() {
+			b.Run(fmt.Sprintf("hw=%d/%s", hw, path), func(b *testing.B) {
+				usePath(b, path)
+				for b.Loop() {
+					Binary(OpMul, x, []int{rows, hw}, s, []int{rows, 1}, y)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+			})
+		}
 	}
 }
