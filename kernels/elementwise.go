@@ -35,7 +35,7 @@ const (
 	OpAdd    BinaryOp = iota // out = a + b
 	OpSub                    // out = a − b
 	OpMul                    // out = a · b
-	OpMulAcc                 // out += a · b (accumulates, for gradients)
+	OpMulAcc                 // out += a · b (accumulates, for gradients; the product rounded before the sum, never fused)
 )
 
 func (op BinaryOp) String() string {
@@ -307,7 +307,7 @@ func binaryRow(op BinaryOp, out, a []float32, sa int, b []float32, sb int) {
 			}
 		case OpMulAcc:
 			for i := range out {
-				out[i] += a[i] * b[i]
+				out[i] += float32(a[i] * b[i])
 			}
 		}
 	case sa == 1:
@@ -327,7 +327,7 @@ func binaryRow(op BinaryOp, out, a []float32, sa int, b []float32, sb int) {
 			}
 		case OpMulAcc:
 			for i := range out {
-				out[i] += a[i] * v
+				out[i] += float32(a[i] * v)
 			}
 		}
 	case sb == 1:
@@ -347,7 +347,7 @@ func binaryRow(op BinaryOp, out, a []float32, sa int, b []float32, sb int) {
 			}
 		case OpMulAcc:
 			for i := range out {
-				out[i] += v * b[i]
+				out[i] += float32(v * b[i])
 			}
 		}
 	default: // a one-element result: both operands repeat
@@ -365,7 +365,7 @@ func binaryScalar(op BinaryOp, o, x, y float32) float32 {
 	case OpMul:
 		return x * y
 	case OpMulAcc:
-		return o + x*y
+		return o + float32(x*y)
 	}
 	panic(fmt.Sprintf("kernels: unknown %v", op))
 }

@@ -232,12 +232,12 @@ func testScalarKernels(t *testing.T) {
 	AddScalar(shifted, x, 0.75)
 	Axpy(acc, x, 3)
 	for i, v := range x {
-		if scaled[i] != -2.5*v || shifted[i] != v+0.75 || acc[i] != before[i]+3*v {
+		if scaled[i] != -2.5*v || shifted[i] != v+0.75 || acc[i] != before[i]+float32(3*v) {
 			t.Fatalf("element %d: scale %v, add %v, axpy %v for x = %v", i, scaled[i], shifted[i], acc[i], v)
 		}
 	}
 	Axpy(acc, x, 1)
-	if acc[7] != (before[7]+3*x[7])+x[7] {
+	if acc[7] != (before[7]+float32(3*x[7]))+x[7] {
 		t.Fatalf("Axpy with alpha 1: %v", acc[7])
 	}
 	Copy(acc, x)
