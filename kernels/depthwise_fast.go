@@ -113,20 +113,16 @@ func dwFastFor(p ConvParams) *dwFastKernels {
 
 func dwSize(p ConvParams) int { return (p.R - 3) / 2 }
 
-// dwCentre3x3 reports whether the 5×5 convolution p reaches its image only
-// through the central 3×3 taps of its filters, and returns the 3×3
-// convolution (padding one less, the same output size) that computes the
-// same. That is so when PadH + H ≤ 4 (and PadW + W ≤ 4): the last filter row
-// then meets only padding, since output row 0 reads input row 4 − PadH ≥ H
-// through it and later rows read further down; and so does the first, since
-// the last output row reads input row (OutH − 1)·StrideH − PadH through it,
-// at most H + PadH − 5 < 0. With padding 2 these are the planes of at most
-// 2×2, as at the end of EfficientNet-B0 and MobileNetV3 on 32×32 inputs,
-// where the 3×3 kernels skip the same zeros in less time (a 2×2 plane,
-// stride 1: about 19 against 32 ns).
+// dwCentre3x3 reports whether the 5×5 stride-1 convolution p reaches its
+// image only through the central 3×3 taps of its filters, and returns the
+// 3×3 convolution (padding one less) that computes the same. That is so
+// when PadH + H ≤ 4 and PadW + W ≤ 4: planes of at most 2×2 with padding 2,
+// as at the end of EfficientNet-B0 and MobileNetV3 on 32×32 inputs, where
+// the outer taps only ever meet padding. The 3×3 kernels skip the same
+// zeros in less time (a 2×2 plane: about 19 against 32 ns).
 func dwCentre3x3(p ConvParams) (ConvParams, bool) {
-	if p.R != 5 || p.S != 5 || p.DilH != 1 || p.DilW != 1 || p.PadH < 1 || p.PadW < 1 ||
-		p.PadH+p.H > 4 || p.PadW+p.W > 4 {
+	if p.R != 5 || p.S != 5 || p.StrideH != 1 || p.StrideW != 1 || p.DilH != 1 || p.DilW != 1 ||
+		p.PadH < 1 || p.PadW < 1 || p.PadH+p.H > 4 || p.PadW+p.W > 4 {
 		return p, false
 	}
 	q := p

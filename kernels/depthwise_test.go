@@ -55,9 +55,6 @@ func dwCases(rng *rand.Rand) []ConvParams {
 		dwConv(1, 3, 2, 2, 1, 5, 1, 2, 2),
 		dwConv(2, 2, 1, 3, 3, 5, 1, 1, 1),
 		dwConv(1, 2, 1, 3, 2, 5, 1, 1, 2),
-		dwConv(2, 3, 1, 2, 2, 5, 2, 2, 2),
-		dwConv(1, 4, 2, 1, 1, 5, 2, 2, 2),
-		dwConv(2, 2, 1, 2, 1, 5, 2, 2, 2),
 		dwConv(1, 12, 1, 45, 47, 3, 1, 1, 1),  // 7 planes per call, then 5
 		dwConv(3, 1, 1, 100, 90, 5, 1, 2, 2),  // one plane per call, the filter gradient summed over 3 calls
 		dwConv(1, 1, 1, 150, 140, 3, 1, 1, 1), // more than dwBandPixels outputs
