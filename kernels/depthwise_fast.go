@@ -130,8 +130,8 @@ func dwCentre3x3(p ConvParams) (ConvParams, bool) {
 	return q, true
 }
 
-// dwCentres copies the central 3×3 taps of k 5×5 filters from w into dst
-// (toCentres) or back (fromCentres).
+// dwCentres copies the central 3×3 taps of k 5×5 filters from w into dst,
+// or with toCentres false from dst back into w.
 func dwCentres(dst, w []float32, k int, toCentres bool) {
 	for f := range k {
 		for r := range 3 {
