@@ -48,6 +48,23 @@ func bnSIMDCols(cols, rows int) int {
 	return 0
 }
 
+// bnLastStrip returns where the last whole strip of vectors starts when
+// cols columns end in a ragged one: the kernels can do the ragged columns
+// again as part of a strip that overlaps columns already done, or
+// start < 0 when cols is narrower than one strip (or there is no ragged
+// part, or no kernel).
+func bnLastStrip(cols, rows int) (start int) {
+	done := bnSIMDCols(cols, rows)
+	lanes := 8
+	if impl.path == AVX512 {
+		lanes = 16
+	}
+	if done == 0 || done == cols {
+		return -1
+	}
+	return cols - lanes
+}
+
 // bnBlockLen panics unless a block of rows × cols values starting stride
 // apart fits in s; the kernels below then index freely.
 func bnBlockLen(s []float32, stride, rows, cols int) {
@@ -69,7 +86,20 @@ func bnColSums(x []float32, stride, rows int, k, s1, s2 []float64) {
 			bnColSumsAVX2(&x[0], stride, rows, done, &k[0], &s1[0], &s2[0])
 		}
 	}
-	if done < cols {
+	if start := bnLastStrip(cols, rows); start >= 0 {
+		// The overlapped columns' sums must not be added twice: the strip
+		// sums into copies, of which only the ragged columns are kept.
+		var t1, t2 [16]float64
+		copy(t1[:], s1[start:])
+		copy(t2[:], s2[start:])
+		if impl.path == AVX512 {
+			bnColSumsAVX512(&x[start], stride, rows, cols-start, &k[start], &t1[0], &t2[0])
+		} else {
+			bnColSumsAVX2(&x[start], stride, rows, cols-start, &k[start], &t1[0], &t2[0])
+		}
+		copy(s1[done:], t1[done-start:])
+		copy(s2[done:], t2[done-start:])
+	} else if done < cols {
 		bnColSumsGo(x[done:], stride, rows, k[done:], s1[done:], s2[done:])
 	}
 }
@@ -88,7 +118,18 @@ func bnColDots(dy, x []float32, stride, rows int, k, s1, s2 []float64) {
 			bnColDotsAVX2(&dy[0], &x[0], stride, rows, done, &k[0], &s1[0], &s2[0])
 		}
 	}
-	if done < cols {
+	if start := bnLastStrip(cols, rows); start >= 0 {
+		var t1, t2 [16]float64 // as in bnColSums
+		copy(t1[:], s1[start:])
+		copy(t2[:], s2[start:])
+		if impl.path == AVX512 {
+			bnColDotsAVX512(&dy[start], &x[start], stride, rows, cols-start, &k[start], &t1[0], &t2[0])
+		} else {
+			bnColDotsAVX2(&dy[start], &x[start], stride, rows, cols-start, &k[start], &t1[0], &t2[0])
+		}
+		copy(s1[done:], t1[done-start:])
+		copy(s2[done:], t2[done-start:])
+	} else if done < cols {
 		bnColDotsGo(dy[done:], x[done:], stride, rows, k[done:], s1[done:], s2[done:])
 	}
 }
@@ -107,7 +148,15 @@ func bnNormRows(x, y []float32, stride, rows int, mu, s, t []float32) {
 			bnNormRowsAVX2(&x[0], &y[0], stride, rows, done, &mu[0], &s[0], &t[0])
 		}
 	}
-	if done < cols {
+	// The last strip redoes some columns with the same result, unless y is x
+	// (normalised in place: those columns would be normalised twice).
+	if start := bnLastStrip(cols, rows); start >= 0 && &x[0] != &y[0] {
+		if impl.path == AVX512 {
+			bnNormRowsAVX512(&x[start], &y[start], stride, rows, cols-start, &mu[start], &s[start], &t[start])
+		} else {
+			bnNormRowsAVX2(&x[start], &y[start], stride, rows, cols-start, &mu[start], &s[start], &t[start])
+		}
+	} else if done < cols {
 		bnNormRowsGo(x[done:], y[done:], stride, rows, mu[done:], s[done:], t[done:])
 	}
 }
@@ -131,7 +180,15 @@ func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32, add
 			bnDxRowsAVX2(&dy[0], &x[0], &dx[0], stride, rows, done, &mu[0], &md[0], &p[0], &a[0], addInt)
 		}
 	}
-	if done < cols {
+	// The last strip redoes some columns with the same result when it writes
+	// dx, not when it adds into it or dx is one of its inputs.
+	if start := bnLastStrip(cols, rows); start >= 0 && !add && &dx[0] != &dy[0] && &dx[0] != &x[0] {
+		if impl.path == AVX512 {
+			bnDxRowsAVX512(&dy[start], &x[start], &dx[start], stride, rows, cols-start, &mu[start], &md[start], &p[start], &a[start], 0)
+		} else {
+			bnDxRowsAVX2(&dy[start], &x[start], &dx[start], stride, rows, cols-start, &mu[start], &md[start], &p[start], &a[start], 0)
+		}
+	} else if done < cols {
 		bnDxRowsGo(dy[done:], x[done:], dx[done:], stride, rows, mu[done:], md[done:], p[done:], a[done:], add)
 	}
 }

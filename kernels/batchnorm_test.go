@@ -395,12 +395,24 @@ func TestBatchNormColumnKernels(t *testing.T) {
 				if !slices.Equal(y, want) {
 					t.Fatalf("bnNormRows, %d rows × %d columns: differs from the Go loop", rows, cols)
 				}
+				inPlace, want := slices.Clone(x), slices.Clone(x) // the last strip must not redo columns here
+				bnNormRows(inPlace, inPlace, stride, rows, co[0], co[1], co[2])
+				bnNormRowsGo(want, want, stride, rows, co[0], co[1], co[2])
+				if !slices.Equal(inPlace, want) {
+					t.Fatalf("bnNormRows in place, %d rows × %d columns: differs from the Go loop", rows, cols)
+				}
 				for _, add := range []bool{true, false} {
 					got, want := slices.Clone(dx), slices.Clone(dx)
 					bnDxRows(dy, x, got, stride, rows, co[0], co[1], co[2], co[3], add)
 					bnDxRowsGo(dy, x, want, stride, rows, co[0], co[1], co[2], co[3], add)
 					if !slices.Equal(got, want) {
 						t.Fatalf("bnDxRows (add %v), %d rows × %d columns: differs from the Go loop", add, rows, cols)
+					}
+					got, want = slices.Clone(dy), slices.Clone(dy) // dx written over dy
+					bnDxRows(got, x, got, stride, rows, co[0], co[1], co[2], co[3], add)
+					bnDxRowsGo(want, x, want, stride, rows, co[0], co[1], co[2], co[3], add)
+					if !slices.Equal(got, want) {
+						t.Fatalf("bnDxRows (add %v) in place of dy, %d rows × %d columns: differs from the Go loop", add, rows, cols)
 					}
 				}
 			}
