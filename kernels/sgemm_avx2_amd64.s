@@ -72,7 +72,8 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 
 // LOADBH and ROWH are LOADB and ROW for the left 8 columns only.
 #define LOADBH \
-	PREFETCHT0 (SI)(DX*1); \
+	PREFETCHT0 (AX)(R14*1); \
+	PREFETCHT0 (SI)(DX*1);  \
 	VMOVUPS    (SI), Y12;  \
 	ADDQ       R11, SI
 
