@@ -74,7 +74,7 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 #define LOADBH \
 	PREFETCHT0 (AX)(R14*1); \
 	PREFETCHT0 (SI)(DX*1);  \
-	VMOVUPS    (SI), Y12;  \
+	VMOVUPS    (SI), Y12;   \
 	ADDQ       R11, SI
 
 #define ROWH(addr, bc, c0) \
