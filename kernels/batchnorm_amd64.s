@@ -20,18 +20,7 @@
 // them along a row and AX is the column index of the strip.
 
 #include "textflag.h"
-
-// FLUSHDENORMALS saves the MXCSR at 0(SP) and sets its FTZ and DAZ bits;
-// RESTOREMXCSR puts it back.
-#define FLUSHDENORMALS \
-	STMXCSR 0(SP);       \
-	MOVL    0(SP), AX;   \
-	ORL     $0x8040, AX; \
-	MOVL    AX, 4(SP);   \
-	LDMXCSR 4(SP)
-
-#define RESTOREMXCSR \
-	LDMXCSR 0(SP)
+#include "mxcsr_amd64.h"
 
 // func bnColSumsAVX512(x *float32, stride, rows, cols int, k, s1, s2 *float64)
 //

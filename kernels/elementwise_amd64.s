@@ -22,18 +22,7 @@
 // bytes, CX counts whole vectors, DX the elements after them, R8 the op.
 
 #include "textflag.h"
-
-// FLUSHDENORMALS saves the MXCSR at 0(SP) and sets its FTZ and DAZ bits;
-// RESTOREMXCSR puts it back.
-#define FLUSHDENORMALS \
-	STMXCSR 0(SP);       \
-	MOVL    0(SP), AX;   \
-	ORL     $0x8040, AX; \
-	MOVL    AX, 4(SP);   \
-	LDMXCSR 4(SP)
-
-#define RESTOREMXCSR \
-	LDMXCSR 0(SP)
+#include "mxcsr_amd64.h"
 
 // rowTailMask is 8 all-ones words then 8 zero words: the 8 words starting at
 // word 8−t are a mask of the first t lanes.

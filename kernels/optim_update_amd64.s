@@ -24,18 +24,7 @@
 // (X2–X4) the buffers; float64 temporaries are Z20–Z23 (Y4–Y6 with AVX2).
 
 #include "textflag.h"
-
-// FLUSHDENORMALS saves the MXCSR at 0(SP) and sets its FTZ and DAZ bits;
-// RESTOREMXCSR puts it back.
-#define FLUSHDENORMALS \
-	STMXCSR 0(SP);       \
-	MOVL    0(SP), AX;   \
-	ORL     $0x8040, AX; \
-	MOVL    AX, 4(SP);   \
-	LDMXCSR 4(SP)
-
-#define RESTOREMXCSR \
-	LDMXCSR 0(SP)
+#include "mxcsr_amd64.h"
 
 // Offsets of the fields of SGDCoeffs and AdamCoeffs (checked by
 // TestUpdateCoeffsLayout).

@@ -25,17 +25,7 @@
 // GFLOP/s in four alternating runs, r50_3x3_56_c256 from 56 to 62).
 
 #include "textflag.h"
-
-// FLUSHDENORMALS saves MXCSR at 0(SP) and sets its flush-to-zero and
-// denormals-are-zero bits until the kernel restores it on the way out: a
-// denormal operand or product would otherwise cost a microcode assist of
-// about a hundred cycles per instruction.
-#define FLUSHDENORMALS \
-	STMXCSR 0(SP);        \
-	MOVL    0(SP), AX;    \
-	ORL     $0x8040, AX;  \
-	MOVL    AX, 4(SP);    \
-	LDMXCSR 4(SP)
+#include "mxcsr_amd64.h"
 
 // maskTable is 16 all-ones words then 16 zero words: the 16 words starting
 // at word 16−nr are a mask of the first nr columns.
@@ -291,6 +281,6 @@ narrow0:
 	ALLROWS(MSTORE0)
 
 done:
-	LDMXCSR 0(SP)
+	RESTOREMXCSR
 	VZEROUPPER
 	RET

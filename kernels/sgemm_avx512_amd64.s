@@ -24,17 +24,7 @@
 // or read in place, 8 steps ahead, and the A panel 16 steps ahead.
 
 #include "textflag.h"
-
-// FLUSHDENORMALS saves MXCSR at 0(SP) and sets its flush-to-zero and
-// denormals-are-zero bits until the kernel restores it on the way out: a
-// denormal operand or product would otherwise cost a microcode assist of
-// about a hundred cycles per instruction.
-#define FLUSHDENORMALS \
-	STMXCSR 0(SP);        \
-	MOVL    0(SP), AX;    \
-	ORL     $0x8040, AX;  \
-	MOVL    AX, 4(SP);    \
-	LDMXCSR 4(SP)
+#include "mxcsr_amd64.h"
 
 // LOADB loads the next row of B into Z28 and Z29, fetching ahead in A and B.
 #define LOADB \
@@ -345,6 +335,6 @@ beta0:
 	STORE0(Z22, Z23)
 
 done:
-	LDMXCSR 0(SP)
+	RESTOREMXCSR
 	VZEROUPPER
 	RET
