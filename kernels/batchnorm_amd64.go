@@ -5,8 +5,10 @@ package kernels
 // batchnorm_rows.go does, on the first cols columns (a multiple of its
 // vector width: 16 columns with AVX-512, 8 with AVX2), with the same
 // operations in the same order, so the bits agree (except that the assembly
-// flushes denormals to zero, see batchnorm_amd64.s); the Go twin takes the
-// remaining columns. x (and dy, y, dx) point at the first value of row 0
+// flushes denormals to zero, see batchnorm_amd64.s). The remaining columns
+// go through the kernel again as part of a last strip that overlaps columns
+// already done (bnLastStrip), or through the Go twin when the block is
+// narrower than a strip or the strip cannot be redone in place. x (and dy, y, dx) point at the first value of row 0
 // of the block, whose rows lie stride values apart; rows ≥ 1.
 
 //go:noescape
