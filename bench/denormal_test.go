@@ -27,13 +27,13 @@ import (
 //	go test -run '^$' -bench 'Denormal/' ./bench
 //
 // BenchmarkDenormalLayers does the same for batch norm in training
-// (forward, and backward given dy), 16 × 64 × 28 × 28, with x and dy scaled
-// to about 1e−40, for a broadcast multiply by one value per channel
-// (kernels.Binary, as in squeeze-excitation), and for MobileNetV3's
-// Hardswish and Hardsigmoid (forward and backward) on as many values; BenchmarkDenormalUpdate for the optimiser updates (adamw,
-// sgd: 1M parameters, SGD with momentum and weight decay) with gradients of
-// about 1e−20, whose squares, Adam's second moments, are denormal
-// (ordinary: about 1e−3).
+// (forward, and backward given dy), a broadcast multiply by one value per
+// channel (kernels.Binary, as in squeeze-excitation) and MobileNetV3's
+// Hardswish and Hardsigmoid (forward and backward), on 16 × 64 × 28 × 28
+// values with x and dy scaled to about 1e−40. BenchmarkDenormalUpdate does
+// it for the optimiser updates (adamw, and sgd with momentum and weight
+// decay; 1M parameters) with gradients of about 1e−20, whose squares,
+// Adam's second moments, are denormal (ordinary: about 1e−3).
 
 var denormalShapes = []string{"3x3s1_c64_k64_56", "1x1s1_c256_k64_56", "dw3x3s1_c32_112"}
 
@@ -102,10 +102,10 @@ func BenchmarkDenormalLayers(b *testing.B) {
 		{"batchnorm_bwd", func(x, dy []float32) {
 			kernels.BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 		}},
+		{"channel_mul", func(x, _ []float32) { // a squeeze-excitation scale
+			kernels.Binary(kernels.OpMul, x, []int{n, c, hw}, gamma, []int{1, c, 1}, y)
+		}},
 	}
-	passes = append(passes, pass{"channel_mul", func(x, _ []float32) { // a squeeze-excitation scale, as Binary does it
-		kernels.Binary(kernels.OpMul, x, []int{n, c, hw}, gamma, []int{1, c, 1}, y)
-	}})
 	for _, a := range []kernels.Act{kernels.Hardswish, kernels.Hardsigmoid} {
 		passes = append(passes,
 			pass{fmt.Sprintf("%v_fwd", a), func(x, _ []float32) { kernels.ActForward(a, x, y) }},
