@@ -50,21 +50,19 @@ func bnSIMDCols(cols, rows int) int {
 	return 0
 }
 
-// bnLastStrip returns where the last whole strip of vectors starts when
-// cols columns end in a ragged one: the kernels can do the ragged columns
-// again as part of a strip that overlaps columns already done, or
-// start < 0 when cols is narrower than one strip (or there is no ragged
-// part, or no kernel).
-func bnLastStrip(cols, rows int) (start int) {
-	done := bnSIMDCols(cols, rows)
-	lanes := 8
-	if impl.path == AVX512 {
-		lanes = 16
-	}
+// bnLastStrip returns where a last strip of one vector's width starts when
+// the kernels have done the first done of cols columns and left a ragged
+// part: the strip does those columns again together with some already done.
+// It returns −1 when there is no ragged part, or no strip was possible
+// (done = 0: no kernel, or cols narrower than a vector).
+func bnLastStrip(cols, done int) (start int) {
 	if done == 0 || done == cols {
 		return -1
 	}
-	return cols - lanes
+	if impl.path == AVX512 {
+		return cols - 16
+	}
+	return cols - 8
 }
 
 // bnBlockLen panics unless a block of rows × cols values starting stride
@@ -88,7 +86,7 @@ func bnColSums(x []float32, stride, rows int, k, s1, s2 []float64) {
 			bnColSumsAVX2(&x[0], stride, rows, done, &k[0], &s1[0], &s2[0])
 		}
 	}
-	if start := bnLastStrip(cols, rows); start >= 0 {
+	if start := bnLastStrip(cols, done); start >= 0 {
 		// The overlapped columns' sums must not be added twice: the strip
 		// sums into copies, of which only the ragged columns are kept.
 		var t1, t2 [16]float64
@@ -120,7 +118,7 @@ func bnColDots(dy, x []float32, stride, rows int, k, s1, s2 []float64) {
 			bnColDotsAVX2(&dy[0], &x[0], stride, rows, done, &k[0], &s1[0], &s2[0])
 		}
 	}
-	if start := bnLastStrip(cols, rows); start >= 0 {
+	if start := bnLastStrip(cols, done); start >= 0 {
 		var t1, t2 [16]float64 // as in bnColSums
 		copy(t1[:], s1[start:])
 		copy(t2[:], s2[start:])
@@ -152,7 +150,7 @@ func bnNormRows(x, y []float32, stride, rows int, mu, s, t []float32) {
 	}
 	// The last strip redoes some columns with the same result, unless y is x
 	// (normalised in place: those columns would be normalised twice).
-	if start := bnLastStrip(cols, rows); start >= 0 && &x[0] != &y[0] {
+	if start := bnLastStrip(cols, done); start >= 0 && &x[0] != &y[0] {
 		if impl.path == AVX512 {
 			bnNormRowsAVX512(&x[start], &y[start], stride, rows, cols-start, &mu[start], &s[start], &t[start])
 		} else {
@@ -184,7 +182,7 @@ func bnDxRows(dy, x, dx []float32, stride, rows int, mu, md, p, a []float32, add
 	}
 	// The last strip redoes some columns with the same result when it writes
 	// dx, not when it adds into it or dx is one of its inputs.
-	if start := bnLastStrip(cols, rows); start >= 0 && !add && &dx[0] != &dy[0] && &dx[0] != &x[0] {
+	if start := bnLastStrip(cols, done); start >= 0 && !add && &dx[0] != &dy[0] && &dx[0] != &x[0] {
 		if impl.path == AVX512 {
 			bnDxRowsAVX512(&dy[start], &x[start], &dx[start], stride, rows, cols-start, &mu[start], &md[start], &p[start], &a[start], 0)
 		} else {

@@ -15,34 +15,14 @@
 // flush-to-zero and denormals-are-zero bits set (a denormal would cost a
 // microcode assist per instruction). A row is walked in whole vectors (16
 // lanes, or 8 with AVX2), the last n mod lanes elements with masked loads
-// and stores (an opmask; VMASKMOVPS with a mask from rowTailMask), so
-// nothing past element n is read or written.
+// and stores (an opmask; VMASKMOVPS with a mask cut from laneMasks of
+// sgemm_pack_amd64.s), so nothing past element n is read or written.
 //
 // Registers: SI, DI, BX walk A, B and out, R9 and R10 hold the steps in
 // bytes, CX counts whole vectors, DX the elements after them, R8 the op.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
-
-// rowTailMask is 8 all-ones words then 8 zero words: the 8 words starting at
-// word 8−t are a mask of the first t lanes.
-DATA rowTailMask<>+0(SB)/4, $-1
-DATA rowTailMask<>+4(SB)/4, $-1
-DATA rowTailMask<>+8(SB)/4, $-1
-DATA rowTailMask<>+12(SB)/4, $-1
-DATA rowTailMask<>+16(SB)/4, $-1
-DATA rowTailMask<>+20(SB)/4, $-1
-DATA rowTailMask<>+24(SB)/4, $-1
-DATA rowTailMask<>+28(SB)/4, $-1
-DATA rowTailMask<>+32(SB)/4, $0
-DATA rowTailMask<>+36(SB)/4, $0
-DATA rowTailMask<>+40(SB)/4, $0
-DATA rowTailMask<>+44(SB)/4, $0
-DATA rowTailMask<>+48(SB)/4, $0
-DATA rowTailMask<>+52(SB)/4, $0
-DATA rowTailMask<>+56(SB)/4, $0
-DATA rowTailMask<>+60(SB)/4, $0
-GLOBL rowTailMask<>(SB), RODATA|NOPTR, $64
 
 // func rowOpAVX512(op int, out, a *float32, stepA int, b *float32, stepB int, n int)
 TEXT ·rowOpAVX512(SB), NOSPLIT, $8-56
@@ -190,7 +170,7 @@ TEXT ·rowOpAVX2(SB), NOSPLIT, $8-56
 	MOVQ n+48(FP), CX
 	MOVQ CX, DX
 	ANDQ $7, DX // elements after the whole vectors
-	LEAQ rowTailMask<>+32(SB), AX
+	LEAQ ·laneMasks+32(SB), AX
 	MOVQ DX, R11
 	SHLQ $2, R11
 	SUBQ R11, AX

@@ -19,16 +19,17 @@
 #include "textflag.h"
 
 // laneMasks is 8 all-ones words then 8 zero words: the 8 words starting at
-// word 8−t are a mask of the first t lanes (0 ≤ t ≤ 8).
-DATA laneMasks<>+0(SB)/8, $-1
-DATA laneMasks<>+8(SB)/8, $-1
-DATA laneMasks<>+16(SB)/8, $-1
-DATA laneMasks<>+24(SB)/8, $-1
-DATA laneMasks<>+32(SB)/8, $0
-DATA laneMasks<>+40(SB)/8, $0
-DATA laneMasks<>+48(SB)/8, $0
-DATA laneMasks<>+56(SB)/8, $0
-GLOBL laneMasks<>(SB), RODATA|NOPTR, $64
+// word 8−t are a mask of the first t lanes (0 ≤ t ≤ 8). The row kernels of
+// elementwise_amd64.s cut their AVX2 tail masks from it too.
+DATA ·laneMasks+0(SB)/8, $-1
+DATA ·laneMasks+8(SB)/8, $-1
+DATA ·laneMasks+16(SB)/8, $-1
+DATA ·laneMasks+24(SB)/8, $-1
+DATA ·laneMasks+32(SB)/8, $0
+DATA ·laneMasks+40(SB)/8, $0
+DATA ·laneMasks+48(SB)/8, $0
+DATA ·laneMasks+56(SB)/8, $0
+GLOBL ·laneMasks(SB), RODATA|NOPTR, $64
 
 // laneIndex is 0, 1, …, 31 as 32-bit integers.
 DATA laneIndex<>+0(SB)/8, $0x0000000100000000
@@ -66,7 +67,7 @@ GLOBL laneIndex<>(SB), RODATA|NOPTR, $128
 // MASKS sets the load masks Y4–Y7 from w (AX) and the store masks Y8–Y11
 // from width (BX), and the chunk count of a row, ⌈width/8⌉, in DX.
 #define MASKS \
-	LEAQ laneMasks<>(SB), R10; \
+	LEAQ ·laneMasks(SB), R10; \
 	LEAQ 7(BX), DX;            \
 	SHRQ $3, DX;               \
 	MASK(AX, Y4);              \
