@@ -22,7 +22,7 @@ func BenchmarkSmallTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		width float64
-	}{{"vgg16_bn", 0.125}, {"resnet50", 0.25}, {"mobilenet_v3_large", 0.35}, {"efficientnet_b0", 0.25}} {
+	}{{"vgg16_bn", 0.25}, {"resnet50", 0.25}, {"mobilenet_v3_large", 0.5}, {"efficientnet_b0", 0.5}} {
 		b.Run(fmt.Sprintf("%s/width=%g", c.name, c.width), func(b *testing.B) {
 			m, err := zoo.New(c.name, zoo.Options{Classes: 10, WidthMult: c.width, InputSize: 32, Dropout: -1, StochasticDepth: -1})
 			if err != nil {
