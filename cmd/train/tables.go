@@ -3,11 +3,13 @@ package main
 // The two comparison tables printed at the end of a run, sorted by test
 // accuracy (best first):
 //
-//	Model | Precision | Recall | F1 | Accuracy | Top-5
+//	Model | Precision | Recall | F1 | Accuracy | Top-k
 //	Model | Training time (min) | Training CPU (min) | Inference (ms/img) | FLOPs (G) | Params (M) | Size (MB)
 //
 // Precision, recall and F1 are macro averages (the weighted ones are in
-// results.json); FLOPs are 2 × MACs of one forward pass of one image.
+// results.json); k is 5, or the number of classes when there are fewer
+// (the models of one run share the test set, so one k); FLOPs are 2 × MACs
+// of one forward pass of one image.
 
 import (
 	"fmt"
@@ -38,7 +40,8 @@ func printTables(w io.Writer, models []train.ModelResult) {
 		}
 		return 0
 	})
-	quality := [][]string{{"Model", "Precision", "Recall", "F1", "Accuracy", "Top-5"}}
+	topK := done[0].Test.TopK
+	quality := [][]string{{"Model", "Precision", "Recall", "F1", "Accuracy", fmt.Sprintf("Top-%d", topK)}}
 	cost := [][]string{{"Model", "Training time (min)", "Training CPU (min)", "Inference (ms/img)", "FLOPs (G)", "Params (M)", "Size (MB)"}}
 	pct := func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
 	for _, m := range done {
@@ -49,7 +52,7 @@ func printTables(w io.Writer, models []train.ModelResult) {
 	}
 	fmt.Fprintln(w)
 	writeTable(w, quality)
-	fmt.Fprintf(w, "Precision, recall and F1 are macro averages over the classes (weighted averages in results.json); top-%d accuracy.\n\n", done[0].Test.TopK)
+	fmt.Fprintf(w, "Precision, recall and F1 are macro averages over the classes (weighted averages in results.json); top-%d accuracy.\n\n", topK)
 	writeTable(w, cost)
 	fmt.Fprintln(w, "FLOPs = 2 × MACs of one forward pass of one image; inference at batch 1, median of 15 runs after warm-up.")
 	fmt.Fprintln(w, "Training CPU is the process's CPU time while training: about twice the wall time on two free cores, more than that when the machine is shared.")

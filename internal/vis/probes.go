@@ -12,8 +12,10 @@ package vis
 //
 // SelectProbes takes the first image of each class in source order until
 // it has n images of n different classes; with fewer classes it fills up
-// with the next images in order. The choice depends on the source alone,
-// so every model of a run sees the same images.
+// with the next images in order. An image that cannot be read is passed
+// over (the loader has warned about it), and the next of its class takes
+// its place. The choice depends on the source alone, so every model of a
+// run sees the same images.
 
 import (
 	"encoding/json"
@@ -51,45 +53,57 @@ func SelectProbes(src dataset.Source, tf dataset.Transform, n int) (*Probes, err
 	if n < 1 || src.Len() == 0 {
 		return nil, fmt.Errorf("choosing %d probe images from %d test images", n, src.Len())
 	}
-	n = min(n, src.Len())
-	var chosen []int
-	taken := make([]bool, src.Len())
-	seen := map[int]bool{}
-	for i := 0; i < src.Len() && len(chosen) < n; i++ {
-		if l := src.Label(i); !seen[l] {
-			seen[l] = true
-			chosen = append(chosen, i)
-			taken[i] = true
-		}
-	}
-	for i := 0; i < src.Len() && len(chosen) < n; i++ {
-		if !taken[i] {
-			chosen = append(chosen, i)
-		}
-	}
 	p := &Probes{Classes: src.Classes()}
-	var data []float32
-	var c, h, w int
-	for k, i := range chosen {
+	var (
+		data    []float32
+		c, h, w int
+		tried   = make([]bool, src.Len())
+		lastErr error // of the last unreadable image
+	)
+	// take adds item i if it can be read, and reports whether it did.
+	take := func(i int) (bool, error) {
+		tried[i] = true
 		img, err := src.Image(i)
 		if err != nil {
-			return nil, fmt.Errorf("probe image %s: %w", src.Name(i), err)
+			lastErr = fmt.Errorf("probe image %s: %w", src.Name(i), err)
+			return false, nil
 		}
 		f := tf.Apply(dataset.Value{Image: img}, nil).Float
 		if f == nil {
-			return nil, fmt.Errorf("the evaluation transform %s does not end in a tensor", tf)
+			return false, fmt.Errorf("the evaluation transform %s does not end in a tensor", tf)
 		}
-		if k == 0 {
+		if len(p.Indices) == 0 {
 			c, h, w = f.C, f.H, f.W
 		} else if f.C != c || f.H != h || f.W != w {
-			return nil, fmt.Errorf("probe image %s is %d×%d×%d after %s, the first one %d×%d×%d", src.Name(i), f.C, f.H, f.W, tf, c, h, w)
+			return false, fmt.Errorf("probe image %s is %d×%d×%d after %s, the first one %d×%d×%d", src.Name(i), f.C, f.H, f.W, tf, c, h, w)
 		}
 		data = append(data, f.Data...)
 		p.Indices = append(p.Indices, i)
 		p.Names = append(p.Names, src.Name(i))
 		p.Labels = append(p.Labels, src.Label(i))
+		return true, nil
 	}
-	p.Input = autograd.New(data, len(chosen), c, h, w)
+	covered := map[int]bool{}
+	for i := 0; i < src.Len() && len(p.Indices) < n; i++ {
+		if l := src.Label(i); !covered[l] {
+			ok, err := take(i)
+			if err != nil {
+				return nil, err
+			}
+			covered[l] = ok
+		}
+	}
+	for i := 0; i < src.Len() && len(p.Indices) < n; i++ {
+		if !tried[i] {
+			if _, err := take(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(p.Indices) == 0 {
+		return nil, fmt.Errorf("no readable probe image among %d test images (the last error: %w)", src.Len(), lastErr)
+	}
+	p.Input = autograd.New(data, len(p.Indices), c, h, w)
 	return p, nil
 }
 

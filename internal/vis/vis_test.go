@@ -9,6 +9,7 @@ package vis
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -369,5 +370,64 @@ func TestWriteRecompute(t *testing.T) {
 	gone := &train.ModelResult{Model: "resnet18", Files: train.Files{BestWeights: "resnet18/best.safetensors"}}
 	if _, err := Recompute(run, gone, Options{}); err == nil || !strings.Contains(err.Error(), "weights are missing") {
 		t.Errorf("without weights: %v", err)
+	}
+}
+
+// unreadable is a source whose items in bad fail to load.
+type unreadable struct {
+	dataset.Source
+	bad map[int]bool
+}
+
+func (u unreadable) Image(i int) (*dataset.Image, error) {
+	if u.bad[i] {
+		return nil, fmt.Errorf("%s: corrupt", u.Name(i))
+	}
+	return u.Source.Image(i)
+}
+
+// TestSelectProbesPassesOverUnreadableImages checks that an image that
+// cannot be read is replaced by the next of its class, and that a source
+// with no readable image is an error, not an empty set.
+func TestSelectProbesPassesOverUnreadableImages(t *testing.T) {
+	sample, err := dataset.Sample(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := dataset.Compose(dataset.Grayscale(3), dataset.ToTensor())
+	n := len(sample.Classes())
+	whole, err := SelectProbes(sample, tf, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[int]bool{whole.Indices[0]: true, whole.Indices[2]: true}
+	p, err := SelectProbes(unreadable{sample, bad}, tf, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Indices) != n || p.Input.Shape()[0] != n {
+		t.Fatalf("%d probes, input %v; want %d", len(p.Indices), p.Input.Shape(), n)
+	}
+	seen := map[int]bool{}
+	for k, i := range p.Indices {
+		if bad[i] {
+			t.Errorf("unreadable item %d chosen", i)
+		}
+		if seen[p.Labels[k]] {
+			t.Errorf("label %d chosen twice (labels %v)", p.Labels[k], p.Labels)
+		}
+		seen[p.Labels[k]] = true
+	}
+	for _, k := range []int{0, 2} { // the classes of the unreadable images are still there
+		if !seen[whole.Labels[k]] {
+			t.Errorf("class %d lost with its unreadable first image (labels %v)", whole.Labels[k], p.Labels)
+		}
+	}
+	all := map[int]bool{}
+	for i := range sample.Len() {
+		all[i] = true
+	}
+	if _, err := SelectProbes(unreadable{sample, all}, tf, 4); err == nil || !strings.Contains(err.Error(), "no readable probe image") {
+		t.Errorf("no readable image: %v", err)
 	}
 }
