@@ -422,7 +422,9 @@ func (ep *Epoch) Next() (*Batch, error) {
 		}
 		ep.skipped += res.skipped
 		if ep.next == len(ep.batches) && ep.skipped > 0 {
-			ep.l.warn(fmt.Sprintf("epoch %d: skipped %d unreadable samples", ep.epoch, ep.skipped))
+			// No epoch number: the loader's count starts at 0 and also
+			// serves evaluation passes, so it would not match the trainer's.
+			ep.l.warn(fmt.Sprintf("this pass over the data skipped %d unreadable %s", ep.skipped, plural(ep.skipped, "sample")))
 		}
 		if res.batch != nil {
 			return res.batch, nil
@@ -443,4 +445,12 @@ func (ep *Epoch) Wait() time.Duration { return ep.wait }
 func (ep *Epoch) Close() {
 	ep.closing.Do(func() { close(ep.done) })
 	ep.wg.Wait()
+}
+
+// plural returns noun, or noun + "s" unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
