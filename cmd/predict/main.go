@@ -17,9 +17,12 @@
 // rank, probability and class name. With -logits, one JSON object per
 // image and line: {"image": PATH, "logits": [...]}.
 //
-// Exit codes: 0 success; 2 bad flags or inputs (weights that do not fit, an
-// image that cannot be decoded; one message naming the file on standard
-// error); 1 any other failure.
+// An image that cannot be read or decoded gets a message naming it on
+// standard error and the others are still classified.
+//
+// Exit codes: 0 success; 2 bad flags or inputs (weights that do not fit, or
+// any image that could not be classified; one message per problem, naming
+// the file, on standard error); 1 any other failure.
 package main
 
 import (
@@ -82,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o.images = fs.Args()
-	err := protect(func() error { return predict(o, stdout) })
+	err := protect(func() error { return predict(o, stdout, stderr) })
 	var usage usageError
 	switch {
 	case err == nil:
@@ -95,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFailure
 }
 
-func predict(o options, stdout io.Writer) error {
+func predict(o options, stdout, stderr io.Writer) error {
 	switch {
 	case o.weights == "":
 		return usageError{errors.New("-weights is required")}
@@ -127,11 +130,15 @@ func predict(o options, stdout io.Writer) error {
 		}
 	}
 	layers.SetTraining(m, false)
+	unreadable := 0
 	for start := 0; start < len(o.images); start += o.batch {
-		paths := o.images[start:min(start+o.batch, len(o.images))]
-		x, err := loadBatch(paths, tf, preset.CropSize)
-		if err != nil {
-			return usageError{err}
+		x, paths, errs := loadBatch(o.images[start:min(start+o.batch, len(o.images))], tf, preset.CropSize)
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "predict: %v\n", err)
+		}
+		unreadable += len(errs)
+		if len(paths) == 0 {
+			continue
 		}
 		logits := m.Forward(autograd.NoGrad(x))
 		if o.logits {
@@ -145,6 +152,9 @@ func predict(o options, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+	}
+	if unreadable > 0 {
+		return usageError{fmt.Errorf("%d of %d images could not be classified", unreadable, len(o.images))}
 	}
 	return nil
 }
@@ -160,22 +170,29 @@ func evalTransform(p zoo.Preset) dataset.Transform {
 }
 
 // loadBatch decodes and transforms the images into one (N, 3, size, size)
-// batch.
-func loadBatch(paths []string, tf dataset.Transform, size int) (*autograd.Tensor, error) {
+// batch of those that could be read, returned with their paths, and an
+// error naming each of the others.
+func loadBatch(paths []string, tf dataset.Transform, size int) (x *autograd.Tensor, read []string, errs []error) {
 	plane := 3 * size * size
-	x := autograd.Zeros(len(paths), 3, size, size)
-	for i, path := range paths {
+	var data []float32
+	for _, path := range paths {
 		img, err := dataset.DecodeFile(path, dataset.DecodeOptions{})
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		f := tf.Apply(dataset.Value{Image: img}, nil).Float
 		if f.C != 3 || f.H != size || f.W != size {
-			return nil, fmt.Errorf("%s: the transform gave %d×%d×%d, want 3×%d×%d", path, f.C, f.H, f.W, size, size)
+			errs = append(errs, fmt.Errorf("%s: the transform gave %d×%d×%d, want 3×%d×%d", path, f.C, f.H, f.W, size, size))
+			continue
 		}
-		copy(x.Data()[i*plane:(i+1)*plane], f.Data)
+		data = append(data, f.Data[:plane]...)
+		read = append(read, path)
 	}
-	return x, nil
+	if len(read) > 0 {
+		x = autograd.New(data, len(read), 3, size, size)
+	}
+	return x, read, errs
 }
 
 func printLogits(w io.Writer, paths []string, logits *autograd.Tensor) error {

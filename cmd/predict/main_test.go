@@ -63,9 +63,9 @@ func TestPredictLogitsMatchTheModel(t *testing.T) {
 	if code := run(append([]string{"-weights", weights, "-logits"}, images...), &out, &errs); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
-	x, err := loadBatch(images, evalTransform(preset), 32)
-	if err != nil {
-		t.Fatal(err)
+	x, _, errs2 := loadBatch(images, evalTransform(preset), 32)
+	if len(errs2) > 0 {
+		t.Fatal(errs2)
 	}
 	layers.SetTraining(m, false)
 	want := m.Forward(autograd.NoGrad(x)).Data()
@@ -131,11 +131,17 @@ func TestPredictBadInputs(t *testing.T) {
 	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The readable image is still classified; the broken one is named.
+	var out, errs bytes.Buffer
+	if code := run([]string{"-weights", weights, broken, images[0]}, &out, &errs); code != exitUsage ||
+		!strings.Contains(errs.String(), broken) || !strings.HasPrefix(out.String(), images[0]+"\n") || strings.Contains(out.String(), broken) {
+		t.Errorf("a broken image among good ones: exit %d, stdout %q, stderr %q", code, out.String(), errs.String())
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-weights", weights, images[0], broken}, broken},
+		{[]string{"-weights", weights, images[0], broken}, "1 of 2 images could not be classified"},
 		{[]string{"-weights", weights, filepath.Join(dir, "nothing.png")}, "nothing.png"},
 		{[]string{"-weights", filepath.Join(dir, "none.safetensors"), images[0]}, "none.safetensors"},
 		{[]string{"-weights", weights, "-model", "resnet50", images[0]}, "a mobilenet_v3_small checkpoint cannot load into resnet50"},
