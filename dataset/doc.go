@@ -10,8 +10,9 @@
 //	                         (autograd tensors) and int labels, on several goroutines
 //
 // Sources (source.go): the embedded MNIST sample (Sample), IDX files (MNIST,
-// Fashion-MNIST), ImageFolder, Oxford-IIIT Pets and CIFAR-10, plus a
-// stratified train/validation split. Each has a length, class names, a cheap
+// Fashion-MNIST), ImageFolder, Oxford-IIIT Pets and CIFAR-10 (binary
+// batches, or the pickled Python version read by pickle.go, which builds
+// plain values and calls nothing), plus a stratified train/validation split. Each has a length, class names, a cheap
 // label lookup and an image decoder per item.
 //
 // Decoding (decode.go) works from the file's content, not its extension, and

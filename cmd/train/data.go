@@ -5,7 +5,12 @@ package main
 //	mnist-sample        the embedded MNIST subset (10,000 training, 2,000 test images)
 //	mnist:DIR           MNIST IDX files in DIR (train-images-idx3-ubyte[.gz], t10k-…)
 //	fashion-mnist:DIR   Fashion-MNIST IDX files in DIR
-//	cifar10:DIR         CIFAR-10 binary batches in DIR (data_batch_1.bin … test_batch.bin)
+//	cifar10:DIR         CIFAR-10 batches in DIR, binary (data_batch_1.bin … test_batch.bin)
+//	                    or Python version (data_batch_1 … test_batch)
+//
+// DIR may also be the root folder that torchvision's dataset classes
+// download into: the files are then taken from DIR/MNIST/raw,
+// DIR/FashionMNIST/raw, DIR/cifar-10-batches-py or DIR/cifar-10-batches-bin.
 //	imagefolder:DIR     one folder per class; DIR/train and DIR/test (or DIR/val) if
 //	                    present, otherwise DIR itself split 80/20, stratified and seeded
 //	pets:DIR            Oxford-IIIT Pets (DIR/images, DIR/annotations), official trainval/test split
@@ -83,6 +88,7 @@ func sources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (tra
 		}
 		return a, b, err2
 	}
+	dir = torchvisionDir(kind, dir)
 	switch kind {
 	case "mnist-sample":
 		a, err1 := dataset.Sample(true)
@@ -229,4 +235,37 @@ func limitSource(src dataset.Source, n int, seed uint64) dataset.Source {
 	}
 	_, kept := dataset.SplitStratified(src, float64(n)/float64(src.Len()), seed)
 	return kept
+}
+
+// torchvisionDir returns where kind's files are: dir itself when it holds
+// them, else the folder under dir where torchvision's MNIST, FashionMNIST
+// or CIFAR10 class keeps them, if that holds them, else dir (whose error
+// then names dir). Other kinds keep dir.
+func torchvisionDir(kind dataKind, dir string) string {
+	var subs, files []string
+	switch kind {
+	case "mnist":
+		subs, files = []string{"MNIST/raw"}, []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}
+	case "fashion-mnist":
+		subs, files = []string{"FashionMNIST/raw"}, []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}
+	case "cifar10":
+		subs, files = []string{"cifar-10-batches-py", "cifar-10-batches-bin"}, []string{"test_batch", "test_batch.bin"}
+	}
+	holds := func(d string) bool {
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(d, f)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	if holds(dir) {
+		return dir
+	}
+	for _, sub := range subs {
+		if d := filepath.Join(dir, filepath.FromSlash(sub)); holds(d) {
+			return d
+		}
+	}
+	return dir
 }
