@@ -177,3 +177,20 @@ func TestUnpickleProtocol0Strings(t *testing.T) {
 		}
 	}
 }
+
+// TestUnpickleOldNumPyArray reads an array pickled as Python 2 and older
+// NumPy wrote them: dtype('u1', 0, 1) with its state, the Fortran flag as
+// an int, the bytes as a Python 2 str.
+func TestUnpickleOldNumPyArray(t *testing.T) {
+	p := "\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R" +
+		"(K\x01K\x03K\x02\x86cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb" +
+		"K\x00U\x06abcdeftb."
+	v, err := unpickle([]byte(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := v.(*pyArray)
+	if !ok || len(a.shape) != 2 || a.shape[0] != 3 || a.shape[1] != 2 || a.dtype != "u1" || string(a.data) != "abcdef" {
+		t.Errorf("got %#v", v)
+	}
+}

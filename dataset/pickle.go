@@ -571,6 +571,9 @@ func build(obj, state any) error {
 		shapeT, ok1 := st[1].(pyTuple)
 		dt, ok2 := st[2].(*pyDtype)
 		fortran, ok3 := st[3].(bool)
+		if n, isInt := st[3].(int64); isInt { // older NumPy pickled the flag as an int
+			fortran, ok3 = n != 0, true
+		}
 		data, ok4 := st[4].([]byte)
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			return fmt.Errorf("array state (%T, %T, %T, %T)", st[1], st[2], st[3], st[4])
