@@ -74,7 +74,7 @@ func readIDX(b []byte) (dims []int, data []byte, err error) {
 	for i := range nd {
 		d := int(binary.BigEndian.Uint32(b[4+4*i:]))
 		if d > maxIDXBytes || total*max(d, 1) > maxIDXBytes {
-			return nil, nil, fmt.Errorf("IDX dimensions too large")
+			return nil, nil, fmt.Errorf("IDX header: dimension %d of %d (%d) makes more than %d values", i+1, nd, d, maxIDXBytes)
 		}
 		dims = append(dims, d)
 		total *= d
@@ -90,23 +90,28 @@ func readIDX(b []byte) (dims []int, data []byte, err error) {
 // file (each raw or gzipped). name prefixes item names in warnings; classes
 // must cover every label.
 func ParseIDX(name string, images, labels []byte, classes []string) (*IDX, error) {
+	return parseIDX(name, name+" images", name+" labels", images, labels, classes)
+}
+
+// parseIDX is ParseIDX with the names its errors give the two files.
+func parseIDX(name, imagesName, labelsName string, images, labels []byte, classes []string) (*IDX, error) {
 	dims, pix, err := readIDX(images)
 	if err != nil {
-		return nil, fmt.Errorf("%s images: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", imagesName, err)
 	}
 	if len(dims) != 3 {
-		return nil, fmt.Errorf("%s images: want 3 dimensions (count, rows, columns), got %v", name, dims)
+		return nil, fmt.Errorf("%s: want 3 dimensions (count, rows, columns), got %v", imagesName, dims)
 	}
 	ldims, lab, err := readIDX(labels)
 	if err != nil {
-		return nil, fmt.Errorf("%s labels: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", labelsName, err)
 	}
 	if len(ldims) != 1 || ldims[0] != dims[0] {
-		return nil, fmt.Errorf("%s: %d images but labels of shape %v", name, dims[0], ldims)
+		return nil, fmt.Errorf("%s holds %d images but %s labels of shape %v", imagesName, dims[0], labelsName, ldims)
 	}
 	for i, l := range lab {
 		if int(l) >= len(classes) {
-			return nil, fmt.Errorf("%s labels: item %d has label %d, but there are %d classes", name, i, l, len(classes))
+			return nil, fmt.Errorf("%s: item %d has label %d, but there are %d classes", labelsName, i, l, len(classes))
 		}
 	}
 	return &IDX{name: name, pix: pix, labels: lab, rows: dims[1], cols: dims[2], classes: classes}, nil
@@ -122,7 +127,7 @@ func OpenIDX(imagesPath, labelsPath string, classes []string) (*IDX, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseIDX(imagesPath, images, labels, classes)
+	return parseIDX(imagesPath, imagesPath, labelsPath, images, labels, classes)
 }
 
 // OpenIDXDir opens the training (train-*) or test (t10k-*) pair of the

@@ -103,6 +103,26 @@ func TestIDX(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
+	// Opened from files, each error names the file at fault.
+	dir := t.TempDir()
+	imPath, lbPath := filepath.Join(dir, "im"), filepath.Join(dir, "lb")
+	for _, c := range []struct {
+		images, labels []byte
+		want           []string
+	}{
+		{images, idxFile(0x0801, []uint32{3}, []byte{0, 1, 7}), []string{lbPath + ": item 2 has label 7"}},
+		{images, idxFile(0x0801, []uint32{2}, []byte{0, 1}), []string{imPath + " holds 3 images but " + lbPath + " labels of shape [2]"}},
+		{images[:len(images)-1], labels, []string{imPath + ": IDX header"}},
+	} {
+		writeFile(t, imPath, c.images)
+		writeFile(t, lbPath, c.labels)
+		_, err := OpenIDX(imPath, lbPath, []string{"a", "b", "c"})
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("got %v, want an error containing %q", err, w)
+			}
+		}
+	}
 }
 
 func FuzzIDX(f *testing.F) {
