@@ -317,6 +317,67 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 	}
 }
 
+// TestConvUnfoldIntoPanelsSameBits checks that unfolding straight into the
+// GEMM's packed panels (panelUnfolder) gives the bits of unfolding into the
+// column matrix, on every path and thread count, for tiles run in turn, in
+// parallel groups and as bands, folded images and groups, with and without
+// bias and accumulating. The shapes have more output channels than the
+// assembly kernels read B in place for (directBRows), so their GEMMs pack.
+func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
+	defer SetThreads(SetThreads(1))
+	defer func() { unfoldIntoPanels = true }()
+	rng := rand.New(rand.NewPCG(11, 12))
+	shapes := []ConvParams{
+		conv(2, 8, 12, 11, 80, 3, 3, 1, 1, 1, 1),
+		conv(1, 5, 30, 29, 72, 3, 3, 2, 1, 1, 1),
+		conv(4, 16, 3, 3, 70, 3, 3, 1, 1, 1, 1),  // folded images
+		conv(2, 8, 9, 10, 140, 3, 3, 1, 2, 2, 2), // groups, dilation
+		conv(1, 3, 40, 37, 96, 5, 5, 1, 2, 1, 1),
+		conv(1, 64, 10, 9, 72, 3, 3, 1, 1, 1, 1),  // 576 rows: two k blocks
+		conv(2, 128, 6, 5, 160, 3, 3, 1, 1, 1, 2), // and in each of two groups
+	}
+	for _, p := range shapes {
+		in := newConvInputs(rng, p)
+		crs := p.C / p.Groups * p.R * p.S
+		for _, path := range Paths() {
+			usePath(t, path)
+			engaged := false
+			ts := tilings(p, Im2col)
+			ts = append(ts, convTiling{images: 1, pixels: max(1, p.OutH()*p.OutW()/4), packed: true, slots: 1})
+			for _, tl := range ts {
+				f := tl.forward(p)
+				engaged = engaged || impl.gemm.fillsB(p.K/p.Groups, f.images*f.pixels, crs, crs, f.images*f.pixels)
+				ws := nanSlice(tl.workspace(p))
+				for _, threads := range []int{1, 2, 3} {
+					SetThreads(threads)
+					run := func(unfold bool) convResults {
+						unfoldIntoPanels = unfold
+						r := in.fresh()
+						gemmConvForward(p, f, in.x, in.w, in.bias, r.y, ws, false)
+						copy(r.yNoBias, in.dy) // accumulate onto something nonzero
+						gemmConvForward(p, f, in.x, in.w, nil, r.yNoBias, ws, true)
+						return r
+					}
+					want, got := run(false), run(true)
+					for _, c := range []struct {
+						name      string
+						got, want []float32
+					}{{"y", got.y, want.y}, {"accumulated y", got.yNoBias, want.yNoBias}} {
+						for i := range c.got {
+							if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) {
+								t.Fatalf("%v on %s, tiling %+v, %d threads: %s element %d is %v unfolded into panels, %v through the column matrix", p, path, f, threads, c.name, i, c.got[i], c.want[i])
+							}
+						}
+					}
+				}
+			}
+			if !engaged {
+				t.Errorf("%v on %s: no tiling unfolds into panels; the test checks nothing", p, path)
+			}
+		}
+	}
+}
+
 // The forward pass with an image's bands as parallel tasks
 // (convTiling.forward) gives the bits of the same tiling run in turn, on
 // every path and thread count, with and without bias and accumulating,

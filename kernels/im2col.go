@@ -403,9 +403,18 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 	pix := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	crs := cg * p.R * p.S
+	gemm := impl.gemm
 	t.run(p, ws, func(s *convSlot, tl convTile) {
-		b, ldb := t.columns(p, x, s, tl)
 		ncols := tl.cols()
+		// A tile that runs on one goroutine (its steps not split among
+		// threads), whose GEMM would pack the columns, unfolds them straight
+		// into the packed panels instead.
+		direct := unfoldIntoPanels && t.packed && (!tl.par || Threads() == 1) && gemm.fillsB(kg, ncols, crs, crs, ncols)
+		var b []float32
+		ldb := ncols
+		if !direct {
+			b, ldb = t.columns(p, x, s, tl)
+		}
 		out, ldo, beta := y[tl.n0*p.K*pix+tl.q0:], pix, float32(1)
 		switch {
 		case t.images > 1:
@@ -419,12 +428,49 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 			}
 		}
 		for g := range p.Groups {
+			if direct {
+				u := panelUnfolder{p: p, x: x, runs: &s.runs, tl: tl, row0: g * crs, gemm: gemm}
+				gemm.sgemmFillingB(kg, ncols, crs, 1, w[g*kg*crs:], crs, u.fill, beta, out[g*kg*ldo:], ldo)
+				continue
+			}
 			Sgemm(false, false, kg, ncols, crs, 1, w[g*kg*crs:], crs, b[g*crs*ldb:], ldb, beta, out[g*kg*ldo:], ldo)
 		}
 		if t.images > 1 {
 			scatterFolded(p, s.rowsK, bias, y, tl, accumulate)
 		}
 	})
+}
+
+// unfoldIntoPanels lets the forward pass unfold straight into the GEMM's
+// packed panels (panelUnfolder); tests turn it off to compare.
+var unfoldIntoPanels = true
+
+// panelUnfolder fills the packed blocks of a tile's column matrix (group
+// rows from row0) for gemmDriver.sgemmFillingB: a few rows at a time are
+// unfolded into the scratch buffer, which stays in L1, and copied into the
+// panels from there. This saves the round trip of the whole column matrix
+// through L2 (unfolded, then read back by packing), about as much time as
+// packing took: the panels hold the same values, so the GEMM's bits are
+// those of the column matrix packed.
+type panelUnfolder struct {
+	p    ConvParams
+	x    []float32
+	runs *runTable
+	tl   convTile
+	row0 int
+	gemm *gemmDriver
+}
+
+func (u *panelUnfolder) fill(dst, scratch []float32, pc, jc, kc, nc int) {
+	ld, nr := u.tl.cols(), u.gemm.nr
+	rows := max(1, len(scratch)/ld)
+	for r0 := 0; r0 < kc; r0 += rows {
+		r1 := min(r0+rows, kc)
+		im2colRows(u.p, u.x, scratch, u.runs, u.tl, u.row0+pc+r0, u.row0+pc+r1)
+		for jp := 0; jp < nc; jp += nr {
+			u.gemm.copyPanel(dst[jp*kc+r0*nr:], scratch[jc+jp:], ld, r1-r0, min(nr, nc-jp), nr)
+		}
+	}
 }
 
 // scatterFolded writes (or, when accumulate is set, adds) the K × columns

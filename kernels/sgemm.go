@@ -141,9 +141,9 @@ func clampRound(v, step, lo, hi int) int {
 
 // gemmWorkspace is one task's packing buffers, kept for later calls. Each
 // grows to what the calls so far have needed, at most an mc×kc block of A and
-// a kc×nc block of B.
+// a kc×nc block of B; scratch is lent to a bPacker.
 type gemmWorkspace struct {
-	a, b []float32
+	a, b, scratch []float32
 }
 
 // workspace takes a workspace from the free list, making one if it is empty.
@@ -195,6 +195,9 @@ type gemmJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	packA, packB   bool
+	// fillB, when set, writes the packed blocks of B instead of packB (see
+	// sgemmFillingB); b is then unused.
+	fillB bPacker
 	// The task grid: task t covers rows [r·taskRows, (r+1)·taskRows) and
 	// columns [q·taskCols, (q+1)·taskCols) of C, where r, q = t / colTasks,
 	// t % colTasks.
@@ -216,7 +219,7 @@ func (d *gemmDriver) job() *gemmJob {
 }
 
 func (d *gemmDriver) releaseJob(j *gemmJob) {
-	j.a, j.b, j.c = nil, nil, nil // do not keep the caller's matrices alive
+	j.a, j.b, j.c, j.fillB = nil, nil, nil, nil // do not keep the caller's matrices alive
 	d.mu.Lock()
 	d.freeJobs = append(d.freeJobs, j)
 	d.mu.Unlock()
@@ -241,6 +244,44 @@ func (d *gemmDriver) blocked(transA, transB bool, m, n, k int, alpha float32, a 
 	j.packA, j.packB = d.packing(transA, transB, m, n, k, lda, ldb)
 	j.plan(Threads())
 	Parallel(j.tasks, 1, j.run)
+	d.releaseJob(j)
+}
+
+// bPacker writes the packed panels of B[pc:pc+kc, jc:jc+nc] (B is k×n) into
+// dst, exactly as packB would from B stored as a matrix, using scratch
+// (bPackerScratch floats, and at least one row of B) as it likes.
+type bPacker func(dst, scratch []float32, pc, jc, kc, nc int)
+
+// bPackerScratch is the scratch a bPacker gets: 16 KiB, a third of L1.
+const bPackerScratch = 4096
+
+// fillsB reports whether sgemmFillingB computes the product that sgemm
+// would for A (m×k, lda, not transposed) and B (k×n, ldb, not transposed),
+// with the same bits: sgemm would pack B (so packed panels of the same
+// values give the same micro-kernel calls) in one block of columns (so
+// the bPacker is asked for each row of B once).
+func (d *gemmDriver) fillsB(m, n, k, lda, ldb int) bool {
+	if !d.strided && (m*n*k <= tinyGemmWork || m < d.mr || n < d.nr) {
+		return false // sgemm hands these to sgemmGo
+	}
+	_, packB := d.packing(false, false, m, n, k, lda, ldb)
+	return packB && n <= d.nc
+}
+
+// sgemmFillingB computes C = alpha·A·B + beta·C on the calling goroutine,
+// where B is not a matrix in memory but what fill writes, one packed block
+// at a time: a convolution unfolds its input straight into the panels
+// rather than into a column matrix that packing then copies. Callers check
+// fillsB first; alpha ≠ 0 and m, n, k > 0.
+func (d *gemmDriver) sgemmFillingB(m, n, k int, alpha float32, a []float32, lda int, fill bPacker, beta float32, c []float32, ldc int) {
+	j := d.job()
+	j.transA, j.transB, j.m, j.n, j.k = false, false, m, n, k
+	j.alpha, j.beta = alpha, beta
+	j.a, j.c, j.lda, j.ldc = a, c, lda, ldc
+	j.packA, _ = d.packing(false, false, m, n, k, lda, n)
+	j.packB, j.fillB = true, fill
+	j.plan(1)
+	j.runTasks(0, j.tasks)
 	d.releaseJob(j)
 }
 
@@ -359,7 +400,11 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 			}
 			for jc := n0; jc < n1; jc += d.nc {
 				nc := min(d.nc, n1-jc)
-				if j.packB {
+				switch {
+				case j.fillB != nil:
+					ws.scratch = grow(ws.scratch, max(bPackerScratch, j.n))
+					j.fillB(ws.b, ws.scratch, pc, jc, kc, nc)
+				case j.packB:
 					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
 				j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
