@@ -114,6 +114,14 @@ import (
 // one thread. The backward passes keep the bands of planConv: there the
 // band width is the weight gradient's k, which decides its sums, and
 // narrower bands measured no faster.
+//
+// Unfolding into panels. When a forward tile's GEMM would pack the column
+// matrix into B panels anyway (more output channels than the micro-kernels
+// read B in place for) and the tile runs on one goroutine, the column
+// matrix is never written: the GEMM asks for each packed block of B and
+// panelUnfolder unfolds those rows, a few at a time through a scratch
+// buffer in L1, straight into the panels (7–10% faster forward passes on
+// such layers; the same values, so the same bits).
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
