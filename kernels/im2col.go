@@ -419,7 +419,7 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 		// into the packed panels instead.
 		direct := unfoldIntoPanels && t.packed && (!tl.par || Threads() == 1) && gemm.fillsB(kg, ncols, crs, crs, ncols)
 		var b []float32
-		ldb := ncols
+		var ldb int
 		if !direct {
 			b, ldb = t.columns(p, x, s, tl)
 		}

@@ -252,7 +252,7 @@ func (d *gemmDriver) blocked(transA, transB bool, m, n, k int, alpha float32, a 
 // (bPackerScratch floats, and at least one row of B) as it likes.
 type bPacker func(dst, scratch []float32, pc, jc, kc, nc int)
 
-// bPackerScratch is the scratch a bPacker gets: 16 KiB, a third of L1.
+// bPackerScratch is the scratch a bPacker gets: 16 KiB, well inside L1.
 const bPackerScratch = 4096
 
 // fillsB reports whether sgemmFillingB computes the product that sgemm
