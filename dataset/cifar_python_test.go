@@ -193,4 +193,10 @@ func TestUnpickleOldNumPyArray(t *testing.T) {
 	if !ok || len(a.shape) != 2 || a.shape[0] != 3 || a.shape[1] != 2 || a.dtype != "u1" || string(a.data) != "abcdef" {
 		t.Errorf("got %#v", v)
 	}
+	// A second BUILD replaces the state, as ndarray.__setstate__ does.
+	second := p[:len(p)-1] + "(K\x01K\x02K\x03\x86cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R\x89U\x06ghijkltb."
+	v, err = unpickle([]byte(second))
+	if a, ok := v.(*pyArray); err != nil || !ok || len(a.shape) != 2 || a.shape[0] != 2 || a.shape[1] != 3 || string(a.data) != "ghijkl" {
+		t.Errorf("after a second BUILD: %#v, %v", v, err)
+	}
 }

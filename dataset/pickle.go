@@ -582,6 +582,7 @@ func build(obj, state any) error {
 			return fmt.Errorf("Fortran-ordered array")
 		}
 		count := int64(1)
+		o.shape = o.shape[:0] // a second BUILD replaces the state
 		for _, d := range shapeT {
 			n, ok := d.(int64)
 			if !ok || n < 0 || n > math.MaxInt32 {
