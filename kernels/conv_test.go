@@ -331,11 +331,13 @@ func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
 		conv(2, 8, 12, 11, 80, 3, 3, 1, 1, 1, 1),
 		conv(1, 5, 30, 29, 72, 3, 3, 2, 1, 1, 1),
 		conv(4, 16, 3, 3, 70, 3, 3, 1, 1, 1, 1),  // folded images
+		conv(17, 8, 6, 6, 72, 3, 3, 1, 1, 1, 1),  // nine folds of two, the last of one
 		conv(2, 8, 9, 10, 140, 3, 3, 1, 2, 2, 2), // groups, dilation
 		conv(1, 3, 40, 37, 96, 5, 5, 1, 2, 1, 1),
 		conv(1, 64, 10, 9, 72, 3, 3, 1, 1, 1, 1),  // 576 rows: two k blocks
 		conv(2, 128, 6, 5, 160, 3, 3, 1, 1, 1, 2), // and in each of two groups
 	}
+	directFolds := map[Path]bool{} // folds run as tasks with no column buffer
 	for _, p := range shapes {
 		in := newConvInputs(rng, p)
 		crs := p.C / p.Groups * p.R * p.S
@@ -347,11 +349,13 @@ func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
 			for _, tl := range ts {
 				f := tl.forward(p)
 				engaged = engaged || impl.gemm.fillsB(p.K/p.Groups, f.images*f.pixels, crs, crs, f.images*f.pixels)
+				directFolds[path] = directFolds[path] || f.direct
 				ws := nanSlice(tl.workspace(p))
 				for _, threads := range []int{1, 2, 3} {
 					SetThreads(threads)
 					run := func(unfold bool) convResults {
 						unfoldIntoPanels = unfold
+						f := tl.forward(p) // folds in turn become tasks without column buffers only when they unfold
 						r := in.fresh()
 						gemmConvForward(p, f, in.x, in.w, in.bias, r.y, ws, false)
 						copy(r.yNoBias, in.dy) // accumulate onto something nonzero
@@ -365,7 +369,7 @@ func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
 					}{{"y", got.y, want.y}, {"accumulated y", got.yNoBias, want.yNoBias}} {
 						for i := range c.got {
 							if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) {
-								t.Fatalf("%v on %s, tiling %+v, %d threads: %s element %d is %v unfolded into panels, %v through the column matrix", p, path, f, threads, c.name, i, c.got[i], c.want[i])
+								t.Fatalf("%v on %s, tiling %+v, %d threads: %s element %d is %v unfolded into panels, %v through the column matrix", p, path, tl, threads, c.name, i, c.got[i], c.want[i])
 							}
 						}
 					}
@@ -374,6 +378,11 @@ func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
 			if !engaged {
 				t.Errorf("%v on %s: no tiling unfolds into panels; the test checks nothing", p, path)
 			}
+		}
+	}
+	for _, path := range Paths() {
+		if !directFolds[path] {
+			t.Errorf("%s: no tiling ran folds as tasks without column buffers", path)
 		}
 	}
 }
