@@ -121,7 +121,11 @@ import (
 // matrix is never written: the GEMM asks for each packed block of B and
 // panelUnfolder unfolds those rows, a few at a time through a scratch
 // buffer in L1, straight into the panels (7–10% faster forward passes on
-// such layers; the same values, so the same bits).
+// such layers; the same values, so the same bits). Folds of images that
+// would run in turn, with their steps split among threads, run instead as
+// tasks, as bands do, when there are at least minFoldTasks of them and
+// every one unfolds into panels: their slots then need no column buffer,
+// so the workspace does not grow.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
