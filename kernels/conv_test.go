@@ -330,9 +330,9 @@ func TestConvUnfoldIntoPanelsSameBits(t *testing.T) {
 	shapes := []ConvParams{
 		conv(2, 8, 12, 11, 80, 3, 3, 1, 1, 1, 1),
 		conv(1, 5, 30, 29, 72, 3, 3, 2, 1, 1, 1),
-		conv(4, 16, 3, 3, 70, 3, 3, 1, 1, 1, 1),  // folded images
-		conv(17, 8, 6, 6, 72, 3, 3, 1, 1, 1, 1),  // nine folds of two, the last of one
-		conv(2, 8, 9, 10, 140, 3, 3, 1, 2, 2, 2), // groups, dilation
+		conv(4, 16, 3, 3, 70, 3, 3, 1, 1, 1, 1),   // folded images
+		conv(17, 128, 4, 4, 72, 3, 3, 1, 1, 1, 1), // nine folds of two, the last of one
+		conv(2, 8, 9, 10, 140, 3, 3, 1, 2, 2, 2),  // groups, dilation
 		conv(1, 3, 40, 37, 96, 5, 5, 1, 2, 1, 1),
 		conv(1, 64, 10, 9, 72, 3, 3, 1, 1, 1, 1),  // 576 rows: two k blocks
 		conv(2, 128, 6, 5, 160, 3, 3, 1, 1, 1, 2), // and in each of two groups

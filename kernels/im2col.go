@@ -123,9 +123,9 @@ import (
 // buffer in L1, straight into the panels (7–10% faster forward passes on
 // such layers; the same values, so the same bits). Folds of images that
 // would run in turn, with their steps split among threads, run instead as
-// tasks, as bands do, when there are at least minFoldTasks of them and
-// every one unfolds into panels: their slots then need no column buffer,
-// so the workspace does not grow.
+// tasks, as bands do, when there are at least minFoldTasks of them, every
+// one unfolds into panels, and their slots (no column buffer, but a K-row
+// result each) fit in the one slot of the folds in turn.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
@@ -225,9 +225,15 @@ func (t convTiling) forward(p ConvParams) convTiling {
 		t.pixels = t.pixels / lineFloats * lineFloats // see "Cache lines"
 	}
 	if t.packed && t.images > 1 && t.groups(p) == 1 && t.tasks(p) >= minFoldTasks && t.unfoldsEveryTile(p) {
-		t.bands, t.direct = true, true
-		t.slots = min(t.tasks(p), convSlots)
-		return t
+		d := t
+		d.bands, d.direct = true, true
+		d.slots = min(t.tasks(p), convSlots)
+		// Its slots hold no column buffer but each its own K-row result:
+		// taken only when they need no more than t's one slot, so the
+		// workspace sized for t (on any kernel path) holds them.
+		if d.groups(p)*d.slotFloats(p) <= t.slotFloats(p) {
+			return d
+		}
 	}
 	if !t.packed || t.images > 1 || t.groups(p) > 1 || t.bandsPerImage(p) < 3 {
 		return t
