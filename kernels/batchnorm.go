@@ -215,22 +215,34 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 		sp.normalise(n, c, hw, x, y, mean)
 		return
 	}
-	group := bnGroup(hw)
-	Parallel(c, GrainFor(c, bnTrainCost*m), func(lo, hi int) {
+	group, step, grain := bnGroup(hw), bnGroup(hw), GrainFor(c, bnTrainCost*m)
+	if group == 1 {
+		// Channels of more than half a tile: sums of four side by side
+		// (bnChannelSums), so chunks of whole fours.
+		step, grain = bnQuad, (grain+bnQuad-1)/bnQuad*bnQuad
+	}
+	Parallel(c, grain, func(lo, hi int) {
 		var k, s1, s2 [bnTile]float64
 		var s, t [bnTile]float32
-		for g0 := lo; g0 < hi; g0 += group {
-			g1 := min(hi, g0+group)
+		for g0 := lo; g0 < hi; g0 += step {
+			g1 := min(hi, g0+step)
 			for ch := g0; ch < g1; ch++ {
 				k[ch-g0], s1[ch-g0], s2[ch-g0] = float64(x[ch*hw]), 0, 0
 			}
 			w := g1 - g0
-			bnGroupSums(x, nil, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			if group == 1 {
+				bnChannelSums(x, nil, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			} else {
+				bnGroupSums(x, nil, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			}
 			for ch := g0; ch < g1; ch++ {
 				j := ch - g0
 				s[j], t[j] = bnTrainStats(ch, k[j], s1[j], s2[j], m, eps, gamma, beta, mean, invStd, unbiasedVar)
 			}
-			bnGroupNormalise(x, y, c, hw, 0, n, g0, g1, mean[g0:g1], s[:w], t[:w])
+			for c0 := g0; c0 < g1; c0 += group {
+				c1 := min(g1, c0+group)
+				bnGroupNormalise(x, y, c, hw, 0, n, c0, c1, mean[c0:c1], s[c0-g0:c1-g0], t[c0-g0:c1-g0])
+			}
 		}
 	})
 }
@@ -377,17 +389,24 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 		}
 		return
 	}
-	group := bnGroup(hw)
-	Parallel(c, GrainFor(c, bnTrainCost*int(m)), func(lo, hi int) {
+	group, step, grain := bnGroup(hw), bnGroup(hw), GrainFor(c, bnTrainCost*int(m))
+	if group == 1 {
+		step, grain = bnQuad, (grain+bnQuad-1)/bnQuad*bnQuad // as in BatchNormTrainForward
+	}
+	Parallel(c, grain, func(lo, hi int) {
 		var k, s1, s2 [bnTile]float64
 		var md, p, a [bnTile]float32
-		for g0 := lo; g0 < hi; g0 += group {
-			g1 := min(hi, g0+group)
+		for g0 := lo; g0 < hi; g0 += step {
+			g1 := min(hi, g0+step)
 			w := g1 - g0
 			for ch := g0; ch < g1; ch++ {
 				k[ch-g0], s1[ch-g0], s2[ch-g0] = float64(mean[ch]), 0, 0
 			}
-			if sums {
+			switch {
+			case !sums:
+			case group == 1:
+				bnChannelSums(x, dy, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
+			default:
 				bnGroupSums(x, dy, c, hw, 0, n, g0, g1, k[:w], s1[:w], s2[:w])
 			}
 			for ch := g0; ch < g1; ch++ {
@@ -395,7 +414,11 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 				md[j], p[j], a[j] = bnBackwardFinish(training, ch, m, s1[j], s2[j], gamma, invStd, dgamma, dbeta)
 			}
 			if dx != nil {
-				bnGroupDx(dy, x, dx, c, hw, 0, n, g0, g1, mean[g0:g1], md[:w], p[:w], a[:w], addDx)
+				for c0 := g0; c0 < g1; c0 += group {
+					c1 := min(g1, c0+group)
+					j0, j1 := c0-g0, c1-g0
+					bnGroupDx(dy, x, dx, c, hw, 0, n, c0, c1, mean[c0:c1], md[j0:j1], p[j0:j1], a[j0:j1], addDx)
+				}
 			}
 		}
 	})

@@ -131,6 +131,61 @@ func bnGroupSums(x, dy []float32, c, hw, r0, r1, g0, g1 int, center, a, b []floa
 	}
 }
 
+// bnQuad is how many channels bnChannelSums sums side by side.
+const bnQuad = 4
+
+// bnChannelSums is bnGroupSums for each of the channels g0..g1−1 (at most
+// bnQuad, each of more than half a tile, so each its own group) done side
+// by side: the tiles at the same offset in every channel are summed, then
+// added into their channels' sums in column order. Every channel gets the
+// additions bnGroupSums makes for it alone, in the same order, so the same
+// bits; but with one image the additions into a channel's two sums are a
+// chain of hw dependent float64 adds each, and four channels' chains now
+// overlap instead of running one after the other.
+func bnChannelSums(x, dy []float32, c, hw, r0, r1, g0, g1 int, center, a, b []float64) {
+	q := g1 - g0
+	if q < bnQuad {
+		for i := range q {
+			bnGroupSums(x, dy, c, hw, r0, r1, g0+i, g0+i+1, center[i:i+1], a[i:i+1], b[i:i+1])
+		}
+		return
+	}
+	var k, s1, s2 [bnQuad][bnTile]float64
+	for i := range bnQuad {
+		for j := range k[i] {
+			k[i][j] = center[i]
+		}
+	}
+	stride := c * hw
+	a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+	b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+	for e0 := 0; e0 < hw; e0 += bnTile {
+		cols := min(bnTile, hw-e0)
+		for i := range bnQuad {
+			clear(s1[i][:cols])
+			clear(s2[i][:cols])
+			off := r0*stride + (g0+i)*hw + e0
+			if dy == nil {
+				bnColSums(x[off:], stride, r1-r0, k[i][:cols], s1[i][:cols], s2[i][:cols])
+			} else {
+				bnColDots(dy[off:], x[off:], stride, r1-r0, k[i][:cols], s1[i][:cols], s2[i][:cols])
+			}
+		}
+		for j := range cols {
+			a0 += s1[0][j]
+			b0 += s2[0][j]
+			a1 += s1[1][j]
+			b1 += s2[1][j]
+			a2 += s1[2][j]
+			b2 += s2[2][j]
+			a3 += s1[3][j]
+			b3 += s2[3][j]
+		}
+	}
+	a[0], a[1], a[2], a[3] = a0, a1, a2, a3
+	b[0], b[1], b[2], b[3] = b0, b1, b2, b3
+}
+
 // bnGroupNormalise writes y = (x − mu)·s + t over images r0..r1−1 of the
 // channels g0..g1−1, with mu, s and t indexed by ch − g0.
 func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []float32) {

@@ -425,6 +425,40 @@ func TestBatchNormColumnKernels(t *testing.T) {
 // one-pass formula Σx²/m − mean² would lose every digit of the variance in
 // float32 and half of them in float64, and where the first value of two
 // channels, the shift of their sums, is a thousand standard deviations off.
+// TestBNChannelSumsSameBits checks that summing four channels side by side
+// gives each channel the bits of summing it alone, on every path, with
+// ragged last tiles, one or several images, and fewer than four channels.
+func TestBNChannelSumsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, path := range Paths() {
+		usePath(t, path)
+		for _, sh := range [][3]int{{1, 6, 12544}, {3, 5, 300}, {2, 4, 129}, {1, 3, 1000}} {
+			n, c, hw := sh[0], sh[1], sh[2]
+			x, dy := bnFill(rng, n*c*hw, -3, 5), bnFill(rng, n*c*hw, -1, 1)
+			for _, d := range [][]float32{nil, dy} {
+				for r0 := 0; r0 < n; r0++ {
+					for g0 := 0; g0 < c; g0 += bnQuad {
+						g1 := min(c, g0+bnQuad)
+						center := make([]float64, g1-g0)
+						for i := range center {
+							center[i] = float64(x[(g0+i)*hw]) + 0.25
+						}
+						a, b := make([]float64, len(center)), make([]float64, len(center))
+						bnChannelSums(x, d, c, hw, r0, n, g0, g1, center, a, b)
+						for i := range center {
+							wa, wb := []float64{0}, []float64{0}
+							bnGroupSums(x, d, c, hw, r0, n, g0+i, g0+i+1, center[i:i+1], wa, wb)
+							if math.Float64bits(a[i]) != math.Float64bits(wa[0]) || math.Float64bits(b[i]) != math.Float64bits(wb[0]) {
+								t.Fatalf("%s, n=%d c=%d hw=%d, images from %d, dy %v: channel %d sums %v, %v; alone %v, %v", path, n, c, hw, r0, d != nil, g0+i, a[i], b[i], wa[0], wb[0])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestBatchNormFarFromZero(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	bc := newBNCase(rng, 64, 4, 1024)
@@ -450,7 +484,7 @@ func TestBatchNormFarFromZero(t *testing.T) {
 //	go test ./kernels -run '^$' -bench BatchNorm -benchtime 0.3s
 func BenchmarkBatchNorm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(19, 20))
-	for _, sh := range [][3]int{{64, 8, 1024}, {64, 24, 256}, {64, 64, 64}, {64, 96, 16}, {64, 256, 4}, {64, 512, 1}} {
+	for _, sh := range [][3]int{{64, 8, 1024}, {64, 24, 256}, {64, 64, 64}, {64, 96, 16}, {64, 256, 4}, {64, 512, 1}, {1, 64, 3136}} {
 		bc := newBNCase(rng, sh[0], sh[1], sh[2])
 		dy := bnFill(rng, len(bc.x), -1, 1)
 		y, dx := make([]float32, len(bc.x)), make([]float32, len(bc.x))
