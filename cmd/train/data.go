@@ -7,13 +7,14 @@ package main
 //	fashion-mnist:DIR   Fashion-MNIST IDX files in DIR
 //	cifar10:DIR         CIFAR-10 batches in DIR, binary (data_batch_1.bin … test_batch.bin)
 //	                    or Python version (data_batch_1 … test_batch)
-//
-// DIR may also be the root folder that torchvision's dataset classes
-// download into: the files are then taken from DIR/MNIST/raw,
-// DIR/FashionMNIST/raw, DIR/cifar-10-batches-py or DIR/cifar-10-batches-bin.
 //	imagefolder:DIR     one folder per class; DIR/train and DIR/test (or DIR/val) if
 //	                    present, otherwise DIR itself split 80/20, stratified and seeded
 //	pets:DIR            Oxford-IIIT Pets (DIR/images, DIR/annotations), official trainval/test split
+//
+// For mnist, fashion-mnist and cifar10, DIR may also be the root folder that
+// torchvision's dataset classes download into: the files are then taken
+// from DIR/MNIST/raw, DIR/FashionMNIST/raw, DIR/cifar-10-batches-py or
+// DIR/cifar-10-batches-bin.
 //
 // Transforms. Small gray digits (MNIST, Fashion-MNIST) are padded with black
 // to the input size (28×28 → 32×32 for the default input: Pad(2)), their
