@@ -59,8 +59,9 @@ func OpenCIFAR10(dir string, train bool) (*CIFAR10, error) {
 	if train {
 		names = []string{"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"}
 	}
-	python := !fileExists(filepath.Join(dir, names[0]+".bin")) && fileExists(filepath.Join(dir, names[0]))
-	if !python && !fileExists(filepath.Join(dir, names[0]+".bin")) {
+	binary := fileExists(filepath.Join(dir, names[0]+".bin"))
+	python := !binary && fileExists(filepath.Join(dir, names[0]))
+	if !binary && !python {
 		return nil, fmt.Errorf("%s: no CIFAR-10 batches (%s.bin of the binary version or %s of the Python version)", dir, names[0], names[0])
 	}
 	var all []byte
