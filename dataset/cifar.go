@@ -15,9 +15,7 @@ package dataset
 //     binary records.
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,17 +86,14 @@ func OpenCIFAR10(dir string, train bool) (*CIFAR10, error) {
 	if err != nil {
 		return nil, err
 	}
-	var classes []string
+	meta, classNames := filepath.Join(dir, "batches.meta.txt"), cifarTextClasses
 	if python {
-		classes, err = cifarPythonClasses(filepath.Join(dir, "batches.meta"))
-	} else {
-		classes, err = cifarTextClasses(filepath.Join(dir, "batches.meta.txt"))
+		meta, classNames = filepath.Join(dir, "batches.meta"), cifarPythonClasses
 	}
-	if err != nil {
-		return nil, err
-	}
-	if classes != nil {
-		c.classes = classes
+	if fileExists(meta) {
+		if c.classes, err = classNames(meta); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -108,13 +103,10 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// cifarTextClasses reads the class names of batches.meta.txt, one a line,
-// or returns nil when there is no such file.
+// cifarTextClasses reads the class names of batches.meta.txt, one a line.
 func cifarTextClasses(path string) ([]string, error) {
 	meta, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var classes []string
@@ -130,12 +122,10 @@ func cifarTextClasses(path string) ([]string, error) {
 }
 
 // cifarPythonClasses reads the class names of the pickled batches.meta
-// ("label_names"), or returns nil when there is no such file.
+// ("label_names").
 func cifarPythonClasses(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	v, err := unpickle(b)

@@ -665,7 +665,8 @@ func unquotePy2(s string) ([]byte, error) {
 }
 
 // rawUnicodeUnescape reads Python's raw-unicode-escape encoding: every byte
-// is the character of that code point, except \uXXXX and \UXXXXXXXX.
+// is the character of that code point, except \u and four hex digits or \U
+// and eight, which are the code point they spell.
 func rawUnicodeUnescape(s string) (string, error) {
 	var out strings.Builder
 	for i := 0; i < len(s); i++ {

@@ -58,6 +58,20 @@ const (
 	bnEvalCost  = 3
 )
 
+// bnChunks returns how the training passes walk the channels when they are
+// not split into image blocks: group channels share a tile (bnGroup), step
+// channels have their sums made together, and Parallel's chunks are grain
+// channels. Channels of more than half a tile are their own group; their
+// sums are made four at a time (bnChannelSums), so the chunks hold whole
+// fours.
+func bnChunks(c, hw, m int) (group, step, grain int) {
+	group, grain = bnGroup(hw), GrainFor(c, bnTrainCost*m)
+	if group > 1 {
+		return group, group, grain
+	}
+	return 1, bnQuad, (grain + bnQuad - 1) / bnQuad * bnQuad
+}
+
 // bnImageBlocks returns into how many blocks of images the work on each
 // channel is split: 1 unless there are fewer than bnMinUnits channels, at
 // least two images and enough work per channel for two chunks.
@@ -215,12 +229,7 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 		sp.normalise(n, c, hw, x, y, mean)
 		return
 	}
-	group, step, grain := bnGroup(hw), bnGroup(hw), GrainFor(c, bnTrainCost*m)
-	if group == 1 {
-		// Channels of more than half a tile: sums of four side by side
-		// (bnChannelSums), so chunks of whole fours.
-		step, grain = bnQuad, (grain+bnQuad-1)/bnQuad*bnQuad
-	}
+	group, step, grain := bnChunks(c, hw, m)
 	Parallel(c, grain, func(lo, hi int) {
 		var k, s1, s2 [bnTile]float64
 		var s, t [bnTile]float32
@@ -389,10 +398,7 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 		}
 		return
 	}
-	group, step, grain := bnGroup(hw), bnGroup(hw), GrainFor(c, bnTrainCost*int(m))
-	if group == 1 {
-		step, grain = bnQuad, (grain+bnQuad-1)/bnQuad*bnQuad // as in BatchNormTrainForward
-	}
+	group, step, grain := bnChunks(c, hw, int(m))
 	Parallel(c, grain, func(lo, hi int) {
 		var k, s1, s2 [bnTile]float64
 		var md, p, a [bnTile]float32

@@ -466,10 +466,11 @@ func gemmConvForward(p ConvParams, t convTiling, x, w, bias, y, ws []float32, ac
 		// A tile that runs on one goroutine (its steps not split among
 		// threads), whose GEMM would pack the columns, unfolds them straight
 		// into the packed panels instead.
-		direct := t.direct || unfoldIntoPanels && t.packed && (!tl.par || Threads() == 1) && gemm.fillsB(kg, ncols, crs, crs, ncols)
-		if t.direct && !gemm.fillsB(kg, ncols, crs, crs, ncols) {
+		fills := gemm.fillsB(kg, ncols, crs, crs, ncols)
+		if t.direct && !fills {
 			panic("kernels: a tiling planned to unfold into panels on another kernel path")
 		}
+		direct := fills && (t.direct || unfoldIntoPanels && t.packed && (!tl.par || Threads() == 1))
 		var b []float32
 		var ldb int
 		if !direct {

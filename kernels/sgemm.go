@@ -228,11 +228,16 @@ func (d *gemmDriver) releaseJob(j *gemmJob) {
 // sgemm is the kernelSet entry: Sgemm has checked the arguments and handled
 // m, n, k or alpha being zero.
 func (d *gemmDriver) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !d.strided && (m*n*k <= tinyGemmWork || m < d.mr || n < d.nr) {
+	if d.unblocked(m, n, k) {
 		sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	d.blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// unblocked reports whether sgemm hands an m×n×k product to sgemmGo.
+func (d *gemmDriver) unblocked(m, n, k int) bool {
+	return !d.strided && (m*n*k <= tinyGemmWork || m < d.mr || n < d.nr)
 }
 
 // blocked runs the blocked algorithm.
@@ -261,8 +266,8 @@ const bPackerScratch = 4096
 // values give the same micro-kernel calls) in one block of columns (so
 // the bPacker is asked for each row of B once).
 func (d *gemmDriver) fillsB(m, n, k, lda, ldb int) bool {
-	if !d.strided && (m*n*k <= tinyGemmWork || m < d.mr || n < d.nr) {
-		return false // sgemm hands these to sgemmGo
+	if d.unblocked(m, n, k) {
+		return false
 	}
 	_, packB := d.packing(false, false, m, n, k, lda, ldb)
 	return packB && n <= d.nc
