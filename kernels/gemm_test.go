@@ -191,7 +191,7 @@ func TestSgemmBlockLoops(t *testing.T) {
 	for _, s := range sets {
 		kernels = append(kernels, s.gemm.microKernel)
 	}
-	shapes := [][3]int{{50, 170, 75}, {3*12 + 5, 3*32 + 7, 130}, {7, 300, 90}, {200, 9, 64}, {70, 70, 20}}
+	shapes := [][3]int{{50, 170, 75}, {3*12 + 5, 3*32 + 7, 130}, {7, 300, 90}, {200, 9, 64}, {70, 70, 20}, {6*12 + 5, 3*32 + 7, 130}}
 	for _, uk := range kernels {
 		d := newGemmDriver(uk, cacheSizes{l1d: 1, l2: 1, l3: 1})
 		d.kc, d.nc, d.mc = 16, 2*uk.nr, 2*uk.mr
@@ -292,6 +292,59 @@ func TestSgemmOperandSourcesSameBits(t *testing.T) {
 					for i := range got {
 						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
 							t.Fatalf("%s %v: packA=%v packB=%v gives C[%d] = %v, the first source %v", set.path, gc, packA, packB, i, got[i], first[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmByColumnsSameBits checks, on the paths that stream B, that the
+// column walk of macroKernelByColumns (top tiles packing their panels, the
+// tiles below fetching the next panel) gives the bits of the row walk over
+// panels packed beforehand: full and ragged panels and row tiles, several
+// k, column and row blocks (blocks shrunk as in TestSgemmBlockLoops, and
+// those of a 48 KiB L1 and 2 MiB L2), A packed or read in place, and 1 to 3
+// threads.
+func TestSgemmByColumnsSameBits(t *testing.T) {
+	for _, set := range sets {
+		uk := set.gemm.microKernel
+		if uk.packingTile == nil {
+			continue
+		}
+		plain := uk
+		plain.packingTile, plain.fetchingTile = nil, nil
+		for _, small := range []bool{false, true} {
+			cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
+			streaming, rows := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
+			shapes := [][3]int{{100, 34*32 + 12, 500}, {256, 8 * 32, 2304}, {65, 2100, 300}, {150, 700, 1100}}
+			if small {
+				for _, d := range []*gemmDriver{streaming, rows} {
+					d.kc, d.nc, d.mc = 16, 3*uk.nr, 3*uk.mr
+				}
+				shapes = [][3]int{{77, 3*32 + 7, 130}, {80, 2 * 32, 60}, {90, 50, 70}}
+			}
+			rng := rand.New(rand.NewPCG(13, 14))
+			for _, s := range shapes {
+				for _, pad := range []int{0, 5} {
+					gc := gemmCase{m: s[0], n: s[1], k: s[2], pad: pad, alpha: 0.75, beta: float32(pad) / 4}
+					o := newGemmOperands(rng, gc)
+					j := &gemmJob{d: streaming, m: gc.m, n: gc.n, k: gc.k}
+					j.packA, j.packB = streaming.packing(false, false, gc.m, gc.n, gc.k, o.lda, o.ldb)
+					if !j.streamsB(min(gc.m, streaming.mc), j.kcBlock()) {
+						t.Fatalf("%s %v small=%v: does not run by columns", set.path, gc, small)
+					}
+					for threads := 1; threads <= 3; threads++ {
+						want, got := append([]float32(nil), o.c...), append([]float32(nil), o.c...)
+						withThreads(threads, func() {
+							rows.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
+							streaming.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+						})
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %v small=%v threads=%d: C[%d] = %v by columns, %v by rows", set.path, gc, small, threads, i, got[i], want[i])
+							}
 						}
 					}
 				}

@@ -42,6 +42,19 @@ import (
 // The generic kernel always reads packed panels, and on the generic path
 // problems too small to be worth blocking go to sgemmGo.
 //
+// Packing a B that is not in the caches reads it from memory at a poor
+// rate: a micro-panel's kc rows are each a row of B apart, often a new page
+// every row, where the hardware prefetchers do not follow, and the
+// micro-kernels wait while it happens (15% of a 256×3136×2304 product).
+// Where a path can stream B (AVX-512), a block of such a B whose A block
+// stays in L2 beside the B block, over a deep k block (a few hundred rows of
+// C, as in the convolutions over large maps), is walked column by column
+// instead (macroKernelByColumns): the top tile of each column reads its B
+// panel in place and packs it as it computes, and the tiles below it,
+// reading the packed panel, fetch the next panel's source rows into L2 a
+// few at a time, so B's trip from memory overlaps the arithmetic instead of
+// preceding it.
+//
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p
 // within each kc block, then c = alpha·acc + beta·c (beta = 1 after the first
@@ -66,6 +79,15 @@ type microKernel struct {
 	// pads with zeros) and B̂[p, j] = b[p·rsB + j] for j < its full width.
 	// C[i, j] is c[i·ldc + j]. On entry 1 ≤ mr ≤ its mr and 1 ≤ nr ≤ its nr.
 	tile func(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+	// packingTile and fetchingTile, where the path has them, are tile for a
+	// full mr×nr tile that also streams B (macroKernelByColumns):
+	// packingTile reads B̂ in place (rows rsB apart) and copies each of its
+	// rows to pack[p·nr:], packing the panel it computes with; fetchingTile
+	// reads a packed panel (rsB = nr) and, one row every fetchEvery steps,
+	// fetches the first nr floats of rows rows of next (nextStride apart)
+	// into L2.
+	packingTile  func(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, pack []float32)
+	fetchingTile func(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, rows int)
 	// copyPanel and gatherPanel build packed micro-panels (sgemm_pack.go).
 	copyPanel, gatherPanel panelPacker
 }
@@ -123,6 +145,8 @@ const (
 	// extra packing: more tasks balance the load when a core is busy with
 	// something else, fewer keep the per-task start-up small.
 	maxTasksPerThread = 4
+	// fetchEvery is how many steps a fetchingTile takes per row it fetches.
+	fetchEvery = 8
 )
 
 // newGemmDriver derives the block sizes of uk for the given caches.
@@ -395,6 +419,7 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 			if pc > 0 {
 				beta = 1
 			}
+			byColumns := j.streamsB(mc, kc)
 			var edgeA []float32 // A in place: its ragged-edge panel, packed once for every jc
 			switch {
 			case j.packA:
@@ -409,10 +434,18 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 				case j.fillB != nil:
 					ws.scratch = grow(ws.scratch, max(bPackerScratch, j.n))
 					j.fillB(ws.b, ws.scratch, pc, jc, kc, nc)
+				case byColumns: // the full panels are packed by their top tiles
+					if full := nc / d.nr * d.nr; full < nc {
+						d.packB(ws.b[full*kc:], j.b, j.ldb, false, pc, jc+full, kc, nc-full)
+					}
 				case j.packB:
 					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
-				j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
+				if byColumns {
+					j.macroKernelByColumns(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
+				} else {
+					j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
+				}
 			}
 		}
 	}
@@ -430,16 +463,7 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc
 	}
 	for ir := 0; ir < mc; ir += d.mr {
 		mr := min(d.mr, mc-ir)
-		a, rsA, csA := edgeA, 1, d.mr
-		switch {
-		case j.packA:
-			a = ws.a[ir*kc:]
-		case mr < d.mr:
-		case j.transA:
-			a, rsA, csA = j.a[pc*j.lda+ic+ir:], 1, j.lda
-		default:
-			a, rsA, csA = j.a[(ic+ir)*j.lda+pc:], j.lda, 1
-		}
+		a, rsA, csA := j.aPanel(ws, edgeA, ic, ir, mr, pc, kc)
 		for jr := 0; jr < nc; jr += d.nr {
 			nr := min(d.nr, nc-jr)
 			b, rsB := edgeB, d.nr
@@ -451,6 +475,73 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc
 				b, rsB = j.b[pc*j.ldb+jc+jr:], j.ldb
 			}
 			d.tile(kc, a, rsA, csA, b, rsB, j.c[(ic+ir)*j.ldc+jc+jr:], j.ldc, j.alpha, beta, mr, nr)
+		}
+	}
+}
+
+// aPanel returns the A micro-panel of rows ic+ir … ic+ir+mr−1 over the kc
+// steps from pc, packed or in place, with its row and column strides.
+func (j *gemmJob) aPanel(ws *gemmWorkspace, edgeA []float32, ic, ir, mr, pc, kc int) (a []float32, rsA, csA int) {
+	switch {
+	case j.packA:
+		return ws.a[ir*kc:], 1, j.d.mr
+	case mr < j.d.mr:
+		return edgeA, 1, j.d.mr
+	case j.transA:
+		return j.a[pc*j.lda+ic+ir:], 1, j.lda
+	default:
+		return j.a[(ic+ir)*j.lda+pc:], j.lda, 1
+	}
+}
+
+// streamsB reports whether a block of mc rows over kc steps runs by
+// columns (macroKernelByColumns): the path can stream B; B is a matrix that
+// is packed, not transposed (its panel rows are contiguous), and larger than
+// two B blocks, L2, so that it comes from L3 or memory (a smaller one, such
+// as a convolution's column matrix just written, is in the caches already,
+// and the walk by columns then gains nothing); the top tile of a column is
+// full; the A block is at most half the size of a B block, so that the
+// columns re-read it from L2 beside the panels of B; and kc is at least half
+// the full depth, so that each tile's step to the next row of tiles of C,
+// a few new cache lines a row, is small beside its arithmetic.
+func (j *gemmJob) streamsB(mc, kc int) bool {
+	d := j.d
+	return d.packingTile != nil && j.packB && j.fillB == nil && !j.transB &&
+		j.k*j.n > 2*d.kc*d.nc && mc >= d.mr && (mc+d.mr-1)/d.mr*d.mr*kc <= d.kc*d.nc/2 && 2*kc >= d.kc
+}
+
+// macroKernelByColumns is macroKernel for a block that streamsB, whose full
+// B panels are not packed yet (a ragged last one is): it walks the tiles
+// column by column. The top tile of each column packs the panel as it
+// computes; each full tile below it reads the packed panel and fetches a
+// share of the next panel's source rows into L2, where the next column's
+// top tile will read them. Every tile computes what macroKernel's would.
+func (j *gemmJob) macroKernelByColumns(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
+	d := j.d
+	share := min((kc+mc/d.mr-2)/max(mc/d.mr-1, 1), kc/fetchEvery) // rows fetched by each full tile below the top one
+	for jr := 0; jr < nc; jr += d.nr {
+		nr := min(d.nr, nc-jr)
+		panel, src := ws.b[jr*kc:], j.b[pc*j.ldb+jc+jr:]
+		fetched := kc // rows of the next panel's source in L2 or on their way
+		if jr+2*d.nr <= nc {
+			fetched = 0 // the next panel is full, packed by its top tile
+		}
+		for ir := 0; ir < mc; ir += d.mr {
+			mr := min(d.mr, mc-ir)
+			a, rsA, csA := j.aPanel(ws, edgeA, ic, ir, mr, pc, kc)
+			c := j.c[(ic+ir)*j.ldc+jc+jr:]
+			switch {
+			case nr < d.nr || mr < d.mr:
+				d.tile(kc, a, rsA, csA, panel, d.nr, c, j.ldc, j.alpha, beta, mr, nr)
+			case ir == 0:
+				d.packingTile(kc, a, rsA, csA, src, j.ldb, c, j.ldc, j.alpha, beta, panel)
+			case fetched < kc:
+				rows := min(share, kc-fetched)
+				d.fetchingTile(kc, a, rsA, csA, panel, c, j.ldc, j.alpha, beta, src[fetched*j.ldb+d.nr:], j.ldb, rows)
+				fetched += rows
+			default:
+				d.tile(kc, a, rsA, csA, panel, d.nr, c, j.ldc, j.alpha, beta, mr, nr)
+			}
 		}
 	}
 }

@@ -13,10 +13,12 @@ package kernels
 func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int)
 
 // sgemmTileAVX512 computes a 12×32 tile (mr ≤ 12 rows, and the columns whose
-// bit is set in nmask, are stored) with AVX-512F.
+// bit is set in nmask, are stored) with AVX-512F. A full tile can also pack
+// the B rows it reads (pack ≠ nil) or fetch nextRows rows at next into L2
+// (nextRows > 0); see the header of sgemm_avx512_amd64.s.
 //
 //go:noescape
-func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows int)
 
 // packCopyAVX2 and packGatherAVX2 build packed panels (sgemm_pack_amd64.s);
 // see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
@@ -34,14 +36,24 @@ func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
 
 var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
 
-var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
+var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2,
+	packingTile: packingTileAVX512, fetchingTile: fetchingTileAVX512}
 
 func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr)
 }
 
 func tileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
-	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, uint32(1<<nr-1))
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, uint32(1<<nr-1), nil, nil, 0, 0)
+}
+
+func packingTileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, pack []float32) {
+	_, _ = b[(kc-1)*rsB+31], pack[kc*32-1] // the assembly stays within these
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 12, 1<<32-1, &pack[0], nil, 0, 0)
+}
+
+func fetchingTileAVX512(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, nextRows int) {
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], 32, &c[0], ldc, alpha, beta, 12, 1<<32-1, nil, &next[0], nextStride, nextRows)
 }
 
 func copyPanelAVX2(dst, src []float32, lds, kc, w, width int) {

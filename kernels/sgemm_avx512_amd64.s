@@ -22,6 +22,18 @@
 // stores of C.
 // The C tile is prefetched before the loop; within it, the rows of B, packed
 // or read in place, 8 steps ahead, and the A panel 16 steps ahead.
+//
+// Two variants of the full 12×32 tile (mr = 12, all 32 columns) let the
+// driver stream B from memory while it computes (macroKernelByColumns in
+// sgemm.go); the arithmetic is the same, only loads, stores and prefetches
+// are added:
+//
+//   - pack ≠ nil: B is read in place (rows rsB apart, fetched 16 steps
+//     ahead, since they come from L2 or memory) and each row is also stored
+//     to pack[p*32:], so the tile packs the panel that the tiles below it use.
+//   - nextRows > 0: every 8 steps, the two cache lines at next (then next +
+//     nextStride, …, nextRows rows in all) are fetched into L2: the source
+//     rows of the panel the next packing tile will read.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
@@ -90,8 +102,8 @@
 	DECQ R13; \
 	JZ   done
 
-// func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
-TEXT ·sgemmTileAVX512(SB), NOSPLIT, $8-84
+// func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows int)
+TEXT ·sgemmTileAVX512(SB), NOSPLIT, $8-120
 	FLUSHDENORMALS
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), R12
@@ -168,6 +180,15 @@ prefetchC:
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 
+	// The streaming variants (full tiles only). DI is free until the
+	// epilogue, which reloads it.
+	MOVQ  pack+88(FP), DI
+	TESTQ DI, DI
+	JNZ   loop12pack
+	MOVQ  nextRows+112(FP), R15
+	TESTQ R15, R15
+	JNZ   loop12next
+
 	// A tile of at most 16 columns (nmask has no bit above 15) takes the
 	// loops that do the left half only: half the work for the last tile of
 	// a ragged edge such as n = 14·14. The right half's accumulators stay
@@ -208,6 +229,58 @@ loop12:
 	ADDQ R10, DX
 	DECQ CX
 	JNZ  loop12
+	JMP  epilogue
+
+// loop12pack: B in place, fetched 16 rows ahead (2·R12), each row also
+// stored to pack.
+loop12pack:
+	PREFETCHT0 (AX)(R14*1)
+	PREFETCHT0 (SI)(R12*2)
+	PREFETCHT0 64(SI)(R12*2)
+	VMOVUPS    (SI), Z28
+	VMOVUPS    64(SI), Z29
+	ADDQ       R11, SI
+	VMOVUPS    Z28, (DI)
+	VMOVUPS    Z29, 64(DI)
+	ADDQ       $128, DI
+	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	ADDQ R10, DX
+	DECQ CX
+	JNZ  loop12pack
+	JMP  epilogue
+
+// loop12next: loop12 that fetches one row of next into L2 whenever the
+// steps left (CX) are a multiple of 8, until R15 rows are fetched. R13 (mr)
+// is reloaded by the epilogue.
+loop12next:
+	MOVQ next+96(FP), DI
+	MOVQ nextStride+104(FP), R13
+	SHLQ $2, R13
+
+nextStep:
+	TESTQ $7, CX
+	JNZ   nextSkip
+	TESTQ R15, R15
+	JZ    nextSkip
+	PREFETCHT1 (DI)
+	PREFETCHT1 64(DI)
+	ADDQ       R13, DI
+	DECQ       R15
+
+nextSkip:
+	LOADB
+	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ R10, AX
+	ADDQ R10, BX
+	ADDQ R10, DX
+	DECQ CX
+	JNZ  nextStep
 	JMP  epilogue
 
 half:
