@@ -47,13 +47,12 @@ import (
 // every row, where the hardware prefetchers do not follow, and the
 // micro-kernels wait while it happens (15% of a 256×3136×2304 product).
 // Where a path can stream B (AVX-512), a block of such a B whose A block
-// stays in L2 beside the B block, over a deep k block (a few hundred rows of
-// C, as in the convolutions over large maps), is walked column by column
-// instead (macroKernelByColumns): the top tile of each column reads its B
-// panel in place and packs it as it computes, and the tiles below it,
-// reading the packed panel, fetch the next panel's source rows into L2 a
-// few at a time, so B's trip from memory overlaps the arithmetic instead of
-// preceding it.
+// fits in half of L2, over a deep k block (a few hundred rows of C, as in
+// the convolutions over large maps), is walked column by column instead
+// (macroKernelByColumns): the top tile of each column reads its B panel in
+// place and packs it as it computes, and the tiles below it, reading the
+// packed panel, fetch the next panel's source rows into L2 a few at a time,
+// so B's trip from memory overlaps the arithmetic instead of preceding it.
 //
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p
@@ -434,10 +433,7 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 				case j.fillB != nil:
 					ws.scratch = grow(ws.scratch, max(bPackerScratch, j.n))
 					j.fillB(ws.b, ws.scratch, pc, jc, kc, nc)
-				case byColumns: // the full panels are packed by their top tiles
-					if full := nc / d.nr * d.nr; full < nc {
-						d.packB(ws.b[full*kc:], j.b, j.ldb, false, pc, jc+full, kc, nc-full)
-					}
+				case byColumns: // each column packs its own panel
 				case j.packB:
 					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
@@ -500,28 +496,35 @@ func (j *gemmJob) aPanel(ws *gemmWorkspace, edgeA []float32, ic, ir, mr, pc, kc 
 // two B blocks, L2, so that it comes from L3 or memory (a smaller one, such
 // as a convolution's column matrix just written, is in the caches already,
 // and the walk by columns then gains nothing); the top tile of a column is
-// full; the A block is at most half the size of a B block, so that the
-// columns re-read it from L2 beside the panels of B; and kc is at least half
-// the full depth, so that each tile's step to the next row of tiles of C,
-// a few new cache lines a row, is small beside its arithmetic.
+// full; the A block is at most the size of a B block, half of L2, so that
+// the columns re-read it from L2 (beside it the walk needs only a panel of
+// B and the next one's source rows, not a B block); and kc is at least half
+// the full depth, so that each tile's step to the next row of tiles of C, a
+// few new cache lines a row, is small beside its arithmetic.
 func (j *gemmJob) streamsB(mc, kc int) bool {
 	d := j.d
 	return d.packingTile != nil && j.packB && j.fillB == nil && !j.transB &&
-		j.k*j.n > 2*d.kc*d.nc && mc >= d.mr && (mc+d.mr-1)/d.mr*d.mr*kc <= d.kc*d.nc/2 && 2*kc >= d.kc
+		j.k*j.n > 2*d.kc*d.nc && mc >= d.mr && (mc+d.mr-1)/d.mr*d.mr*kc <= d.kc*d.nc && 2*kc >= d.kc
 }
 
-// macroKernelByColumns is macroKernel for a block that streamsB, whose full
-// B panels are not packed yet (a ragged last one is): it walks the tiles
-// column by column. The top tile of each column packs the panel as it
-// computes; each full tile below it reads the packed panel and fetches a
-// share of the next panel's source rows into L2, where the next column's
-// top tile will read them. Every tile computes what macroKernel's would.
+// macroKernelByColumns is macroKernel for a block that streamsB, whose B
+// panels are not packed: it walks the tiles column by column, and since a
+// panel serves only its own column, one panel buffer serves them all. The
+// top tile of each column packs the panel as it computes (a ragged last
+// panel is packed first); each full tile below it reads the packed panel
+// and fetches a share of the next panel's source rows into L2, where the
+// next column's top tile will read them. Every tile computes what
+// macroKernel's would.
 func (j *gemmJob) macroKernelByColumns(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
 	d := j.d
+	panel := ws.b[:kc*d.nr]
 	share := min((kc+mc/d.mr-2)/max(mc/d.mr-1, 1), kc/fetchEvery) // rows fetched by each full tile below the top one
 	for jr := 0; jr < nc; jr += d.nr {
 		nr := min(d.nr, nc-jr)
-		panel, src := ws.b[jr*kc:], j.b[pc*j.ldb+jc+jr:]
+		src := j.b[pc*j.ldb+jc+jr:]
+		if nr < d.nr {
+			d.packB(panel, j.b, j.ldb, false, pc, jc+jr, kc, nr)
+		}
 		fetched := kc // rows of the next panel's source in L2 or on their way
 		if jr+2*d.nr <= nc {
 			fetched = 0 // the next panel is full, packed by its top tile
