@@ -28,11 +28,22 @@ median rate (--metric wall: GFLOP/s; cpu: GFLOP per CPU second) over all the
 runs given of each gocnn path, gonum and each OpenBLAS kernel, and the median
 single-core FMA peak of each vector width.
 
+With --paired BENCHBIN (a test binary built by go test -c ./bench) the two
+run in alternation instead, one shape and thread count at a time: --pairs
+times, the Go benchmark of the avx512 path (with the suite's FMA peak) and
+then OpenBLAS (the first --coretype, one run of --seconds). On a machine
+whose speed drifts from minute to minute this compares each Go run with the
+OpenBLAS run beside it; the table gives the medians, the median of the
+per-pair ratios, how many pairs reach 0.95, and the Go rate as a fraction
+of the peak measured in the same run.
+
 Usage: /usr/bin/python3 scripts/bench_openblas.py [--threads 1 2]
        [--coretype auto SkylakeX] [--repeat 3] [--seconds 1] [--shapes NAME ...]
        [--json FILE]
    or: /usr/bin/python3 scripts/bench_openblas.py --table [--metric wall|cpu]
        --gobench GOFILE ... --openblas JSONFILE ...
+   or: /usr/bin/python3 scripts/bench_openblas.py --paired BENCHBIN [--pairs 7]
+       [--threads 1 2] [--coretype SkylakeX] [--seconds 1] [--shapes NAME ...]
 """
 
 import argparse
@@ -109,6 +120,8 @@ def main():
     ap.add_argument("--openblas", nargs="+", default=[], help="files written with --json (with --table)")
     ap.add_argument("--metric", choices=["wall", "cpu"], default="wall",
                     help="rates per wall-clock second or per CPU second (with --table)")
+    ap.add_argument("--paired", metavar="BENCHBIN", help="alternate with this Go bench test binary")
+    ap.add_argument("--pairs", type=int, default=7, help="runs of each side per shape (with --paired)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     shapes = [s for s in SHAPES if not args.shapes or s[0] in args.shapes]
@@ -118,35 +131,84 @@ def main():
     if args.table:
         print_table(shapes, args.gobench, args.openblas, args.metric)
         return
+    if args.paired:
+        paired(args.paired, shapes, args.threads, args.coretype[0], args.seconds, args.pairs)
+        return
 
     print(f"{'shape':<20} {'m':>5} {'n':>6} {'k':>5} {'threads':>7} {'kernel':<12} {'GFLOP/s':>8} {'GFLOP/cpu-s':>11}")
     for core in args.coretype:
         for threads in args.threads:
-            env = {key: v for key, v in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-            env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
-            if core != "auto":
-                env["OPENBLAS_CORETYPE"] = core
-            cmd = [sys.executable, os.path.abspath(__file__), "--child", "--repeat", str(args.repeat),
-                   "--seconds", str(args.seconds)]
-            if args.shapes:
-                cmd += ["--shapes", *args.shapes]
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
-            for line in proc.stdout:
-                r = json.loads(line)
-                if not r["numpy_uses_openblas"]:
-                    proc.kill()
-                    sys.exit("numpy is not using OpenBLAS here (install libopenblas0-pthread)")
-                r["coretype"] = core
+            for r in run_openblas(core, threads, [s[0] for s in shapes] if args.shapes else None,
+                                  args.repeat, args.seconds):
                 if args.json:
                     with open(args.json, "a") as f:
                         f.write(json.dumps(r) + "\n")
                 kernel = r["core"] if core == "auto" else f"{r['core']}*"
                 print(f"{r['shape']:<20} {r['m']:>5} {r['n']:>6} {r['k']:>5} {r['threads']:>7} {kernel:<12} "
                       f"{r['gflops']:>8.1f} {r['gflops_cpu']:>11.1f}", flush=True)
-            if proc.wait() != 0:
-                sys.exit(f"measuring process failed with status {proc.returncode}")
     if any(c != "auto" for c in args.coretype):
         print("* core type forced with OPENBLAS_CORETYPE")
+
+
+def run_openblas(core, threads, shape_names, repeat, seconds):
+    """Yields the child's result per shape, measured in a fresh process."""
+    env = {key: v for key, v in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
+    if core != "auto":
+        env["OPENBLAS_CORETYPE"] = core
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--repeat", str(repeat), "--seconds", str(seconds)]
+    if shape_names:
+        cmd += ["--shapes", *shape_names]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        r = json.loads(line)
+        if not r["numpy_uses_openblas"]:
+            proc.kill()
+            sys.exit("numpy is not using OpenBLAS here (install libopenblas0-pthread)")
+        r["coretype"] = core
+        yield r
+    if proc.wait() != 0:
+        sys.exit(f"measuring process failed with status {proc.returncode}")
+
+
+def run_go(benchbin, shape, threads, seconds):
+    """Runs one shape's avx512 benchmark and the FMA peak; returns (GFLOP/s, peak)."""
+    pattern = f"^BenchmarkFMAPeak$/^zmm$|^BenchmarkSgemm$/^{shape}$/^avx512$/^t{threads}$"
+    out = subprocess.run([benchbin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", f"{seconds}s"],
+                         capture_output=True, text=True, check=True).stdout
+    rate = peak = None
+    for line in out.splitlines():
+        fields = line.split()
+        if not fields or not fields[0].startswith("Benchmark"):
+            continue
+        value = float(fields[fields.index("GFLOP/s") - 1])
+        if fields[0].startswith("BenchmarkFMAPeak"):
+            peak = value
+        else:
+            rate = value
+    if rate is None or peak is None:
+        sys.exit(f"{benchbin}: no result for {shape} on {threads} thread(s):\n{out}")
+    return rate, peak
+
+
+def paired(benchbin, shapes, thread_counts, core, seconds, pairs):
+    kernel = f"OpenBLAS {core}" + ("" if core == "auto" else "*")
+    print(f"| shape (m, n, k) | threads | avx512 | {kernel} | ratio (median of pairs) | pairs ≥ 0.95 "
+          f"| avx512 ÷ FMA peak of its run |")
+    print("|---|---|---|---|---|---|---|")
+    for threads in thread_counts:
+        for name, m, n, k in shapes:
+            ours, theirs, ratios, fractions = [], [], [], []
+            for _ in range(pairs):
+                rate, peak = run_go(benchbin, name, threads, seconds)
+                ob = next(run_openblas(core, threads, [name], 1, seconds))["gflops"]
+                ours.append(rate)
+                theirs.append(ob)
+                ratios.append(rate / ob)
+                fractions.append(rate / (peak * threads))
+            med = statistics.median
+            print(f"| {name} ({m}, {n}, {k}) | {threads} | {med(ours):.1f} | {med(theirs):.1f} | {med(ratios):.2f} "
+                  f"| {sum(r >= 0.95 for r in ratios)} of {pairs} | {100 * med(fractions):.0f}% |", flush=True)
 
 
 def read_gobench(paths, unit):
