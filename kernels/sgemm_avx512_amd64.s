@@ -68,6 +68,16 @@
 	VFMADD231PS  Z28, Z31, c6;       \
 	VFMADD231PS  Z29, Z31, c7
 
+// ROWS12 is one step of the full 12-row tile: the three groups of rows, and
+// the A bases moved on to the next step.
+#define ROWS12 \
+	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7);         \
+	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15);   \
+	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	ADDQ R10, AX;                                      \
+	ADDQ R10, BX;                                      \
+	ADDQ R10, DX
+
 // ROWS4H is ROWS4 for the first 16 columns only.
 #define ROWS4H(base, c0, c2, c4, c6) \
 	VBROADCASTSS (base), Z30;       \
@@ -221,12 +231,7 @@ loop8:
 
 loop12:
 	LOADB
-	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
-	ADDQ R10, AX
-	ADDQ R10, BX
-	ADDQ R10, DX
+	ROWS12
 	DECQ CX
 	JNZ  loop12
 	JMP  epilogue
@@ -243,12 +248,7 @@ loop12pack:
 	VMOVUPS    Z28, (DI)
 	VMOVUPS    Z29, 64(DI)
 	ADDQ       $128, DI
-	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
-	ADDQ R10, AX
-	ADDQ R10, BX
-	ADDQ R10, DX
+	ROWS12
 	DECQ CX
 	JNZ  loop12pack
 	JMP  epilogue
@@ -273,12 +273,7 @@ nextStep:
 
 nextSkip:
 	LOADB
-	ROWS4(AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	ROWS4(BX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	ROWS4(DX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
-	ADDQ R10, AX
-	ADDQ R10, BX
-	ADDQ R10, DX
+	ROWS12
 	DECQ CX
 	JNZ  nextStep
 	JMP  epilogue
