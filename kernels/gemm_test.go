@@ -372,6 +372,37 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 	}
 }
 
+// TestSgemmTransposedAInPlace pins down when a transposed A is read in
+// place: few column tiles (a convolution's input gradient on a 7×7 map) and
+// rows that do not share an L1 set; and that two threads then split the
+// rows, so that each does not make a pass over all of A.
+func TestSgemmTransposedAInPlace(t *testing.T) {
+	for _, set := range sets {
+		d := set.gemm
+		cases := []struct {
+			m, n, k, lda int
+			packA        bool
+		}{
+			{4608, 49, 512, 4608, false}, // 3×3, 512 channels, 7×7
+			{512, 49, 2048, 512, false},  // 1×1, 2048 → 512, 7×7
+			{1024, 49, 2048, 1024, true}, // rows 4 KiB apart
+			{4608, 196, 512, 4608, true}, // 14×14: 7 column tiles of 32
+		}
+		for _, c := range cases {
+			want := c.packA || !d.strided
+			packA, _ := d.packing(true, false, c.m, c.n, c.k, c.lda, c.n)
+			if packA != want {
+				t.Errorf("%s %+v: packA = %v, want %v", set.path, c, packA, want)
+			}
+			j := &gemmJob{d: d, transA: true, m: c.m, n: c.n, k: c.k, packA: packA, packB: true}
+			j.plan(2)
+			if j.taskCols < j.n {
+				t.Errorf("%s %+v: split by columns (%d-column tasks)", set.path, c, j.taskCols)
+			}
+		}
+	}
+}
+
 // TestPanelPackers compares every path's copyPanel and gatherPanel with the
 // plain-Go ones for every panel width in use and every fill w ≤ width, and
 // checks that nothing beyond the panel is written.
