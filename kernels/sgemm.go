@@ -45,7 +45,7 @@ import (
 // Packing a B that is not in the caches reads it from memory at a poor
 // rate: a micro-panel's kc rows are each a row of B apart, often a new page
 // every row, where the hardware prefetchers do not follow, and the
-// micro-kernels wait while it happens (15% of a 256×3136×2304 product).
+// micro-kernels wait while it happens (12–15% of a 256×3136×2304 product).
 // Where a path can stream B (AVX-512), a block of such a B whose A block
 // fits in half of L2, over a deep k block (a few hundred rows of C, as in
 // the convolutions over large maps), is walked column by column instead
