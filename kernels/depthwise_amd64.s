@@ -83,7 +83,7 @@ GLOBL dwHi<>(SB), RODATA|NOPTR, $64
 // dwForward3x3s1AVX2: 3×3 depthwise filter, stride 1, AVX2.
 //
 // func dwForward3x3s1AVX2(a dwArgs)
-TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwForward3x3s1AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -438,6 +438,7 @@ dwForward3x3s1AVX2_skip49:
 dwForward3x3s1AVX2_rowdone19:
 dwForward3x3s1AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward3x3s1AVX2_row2
 dwForward3x3s1AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -456,7 +457,7 @@ dwForward3x3s1AVX2_end5:
 // dwFilter3x3s1AVX2: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s1AVX2(a dwArgs)
-TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwFilter3x3s1AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -769,6 +770,7 @@ dwFilter3x3s1AVX2_skip43:
 dwFilter3x3s1AVX2_rowdone16:
 dwFilter3x3s1AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter3x3s1AVX2_row2
 dwFilter3x3s1AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -866,7 +868,7 @@ dwFilter3x3s1AVX2_reduced44:
 // dwForward3x3s2AVX2: 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwForward3x3s2AVX2(a dwArgs)
-TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwForward3x3s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -1331,6 +1333,7 @@ dwForward3x3s2AVX2_skip40:
 dwForward3x3s2AVX2_rowdone19:
 dwForward3x3s2AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward3x3s2AVX2_row2
 dwForward3x3s2AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -1349,7 +1352,7 @@ dwForward3x3s2AVX2_end5:
 // dwFilter3x3s2AVX2: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX2.
 //
 // func dwFilter3x3s2AVX2(a dwArgs)
-TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwFilter3x3s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -1772,6 +1775,7 @@ dwFilter3x3s2AVX2_skip34:
 dwFilter3x3s2AVX2_rowdone16:
 dwFilter3x3s2AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter3x3s2AVX2_row2
 dwFilter3x3s2AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -1869,7 +1873,7 @@ dwFilter3x3s2AVX2_reduced35:
 // dwData3x3s2AVX2: input gradient of a 3×3 depthwise filter, stride 2, AVX2.
 //
 // func dwData3x3s2AVX2(a dwArgs)
-TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwData3x3s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -2361,7 +2365,7 @@ dwData3x3s2AVX2_end5:
 // dwForward5x5s1AVX2: 5×5 depthwise filter, stride 1, AVX2.
 //
 // func dwForward5x5s1AVX2(a dwArgs)
-TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwForward5x5s1AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -3124,6 +3128,7 @@ dwForward5x5s1AVX2_skip99:
 dwForward5x5s1AVX2_rowdone21:
 dwForward5x5s1AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward5x5s1AVX2_row2
 dwForward5x5s1AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -3142,7 +3147,7 @@ dwForward5x5s1AVX2_end5:
 // dwFilter5x5s1AVX2: gradient of a 5×5 depthwise filter, stride 1, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s1AVX2(a dwArgs)
-TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwFilter5x5s1AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -3476,6 +3481,7 @@ dwFilter5x5s1AVX2_skip45:
 dwFilter5x5s1AVX2_rowdone15:
 dwFilter5x5s1AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter5x5s1AVX2_row2
 dwFilter5x5s1AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -3579,7 +3585,7 @@ dwFilter5x5s1AVX2_reduced46:
 // dwForward5x5s2AVX2: 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwForward5x5s2AVX2(a dwArgs)
-TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwForward5x5s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -4622,6 +4628,7 @@ dwForward5x5s2AVX2_skip69:
 dwForward5x5s2AVX2_rowdone21:
 dwForward5x5s2AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward5x5s2AVX2_row2
 dwForward5x5s2AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -4640,7 +4647,7 @@ dwForward5x5s2AVX2_end5:
 // dwFilter5x5s2AVX2: gradient of a 5×5 depthwise filter, stride 2, 2 filter rows per call, AVX2.
 //
 // func dwFilter5x5s2AVX2(a dwArgs)
-TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwFilter5x5s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -5083,6 +5090,7 @@ dwFilter5x5s2AVX2_skip33:
 dwFilter5x5s2AVX2_rowdone15:
 dwFilter5x5s2AVX2_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter5x5s2AVX2_row2
 dwFilter5x5s2AVX2_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -5186,7 +5194,7 @@ dwFilter5x5s2AVX2_reduced34:
 // dwData5x5s2AVX2: input gradient of a 5×5 depthwise filter, stride 2, AVX2.
 //
 // func dwData5x5s2AVX2(a dwArgs)
-TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-176
+TEXT ·dwData5x5s2AVX2(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -6014,7 +6022,7 @@ dwData5x5s2AVX2_end5:
 // dwForward3x3s1AVX512: 3×3 depthwise filter, stride 1, AVX512.
 //
 // func dwForward3x3s1AVX512(a dwArgs)
-TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwForward3x3s1AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -6383,6 +6391,7 @@ dwForward3x3s1AVX512_skip49:
 dwForward3x3s1AVX512_rowdone19:
 dwForward3x3s1AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward3x3s1AVX512_row2
 dwForward3x3s1AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -6401,7 +6410,7 @@ dwForward3x3s1AVX512_end5:
 // dwFilter3x3s1AVX512: gradient of a 3×3 depthwise filter, stride 1, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s1AVX512(a dwArgs)
-TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwFilter3x3s1AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -6714,6 +6723,7 @@ dwFilter3x3s1AVX512_skip43:
 dwFilter3x3s1AVX512_rowdone16:
 dwFilter3x3s1AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter3x3s1AVX512_row2
 dwFilter3x3s1AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -6829,7 +6839,7 @@ dwFilter3x3s1AVX512_reduced44:
 // dwForward3x3s2AVX512: 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwForward3x3s2AVX512(a dwArgs)
-TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwForward3x3s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -7262,6 +7272,7 @@ dwForward3x3s2AVX512_skip40:
 dwForward3x3s2AVX512_rowdone19:
 dwForward3x3s2AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward3x3s2AVX512_row2
 dwForward3x3s2AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -7280,7 +7291,7 @@ dwForward3x3s2AVX512_end5:
 // dwFilter3x3s2AVX512: gradient of a 3×3 depthwise filter, stride 2, 3 filter rows per call, AVX512.
 //
 // func dwFilter3x3s2AVX512(a dwArgs)
-TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwFilter3x3s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -7675,6 +7686,7 @@ dwFilter3x3s2AVX512_skip34:
 dwFilter3x3s2AVX512_rowdone16:
 dwFilter3x3s2AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter3x3s2AVX512_row2
 dwFilter3x3s2AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -7790,7 +7802,7 @@ dwFilter3x3s2AVX512_reduced35:
 // dwData3x3s2AVX512: input gradient of a 3×3 depthwise filter, stride 2, AVX512.
 //
 // func dwData3x3s2AVX512(a dwArgs)
-TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwData3x3s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -8282,7 +8294,7 @@ dwData3x3s2AVX512_end5:
 // dwForward5x5s1AVX512: 5×5 depthwise filter, stride 1, AVX512.
 //
 // func dwForward5x5s1AVX512(a dwArgs)
-TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwForward5x5s1AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -8989,6 +9001,7 @@ dwForward5x5s1AVX512_skip99:
 dwForward5x5s1AVX512_rowdone21:
 dwForward5x5s1AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward5x5s1AVX512_row2
 dwForward5x5s1AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -9007,7 +9020,7 @@ dwForward5x5s1AVX512_end5:
 // dwFilter5x5s1AVX512: gradient of a 5×5 depthwise filter, stride 1, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s1AVX512(a dwArgs)
-TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwFilter5x5s1AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -9662,6 +9675,7 @@ dwFilter5x5s1AVX512_skip93:
 dwFilter5x5s1AVX512_rowdone18:
 dwFilter5x5s1AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter5x5s1AVX512_row2
 dwFilter5x5s1AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -9941,7 +9955,7 @@ dwFilter5x5s1AVX512_reduced94:
 // dwForward5x5s2AVX512: 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwForward5x5s2AVX512(a dwArgs)
-TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwForward5x5s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -10827,6 +10841,7 @@ dwForward5x5s2AVX512_skip69:
 dwForward5x5s2AVX512_rowdone21:
 dwForward5x5s2AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwForward5x5s2AVX512_row2
 dwForward5x5s2AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -10845,7 +10860,7 @@ dwForward5x5s2AVX512_end5:
 // dwFilter5x5s2AVX512: gradient of a 5×5 depthwise filter, stride 2, 5 filter rows per call, AVX512.
 //
 // func dwFilter5x5s2AVX512(a dwArgs)
-TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwFilter5x5s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX
@@ -11697,6 +11712,7 @@ dwFilter5x5s2AVX512_skip63:
 dwFilter5x5s2AVX512_rowdone18:
 dwFilter5x5s2AVX512_next4:
 	INCQ R8
+	ADDQ a_rowSkip+176(FP), R8
 	JMP dwFilter5x5s2AVX512_row2
 dwFilter5x5s2AVX512_end5:
 	MOVQ a_inPlane+144(FP), AX
@@ -11976,7 +11992,7 @@ dwFilter5x5s2AVX512_reduced64:
 // dwData5x5s2AVX512: input gradient of a 5×5 depthwise filter, stride 2, AVX512.
 //
 // func dwData5x5s2AVX512(a dwArgs)
-TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-176
+TEXT ·dwData5x5s2AVX512(SB), NOSPLIT, $8-184
 	STMXCSR saved-4(SP)
 	MOVL saved-4(SP), AX
 	ORL $0x8040, AX

@@ -53,10 +53,10 @@ var fieldOffset = map[string]int{
 	"inH": 40, "inW": 48, "outW": 56, "i0": 64, "i1": 72,
 	"row0": 80, "col0": 88, "nl": 96, "mid": 104, "nvec": 112,
 	"beta": 120, "rows": 128, "planes": 136, "inPlane": 144,
-	"outPlane": 152, "wPlane": 160, "biasPlane": 168,
+	"outPlane": 152, "wPlane": 160, "biasPlane": 168, "rowSkip": 176,
 }
 
-const argsSize = 176
+const argsSize = 184
 
 func arg(name string) string {
 	off, ok := fieldOffset[name]
@@ -511,6 +511,7 @@ func (c *kernel) rowLoop(rb int, limited bool, before func(), perRow func(known 
 	perRow(false)
 	c.label(next)
 	c.op("INCQ R8")
+	c.op("ADDQ %s, R8", arg("rowSkip"))
 	c.op("JMP %s", row)
 	c.label(end)
 }
