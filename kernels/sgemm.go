@@ -48,11 +48,12 @@ import (
 // micro-kernels wait while it happens (12–15% of a 256×3136×2304 product).
 // Where a path can stream B (AVX-512), a block of such a B whose A block
 // fits in half of L2, over a deep k block (a few hundred rows of C, as in
-// the convolutions over large maps), is walked column by column instead
-// (macroKernelByColumns): the top tile of each column reads its B panel in
-// place and packs it as it computes, and the tiles below it, reading the
-// packed panel, fetch the next panel's source rows into L2 a few at a time,
-// so B's trip from memory overlaps the arithmetic instead of preceding it.
+// the 1×1 convolutions over large maps, whose B is their input), is walked
+// column by column instead (macroKernelByColumns): the top tile of each
+// column reads its B panel in place and packs it as it computes, and the
+// tiles below it, reading the packed panel, fetch the next panel's source
+// rows into L2 a few at a time, so B's trip from memory overlaps the
+// arithmetic instead of preceding it.
 //
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p
