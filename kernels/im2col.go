@@ -751,8 +751,9 @@ func gemmConvBackwardFilter(p ConvParams, t convTiling, x, dy, dw, ws []float32)
 //
 // Tap t's header at table[table[t]] holds the number of copies, the number
 // of zeros, and 1 if some copy spans a gap (else 0); the copies follow,
-// then the zeros, four int32s each. The R·S offsets come first; everything
-// lies in a slot of the workspace.
+// then the zeros, four int32s each. The R·S offsets come first, and for
+// tiny planes the taps' permutations last (see "Tiny planes" below);
+// everything lies in a slot of the workspace.
 type runTable struct {
 	table  []int32
 	stride int // StrideW: the step between the input pixels of a copy
@@ -765,7 +766,11 @@ type runTable struct {
 // per output row that the tile touches, and one more gap.
 func runTableLen(p ConvParams, pixels int) int {
 	rows := min(p.OutH(), (pixels-1)/p.OutW()+2)
-	return p.R * p.S * (1 + 3 + 4*rows + 4*(2*rows+1))
+	n := p.R * p.S * (1 + 3 + 4*rows + 4*(2*rows+1))
+	if p.tinyPlanes() {
+		n += p.R * p.S * permTap
+	}
+	return n
 }
 
 // build fills the table for output pixels [q0, q1).
@@ -833,6 +838,64 @@ func (rt *runTable) build(p ConvParams, q0, q1 int) {
 			rt.table[hdr], rt.table[hdr+1], rt.table[hdr+2] = int32(nc), int32((k-first)/4), spans
 		}
 	}
+	if p.tinyPlanes() {
+		rt.buildPerm(p, q0, q1)
+	}
+}
+
+// Tiny planes. When a convolution's input and output planes each fit in
+// one vector (tinyPlanes: the late layers of a 32×32 input, 4×4 maps and
+// smaller), the runs of a tap are a float or two per output row, and their
+// entries cost more than the copies: a 3×3 convolution on 2×2 maps spent as
+// long unfolding as in its GEMM. Such a tile is unfolded instead by
+// permuting each image's whole plane, once per tap (permuteRows; the
+// unfolding 1.4–2.7× faster, the passes that unfold 1.12–1.36× on 4×4 to
+// 2×2 maps at batch 64, the same on 1×1 maps; BenchmarkConvSmallMaps): the
+// table then also holds, for every tap, which input pixel each output pixel
+// of the tile reads, or −1 for padding (permTap int32s: the tinyPlane
+// indices and the mask of those that are not −1), in its last R·S·permTap
+// entries. col2im keeps the runs.
+
+// tinyPlane is the most floats of an input or output plane that im2col
+// unfolds by permutation: one 512-bit vector.
+const tinyPlane = 16
+
+// permTap is the int32s of one tap's permutation: an index per lane, then
+// the mask of the lanes with an index.
+const permTap = tinyPlane + 1
+
+// tinyPlanes reports whether p's planes are unfolded by permutation.
+func (p ConvParams) tinyPlanes() bool {
+	return p.H*p.W <= tinyPlane && p.OutH()*p.OutW() <= tinyPlane
+}
+
+// buildPerm fills the permutation of every tap for output pixels [q0, q1).
+func (rt *runTable) buildPerm(p ConvParams, q0, q1 int) {
+	ow := p.OutW()
+	for t := range p.R * p.S {
+		tap := rt.perm(p, t)
+		var valid int32
+		for q := range tinyPlane {
+			tap[q] = -1
+			if q >= q1-q0 {
+				continue
+			}
+			oh, o := (q0+q)/ow, (q0+q)%ow
+			ih := oh*p.StrideH + t/p.S*p.DilH - p.PadH
+			iw := o*p.StrideW + t%p.S*p.DilW - p.PadW
+			if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+				tap[q] = int32(ih*p.W + iw)
+				valid |= 1 << q
+			}
+		}
+		tap[tinyPlane] = valid
+	}
+}
+
+// perm returns tap t's permutation (tiny planes only).
+func (rt *runTable) perm(p ConvParams, t int) []int32 {
+	rs := p.R * p.S
+	return rt.table[len(rt.table)-(rs-t)*permTap:][:permTap]
 }
 
 // eachRun calls fn(d, src, n) for each output row of pixels [q0, q1) in
@@ -930,6 +993,17 @@ func im2colRows(p ConvParams, x, col []float32, rt *runTable, tl convTile, lo, h
 	span := tl.q1 - tl.q0
 	ld := tl.nb * span
 	k := runKernelsFor()
+	if p.tinyPlanes() {
+		for row := lo; row < hi; row++ {
+			dst, tap := col[(row-lo)*ld:][:ld], rt.perm(p, row%rs)
+			if tap[tinyPlane] == 0 { // the tap reads only padding
+				clear(dst)
+				continue
+			}
+			permuteRows(k, dst, x[tl.n0*chw+row/rs*hw:], tap, tl.nb, span, hw, span, chw)
+		}
+		return
+	}
 	for row := lo; row < hi; row++ {
 		dst := col[(row-lo)*ld:][:ld]
 		copies, zeros, spansGaps := rt.tap(row % rs)

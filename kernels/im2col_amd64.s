@@ -558,3 +558,75 @@ a2tail:
 	JNZ  a2row
 	VZEROUPPER
 	RET
+
+// func runPermAVX512(dst, src *float32, tap *int32, rows, dstStep, srcStep int, masks uint64)
+//
+// K1: the hw lanes of a plane, K2: the output lanes with a source, K3: the
+// n output lanes; Z1 the tap's indices. One image per iteration.
+TEXT ·runPermAVX512(SB), NOSPLIT, $0-56
+	MOVQ      dst+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      tap+16(FP), AX
+	MOVQ      rows+24(FP), R8
+	MOVQ      dstStep+32(FP), R9
+	MOVQ      srcStep+40(FP), R10
+	SHLQ      $2, R9
+	SHLQ      $2, R10
+	MOVQ      masks+48(FP), DX
+	KMOVW     DX, K2
+	SHRQ      $16, DX
+	KMOVW     DX, K3
+	SHRQ      $16, DX
+	KMOVW     DX, K1
+	VMOVDQU32 (AX), Z1
+
+perm512row:
+	VMOVUPS.Z (SI), K1, Z0
+	VPERMPS.Z Z0, Z1, K2, Z2
+	VMOVUPS   Z2, K3, (DI)
+	ADDQ      R10, SI
+	ADDQ      R9, DI
+	DECQ      R8
+	JNZ       perm512row
+	VZEROUPPER
+	RET
+
+// func runPermAVX2(dst, src *float32, tap *int32, rows, dstStep, srcStep int, masks uint64)
+//
+// Planes and rows of at most 8 floats. Y5: the hw lanes of a plane, Y4:
+// the n output lanes (both prefix masks, from the counts of their mask
+// bits), Y2: the output lanes with a source (index > −1), Y1: the indices.
+// An index of −1 picks lane 7, which Y2 then clears.
+TEXT ·runPermAVX2(SB), NOSPLIT, $0-56
+	MOVQ     dst+0(FP), DI
+	MOVQ     src+8(FP), SI
+	MOVQ     tap+16(FP), AX
+	MOVQ     rows+24(FP), R8
+	MOVQ     dstStep+32(FP), R9
+	MOVQ     srcStep+40(FP), R10
+	SHLQ     $2, R9
+	SHLQ     $2, R10
+	VMOVDQU  (AX), Y1
+	VPCMPEQD Y3, Y3, Y3
+	VPCMPGTD Y3, Y1, Y2
+	MOVQ     masks+48(FP), DX
+	MOVQ     DX, CX
+	SHRQ     $16, CX
+	ANDL     $0xffff, CX
+	POPCNTL  CX, CX
+	PREFIX(CX, Y4)
+	SHRQ     $32, DX
+	POPCNTL  DX, DX
+	PREFIX(DX, Y5)
+
+perm2row:
+	VMASKMOVPS (SI), Y5, Y0
+	VPERMPS    Y0, Y1, Y0
+	VANDPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y4, (DI)
+	ADDQ       R10, SI
+	ADDQ       R9, DI
+	DECQ       R8
+	JNZ        perm2row
+	VZEROUPPER
+	RET

@@ -26,6 +26,12 @@ type runKernels struct {
 	copy1, copy2 func(dst, src *float32, rows, n, dstStep, srcStep int)
 	zero         func(dst *float32, rows, n, dstStep int)
 	add1, add2   func(dst, src *float32, rows, n, dstStep, srcStep int)
+	// perm is permuteRows for planes of at most permLanes floats (one
+	// vector), given the lanes of one tap (permLanes int32 indices) and
+	// masks: bits 0–15 the output lanes with a source, 16–31 the first n
+	// lanes, 32–47 the first hw lanes.
+	perm      func(dst, src *float32, tap *int32, rows, dstStep, srcStep int, masks uint64)
+	permLanes int
 }
 
 // runKernelsFor returns the current path's run primitives, or nil where
@@ -87,6 +93,44 @@ func addRuns(k *runKernels, dst, src []float32, rows, n, dstStep, srcStep, strid
 		k.add2(&dst[0], &src[0], rows, n, dstStep, srcStep)
 	default:
 		addRunsGo(dst, src, rows, n, dstStep, srcStep, stride)
+	}
+}
+
+// A tiny plane (im2col.go, "Tiny planes") is unfolded tap by tap with a
+// permutation of the whole plane instead of runs:
+//
+//	permuteRows  dst[i·dstStep + q] = src[i·srcStep + tap[q]]  (0 where tap[q] < 0)
+//
+// for i < rows and q < n, reading only src[i·srcStep : i·srcStep+hw]
+// (every tap[q] < hw). tap holds tinyPlane indices and then the mask of
+// the lanes q with tap[q] ≥ 0 (permTap). The AVX-512 path does one image
+// per masked load, VPERMPS and masked store; AVX2 does planes of at most 8
+// floats the same way, with mask vectors.
+func permuteRows(k *runKernels, dst, src []float32, tap []int32, rows, n, hw, dstStep, srcStep int) {
+	if rows < 1 || n < 1 {
+		return
+	}
+	dst = dst[:(rows-1)*dstStep+n]
+	src = src[:(rows-1)*srcStep+hw]
+	tap = tap[:permTap]
+	if k != nil && n <= k.permLanes && hw <= k.permLanes {
+		masks := uint64(uint16(tap[tinyPlane])) | uint64(1<<n-1)<<16 | uint64(1<<hw-1)<<32
+		k.perm(&dst[0], &src[0], &tap[0], rows, dstStep, srcStep, masks)
+		return
+	}
+	permuteRowsGo(dst, src, tap, rows, n, dstStep, srcStep)
+}
+
+func permuteRowsGo(dst, src []float32, tap []int32, rows, n, dstStep, srcStep int) {
+	for i := range rows {
+		d, s := dst[i*dstStep:][:n], src[i*srcStep:]
+		for q := range d {
+			if j := tap[q]; j >= 0 {
+				d[q] = s[j]
+			} else {
+				d[q] = 0
+			}
+		}
 	}
 }
 

@@ -72,6 +72,112 @@ func TestRunPrimitives(t *testing.T) {
 	}
 }
 
+// permuteRows on every path against its definition: planes and rows of 1
+// to 16 floats, taps with and without padding lanes (−1), one or several
+// images, with gaps between them; every slice ends at an inaccessible page,
+// and the floats between the rows must keep their values.
+func TestPermuteRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, path := range Paths() {
+		usePath(t, path)
+		k := runKernelsFor()
+		for hw := 1; hw <= tinyPlane; hw++ {
+			for _, n := range []int{1, 2, 3, 4, 7, 8, 9, 15, 16} {
+				for _, rows := range []int{1, 3} {
+					for _, gap := range []int{0, 5} {
+						tap := make([]int32, permTap)
+						for q := range n {
+							if rng.IntN(3) > 0 {
+								tap[q] = int32(rng.IntN(hw))
+								tap[tinyPlane] |= 1 << q
+							} else {
+								tap[q] = -1
+							}
+						}
+						for q := n; q < tinyPlane; q++ {
+							tap[q] = -1
+						}
+						dstStep, srcStep := n+gap, hw+gap
+						src := guardedFloats(t, (rows-1)*srcStep+hw)
+						dst := guardedFloats(t, (rows-1)*dstStep+n)
+						fillRandom(rng, src)
+						fillRandom(rng, dst)
+						want := append([]float32(nil), dst...)
+						for i := range rows {
+							for q := range n {
+								want[i*dstStep+q] = 0
+								if j := tap[q]; j >= 0 {
+									want[i*dstStep+q] = src[i*srcStep+int(j)]
+								}
+							}
+						}
+						permuteRows(k, dst, src, tap, rows, n, hw, dstStep, srcStep)
+						checkBits(t, fmt.Sprintf("permuteRows %s: plane %d, %d rows of %d, gap %d", path, hw, rows, n, gap), dst, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The unfolding of tiny planes (permutations) against the definition of the
+// column matrix, on every path, for kernels, strides, paddings and
+// dilations that leave input and output planes of at most 16 floats, in
+// folds of several images and in tiles of a few output pixels.
+func TestIm2colTinyPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var cases []ConvParams
+	for _, hw := range [][2]int{{1, 1}, {2, 2}, {1, 3}, {3, 2}, {3, 3}, {4, 4}, {2, 8}} {
+		for _, rs := range [][2]int{{1, 1}, {3, 3}, {5, 5}, {2, 3}} {
+			// strides, paddings and dilations along H and W
+			for _, sp := range [][6]int{{1, 1, 0, 0, 1, 1}, {1, 1, 1, 1, 1, 1}, {2, 2, 1, 1, 1, 1}, {1, 1, 2, 2, 2, 2}, {3, 3, 2, 2, 1, 1},
+				{1, 2, 1, 0, 1, 1}, {2, 1, 0, 2, 1, 2}, {1, 1, 2, 1, 2, 1}} {
+				p := ConvParams{N: 3, C: 2, H: hw[0], W: hw[1], K: 1, R: rs[0], S: rs[1],
+					StrideH: sp[0], StrideW: sp[1], PadH: sp[2], PadW: sp[3], DilH: sp[4], DilW: sp[5], Groups: 1}
+				if p.Validate() == nil && p.tinyPlanes() {
+					cases = append(cases, p)
+				}
+			}
+		}
+	}
+	if len(cases) < 40 {
+		t.Fatalf("only %d tiny cases", len(cases))
+	}
+	for _, path := range Paths() {
+		usePath(t, path)
+		for _, p := range cases {
+			x := make([]float32, p.N*p.C*p.H*p.W)
+			fillRandom(rng, x)
+			pix, rs := p.OutH()*p.OutW(), p.R*p.S
+			for _, tile := range [][2]int{{0, pix}, {pix / 3, pix/3 + (pix+1)/2}} {
+				tl := convTile{n0: 1, nb: 2, q0: tile[0], q1: tile[1]}
+				span := tl.q1 - tl.q0
+				rt := runTable{table: make([]int32, runTableLen(p, pix))}
+				rt.build(p, tl.q0, tl.q1)
+				col := guardedFloats(t, p.C*rs*tl.cols())
+				fillRandom(rng, col)
+				im2colRows(p, x, col, &rt, tl, 0, p.C*rs)
+				for row := range p.C * rs {
+					c, r, s := row/rs, row%rs/p.S, row%p.S
+					for i := range tl.nb {
+						for q := range span {
+							oh, ow := (tl.q0+q)/p.OutW(), (tl.q0+q)%p.OutW()
+							ih, iw := oh*p.StrideH+r*p.DilH-p.PadH, ow*p.StrideW+s*p.DilW-p.PadW
+							var want float32
+							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+								want = x[((tl.n0+i)*p.C+c)*p.H*p.W+ih*p.W+iw]
+							}
+							if got := col[row*tl.cols()+i*span+q]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%s, %v, pixels [%d, %d): row %d image %d pixel %d is %v, want %v", path, p, tl.q0, tl.q1, row, i, q, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func fillRandom(rng *rand.Rand, s []float32) {
 	for i := range s {
 		s[i] = 2*rng.Float32() - 1
