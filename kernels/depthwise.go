@@ -19,7 +19,10 @@ package kernels
 //   - assembly kernels for 3×3 and 5×5 filters with stride 1 or 2
 //     (depthwise_fast.go drives them, depthwise_amd64.s holds them), which
 //     keep the filter in vector registers and compute a vector of output
-//     columns at a time.
+//     columns at a time;
+//   - on AVX-512, for planes of at most 16 floats, kernels that hold a few
+//     channels' whole planes in one vector and permute it once per tap
+//     (depthwise_tiny.go).
 //
 // Either way, work is shared out by whole planes and each plane's sums run
 // in a fixed order, so results do not depend on the number of threads.
@@ -28,6 +31,10 @@ package kernels
 // the current path when they cover p, the plain loops otherwise. ws holds
 // at least depthwiseWorkspaceSize(p) floats.
 func depthwiseForward(p ConvParams, x, w, bias, y, ws []float32) {
+	if dwTinyFits(p) {
+		dwTinyRun(p, dwTinyPlanFor(p, false), x, w, bias, y, false)
+		return
+	}
 	if f := dwFastFor(p); f == nil || !f.runForward(p, x, w, bias, y, ws) {
 		depthwiseForwardPlain(p, x, w, bias, y)
 	}
@@ -36,6 +43,10 @@ func depthwiseForward(p ConvParams, x, w, bias, y, ws []float32) {
 // depthwiseBackwardData adds dL/dx into dx, or with accumulate false writes
 // it there whatever dx held (fast kernels when they cover p).
 func depthwiseBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) {
+	if dwTinyFits(p) {
+		dwTinyRun(p, dwTinyPlanFor(p, true), dy, w, nil, dx, accumulate)
+		return
+	}
 	if f := dwFastFor(p); f == nil || !f.runBackwardData(p, dy, w, dx, ws, accumulate) {
 		depthwiseBackwardDataPlain(p, dy, w, dx, accumulate)
 	}
@@ -43,6 +54,10 @@ func depthwiseBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate boo
 
 // depthwiseBackwardFilter adds dL/dw into dw (fast kernels when they cover p).
 func depthwiseBackwardFilter(p ConvParams, x, dy, dw, ws []float32) {
+	if dwTinyFits(p) {
+		dwTinyFilter(p, dwTinyPlanFor(p, false), x, dy, dw)
+		return
+	}
 	if f := dwFastFor(p); f == nil || !f.runBackwardFilter(p, x, dy, dw, ws) {
 		depthwiseBackwardFilterPlain(p, x, dy, dw)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -359,5 +360,64 @@ func TestDepthwiseFlushesDenormals(t *testing.T) {
 		if tiny := x[0] * w[0]; tiny == 0 {
 			t.Fatalf("%s: after the kernel, Go flushes denormals: the caller's MXCSR was not restored", path)
 		}
+	}
+}
+
+// The tiny-plane kernels against the references on exact integer data, for
+// every filter size, stride, padding and dilation that leaves planes of at
+// most 16 floats, channel counts that leave a partial group, and batches
+// that use the kernels' eight- and four-image loops and their remainders;
+// the dw and dx passes also add into what the slices held.
+func TestDepthwiseTinyPlanes(t *testing.T) {
+	if !slices.Contains(Paths(), AVX512) || dwTinyKernels[AVX512] == nil {
+		t.Skip("no tiny-plane depthwise kernels on this machine")
+	}
+	usePath(t, AVX512)
+	rng := rand.New(rand.NewPCG(15, 16))
+	var cases []ConvParams
+	for _, hw := range [][2]int{{1, 1}, {2, 2}, {1, 2}, {2, 3}, {3, 3}, {4, 4}, {2, 8}, {1, 16}} {
+		for _, k := range []int{1, 3, 5, 7} {
+			for _, sp := range [][4]int{{1, 0, 0, 1}, {1, 1, 1, 1}, {1, 2, 2, 1}, {2, 1, 1, 1}, {2, 2, 1, 1}, {1, 2, 2, 2}, {3, 3, 0, 1}} {
+				for _, c := range []int{1, 3, 16, 21} {
+					p := ConvParams{N: []int{1, 4, 9, 13}[(c+k+sp[0])%4], C: c, H: hw[0], W: hw[1], K: c, R: k, S: k,
+						StrideH: sp[0], StrideW: sp[0], PadH: sp[1], PadW: sp[2], DilH: sp[3], DilW: sp[3], Groups: c}
+					if p.Validate() == nil && dwTinyFits(p) {
+						cases = append(cases, p)
+					}
+				}
+			}
+		}
+	}
+	if len(cases) < 200 {
+		t.Fatalf("only %d tiny cases", len(cases))
+	}
+	for _, p := range cases {
+		in := newIntConvInputs(rng, p)
+		poisonUnread(p, in.x)
+		want := referenceConv(p, in)
+		// x and dy end at an inaccessible page: a load past them crashes.
+		in.x = append(guardedFloats(t, len(in.x))[:0], in.x...)
+		in.dy = append(guardedFloats(t, len(in.dy))[:0], in.dy...)
+		got, guards := in.freshGuarded()
+		ws := nanSlice(depthwiseWorkspaceSize(p))
+		depthwiseForward(p, in.x, in.w, in.bias, got.y, ws)
+		depthwiseForward(p, in.x, in.w, nil, got.yNoBias, ws)
+		depthwiseBackwardData(p, in.dy, in.w, got.dx, ws, true)
+		depthwiseBackwardFilter(p, in.x, in.dy, got.dw, ws)
+		got.db = want.db
+		if err := got.compare(want, 0, 0); err != nil {
+			t.Errorf("%v: %v", p, err)
+		}
+		for name, g := range guards {
+			if !g.intact() {
+				t.Errorf("%v: %s: written outside its slice", p, name)
+			}
+		}
+		set := make([]float32, len(got.dx))
+		fillRandom(rng, set)
+		depthwiseBackwardData(p, in.dy, in.w, set, ws, false)
+		zero := make([]float32, len(got.dx))
+		depthwiseBackwardDataPlain(p, in.dy, in.w, zero, true)
+		checkBits(t, fmt.Sprintf("%v: data pass without accumulate", p), set, zero)
 	}
 }

@@ -1,0 +1,25 @@
+package kernels
+
+// The tiny-plane depthwise kernels (depthwise_tiny_amd64.s); see
+// depthwise_tiny.go. In Go, for a = *args, with the lanes of in beyond
+// a.inMask read as 0 and acc a vector of 16 floats:
+//
+//	dwTinyAVX512:       for each of a.images images:
+//	                        acc = a.beta == 1 ? out : init   (the lanes of a.outMask)
+//	                        for t < a.taps: acc[l] += w[t][l] · (idx[t][l] < 16 ? in[idx[t][l]] : 0)
+//	                        out = acc                        (the lanes of a.outMask)
+//	dwTinyFilterAVX512: for each image: w[t][l] += out[l] · (idx[t][l] < 16 ? in[idx[t][l]] : 0)
+//
+// in and out stepping on by a.inStride and a.outStride bytes from one image
+// to the next.
+
+//go:noescape
+func dwTinyAVX512(a *dwTinyArgs)
+
+//go:noescape
+func dwTinyFilterAVX512(a *dwTinyArgs)
+
+// dwTinyKernels holds the paths that have tiny-plane kernels.
+var dwTinyKernels = map[Path]*dwTinySet{
+	AVX512: {sum: dwTinyAVX512, filter: dwTinyFilterAVX512},
+}
