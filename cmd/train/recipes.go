@@ -77,7 +77,7 @@ var scratch = map[string]recipe{
 	"vgg16":              {Width: 0.125, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 5e-4, Schedule: "cosine", Warmup: 0.05, WD: 0.05, Augment: true, Dropout: -1},
 	"resnet50":           {Width: 0.25, Epochs: 3, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, ZeroInitResidual: true},
 	"resnet18":           {Width: 0.25, Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 4e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true},
-	"mobilenet_v3_large": {Width: 0.5, Epochs: 6, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, Dropout: -1, ZeroInitResidual: true},
+	"mobilenet_v3_large": {Width: 0.5, Epochs: 7, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, LabelSmoothing: 0.1, BNRecal: 20, Augment: true, Dropout: -1, ZeroInitResidual: true},
 	"mobilenet_v3_small": {Width: 0.5, Epochs: 5, Batch: 64, Optimizer: "adamw", LR: 8e-3, Schedule: "cosine", Warmup: 0.05, WD: 0.05, BNRecal: 20, Augment: true, Dropout: -1},
 	"efficientnet_b0":    {Width: 0.5, Epochs: 4, Batch: 64, Optimizer: "adamw", LR: 1e-2, Schedule: "cosine", Warmup: 0.05, WD: 0.05, ClipNorm: 1, BNRecal: 20, Dropout: -1, StochasticDepth: -1, ZeroInitResidual: true},
 }
