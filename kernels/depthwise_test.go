@@ -255,9 +255,10 @@ func TestDepthwiseThreadsBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	p := dwConv(2, 5, 1, 30, 33, 3, 1, 1, 1)
 	q := dwConv(2, 4, 2, 29, 40, 5, 2, 2, 2)
+	tiny := []ConvParams{dwConv(9, 70, 1, 2, 2, 5, 1, 2, 2), dwConv(5, 40, 1, 4, 4, 3, 2, 1, 1), dwConv(3, 100, 1, 1, 1, 3, 1, 1, 1)}
 	for _, path := range Paths() {
 		usePath(t, path)
-		for _, p := range []ConvParams{p, q} {
+		for _, p := range append([]ConvParams{p, q}, tiny...) {
 			in := newConvInputs(rng, p)
 			SetThreads(1)
 			one := runConv(p, Depthwise, convTiling{}, in)
