@@ -370,7 +370,7 @@ func TestDepthwiseFlushesDenormals(t *testing.T) {
 // that use the kernels' eight- and four-image loops and their remainders;
 // the dw and dx passes also add into what the slices held.
 func TestDepthwiseTinyPlanes(t *testing.T) {
-	if !slices.Contains(Paths(), AVX512) || dwTinyKernels[AVX512] == nil {
+	if !slices.Contains(Paths(), AVX512) || !dwTinyPaths[AVX512] {
 		t.Skip("no tiny-plane depthwise kernels on this machine")
 	}
 	usePath(t, AVX512)

@@ -63,7 +63,7 @@ type dwTinyPlan struct {
 // kernels: one input channel per output channel, both planes at most 16
 // floats, at most dwTinyMaxTaps taps.
 func dwTinyFits(p ConvParams) bool {
-	return dwTinyKernels[impl.path] != nil && p.Groups == p.C && p.K == p.C &&
+	return dwTinyPaths[impl.path] && p.Groups == p.C && p.K == p.C &&
 		p.H*p.W <= 16 && p.OutH()*p.OutW() <= 16 && p.R*p.S <= dwTinyMaxTaps
 }
 
@@ -172,7 +172,6 @@ func lanes(n int) int { return 1<<n - 1 }
 // planes from in planes, with bias (forward; nil for none) or adding into
 // out when accumulate is set.
 func dwTinyRun(p ConvParams, pl *dwTinyPlan, in, w, bias, out []float32, accumulate bool) {
-	kernel := dwTinyKernels[impl.path].sum
 	taps := p.R * p.S
 	groups := (p.C + pl.group - 1) / pl.group
 	inPlane, outPlane := pl.inLanes, pl.outLanes
@@ -206,14 +205,13 @@ func dwTinyRun(p ConvParams, pl *dwTinyPlan, in, w, bias, out []float32, accumul
 				continue
 			}
 			a.w, a.idx = &wsp[0][0], &pl.idx[0][0]
-			kernel(&a)
+			dwTinySum(&a)
 		}
 	})
 }
 
 // dwTinyFilter adds dL/dw into dw.
 func dwTinyFilter(p ConvParams, pl *dwTinyPlan, x, dy, dw []float32) {
-	kernel := dwTinyKernels[impl.path].filter
 	taps := p.R * p.S
 	groups := (p.C + pl.group - 1) / pl.group
 	hw, pix := pl.inLanes, pl.outLanes
@@ -232,7 +230,7 @@ func dwTinyFilter(p ConvParams, pl *dwTinyPlan, x, dy, dw []float32) {
 				inStride: 4 * p.C * hw, outStride: 4 * p.C * pix,
 				inMask: lanes(n * hw), outMask: lanes(n * pix),
 			}
-			kernel(&a)
+			dwTinyFilterSum(&a)
 			for k := range pl.taps {
 				for g := range n {
 					var s float32
@@ -244,9 +242,4 @@ func dwTinyFilter(p ConvParams, pl *dwTinyPlan, x, dy, dw []float32) {
 			}
 		}
 	})
-}
-
-// dwTinySet is one path's tiny-plane kernels.
-type dwTinySet struct {
-	sum, filter func(*dwTinyArgs)
 }

@@ -19,7 +19,12 @@ func dwTinyAVX512(a *dwTinyArgs)
 //go:noescape
 func dwTinyFilterAVX512(a *dwTinyArgs)
 
-// dwTinyKernels holds the paths that have tiny-plane kernels.
-var dwTinyKernels = map[Path]*dwTinySet{
-	AVX512: {sum: dwTinyAVX512, filter: dwTinyFilterAVX512},
-}
+// dwTinyPaths holds the paths that have tiny-plane kernels.
+var dwTinyPaths = map[Path]bool{AVX512: true}
+
+// dwTinySum and dwTinyFilterSum call the kernels directly, not through
+// function values, so that the arguments and buffers they point into stay
+// on the caller's stack.
+func dwTinySum(a *dwTinyArgs) { dwTinyAVX512(a) }
+
+func dwTinyFilterSum(a *dwTinyArgs) { dwTinyFilterAVX512(a) }

@@ -196,7 +196,8 @@ func checkBits(t *testing.T, what string, got, want []float32) {
 // smallMapShapes are the GEMM convolutions of the default comparison of
 // cmd/train (vgg16_bn, resnet50, mobilenet_v3_large and efficientnet_b0 at
 // 32×32, batch 64): stems, 3×3 layers on 32×32 down to 1×1 maps, strided
-// 1×1 shortcuts, and pointwise layers whose images are folded together.
+// 1×1 shortcuts, pointwise layers whose images are folded together, and
+// depthwise layers on 8×8 down to 1×1 planes.
 var smallMapShapes = []struct {
 	name string
 	p    ConvParams
@@ -219,11 +220,20 @@ var smallMapShapes = []struct {
 	{"1x1s1_c32_k128_4", conv(64, 32, 4, 4, 128, 1, 1, 1, 0, 1, 1)},
 	{"1x1s1_c256_k64_2", conv(64, 256, 2, 2, 64, 1, 1, 1, 0, 1, 1)},
 	{"1x1s1_c288_k48_1", conv(64, 288, 1, 1, 48, 1, 1, 1, 0, 1, 1)},
+	// depthwise layers of mobilenet_v3_large and efficientnet_b0 (width 1/2)
+	// on small planes
+	{"dw3x3s1_c48_8", conv(64, 48, 8, 8, 48, 3, 3, 1, 1, 1, 48)},
+	{"dw5x5s2_c72_8", conv(64, 72, 8, 8, 72, 5, 5, 2, 2, 1, 72)},
+	{"dw3x3s1_c96_4", conv(64, 96, 4, 4, 96, 3, 3, 1, 1, 1, 96)},
+	{"dw5x5s1_c144_4", conv(64, 144, 4, 4, 144, 5, 5, 1, 2, 1, 144)},
+	{"dw3x3s2_c120_4", conv(64, 120, 4, 4, 120, 3, 3, 2, 1, 1, 120)},
+	{"dw5x5s1_c336_2", conv(64, 336, 2, 2, 336, 5, 5, 1, 2, 1, 336)},
+	{"dw5x5s1_c576_1", conv(64, 576, 1, 1, 576, 5, 5, 1, 2, 1, 576)},
 }
 
 // BenchmarkConvSmallMaps times the three passes of each convolution of
 // smallMapShapes with the planned algorithm and tiling, and the unfolding
-// alone (im2col of the whole batch, tile by tile):
+// (of the GEMM convolutions) alone (im2col of the whole batch, tile by tile):
 //
 //	go test -run '^$' -bench ConvSmallMaps -benchtime 0.3s ./kernels
 func BenchmarkConvSmallMaps(b *testing.B) {
@@ -253,8 +263,9 @@ func BenchmarkConvSmallMaps(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
-		t := planConv(p, ChooseConvAlgo(p))
-		if !t.packed {
+		algo := ChooseConvAlgo(p)
+		t := planConv(p, algo)
+		if algo == Depthwise || !t.packed {
 			continue
 		}
 		b.Run(s.name+"/im2col", func(b *testing.B) {
