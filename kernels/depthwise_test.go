@@ -370,10 +370,15 @@ func TestDepthwiseFlushesDenormals(t *testing.T) {
 // that use the kernels' eight- and four-image loops and their remainders;
 // the dw and dx passes also add into what the slices held.
 func TestDepthwiseTinyPlanes(t *testing.T) {
-	if !slices.Contains(Paths(), AVX512) || !dwTinyPaths[AVX512] {
+	var paths []Path
+	for _, path := range Paths() {
+		if dwTinyLanes[path] > 0 {
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) == 0 {
 		t.Skip("no tiny-plane depthwise kernels on this machine")
 	}
-	usePath(t, AVX512)
 	rng := rand.New(rand.NewPCG(15, 16))
 	var cases []ConvParams
 	for _, hw := range [][2]int{{1, 1}, {2, 2}, {1, 2}, {2, 3}, {3, 3}, {4, 4}, {2, 8}, {1, 16}} {
@@ -382,7 +387,7 @@ func TestDepthwiseTinyPlanes(t *testing.T) {
 				for _, c := range []int{1, 3, 16, 21} {
 					p := ConvParams{N: []int{1, 4, 9, 13}[(c+k+sp[0])%4], C: c, H: hw[0], W: hw[1], K: c, R: k, S: k,
 						StrideH: sp[0], StrideW: sp[0], PadH: sp[1], PadW: sp[2], DilH: sp[3], DilW: sp[3], Groups: c}
-					if p.Validate() == nil && dwTinyFits(p) {
+					if p.Validate() == nil && p.H*p.W <= 16 && p.OutH()*p.OutW() <= 16 {
 						cases = append(cases, p)
 					}
 				}
@@ -392,33 +397,63 @@ func TestDepthwiseTinyPlanes(t *testing.T) {
 	if len(cases) < 200 {
 		t.Fatalf("only %d tiny cases", len(cases))
 	}
-	for _, p := range cases {
-		in := newIntConvInputs(rng, p)
-		poisonUnread(p, in.x)
-		want := referenceConv(p, in)
-		// x and dy end at an inaccessible page: a load past them crashes.
-		in.x = append(guardedFloats(t, len(in.x))[:0], in.x...)
-		in.dy = append(guardedFloats(t, len(in.dy))[:0], in.dy...)
-		got, guards := in.freshGuarded()
-		ws := nanSlice(depthwiseWorkspaceSize(p))
-		depthwiseForward(p, in.x, in.w, in.bias, got.y, ws)
-		depthwiseForward(p, in.x, in.w, nil, got.yNoBias, ws)
-		depthwiseBackwardData(p, in.dy, in.w, got.dx, ws, true)
-		depthwiseBackwardFilter(p, in.x, in.dy, got.dw, ws)
-		got.db = want.db
-		if err := got.compare(want, 0, 0); err != nil {
-			t.Errorf("%v: %v", p, err)
-		}
-		for name, g := range guards {
-			if !g.intact() {
-				t.Errorf("%v: %s: written outside its slice", p, name)
+	for _, path := range paths {
+		usePath(t, path)
+		for _, p := range cases {
+			if !dwTinyFits(p) {
+				continue
 			}
+			in := newIntConvInputs(rng, p)
+			poisonUnread(p, in.x)
+			want := referenceConv(p, in)
+			// x and dy end at an inaccessible page: a load past them crashes.
+			in.x = append(guardedFloats(t, len(in.x))[:0], in.x...)
+			in.dy = append(guardedFloats(t, len(in.dy))[:0], in.dy...)
+			got, guards := in.freshGuarded()
+			ws := nanSlice(depthwiseWorkspaceSize(p))
+			depthwiseForward(p, in.x, in.w, in.bias, got.y, ws)
+			depthwiseForward(p, in.x, in.w, nil, got.yNoBias, ws)
+			depthwiseBackwardData(p, in.dy, in.w, got.dx, ws, true)
+			depthwiseBackwardFilter(p, in.x, in.dy, got.dw, ws)
+			got.db = want.db
+			if err := got.compare(want, 0, 0); err != nil {
+				t.Errorf("%s %v: %v", path, p, err)
+			}
+			for name, g := range guards {
+				if !g.intact() {
+					t.Errorf("%v: %s: written outside its slice", p, name)
+				}
+			}
+			set := make([]float32, len(got.dx))
+			fillRandom(rng, set)
+			depthwiseBackwardData(p, in.dy, in.w, set, ws, false)
+			zero := make([]float32, len(got.dx))
+			depthwiseBackwardDataPlain(p, in.dy, in.w, zero, true)
+			checkBits(t, fmt.Sprintf("%s %v: data pass without accumulate", path, p), set, zero)
 		}
-		set := make([]float32, len(got.dx))
-		fillRandom(rng, set)
-		depthwiseBackwardData(p, in.dy, in.w, set, ws, false)
-		zero := make([]float32, len(got.dx))
-		depthwiseBackwardDataPlain(p, in.dy, in.w, zero, true)
-		checkBits(t, fmt.Sprintf("%v: data pass without accumulate", p), set, zero)
+	}
+}
+
+// The AVX2 and AVX-512 tiny-plane kernels add the same products in the same
+// order (by tap for each output, by image for each filter lane), however
+// many channels share a vector, so on random data they give the same bits.
+func TestDepthwiseTinyPathsSameBits(t *testing.T) {
+	if !slices.Contains(Paths(), AVX512) || !slices.Contains(Paths(), AVX2) || dwTinyLanes[AVX2] == 0 {
+		t.Skip("needs the tiny-plane kernels of both AVX2 and AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, p := range []ConvParams{dwConv(11, 37, 1, 2, 2, 5, 1, 2, 2), dwConv(9, 21, 1, 1, 1, 3, 1, 1, 1), dwConv(6, 13, 1, 2, 4, 3, 2, 1, 1)} {
+		in := newConvInputs(rng, p)
+		var res [2]convResults
+		for i, path := range []Path{AVX2, AVX512} {
+			usePath(t, path)
+			if !dwTinyFits(p) {
+				t.Fatalf("%s: %v is not a tiny-plane convolution", path, p)
+			}
+			res[i] = runConv(p, Depthwise, convTiling{}, in)
+		}
+		if err := res[1].compare(res[0], 0, 0); err != nil {
+			t.Errorf("%v: AVX-512 differs from AVX2: %v", p, err)
+		}
 	}
 }

@@ -8,15 +8,15 @@ import "sync"
 // and spend most of their time on edges: 10–90 ns per plane and pass on
 // 1×1 to 4×4 planes, a fifth of a training step of those models.
 //
-// When a channel's input and output planes both fit in one 512-bit vector
-// (16 floats), several consecutive channels of one image, whose planes lie
-// side by side in NCHW, are one vector (group = 16 / the larger plane size:
-// 16 channels of 1×1, 4 of 2×2, 1 of 3×3 or 4×4). Each filter tap is then a
+// When a channel's input and output planes both fit in one vector (16
+// floats with AVX-512, 8 with AVX2), several consecutive channels of one
+// image, whose planes lie side by side in NCHW, are one vector (group =
+// lanes / the larger plane size: with AVX-512, 16 channels of 1×1, 4 of
+// 2×2, 1 of 3×3 or 4×4). Each filter tap is then a
 // permutation of that vector (which input lane each output lane reads, none
 // where the tap meets padding) followed by a multiply-add with the tap's
-// weights spread over the lanes of each channel (eight images at a time in
-// the sums and four in the filter gradient, so that as many chains of
-// multiply-adds overlap):
+// weights spread over the lanes of each channel (several images at a time,
+// so that as many chains of multiply-adds overlap):
 //
 //	forward          y  = bias + Σ_t w_t ⊙ perm_t(x)
 //	backward data    dx = (dx +) Σ_t w_t ⊙ perm_t⁻¹(dy)      (each tap meets an input pixel at most once per output pixel, so perm_t is one-to-one)
@@ -35,8 +35,8 @@ const dwTinyMaxTaps = 49
 // depthwise_tiny_amd64.s).
 type dwTinyArgs struct {
 	in, out             *float32 // one image's group of planes read through the taps, and the group written (filter: read)
-	w                   *float32 // taps × 16 spread weights (filter: taps × 16 accumulators, added into)
-	idx                 *int32   // taps × 16 lane indices, dwTinyNone for none
+	w                   *float32 // taps × 16 spread weights (filter: taps × 16 accumulators, added into; AVX2 uses the first 8 of each 16)
+	idx                 *int32   // taps × 16 lane indices, dwTinyNone for none (likewise)
 	init                *float32 // 16 floats the sums start from when beta = 0
 	taps, images        int
 	inStride, outStride int // bytes from one image's group to the next
@@ -45,8 +45,9 @@ type dwTinyArgs struct {
 }
 
 // dwTinyNone is the lane index of an output lane whose tap meets padding:
-// the kernels permute the input vector and a zero one side by side
-// (VPERMI2PS), and lane 16 is the zero vector's first.
+// the AVX-512 kernels permute the input vector and a zero one side by side
+// (VPERMI2PS), where lane 16 is the zero vector's first; the AVX2 ones clear
+// the lanes whose index is 8 or more.
 const dwTinyNone = 16
 
 // dwTinyPlan is the permutations of one pass: for each kept tap, its filter
@@ -60,20 +61,22 @@ type dwTinyPlan struct {
 }
 
 // dwTinyFits reports whether the current path runs p with the tiny-plane
-// kernels: one input channel per output channel, both planes at most 16
-// floats, at most dwTinyMaxTaps taps.
+// kernels: one input channel per output channel, both planes at most one
+// vector (dwTinyLanes: 16 floats with AVX-512, 8 with AVX2), at most
+// dwTinyMaxTaps taps.
 func dwTinyFits(p ConvParams) bool {
-	return dwTinyPaths[impl.path] && p.Groups == p.C && p.K == p.C &&
-		p.H*p.W <= 16 && p.OutH()*p.OutW() <= 16 && p.R*p.S <= dwTinyMaxTaps
+	lanes := dwTinyLanes[impl.path]
+	return lanes > 0 && p.Groups == p.C && p.K == p.C &&
+		p.H*p.W <= lanes && p.OutH()*p.OutW() <= lanes && p.R*p.S <= dwTinyMaxTaps
 }
 
 // newDwTinyPlan returns the permutations of the forward and filter passes
 // (inverse false: output pixel q reads input pixel idx[q]) or of the data
 // pass (inverse true: input pixel j gathers from output pixel q where the
 // forward one has idx[q] = j).
-func newDwTinyPlan(p ConvParams, inverse bool) *dwTinyPlan {
+func newDwTinyPlan(p ConvParams, inverse bool, lanes int) *dwTinyPlan {
 	hw, pix := p.H*p.W, p.OutH()*p.OutW()
-	pl := &dwTinyPlan{group: 16 / max(hw, pix), inLanes: hw, outLanes: pix}
+	pl := &dwTinyPlan{group: lanes / max(hw, pix), inLanes: hw, outLanes: pix}
 	if inverse {
 		pl.inLanes, pl.outLanes = pix, hw
 	}
@@ -151,17 +154,18 @@ var dwTinyPlans sync.Map // dwTinyKey → *dwTinyPlan
 type dwTinyKey struct {
 	p       ConvParams
 	inverse bool
+	lanes   int
 }
 
 // dwTinyPlanFor returns the plan of p's forward and filter passes (inverse
-// false) or of its data pass.
+// false) or of its data pass, for the current path's vectors.
 func dwTinyPlanFor(p ConvParams, inverse bool) *dwTinyPlan {
 	p.N = 0 // the plan does not depend on the batch
-	key := dwTinyKey{p, inverse}
+	key := dwTinyKey{p, inverse, dwTinyLanes[impl.path]}
 	if pl, ok := dwTinyPlans.Load(key); ok {
 		return pl.(*dwTinyPlan)
 	}
-	pl, _ := dwTinyPlans.LoadOrStore(key, newDwTinyPlan(p, inverse))
+	pl, _ := dwTinyPlans.LoadOrStore(key, newDwTinyPlan(p, inverse, key.lanes))
 	return pl.(*dwTinyPlan)
 }
 

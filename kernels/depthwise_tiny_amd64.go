@@ -19,12 +19,34 @@ func dwTinyAVX512(a *dwTinyArgs)
 //go:noescape
 func dwTinyFilterAVX512(a *dwTinyArgs)
 
-// dwTinyPaths holds the paths that have tiny-plane kernels.
-var dwTinyPaths = map[Path]bool{AVX512: true}
+// dwTinyAVX2 and dwTinyFilterAVX2 do the same with 8 lanes (the first 8
+// of each 16 in w and idx), four images at a time.
+//
+//go:noescape
+func dwTinyAVX2(a *dwTinyArgs)
+
+//go:noescape
+func dwTinyFilterAVX2(a *dwTinyArgs)
+
+// dwTinyLanes holds the lanes of a vector on the paths that have tiny-plane
+// kernels.
+var dwTinyLanes = map[Path]int{AVX512: 16, AVX2: 8}
 
 // dwTinySum and dwTinyFilterSum call the kernels directly, not through
 // function values, so that the arguments and buffers they point into stay
 // on the caller's stack.
-func dwTinySum(a *dwTinyArgs) { dwTinyAVX512(a) }
+func dwTinySum(a *dwTinyArgs) {
+	if impl.path == AVX512 {
+		dwTinyAVX512(a)
+	} else {
+		dwTinyAVX2(a)
+	}
+}
 
-func dwTinyFilterSum(a *dwTinyArgs) { dwTinyFilterAVX512(a) }
+func dwTinyFilterSum(a *dwTinyArgs) {
+	if impl.path == AVX512 {
+		dwTinyFilterAVX512(a)
+	} else {
+		dwTinyFilterAVX2(a)
+	}
+}

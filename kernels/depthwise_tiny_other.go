@@ -2,8 +2,8 @@
 
 package kernels
 
-// dwTinyPaths holds no path with tiny-plane depthwise kernels outside amd64.
-var dwTinyPaths map[Path]bool
+// dwTinyLanes holds no path with tiny-plane depthwise kernels outside amd64.
+var dwTinyLanes map[Path]int
 
 func dwTinySum(*dwTinyArgs) { panic("kernels: no tiny-plane depthwise kernel on this architecture") }
 
