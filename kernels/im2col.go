@@ -847,7 +847,9 @@ func (rt *runTable) build(p ConvParams, q0, q1 int) {
 // one vector (tinyPlanes: the late layers of a 32×32 input, 4×4 maps and
 // smaller), the runs of a tap are a float or two per output row, and their
 // entries cost more than the copies: a 3×3 convolution on 2×2 maps spent as
-// long unfolding as in its GEMM. Such a tile is unfolded instead by
+// long unfolding as in its GEMM. Where the path's permutation takes such
+// planes (AVX-512; AVX2 for planes of at most 8 floats: elsewhere the runs
+// are faster than a permutation in Go), a tile is unfolded instead by
 // permuting each image's whole plane, once per tap (permuteRows; the
 // unfolding 1.4–2.7× faster, the passes that unfold 1.12–1.36× on 4×4 to
 // 2×2 maps at batch 64, the same on 1×1 maps; BenchmarkConvSmallMaps): the
@@ -993,7 +995,7 @@ func im2colRows(p ConvParams, x, col []float32, rt *runTable, tl convTile, lo, h
 	span := tl.q1 - tl.q0
 	ld := tl.nb * span
 	k := runKernelsFor()
-	if p.tinyPlanes() {
+	if p.tinyPlanes() && k.permutes(hw, span) {
 		for row := lo; row < hi; row++ {
 			dst, tap := col[(row-lo)*ld:][:ld], rt.perm(p, row%rs)
 			if tap[tinyPlane] == 0 { // the tap reads only padding

@@ -105,7 +105,8 @@ func addRuns(k *runKernels, dst, src []float32, rows, n, dstStep, srcStep, strid
 // (every tap[q] < hw). tap holds tinyPlane indices and then the mask of
 // the lanes q with tap[q] ≥ 0 (permTap). The AVX-512 path does one image
 // per masked load, VPERMPS and masked store; AVX2 does planes of at most 8
-// floats the same way, with mask vectors.
+// floats the same way, with mask vectors (permutes says which); the Go loop
+// is the reference.
 func permuteRows(k *runKernels, dst, src []float32, tap []int32, rows, n, hw, dstStep, srcStep int) {
 	if rows < 1 || n < 1 {
 		return
@@ -113,12 +114,18 @@ func permuteRows(k *runKernels, dst, src []float32, tap []int32, rows, n, hw, ds
 	dst = dst[:(rows-1)*dstStep+n]
 	src = src[:(rows-1)*srcStep+hw]
 	tap = tap[:permTap]
-	if k != nil && n <= k.permLanes && hw <= k.permLanes {
+	if k.permutes(hw, n) {
 		masks := uint64(uint16(tap[tinyPlane])) | uint64(1<<n-1)<<16 | uint64(1<<hw-1)<<32
 		k.perm(&dst[0], &src[0], &tap[0], rows, dstStep, srcStep, masks)
 		return
 	}
 	permuteRowsGo(dst, src, tap, rows, n, dstStep, srcStep)
+}
+
+// permutes reports whether k's permutation takes planes of hw floats into
+// rows of n (false for a nil k: the generic path).
+func (k *runKernels) permutes(hw, n int) bool {
+	return k != nil && hw <= k.permLanes && n <= k.permLanes
 }
 
 func permuteRowsGo(dst, src []float32, tap []int32, rows, n, dstStep, srcStep int) {
