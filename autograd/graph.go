@@ -82,13 +82,22 @@ func (t *Tensor) gradBuf() []float32 {
 // gradTarget returns t's gradient buffer for an op whose kernel can either
 // add into it or overwrite it, and whether to add: the first gradient of an
 // intermediate result is written into a pooled buffer whose contents are
-// undefined, which saves zeroing it and reading the zeros back.
+// undefined, and a leaf's first after ZeroGrad into the storage it kept,
+// which saves zeroing the buffer and reading the zeros back (for a large
+// weight, two passes over memory as long as the gradient).
 func (t *Tensor) gradTarget() (buf []float32, add bool) {
-	if t.grad == nil && t.op != nil {
-		t.grad = alloc(len(t.data))
-		return t.grad, false
+	if t.grad != nil {
+		return t.grad, true
 	}
-	return t.gradBuf(), true
+	switch {
+	case t.op != nil:
+		t.grad = alloc(len(t.data))
+	case t.spareGrad != nil:
+		t.grad, t.spareGrad = t.spareGrad, nil
+	default:
+		t.grad = make([]float32, len(t.data))
+	}
+	return t.grad, false
 }
 
 // Backward computes the gradient of the scalar t with respect to every leaf

@@ -9,7 +9,8 @@ import (
 // MatMul returns the matrix product a·b of a (m×k) and b (k×n).
 //
 // Backward: with G the gradient of the m×n result,
-// dA += G·bᵀ and dB += aᵀ·G, both single GEMM calls (beta = 1 accumulates).
+// dA += G·bᵀ and dB += aᵀ·G, both single GEMM calls (beta = 1 accumulates;
+// beta = 0 writes a first gradient, see gradGEMMTarget).
 func MatMul(a, b *Tensor) *Tensor {
 	if len(a.shape) != 2 || len(b.shape) != 2 || a.shape[1] != b.shape[0] {
 		panic(fmt.Sprintf("autograd.MatMul: cannot multiply %v by %v", a.shape, b.shape))
@@ -20,10 +21,12 @@ func MatMul(a, b *Tensor) *Tensor {
 	if out.recording() {
 		out.backward(func() {
 			if a.needsGrad() {
-				kernels.Sgemm(false, true, m, k, n, 1, out.grad, n, b.data, n, 1, a.gradBuf(), k)
+				da, beta := gradGEMMTarget(a)
+				kernels.Sgemm(false, true, m, k, n, 1, out.grad, n, b.data, n, beta, da, k)
 			}
 			if b.needsGrad() {
-				kernels.Sgemm(true, false, k, n, m, 1, a.data, k, out.grad, n, 1, b.gradBuf(), n)
+				db, beta := gradGEMMTarget(b)
+				kernels.Sgemm(true, false, k, n, m, 1, a.data, k, out.grad, n, beta, db, n)
 			}
 		})
 	}
@@ -54,10 +57,12 @@ func Linear(x, w, bias *Tensor) *Tensor {
 	if out.recording() {
 		out.backward(func() {
 			if x.needsGrad() {
-				kernels.Sgemm(false, false, n, in, outF, 1, out.grad, outF, w.data, in, 1, x.gradBuf(), in)
+				dx, beta := gradGEMMTarget(x)
+				kernels.Sgemm(false, false, n, in, outF, 1, out.grad, outF, w.data, in, beta, dx, in)
 			}
 			if w.needsGrad() {
-				kernels.Sgemm(true, false, outF, in, n, 1, out.grad, outF, x.data, in, 1, w.gradBuf(), in)
+				dw, beta := gradGEMMTarget(w)
+				kernels.Sgemm(true, false, outF, in, n, 1, out.grad, outF, x.data, in, beta, dw, in)
 			}
 			if bias.needsGrad() {
 				db := bias.gradBuf()
@@ -70,4 +75,14 @@ func Linear(x, w, bias *Tensor) *Tensor {
 		})
 	}
 	return out
+}
+
+// gradGEMMTarget returns t's gradient buffer for a GEMM that computes its
+// contribution, and the GEMM's beta: 1 to add into a gradient already
+// there, 0 to write the first one (gradTarget).
+func gradGEMMTarget(t *Tensor) ([]float32, float32) {
+	if buf, add := t.gradTarget(); !add {
+		return buf, 0
+	}
+	return t.grad, 1
 }
