@@ -138,9 +138,9 @@ func (pl *dwTinyPlan) spread(dst [][16]float32, v []float32, taps, c0, n int) {
 			if taps > 0 {
 				val = v[(c0+g)*taps+pl.tap[k]]
 			}
-			lanes := row[g*l : g*l+l]
-			for i := range lanes {
-				lanes[i] = val
+			seg := row[g*l : g*l+l]
+			for i := range seg {
+				seg[i] = val
 			}
 		}
 		clear(row[n*l:])
@@ -169,12 +169,12 @@ func dwTinyPlanFor(p ConvParams, inverse bool) *dwTinyPlan {
 	return pl.(*dwTinyPlan)
 }
 
-// lanes returns the mask of the first n lanes.
-func lanes(n int) int { return 1<<n - 1 }
+// firstLanes returns the mask of the first n lanes.
+func firstLanes(n int) int { return 1<<n - 1 }
 
-// dwTinyRun runs the forward (filter == false) or data pass of p: out
-// planes from in planes, with bias (forward; nil for none) or adding into
-// out when accumulate is set.
+// dwTinyRun runs the forward or the data pass of p, whichever pl is the
+// plan of: out planes from in planes, plus bias (forward; nil for none), or
+// added into out when accumulate is set.
 func dwTinyRun(p ConvParams, pl *dwTinyPlan, in, w, bias, out []float32, accumulate bool) {
 	taps := p.R * p.S
 	groups := (p.C + pl.group - 1) / pl.group
@@ -194,7 +194,7 @@ func dwTinyRun(p ConvParams, pl *dwTinyPlan, in, w, bias, out []float32, accumul
 				in: &in[c0*inPlane], out: &out[c0*outPlane], init: &init[0][0],
 				taps: pl.taps, images: p.N,
 				inStride: 4 * p.C * inPlane, outStride: 4 * p.C * outPlane,
-				inMask: lanes(n * inPlane), outMask: lanes(n * outPlane),
+				inMask: firstLanes(n * inPlane), outMask: firstLanes(n * outPlane),
 			}
 			if accumulate {
 				a.beta = 1
@@ -232,7 +232,7 @@ func dwTinyFilter(p ConvParams, pl *dwTinyPlan, x, dy, dw []float32) {
 				in: &x[c0*hw], out: &dy[c0*pix], w: &acc[0][0], idx: &pl.idx[0][0],
 				taps: pl.taps, images: p.N,
 				inStride: 4 * p.C * hw, outStride: 4 * p.C * pix,
-				inMask: lanes(n * hw), outMask: lanes(n * pix),
+				inMask: firstLanes(n * hw), outMask: firstLanes(n * pix),
 			}
 			dwTinyFilterSum(&a)
 			for k := range pl.taps {
