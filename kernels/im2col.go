@@ -866,7 +866,10 @@ const tinyPlane = 16
 // the mask of the lanes with an index.
 const permTap = tinyPlane + 1
 
-// tinyPlanes reports whether p's planes are unfolded by permutation.
+// tinyPlanes reports whether p's planes are tiny: the run table then holds
+// their permutations, which im2colRows uses where the path's permutation
+// takes the planes (runKernels.permutes). It does not depend on the path,
+// so that the workspace a convolution needs does not either.
 func (p ConvParams) tinyPlanes() bool {
 	return p.H*p.W <= tinyPlane && p.OutH()*p.OutW() <= tinyPlane
 }
