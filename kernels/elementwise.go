@@ -255,6 +255,11 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 	l := makeLayout(shape, [3][]int{aShape, bShape, shape})
 	inner := l.dims[l.nd-1]
 	sa, sb := l.st[0][l.nd-1], l.st[1][l.nd-1]
+	if l.nd == 2 && inner < minVecRow && (sa == 1 && sb == 0 && l.st[0][0] == inner && l.st[1][0] == 1 ||
+		sa == 0 && sb == 1 && l.st[0][0] == 1 && l.st[1][0] == inner) {
+		binaryPlanes(op, out, a, b, sa == 1, inner)
+		return
+	}
 	// Chunks are ranges of result elements; one may start or end inside a
 	// row (a same-shape add is a single row of all the elements).
 	Parallel(len(out), GrainFor(len(out), 1), func(lo, hi int) {
@@ -267,6 +272,56 @@ func Binary(op BinaryOp, a []float32, aShape []int, b []float32, bShape []int, o
 			lo += n
 			col = 0
 			c.next()
+		}
+	})
+}
+
+// binaryPlanes is Binary for one operand repeating a value over each short
+// row of the other (a per-channel scale or shift of small planes, as a
+// squeeze-and-excitation block applies to 2×2 maps): out[r·n + i] =
+// full[r·n + i] op value[r], or value[r] op full[r·n + i] when the full
+// operand is b (aFull false). Row by row through binaryRow, each 4-float
+// row of a 2×2 map cost as much as a 64-float one; here the rows run in one
+// loop, with the same operations as binaryRow's Go loops.
+func binaryPlanes(op BinaryOp, out, a, b []float32, aFull bool, n int) {
+	full, value := a, b
+	if !aFull {
+		full, value = b, a
+	}
+	rows := len(out) / n
+	Parallel(rows, GrainFor(rows, n), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			o, f, v := out[r*n:(r+1)*n], full[r*n:(r+1)*n], value[r]
+			switch {
+			case op == OpAdd:
+				for i, x := range f {
+					o[i] = x + v
+				}
+			case op == OpSub && aFull:
+				for i, x := range f {
+					o[i] = x - v
+				}
+			case op == OpSub:
+				for i, x := range f {
+					o[i] = v - x
+				}
+			case op == OpMul && aFull:
+				for i, x := range f {
+					o[i] = x * v
+				}
+			case op == OpMul:
+				for i, x := range f {
+					o[i] = v * x
+				}
+			case op == OpMulAcc && aFull:
+				for i, x := range f {
+					o[i] += float32(x * v)
+				}
+			default: // OpMulAcc, b full
+				for i, x := range f {
+					o[i] += float32(v * x)
+				}
+			}
 		}
 	})
 }

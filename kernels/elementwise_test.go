@@ -39,6 +39,9 @@ var broadcastPairs = [][2][]int{
 	{{0, 3}, {1, 3}},                      // empty
 	{{1, 1, 1, 1}, {2, 1, 1, 1}},          // size-1 result dims
 	{{2, 3, 4, 5, 1, 2}, {3, 1, 1, 1, 2}}, // rank 6
+	{{64, 24, 2, 2}, {64, 24, 1, 1}},      // squeeze-excitation on 2×2 maps (binaryPlanes)
+	{{9, 40, 1, 1}, {9, 40, 3, 1}},        // the repeated operand first, one-row planes
+	{{5, 7, 7, 9}, {5, 7, 1, 1}},          // planes of 63: the last short ones
 }
 
 func TestBinaryMatchesReference(t *testing.T) {

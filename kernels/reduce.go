@@ -160,6 +160,10 @@ func SumToShape(alpha float32, g []float32, gShape []int, x []float32, xShape []
 	inner := red.dims[red.nd-1]
 	sg, sx := red.st[0][red.nd-1], red.st[1][red.nd-1]
 	rows := red.count(red.nd - 1)
+	if kept.nd == 1 && red.nd == 1 && sg == 1 && kept.st[0][0] == inner && (x == nil || sx == 1 && kept.st[1][0] == inner) {
+		sumPlanes(alpha, g, x, dst, inner)
+		return
+	}
 	Parallel(len(dst), GrainFor(len(dst), len(g)/len(dst)), func(lo, hi int) {
 		kc := kept.cursorAt(kept.nd, lo)
 		for j := lo; j < hi; j++ {
@@ -185,6 +189,25 @@ func SumToShape(alpha float32, g []float32, gShape []int, x []float32, xShape []
 			}
 			dst[j] += float32(float64(alpha) * s)
 			kc.next()
+		}
+	})
+}
+
+// sumPlanes is SumToShape when each element of dst sums one contiguous run
+// of n elements of g (times x's run beside it), run j for dst[j]: the
+// backward of a per-channel scale or shift of planes. It adds what the
+// general loop adds, without its cursors, which on 2×2 planes cost several
+// times the sums.
+func sumPlanes(alpha float32, g, x, dst []float32, n int) {
+	Parallel(len(dst), GrainFor(len(dst), n), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			var s float64 // 0 + the run's sum, as the general loop adds
+			if x == nil {
+				s += sumRun(g[j*n : (j+1)*n])
+			} else {
+				s += dotRun(g[j*n:(j+1)*n], x[j*n:(j+1)*n])
+			}
+			dst[j] += float32(float64(alpha) * s)
 		}
 	})
 }

@@ -48,9 +48,11 @@ var sumToCases = []struct{ g, x, dst []int }{
 	{[]int{37, 29}, nil, []int{29}},                 // column sums
 	{[]int{37, 29}, []int{37, 1}, []int{37, 1}},     // row dot products
 	{[]int{3, 1, 5, 7, 2}, []int{5, 1, 2}, []int{3, 1, 1, 7, 1}},
-	{[]int{32, 24, 13, 11}, nil, []int{32, 24, 1, 1}}, // global average pooling
-	{[]int{300000}, nil, []int{1}},                    // full sum, chunked
-	{[]int{0, 4}, nil, []int{1, 4}},                   // empty
+	{[]int{32, 24, 13, 11}, nil, []int{32, 24, 1, 1}},               // global average pooling
+	{[]int{300000}, nil, []int{1}},                                  // full sum, chunked
+	{[]int{0, 4}, nil, []int{1, 4}},                                 // empty
+	{[]int{64, 24, 2, 2}, []int{64, 24, 2, 2}, []int{64, 24, 1, 1}}, // SE scale gradient on 2×2 maps (sumPlanes)
+	{[]int{64, 24, 1, 3}, nil, []int{64, 24, 1, 1}},
 }
 
 func TestSumToShapeMatchesReference(t *testing.T) {
