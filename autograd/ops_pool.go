@@ -113,7 +113,11 @@ func AdaptiveAvgPool2d(x *Tensor, outH, outW int) *Tensor {
 	if out.recording() {
 		out.backward(func() {
 			if x.needsGrad() {
-				kernels.AdaptiveAvgPool2dBackward(p, out.grad, x.gradBuf())
+				if dx, add := x.gradTarget(); add {
+					kernels.AdaptiveAvgPool2dBackward(p, out.grad, dx)
+				} else {
+					kernels.AdaptiveAvgPool2dBackwardSet(p, out.grad, dx)
+				}
 			}
 		})
 	}

@@ -336,6 +336,24 @@ func globalAvgPool(x, y []float32, hw, lo, hi int) {
 // size, into every input pixel of the bin.
 func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
 	p.check("AdaptiveAvgPool2dBackward", len(dx), len(dy))
+	adaptiveAvgBackward(p, dy, dx, true)
+}
+
+// AdaptiveAvgPool2dBackwardSet writes into dx what AdaptiveAvgPool2dBackward
+// adds to zeros, whatever dx held: for global pooling in one pass over dx
+// instead of a clearing pass and an adding one.
+func AdaptiveAvgPool2dBackwardSet(p AdaptiveParams, dy, dx []float32) {
+	p.check("AdaptiveAvgPool2dBackwardSet", len(dx), len(dy))
+	if p.OutH*p.OutW != 1 {
+		Zero(dx)
+	}
+	adaptiveAvgBackward(p, dy, dx, p.OutH*p.OutW != 1)
+}
+
+// adaptiveAvgBackward is the backward of adaptive average pooling; add false
+// writes the global pooling's gradient rather than adding it (0 + g is g,
+// but for the sign of a zero).
+func adaptiveAvgBackward(p AdaptiveParams, dy, dx []float32, add bool) {
 	pix, hw := p.OutH*p.OutW, p.H*p.W
 	switch {
 	case pix == 1: // global: one bin, the whole plane
@@ -343,6 +361,12 @@ func AdaptiveAvgPool2dBackward(p AdaptiveParams, dy, dx []float32) {
 			for nc := lo; nc < hi; nc++ {
 				g := dy[nc] / float32(hw)
 				plane := dx[nc*hw:][:hw]
+				if !add {
+					for k := range plane {
+						plane[k] = g
+					}
+					continue
+				}
 				for k := range plane {
 					plane[k] += g
 				}

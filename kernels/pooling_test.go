@@ -268,9 +268,16 @@ func TestAdaptiveAvgPoolMatchesReference(t *testing.T) {
 		if i := sameBits(y, wantY); i >= 0 {
 			t.Errorf("%v: y[%d] = %v, want %v", p, i, y[i], wantY[i])
 		}
+		set := convRandSlice(rng, len(x)) // whatever it held is overwritten
 		AdaptiveAvgPool2dBackward(p, dy, dx0)
 		if i := sameBits(dx0, wantDx); i >= 0 {
 			t.Errorf("%v: dx[%d] = %v, want %v", p, i, dx0[i], wantDx[i])
+		}
+		zeros := make([]float32, len(x))
+		AdaptiveAvgPool2dBackward(p, dy, zeros)
+		AdaptiveAvgPool2dBackwardSet(p, dy, set)
+		if i := sameBits(set, zeros); i >= 0 {
+			t.Errorf("%v: Set: dx[%d] = %v, want %v", p, i, set[i], zeros[i])
 		}
 	}
 }
