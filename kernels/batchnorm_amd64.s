@@ -1,13 +1,18 @@
 // Batch-norm column kernels for AVX-512 and AVX2 (see batchnorm_rows.go for
 // what they compute and batchnorm_amd64.go for the calling convention).
 //
-// Each kernel goes through the block row by row, and along each row in
-// strips of 16 columns (AVX-512) or 8 (AVX2), so that memory is read in
-// long runs that the hardware prefetchers follow; the per-column values
-// (shifts, running sums, coefficients) of the strip are read from, and the
-// sums written back to, arrays that stay in L1. A column's sum thus gets its
-// rows in row order, and every operation is a separate IEEE operation (no
-// FMA), exactly as in the Go loops.
+// The normalising kernels go through the block row by row, and along each
+// row in strips of 16 columns (AVX-512) or 8 (AVX2), so that memory is read
+// in long runs that the hardware prefetchers follow, with the strip's
+// per-column coefficients read from arrays that stay in L1. The summing
+// kernels go strip by strip, and down each strip row by row, with the
+// strip's running sums and shifts in registers: walking rows first, they
+// loaded and stored the sums at every row (whole training passes, one
+// thread, batch 64: forward 1.05–1.38× and backward 0.93–1.20× faster this
+// way, the least on planes of 256 floats and more, whose rows then lie far
+// apart). Either way a column's sum gets its rows in row order,
+// and every operation is a separate IEEE operation (no FMA), exactly as in
+// the Go loops.
 //
 // Unlike the Go loops, the kernels run with the MXCSR's flush-to-zero and
 // denormals-are-zero bits set (putting the caller's MXCSR back): a denormal
@@ -15,9 +20,9 @@
 // as in the GEMM kernels. On denormal data the forward and backward passes
 // were otherwise 4–5 times slower (microcode assists).
 //
-// Registers: SI, BX, R13 walk the rows of the float32 blocks, R8 is the row
-// step in bytes, R9 counts rows, CX holds the number of strips, DX counts
-// them along a row and AX is the column index of the strip.
+// Registers: SI, BX, R13 (and DI) walk the rows of the float32 blocks, R8
+// is the row step in bytes, R9 holds the rows, CX the number of strips, DX
+// counts rows or strips and AX is the column index of the strip.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
@@ -42,33 +47,40 @@ TEXT ·bnColSumsAVX512(SB), NOSPLIT, $8-56
 	MOVQ s1+40(FP), R11
 	MOVQ s2+48(FP), R12
 	SHRQ $4, CX
-
-sums512Row:
 	XORQ AX, AX
-	MOVQ CX, DX
 
 sums512Strip:
-	VCVTPS2PD (SI)(AX*4), Z0
-	VCVTPS2PD 32(SI)(AX*4), Z1
-	VSUBPD    (R10)(AX*8), Z0, Z0   // d = x − k
-	VSUBPD    64(R10)(AX*8), Z1, Z1
-	VADDPD    (R11)(AX*8), Z0, Z2   // s1 + d
-	VADDPD    64(R11)(AX*8), Z1, Z3
-	VMOVUPD   Z2, (R11)(AX*8)
-	VMOVUPD   Z3, 64(R11)(AX*8)
-	VMULPD    Z0, Z0, Z0          // d²
-	VMULPD    Z1, Z1, Z1
-	VADDPD    (R12)(AX*8), Z0, Z0   // s2 + d²
-	VADDPD    64(R12)(AX*8), Z1, Z1
-	VMOVUPD   Z0, (R12)(AX*8)
-	VMOVUPD   Z1, 64(R12)(AX*8)
-	ADDQ      $16, AX
-	DECQ      DX
-	JNZ       sums512Strip
+	VMOVUPD (R10)(AX*8), Z6
+	VMOVUPD 64(R10)(AX*8), Z7
+	VMOVUPD (R11)(AX*8), Z2
+	VMOVUPD 64(R11)(AX*8), Z3
+	VMOVUPD (R12)(AX*8), Z4
+	VMOVUPD 64(R12)(AX*8), Z5
+	LEAQ    (SI)(AX*4), R13
+	MOVQ    R9, DX
 
-	ADDQ R8, SI
-	DECQ R9
-	JNZ  sums512Row
+sums512Row:
+	VCVTPS2PD (R13), Z0
+	VCVTPS2PD 32(R13), Z1
+	VSUBPD    Z6, Z0, Z0        // d = x − k
+	VSUBPD    Z7, Z1, Z1
+	VADDPD    Z0, Z2, Z2        // s1 + d
+	VADDPD    Z1, Z3, Z3
+	VMULPD    Z0, Z0, Z0        // d²
+	VMULPD    Z1, Z1, Z1
+	VADDPD    Z0, Z4, Z4        // s2 + d²
+	VADDPD    Z1, Z5, Z5
+	ADDQ      R8, R13
+	DECQ      DX
+	JNZ       sums512Row
+
+	VMOVUPD Z2, (R11)(AX*8)
+	VMOVUPD Z3, 64(R11)(AX*8)
+	VMOVUPD Z4, (R12)(AX*8)
+	VMOVUPD Z5, 64(R12)(AX*8)
+	ADDQ    $16, AX
+	DECQ    CX
+	JNZ     sums512Strip
 	RESTOREMXCSR
 	VZEROUPPER
 	RET
@@ -87,33 +99,40 @@ TEXT ·bnColSumsAVX2(SB), NOSPLIT, $8-56
 	MOVQ s1+40(FP), R11
 	MOVQ s2+48(FP), R12
 	SHRQ $3, CX
-
-sums256Row:
 	XORQ AX, AX
-	MOVQ CX, DX
 
 sums256Strip:
-	VCVTPS2PD (SI)(AX*4), Y0
-	VCVTPS2PD 16(SI)(AX*4), Y1
-	VSUBPD    (R10)(AX*8), Y0, Y0   // d = x − k
-	VSUBPD    32(R10)(AX*8), Y1, Y1
-	VADDPD    (R11)(AX*8), Y0, Y2   // s1 + d
-	VADDPD    32(R11)(AX*8), Y1, Y3
-	VMOVUPD   Y2, (R11)(AX*8)
-	VMOVUPD   Y3, 32(R11)(AX*8)
-	VMULPD    Y0, Y0, Y0          // d²
-	VMULPD    Y1, Y1, Y1
-	VADDPD    (R12)(AX*8), Y0, Y0   // s2 + d²
-	VADDPD    32(R12)(AX*8), Y1, Y1
-	VMOVUPD   Y0, (R12)(AX*8)
-	VMOVUPD   Y1, 32(R12)(AX*8)
-	ADDQ      $8, AX
-	DECQ      DX
-	JNZ       sums256Strip
+	VMOVUPD (R10)(AX*8), Y6
+	VMOVUPD 32(R10)(AX*8), Y7
+	VMOVUPD (R11)(AX*8), Y2
+	VMOVUPD 32(R11)(AX*8), Y3
+	VMOVUPD (R12)(AX*8), Y4
+	VMOVUPD 32(R12)(AX*8), Y5
+	LEAQ    (SI)(AX*4), R13
+	MOVQ    R9, DX
 
-	ADDQ R8, SI
-	DECQ R9
-	JNZ  sums256Row
+sums256Row:
+	VCVTPS2PD (R13), Y0
+	VCVTPS2PD 16(R13), Y1
+	VSUBPD    Y6, Y0, Y0        // d = x − k
+	VSUBPD    Y7, Y1, Y1
+	VADDPD    Y0, Y2, Y2        // s1 + d
+	VADDPD    Y1, Y3, Y3
+	VMULPD    Y0, Y0, Y0        // d²
+	VMULPD    Y1, Y1, Y1
+	VADDPD    Y0, Y4, Y4        // s2 + d²
+	VADDPD    Y1, Y5, Y5
+	ADDQ      R8, R13
+	DECQ      DX
+	JNZ       sums256Row
+
+	VMOVUPD Y2, (R11)(AX*8)
+	VMOVUPD Y3, 32(R11)(AX*8)
+	VMOVUPD Y4, (R12)(AX*8)
+	VMOVUPD Y5, 32(R12)(AX*8)
+	ADDQ    $8, AX
+	DECQ    CX
+	JNZ     sums256Strip
 	RESTOREMXCSR
 	VZEROUPPER
 	RET
@@ -139,36 +158,44 @@ TEXT ·bnColDotsAVX512(SB), NOSPLIT, $8-64
 	MOVQ s1+48(FP), R11
 	MOVQ s2+56(FP), R12
 	SHRQ $4, CX
-
-dots512Row:
 	XORQ AX, AX
-	MOVQ CX, DX
 
 dots512Strip:
-	VCVTPS2PD (BX)(AX*4), Z0          // g = dy
-	VCVTPS2PD 32(BX)(AX*4), Z1
-	VCVTPS2PD (SI)(AX*4), Z2          // x
-	VCVTPS2PD 32(SI)(AX*4), Z3
-	VADDPD    (R11)(AX*8), Z0, Z4   // s1 + g
-	VADDPD    64(R11)(AX*8), Z1, Z5
-	VMOVUPD   Z4, (R11)(AX*8)
-	VMOVUPD   Z5, 64(R11)(AX*8)
-	VSUBPD    (R10)(AX*8), Z2, Z2   // x − k
-	VSUBPD    64(R10)(AX*8), Z3, Z3
-	VMULPD    Z2, Z0, Z0          // g·(x − k)
-	VMULPD    Z3, Z1, Z1
-	VADDPD    (R12)(AX*8), Z0, Z0   // s2 + g·(x − k)
-	VADDPD    64(R12)(AX*8), Z1, Z1
-	VMOVUPD   Z0, (R12)(AX*8)
-	VMOVUPD   Z1, 64(R12)(AX*8)
-	ADDQ      $16, AX
-	DECQ      DX
-	JNZ       dots512Strip
+	VMOVUPD (R10)(AX*8), Z6
+	VMOVUPD 64(R10)(AX*8), Z7
+	VMOVUPD (R11)(AX*8), Z2
+	VMOVUPD 64(R11)(AX*8), Z3
+	VMOVUPD (R12)(AX*8), Z4
+	VMOVUPD 64(R12)(AX*8), Z5
+	LEAQ    (BX)(AX*4), DI
+	LEAQ    (SI)(AX*4), R13
+	MOVQ    R9, DX
 
-	ADDQ R8, BX
-	ADDQ R8, SI
-	DECQ R9
-	JNZ  dots512Row
+dots512Row:
+	VCVTPS2PD (DI), Z0          // g = dy
+	VCVTPS2PD 32(DI), Z1
+	VCVTPS2PD (R13), Z8         // x
+	VCVTPS2PD 32(R13), Z9
+	VADDPD    Z0, Z2, Z2        // s1 + g
+	VADDPD    Z1, Z3, Z3
+	VSUBPD    Z6, Z8, Z8        // x − k
+	VSUBPD    Z7, Z9, Z9
+	VMULPD    Z8, Z0, Z0        // g·(x − k)
+	VMULPD    Z9, Z1, Z1
+	VADDPD    Z0, Z4, Z4        // s2 + g·(x − k)
+	VADDPD    Z1, Z5, Z5
+	ADDQ      R8, DI
+	ADDQ      R8, R13
+	DECQ      DX
+	JNZ       dots512Row
+
+	VMOVUPD Z2, (R11)(AX*8)
+	VMOVUPD Z3, 64(R11)(AX*8)
+	VMOVUPD Z4, (R12)(AX*8)
+	VMOVUPD Z5, 64(R12)(AX*8)
+	ADDQ    $16, AX
+	DECQ    CX
+	JNZ     dots512Strip
 	RESTOREMXCSR
 	VZEROUPPER
 	RET
@@ -188,36 +215,44 @@ TEXT ·bnColDotsAVX2(SB), NOSPLIT, $8-64
 	MOVQ s1+48(FP), R11
 	MOVQ s2+56(FP), R12
 	SHRQ $3, CX
-
-dots256Row:
 	XORQ AX, AX
-	MOVQ CX, DX
 
 dots256Strip:
-	VCVTPS2PD (BX)(AX*4), Y0          // g = dy
-	VCVTPS2PD 16(BX)(AX*4), Y1
-	VCVTPS2PD (SI)(AX*4), Y2          // x
-	VCVTPS2PD 16(SI)(AX*4), Y3
-	VADDPD    (R11)(AX*8), Y0, Y4   // s1 + g
-	VADDPD    32(R11)(AX*8), Y1, Y5
-	VMOVUPD   Y4, (R11)(AX*8)
-	VMOVUPD   Y5, 32(R11)(AX*8)
-	VSUBPD    (R10)(AX*8), Y2, Y2   // x − k
-	VSUBPD    32(R10)(AX*8), Y3, Y3
-	VMULPD    Y2, Y0, Y0          // g·(x − k)
-	VMULPD    Y3, Y1, Y1
-	VADDPD    (R12)(AX*8), Y0, Y0   // s2 + g·(x − k)
-	VADDPD    32(R12)(AX*8), Y1, Y1
-	VMOVUPD   Y0, (R12)(AX*8)
-	VMOVUPD   Y1, 32(R12)(AX*8)
-	ADDQ      $8, AX
-	DECQ      DX
-	JNZ       dots256Strip
+	VMOVUPD (R10)(AX*8), Y6
+	VMOVUPD 32(R10)(AX*8), Y7
+	VMOVUPD (R11)(AX*8), Y2
+	VMOVUPD 32(R11)(AX*8), Y3
+	VMOVUPD (R12)(AX*8), Y4
+	VMOVUPD 32(R12)(AX*8), Y5
+	LEAQ    (BX)(AX*4), DI
+	LEAQ    (SI)(AX*4), R13
+	MOVQ    R9, DX
 
-	ADDQ R8, BX
-	ADDQ R8, SI
-	DECQ R9
-	JNZ  dots256Row
+dots256Row:
+	VCVTPS2PD (DI), Y0          // g = dy
+	VCVTPS2PD 16(DI), Y1
+	VCVTPS2PD (R13), Y8         // x
+	VCVTPS2PD 16(R13), Y9
+	VADDPD    Y0, Y2, Y2        // s1 + g
+	VADDPD    Y1, Y3, Y3
+	VSUBPD    Y6, Y8, Y8        // x − k
+	VSUBPD    Y7, Y9, Y9
+	VMULPD    Y8, Y0, Y0        // g·(x − k)
+	VMULPD    Y9, Y1, Y1
+	VADDPD    Y0, Y4, Y4        // s2 + g·(x − k)
+	VADDPD    Y1, Y5, Y5
+	ADDQ      R8, DI
+	ADDQ      R8, R13
+	DECQ      DX
+	JNZ       dots256Row
+
+	VMOVUPD Y2, (R11)(AX*8)
+	VMOVUPD Y3, 32(R11)(AX*8)
+	VMOVUPD Y4, (R12)(AX*8)
+	VMOVUPD Y5, 32(R12)(AX*8)
+	ADDQ    $8, AX
+	DECQ    CX
+	JNZ     dots256Strip
 	RESTOREMXCSR
 	VZEROUPPER
 	RET
