@@ -231,8 +231,10 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 	}
 	group, step, grain := bnChunks(c, hw, m)
 	Parallel(c, grain, func(lo, hi int) {
-		var k, s1, s2 [bnTile]float64
-		var s, t [bnTile]float32
+		sc := getBNScratch()
+		defer bnScratches.Put(sc)
+		k, s1, s2 := &sc.f64[0], &sc.f64[1], &sc.f64[2]
+		s, t := &sc.f32[0], &sc.f32[1]
 		for g0 := lo; g0 < hi; g0 += step {
 			g1 := min(hi, g0+step)
 			for ch := g0; ch < g1; ch++ {
@@ -400,8 +402,10 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 	}
 	group, step, grain := bnChunks(c, hw, int(m))
 	Parallel(c, grain, func(lo, hi int) {
-		var k, s1, s2 [bnTile]float64
-		var md, p, a [bnTile]float32
+		sc := getBNScratch()
+		defer bnScratches.Put(sc)
+		k, s1, s2 := &sc.f64[0], &sc.f64[1], &sc.f64[2]
+		md, p, a := &sc.f32[0], &sc.f32[1], &sc.f32[2]
 		for g0 := lo; g0 < hi; g0 += step {
 			g1 := min(hi, g0+step)
 			w := g1 - g0

@@ -1,5 +1,7 @@
 package kernels
 
+import "sync"
+
 // The inner kernels of batch norm, and how a group of channels is cut into
 // calls of them.
 //
@@ -29,6 +31,20 @@ package kernels
 // tile (64 KiB) stays in L2 between a statistics pass and the pass that
 // normalises it.
 const bnTile = 256
+
+// bnScratch is the per-column scratch of the batch-norm loops: shifts,
+// sums and coefficients for one tile. Taken from a pool, not declared as
+// arrays on the stack: those are zeroed at every call (8–17 KiB), which on
+// small maps, where a call covers little work, cost up to a fifth of a
+// batch norm. The loops write every entry they read.
+type bnScratch struct {
+	f64 [3][bnTile]float64
+	f32 [4][bnTile]float32
+}
+
+var bnScratches = sync.Pool{New: func() any { return new(bnScratch) }}
+
+func getBNScratch() *bnScratch { return bnScratches.Get().(*bnScratch) }
 
 // bnGroup is how many channels share one block: as many whole channels as
 // fit in a tile, at least one.
@@ -107,7 +123,9 @@ func bnSpread[T float32 | float64](dst, vals []T, e0, hw, g0 int) {
 // The column sums of each tile are added in column order, so a channel's
 // result does not depend on how its columns were tiled.
 func bnGroupSums(x, dy []float32, c, hw, r0, r1, g0, g1 int, center, a, b []float64) {
-	var k, s1, s2 [bnTile]float64
+	sc := getBNScratch()
+	defer bnScratches.Put(sc)
+	k, s1, s2 := &sc.f64[0], &sc.f64[1], &sc.f64[2]
 	stride, first, last := c*hw, g0*hw, g1*hw
 	// All the tiles of a group share their centres: a group of several
 	// channels is one tile, and the tiles of a large channel have one centre.
@@ -189,7 +207,9 @@ func bnChannelSums(x, dy []float32, c, hw, r0, r1, g0, g1 int, center, a, b []fl
 // bnGroupNormalise writes y = (x − mu)·s + t over images r0..r1−1 of the
 // channels g0..g1−1, with mu, s and t indexed by ch − g0.
 func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []float32) {
-	var cm, cs, ct [bnTile]float32
+	sc := getBNScratch()
+	defer bnScratches.Put(sc)
+	cm, cs, ct := &sc.f32[0], &sc.f32[1], &sc.f32[2]
 	stride, first, last := c*hw, g0*hw, g1*hw
 	cols := min(last-first, bnTile)
 	bnSpread(cm[:cols], mu, first, hw, g0)
@@ -206,7 +226,9 @@ func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []floa
 // false) over images r0..r1−1 of the channels g0..g1−1, with the
 // coefficients indexed by ch − g0.
 func bnGroupDx(dy, x, dx []float32, c, hw, r0, r1, g0, g1 int, mu, md, p, a []float32, add bool) {
-	var cm, cd, cp, ca [bnTile]float32
+	sc := getBNScratch()
+	defer bnScratches.Put(sc)
+	cm, cd, cp, ca := &sc.f32[0], &sc.f32[1], &sc.f32[2], &sc.f32[3]
 	stride, first, last := c*hw, g0*hw, g1*hw
 	cols := min(last-first, bnTile)
 	bnSpread(cm[:cols], mu, first, hw, g0)
