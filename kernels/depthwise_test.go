@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // The assembly depthwise kernels against the direct-loop references, on
@@ -454,6 +455,26 @@ func TestDepthwiseTinyPathsSameBits(t *testing.T) {
 		}
 		if err := res[1].compare(res[0], 0, 0); err != nil {
 			t.Errorf("%v: AVX-512 differs from AVX2: %v", p, err)
+		}
+	}
+}
+
+// The assembly reads dwTinyArgs at fixed offsets (TINYARGS in
+// depthwise_tiny_amd64.s).
+func TestDwTinyArgsLayout(t *testing.T) {
+	var a dwTinyArgs
+	for _, f := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"in", unsafe.Offsetof(a.in), 0}, {"out", unsafe.Offsetof(a.out), 8}, {"w", unsafe.Offsetof(a.w), 16},
+		{"idx", unsafe.Offsetof(a.idx), 24}, {"init", unsafe.Offsetof(a.init), 32}, {"taps", unsafe.Offsetof(a.taps), 40},
+		{"images", unsafe.Offsetof(a.images), 48}, {"inStride", unsafe.Offsetof(a.inStride), 56},
+		{"outStride", unsafe.Offsetof(a.outStride), 64}, {"inMask", unsafe.Offsetof(a.inMask), 72},
+		{"outMask", unsafe.Offsetof(a.outMask), 80}, {"beta", unsafe.Offsetof(a.beta), 88},
+	} {
+		if f.got != f.want {
+			t.Errorf("dwTinyArgs.%s at offset %d, the assembly reads %d", f.name, f.got, f.want)
 		}
 	}
 }

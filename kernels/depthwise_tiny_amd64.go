@@ -10,6 +10,8 @@ package kernels
 //	                        out = acc                        (the lanes of a.outMask)
 //	dwTinyFilterAVX512: for each image: w[t][l] += out[l] · (idx[t][l] < 16 ? in[idx[t][l]] : 0)
 //
+// where each += of a product is one fused multiply-add (one rounding).
+//
 // in and out stepping on by a.inStride and a.outStride bytes from one image
 // to the next.
 
