@@ -81,8 +81,9 @@ func Linear(x, w, bias *Tensor) *Tensor {
 // contribution, and the GEMM's beta: 1 to add into a gradient already
 // there, 0 to write the first one (gradTarget).
 func gradGEMMTarget(t *Tensor) ([]float32, float32) {
-	if buf, add := t.gradTarget(); !add {
-		return buf, 0
+	buf, add := t.gradTarget()
+	if add {
+		return buf, 1
 	}
-	return t.grad, 1
+	return buf, 0
 }

@@ -393,6 +393,16 @@ func Conv2dBackwardFilterRef(p ConvParams, x, dy, dw []float32) {
 	}
 }
 
+// tapSource returns the input pixel ih·W + iw that output pixel q (of the
+// OutH × OutW plane) reads through filter tap t = r·S + s, and whether it
+// lies inside the image (false: the tap meets padding there).
+func (p ConvParams) tapSource(t, q int) (int, bool) {
+	ow := p.OutW()
+	ih := q/ow*p.StrideH + t/p.S*p.DilH - p.PadH
+	iw := q%ow*p.StrideW + t%p.S*p.DilW - p.PadW
+	return ih*p.W + iw, ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
+}
+
 // validRange returns the output positions o in [lo, hi) ⊆ [0, n) whose input
 // position o·stride + off lies inside [0, size): the part of an output row
 // (or column) that reads real pixels rather than padding.

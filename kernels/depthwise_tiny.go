@@ -80,33 +80,26 @@ func newDwTinyPlan(p ConvParams, inverse bool, lanes int) *dwTinyPlan {
 	if inverse {
 		pl.inLanes, pl.outLanes = pix, hw
 	}
-	ow := p.OutW()
 	for t := range p.R * p.S {
-		var fwd [16]int32
-		any := false
-		for q := range pix {
-			fwd[q] = -1
-			ih := q/ow*p.StrideH + t/p.S*p.DilH - p.PadH
-			iw := q%ow*p.StrideW + t%p.S*p.DilW - p.PadW
-			if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-				fwd[q], any = int32(ih*p.W+iw), true
-			}
-		}
-		if !any {
-			continue
-		}
 		var src [16]int32 // per output lane of one channel, its input lane or −1
 		for i := range src {
 			src[i] = -1
 		}
+		any := false
 		for q := range pix {
+			j, in := p.tapSource(t, q)
 			switch {
-			case fwd[q] < 0:
+			case !in:
+				continue
 			case inverse:
-				src[fwd[q]] = int32(q)
+				src[j] = int32(q)
 			default:
-				src[q] = fwd[q]
+				src[q] = int32(j)
 			}
+			any = true
+		}
+		if !any {
+			continue
 		}
 		k := pl.taps
 		pl.tap[k] = t
@@ -185,31 +178,29 @@ func dwTinyRun(p ConvParams, pl *dwTinyPlan, in, w, bias, out []float32, accumul
 		for gi := lo; gi < hi; gi++ {
 			c0 := gi * pl.group
 			n := min(pl.group, p.C-c0)
-			pl.spread(wsp[:pl.taps], w, taps, c0, n)
 			init[0] = [16]float32{}
 			if bias != nil && !accumulate {
 				pl.spread(init[:], bias, 0, c0, n)
 			}
-			a := dwTinyArgs{
-				in: &in[c0*inPlane], out: &out[c0*outPlane], init: &init[0][0],
-				taps: pl.taps, images: p.N,
-				inStride: 4 * p.C * inPlane, outStride: 4 * p.C * outPlane,
-				inMask: firstLanes(n * inPlane), outMask: firstLanes(n * outPlane),
-			}
-			if accumulate {
-				a.beta = 1
-			}
-			if pl.taps == 0 { // every tap meets only padding
-				if !accumulate {
-					for i := range p.N {
-						row := out[(i*p.C+c0)*outPlane:][:n*outPlane]
-						copy(row, init[0][:len(row)])
-					}
+			switch {
+			case pl.taps > 0:
+				pl.spread(wsp[:pl.taps], w, taps, c0, n)
+				a := dwTinyArgs{
+					in: &in[c0*inPlane], out: &out[c0*outPlane], w: &wsp[0][0], idx: &pl.idx[0][0], init: &init[0][0],
+					taps: pl.taps, images: p.N,
+					inStride: 4 * p.C * inPlane, outStride: 4 * p.C * outPlane,
+					inMask: firstLanes(n * inPlane), outMask: firstLanes(n * outPlane),
 				}
-				continue
+				if accumulate {
+					a.beta = 1
+				}
+				dwTinySum(&a)
+			case !accumulate: // every tap meets only padding: the bias, or 0
+				for i := range p.N {
+					row := out[(i*p.C+c0)*outPlane:][:n*outPlane]
+					copy(row, init[0][:len(row)])
+				}
 			}
-			a.w, a.idx = &wsp[0][0], &pl.idx[0][0]
-			dwTinySum(&a)
 		}
 	})
 }

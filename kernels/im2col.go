@@ -908,20 +908,15 @@ func (p ConvParams) tinyPlanes() bool {
 
 // buildPerm fills the permutation of every tap for output pixels [q0, q1).
 func (rt *runTable) buildPerm(p ConvParams, q0, q1 int) {
-	ow := p.OutW()
 	for t := range p.R * p.S {
 		tap := rt.perm(p, t)
 		var valid int32
 		for q := range tinyPlane {
 			tap[q] = -1
-			if q >= q1-q0 {
-				continue
-			}
-			oh, o := (q0+q)/ow, (q0+q)%ow
-			ih := oh*p.StrideH + t/p.S*p.DilH - p.PadH
-			iw := o*p.StrideW + t%p.S*p.DilW - p.PadW
-			if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
-				tap[q] = int32(ih*p.W + iw)
+		}
+		for q := range q1 - q0 {
+			if src, in := p.tapSource(t, q0+q); in {
+				tap[q] = int32(src)
 				valid |= 1 << q
 			}
 		}

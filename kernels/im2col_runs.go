@@ -27,9 +27,9 @@ type runKernels struct {
 	zero         func(dst *float32, rows, n, dstStep int)
 	add1, add2   func(dst, src *float32, rows, n, dstStep, srcStep int)
 	// perm is permuteRows for planes of at most permLanes floats (one
-	// vector), given the lanes of one tap (permLanes int32 indices) and
-	// masks: bits 0–15 the output lanes with a source, 16–31 the first n
-	// lanes, 32–47 the first hw lanes.
+	// vector), given one tap's indices (the first permLanes of its
+	// tinyPlane int32s) and masks: bits 0–15 the output lanes with a
+	// source, 16–31 the first n lanes, 32–47 the first hw lanes.
 	perm      func(dst, src *float32, tap *int32, rows, dstStep, srcStep int, masks uint64)
 	permLanes int
 }
