@@ -353,6 +353,57 @@ func TestSgemmByColumnsSameBits(t *testing.T) {
 	}
 }
 
+// TestSgemmTopTilesPackSameBits checks, on the paths with a packing tile,
+// that a block walked by rows whose top tiles pack the B panels as they
+// compute (macroKernel's topPacks) gives the bits of the same walk over
+// panels packed beforehand: full and ragged panels and row tiles, one and
+// several k, column and row blocks, and 1 to 3 threads.
+func TestSgemmTopTilesPackSameBits(t *testing.T) {
+	for _, set := range sets {
+		uk := set.gemm.microKernel
+		if uk.packingTile == nil {
+			continue
+		}
+		plain := uk
+		plain.packingTile, plain.fetchingTile = nil, nil
+		for _, small := range []bool{false, true} {
+			cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
+			topPacking, packed := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
+			shapes := [][3]int{{100, 3*32 + 5, 300}, {256, 8 * 32, 700}, {70, 2 * 32, 40}, {77, 20, 1100}}
+			if small { // an A block higher than a B block is wide, so that B is not streamed by columns
+				for _, d := range []*gemmDriver{topPacking, packed} {
+					d.kc, d.nc, d.mc = 16, 3*uk.nr, 10*uk.mr
+				}
+				shapes = [][3]int{{11*uk.mr + 5, 3*32 + 7, 130}, {10*uk.mr + 1, 2 * 32, 60}, {10 * uk.mr, 50, 70}}
+			}
+			rng := rand.New(rand.NewPCG(15, 16))
+			for _, s := range shapes {
+				for _, pad := range []int{3, 9} {
+					gc := gemmCase{m: s[0], n: s[1], k: s[2], pad: pad, alpha: 0.75, beta: float32(pad) / 8}
+					o := newGemmOperands(rng, gc)
+					j := &gemmJob{d: topPacking, m: gc.m, n: gc.n, k: gc.k, ldb: o.ldb}
+					j.packA, j.packB = topPacking.packing(false, false, gc.m, gc.n, gc.k, o.lda, o.ldb)
+					if mc := min(gc.m, topPacking.mc); j.streamsB(mc, j.kcBlock()) || !j.packsInTopTiles(mc) {
+						t.Fatalf("%s %v small=%v: the top tiles do not pack", set.path, gc, small)
+					}
+					for threads := 1; threads <= 3; threads++ {
+						want, got := append([]float32(nil), o.c...), append([]float32(nil), o.c...)
+						withThreads(threads, func() {
+							packed.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
+							topPacking.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+						})
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %v small=%v threads=%d: C[%d] = %v packed by the top tiles, %v beforehand", set.path, gc, small, threads, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestSgemmPlanSplitsWork checks that two threads get at least two tasks on
 // the benchmark shapes, along the axis that packs least twice.
 func TestSgemmPlanSplitsWork(t *testing.T) {

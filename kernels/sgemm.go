@@ -53,7 +53,9 @@ import (
 // column reads its B panel in place and packs it as it computes, and the
 // tiles below it, reading the packed panel, fetch the next panel's source
 // rows into L2 a few at a time, so B's trip from memory overlaps the
-// arithmetic instead of preceding it.
+// arithmetic instead of preceding it. A block walked by rows still packs
+// its full panels in the top tile of each column where the path can, so
+// that at least the first row of tiles overlaps the packing's reads.
 //
 // Every element of C is computed by the same sequence of operations whatever
 // the tile, the task or the number of threads: an in-order chain over p
@@ -441,6 +443,7 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 				beta = 1
 			}
 			byColumns := j.streamsB(mc, kc)
+			topPacks := !byColumns && j.packsInTopTiles(mc)
 			var edgeA []float32 // A in place: its ragged-edge panel, packed once for every jc
 			switch {
 			case j.packA:
@@ -456,13 +459,17 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 					ws.scratch = grow(ws.scratch, max(bPackerScratch, j.n))
 					j.fillB(ws.b, ws.scratch, pc, jc, kc, nc)
 				case byColumns: // each column packs its own panel
+				case topPacks: // the top tiles pack the full panels; the ragged one first
+					if full := nc / d.nr * d.nr; full < nc {
+						d.packB(ws.b[full*kc:], j.b, j.ldb, false, pc, jc+full, kc, nc-full)
+					}
 				case j.packB:
 					d.packB(ws.b, j.b, j.ldb, j.transB, pc, jc, kc, nc)
 				}
 				if byColumns {
 					j.macroKernelByColumns(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
 				} else {
-					j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta)
+					j.macroKernel(ws, edgeA, ic, mc, pc, kc, jc, nc, beta, topPacks)
 				}
 			}
 		}
@@ -471,8 +478,10 @@ func (j *gemmJob) block(ws *gemmWorkspace, m0, m1, n0, n1 int) {
 
 // macroKernel runs the micro-kernel over an mc×nc block of C with the
 // current kc slice of A and B, packed or in place; edgeA is the packed
-// ragged-edge panel of an A read in place.
-func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
+// ragged-edge panel of an A read in place. With topPacks, the full B panels
+// are not packed yet: the top tile of each column reads its panel in place
+// and packs it as it computes, for the tiles below.
+func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc, jc, nc int, beta float32, topPacks bool) {
 	d := j.d
 	var edgeB []float32 // B in place: its packed ragged-edge panel
 	if !j.packB && nc%d.nr != 0 {
@@ -484,6 +493,11 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc
 		a, rsA, csA := j.aPanel(ws, edgeA, ic, ir, mr, pc, kc)
 		for jr := 0; jr < nc; jr += d.nr {
 			nr := min(d.nr, nc-jr)
+			c := j.c[(ic+ir)*j.ldc+jc+jr:]
+			if topPacks && ir == 0 && nr == d.nr {
+				d.packingTile(kc, a, rsA, csA, j.b[pc*j.ldb+jc+jr:], j.ldb, c, j.ldc, j.alpha, beta, ws.b[jr*kc:])
+				continue
+			}
 			b, rsB := edgeB, d.nr
 			switch {
 			case j.packB:
@@ -492,7 +506,7 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc
 			default:
 				b, rsB = j.b[pc*j.ldb+jc+jr:], j.ldb
 			}
-			d.tile(kc, a, rsA, csA, b, rsB, j.c[(ic+ir)*j.ldc+jc+jr:], j.ldc, j.alpha, beta, mr, nr)
+			d.tile(kc, a, rsA, csA, b, rsB, c, j.ldc, j.alpha, beta, mr, nr)
 		}
 	}
 }
@@ -510,6 +524,17 @@ func (j *gemmJob) aPanel(ws *gemmWorkspace, edgeA []float32, ic, ir, mr, pc, kc 
 	default:
 		return j.a[(ic+ir)*j.lda+pc:], j.lda, 1
 	}
+}
+
+// packsInTopTiles reports whether, in a block of mc rows walked by rows,
+// the top tile of each column packs its full B panel as it computes
+// (macroKernel's topPacks) instead of the block being packed beforehand:
+// the path has a packing tile, B is a matrix that is packed, not
+// transposed, the top tiles are full, and B's rows do not alias in L1 (the
+// packing tile reads 16 rows ahead).
+func (j *gemmJob) packsInTopTiles(mc int) bool {
+	d := j.d
+	return d.packingTile != nil && j.packB && j.fillB == nil && !j.transB && mc >= d.mr && j.ldb%aliasStride != 0
 }
 
 // streamsB reports whether a block of mc rows over kc steps runs by
