@@ -438,6 +438,7 @@ func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, tl convTile) ([]f
 		return dy[tl.n0*p.K*pix+tl.q0:], pix
 	}
 	cols := tl.cols()
+	runs := runKernelsFor()
 	parallelIf(tl.par, p.K, GrainFor(p.K, cols), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			if pix == 1 { // a transpose: see scatterFolded
@@ -447,9 +448,7 @@ func (t convTiling) outGrad(p ConvParams, dy, rowsK []float32, tl convTile) ([]f
 				}
 				continue
 			}
-			for i := range tl.nb {
-				copy(rowsK[k*cols+i*pix:][:pix], dy[((tl.n0+i)*p.K+k)*pix:][:pix])
-			}
+			copyRuns(runs, rowsK[k*cols:], dy[(tl.n0*p.K+k)*pix:], tl.nb, pix, pix, p.K*pix, 1)
 		}
 	})
 	return rowsK, cols
@@ -542,10 +541,16 @@ func (u *panelUnfolder) fill(dst, scratch []float32, pc, jc, kc, nc int) {
 }
 
 // scatterFolded writes (or, when accumulate is set, adds) the K × columns
-// result of a folded tile into the images' planes of y, plus the bias.
+// result of a folded tile into the images' planes of y, plus the bias. Row
+// k holds each image's plane k, pix floats after pix floats, and those
+// planes lie K·pix floats apart in y: runs for the run primitives, which
+// move a short plane with a masked vector or two (a 2×2 plane is 16 bytes,
+// and a memmove call per plane made the scatter most of the time of a 1×1
+// convolution on 2×2 maps; the gather into rowsK in outGrad is the same).
 func scatterFolded(p ConvParams, rowsK, bias, y []float32, tl convTile, accumulate bool) {
 	pix := p.OutH() * p.OutW()
 	ncols := tl.cols()
+	runs := runKernelsFor()
 	parallelIf(tl.par, p.K, GrainFor(p.K, ncols), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			var bk float32
@@ -556,17 +561,17 @@ func scatterFolded(p ConvParams, rowsK, bias, y []float32, tl convTile, accumula
 				scatterPixels(rowsK[k*ncols:][:ncols], y[tl.n0*p.K+k:], p.K, bias != nil, bk, accumulate)
 				continue
 			}
-			for i := range tl.nb {
-				dst := y[((tl.n0+i)*p.K+k)*pix:][:pix]
-				src := rowsK[k*ncols+i*pix:][:pix]
-				switch {
-				case accumulate:
-					axpy(1, src, dst)
-				case bias == nil:
-					copy(dst, src) // the GEMM's bits, as a tile that writes into y keeps them (v + 0 would turn −0 into +0)
-				default:
-					for q, v := range src {
-						dst[q] = v + bk
+			src, dst := rowsK[k*ncols:], y[(tl.n0*p.K+k)*pix:]
+			switch {
+			case accumulate:
+				addRuns(runs, dst, src, tl.nb, pix, p.K*pix, pix, 1)
+			case bias == nil: // the GEMM's bits, as a tile that writes into y keeps them (v + 0 would turn −0 into +0)
+				copyRuns(runs, dst, src, tl.nb, pix, p.K*pix, pix, 1)
+			default:
+				for i := range tl.nb {
+					d, s := dst[i*p.K*pix:][:pix], src[i*pix:][:pix]
+					for q, v := range s {
+						d[q] = v + bk
 					}
 				}
 			}
