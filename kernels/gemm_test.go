@@ -370,11 +370,11 @@ func TestSgemmTopTilesPackSameBits(t *testing.T) {
 			cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
 			topPacking, packed := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
 			shapes := [][3]int{{100, 3*32 + 5, 300}, {256, 8 * 32, 700}, {70, 2 * 32, 40}, {77, 20, 1100}}
-			if small { // an A block higher than a B block is wide, so that B is not streamed by columns
+			if small { // an A block higher than a B block is wide, so that B is not streamed by columns; B packed (m > 64)
 				for _, d := range []*gemmDriver{topPacking, packed} {
-					d.kc, d.nc, d.mc = 16, 3*uk.nr, 10*uk.mr
+					d.kc, d.nc, d.mc = 16, 3*uk.nr, 12*uk.mr
 				}
-				shapes = [][3]int{{11*uk.mr + 5, 3*32 + 7, 130}, {10*uk.mr + 1, 2 * 32, 60}, {10 * uk.mr, 50, 70}}
+				shapes = [][3]int{{13*uk.mr + 5, 3*32 + 7, 130}, {12*uk.mr + 1, 2 * 32, 60}, {12 * uk.mr, 50, 70}}
 			}
 			rng := rand.New(rand.NewPCG(15, 16))
 			for _, s := range shapes {

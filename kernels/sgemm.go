@@ -46,7 +46,7 @@ import (
 // rate: a micro-panel's kc rows are each a row of B apart, often a new page
 // every row, where the hardware prefetchers do not follow, and the
 // micro-kernels wait while it happens (12–15% of a 256×3136×2304 product).
-// Where a path can stream B (AVX-512), a block of such a B whose A block
+// Where a path can stream B (AVX2, AVX-512), a block of such a B whose A block
 // fits in half of L2, over a deep k block (a few hundred rows of C, as in
 // the 1×1 convolutions over large maps, whose B is their input), is walked
 // column by column instead (macroKernelByColumns): the top tile of each

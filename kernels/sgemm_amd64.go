@@ -7,10 +7,12 @@ package kernels
 // stays in the microseconds.
 
 // sgemmTileAVX2 computes a 6×16 tile (mr ≤ 6 rows and nr ≤ 16 columns of it
-// are stored) with AVX2 and FMA3.
+// are stored) with AVX2 and FMA3. A full tile can also pack the B rows it
+// reads (pack ≠ nil) or fetch nextRows rows at next into L2 (nextRows > 0),
+// as sgemmTileAVX512 does.
 //
 //go:noescape
-func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int)
+func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows int)
 
 // sgemmTileAVX512 computes a 12×32 tile (mr ≤ 12 rows, and the columns whose
 // bit is set in nmask, are stored) with AVX-512F. A full tile can also pack
@@ -34,13 +36,23 @@ func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
 //go:noescape
 func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
 
-var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2}
+var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2,
+	packingTile: packingTileAVX2, fetchingTile: fetchingTileAVX2}
 
 var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2,
 	packingTile: packingTileAVX512, fetchingTile: fetchingTileAVX512}
 
 func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
-	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr)
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr, nil, nil, 0, 0)
+}
+
+func packingTileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, pack []float32) {
+	_, _ = b[(kc-1)*rsB+15], pack[kc*16-1] // the assembly stays within these
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 6, 16, &pack[0], nil, 0, 0)
+}
+
+func fetchingTileAVX2(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, nextRows int) {
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], 16, &c[0], ldc, alpha, beta, 6, 16, nil, &next[0], nextStride, nextRows)
 }
 
 func tileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {

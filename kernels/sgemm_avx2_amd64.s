@@ -23,6 +23,12 @@
 // place, 8 steps ahead, and the A panel 16 steps ahead (R14 = 16·csA; see
 // the AVX-512 kernel: 2048³ on this path went from a median of 61 to 67
 // GFLOP/s in four alternating runs, r50_3x3_56_c256 from 56 to 62).
+//
+// The full 6×16 tile has the AVX-512 kernel's two streaming variants (see
+// its header and macroKernelByColumns in sgemm.go), with the same
+// arithmetic: pack ≠ nil reads B in place 16 rows ahead and stores each
+// row to pack[p*16:]; nextRows > 0 fetches the cache line or two at next,
+// next + nextStride, … into L2, one row every 8 steps, nextRows rows in all.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
@@ -59,6 +65,17 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 	VBROADCASTSS addr, bc;  \
 	VFMADD231PS  Y12, bc, c0; \
 	VFMADD231PS  Y13, bc, c1
+
+// ROWS6 is one step of the full 6-row tile, the A bases moved on.
+#define ROWS6 \
+	ROW((AX), Y14, Y0, Y1);        \
+	ROW((AX)(R8*1), Y15, Y2, Y3);  \
+	ROW((AX)(R8*2), Y14, Y4, Y5);  \
+	ROW((AX)(R9*1), Y15, Y6, Y7);  \
+	ROW((BX), Y14, Y8, Y9);        \
+	ROW((BX)(R8*1), Y15, Y10, Y11); \
+	ADDQ R10, AX;                  \
+	ADDQ R10, BX
 
 // LOADBH and ROWH are LOADB and ROW for the left 8 columns only.
 #define LOADBH \
@@ -121,8 +138,8 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 	S(Y10, Y11); \
 	JMP done
 
-// func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int)
-TEXT ·sgemmTileAVX2(SB), NOSPLIT, $8-88
+// func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows int)
+TEXT ·sgemmTileAVX2(SB), NOSPLIT, $8-120
 	FLUSHDENORMALS
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), R12
@@ -178,6 +195,16 @@ prefetchC:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
+	// The streaming variants (full tiles only). R12 and R13 are free until
+	// the epilogue, which reloads them.
+	MOVQ  pack+88(FP), R15
+	TESTQ R15, R15
+	JNZ   loop6pack
+	MOVQ  nextRows+112(FP), R13
+	TESTQ R13, R13
+	JNZ   loop6next
+	MOVQ  mr+72(FP), R13
+
 	// A tile of at most 8 columns takes the loops that do the left half
 	// only; the right half's accumulators stay zero and its stores are
 	// masked off.
@@ -200,16 +227,51 @@ loop4:
 
 loop6:
 	LOADB
-	ROW((AX), Y14, Y0, Y1)
-	ROW((AX)(R8*1), Y15, Y2, Y3)
-	ROW((AX)(R8*2), Y14, Y4, Y5)
-	ROW((AX)(R9*1), Y15, Y6, Y7)
-	ROW((BX), Y14, Y8, Y9)
-	ROW((BX)(R8*1), Y15, Y10, Y11)
-	ADDQ R10, AX
-	ADDQ R10, BX
+	ROWS6
 	DECQ CX
 	JNZ  loop6
+	JMP  epilogue
+
+// loop6pack: B in place, fetched 16 rows ahead (2·DX), each row also
+// stored to pack (R15).
+loop6pack:
+	PREFETCHT0 (AX)(R14*1)
+	PREFETCHT0 (SI)(DX*2)
+	PREFETCHT0 63(SI)(DX*2)
+	VMOVUPS    (SI), Y12
+	VMOVUPS    32(SI), Y13
+	ADDQ       R11, SI
+	VMOVUPS    Y12, (R15)
+	VMOVUPS    Y13, 32(R15)
+	ADDQ       $64, R15
+	ROWS6
+	DECQ CX
+	JNZ  loop6pack
+	JMP  epilogue
+
+// loop6next: loop6 that fetches one row of next (R15, rows R12 apart)
+// whenever the steps left (CX) are a multiple of 8, until R13 rows are
+// fetched.
+loop6next:
+	MOVQ next+96(FP), R15
+	MOVQ nextStride+104(FP), R12
+	SHLQ $2, R12
+
+nextStep:
+	TESTQ $7, CX
+	JNZ   nextSkip
+	TESTQ R13, R13
+	JZ    nextSkip
+	PREFETCHT1 (R15)
+	PREFETCHT1 63(R15)
+	ADDQ       R12, R15
+	DECQ       R13
+
+nextSkip:
+	LOADB
+	ROWS6
+	DECQ CX
+	JNZ  nextStep
 	JMP  epilogue
 
 half:
@@ -241,6 +303,9 @@ loop6h:
 	JNZ  loop6h
 
 epilogue:
+	MOVQ         ldc+56(FP), R12
+	SHLQ         $2, R12
+	MOVQ         mr+72(FP), R13
 	VBROADCASTSS alpha+64(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
