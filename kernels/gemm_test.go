@@ -423,6 +423,37 @@ func TestSgemmPlanSplitsWork(t *testing.T) {
 	}
 }
 
+// TestSgemmPlanCountsReads pins down the axis two threads split along
+// where the cost of each task's reads decides it: B packed by the top tiles
+// counts half, an operand read in place larger than L2 counts in full.
+func TestSgemmPlanCountsReads(t *testing.T) {
+	cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
+	for _, set := range sets {
+		d := newGemmDriver(set.gemm.microKernel, cs)
+		if d.packingTile == nil {
+			continue
+		}
+		for _, c := range []struct {
+			m, n, k   int
+			splitRows bool
+		}{
+			{512, 784, 4608, true},   // A and B packed; B by the top tiles
+			{512, 128, 4608, true},   // A (9 MB) read in place by every column task
+			{256, 196, 1024, false},  // A (1 MB) read in place, from L2
+			{256, 3136, 2304, false}, // B, even at half, costs more than A
+			{64, 3136, 576, false},   // B (7 MB) read in place by every row task
+			{48, 1000, 12000, false}, // B (48 MB) read in place by every row task, A (2 MB) by every column task
+		} {
+			j := &gemmJob{d: d, m: c.m, n: c.n, k: c.k, lda: c.k, ldb: c.n}
+			j.packA, j.packB = d.packing(false, false, c.m, c.n, c.k, c.k, c.n)
+			j.plan(2)
+			if rows := j.taskRows < j.m; rows != c.splitRows || j.tasks < 2 {
+				t.Errorf("%s %+v: %d tasks of %d rows and %d columns", set.path, c, j.tasks, j.taskRows, j.taskCols)
+			}
+		}
+	}
+}
+
 // TestSgemmTransposedAInPlace pins down when a transposed A is read in
 // place: few column tiles (a convolution's input gradient on a 7×7 map) and
 // rows that do not share an L1 set; and that two threads then split the

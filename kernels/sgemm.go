@@ -356,8 +356,13 @@ func (d *gemmDriver) packing(transA, transB bool, m, n, k, lda, ldb int) (packA,
 // of C makes every task pack all of B, splitting the columns makes every task
 // pack all of A (or, for a transposed A read in place, make a pass over it
 // at about the same cost); the split goes along the axis whose extra
-// packing is smaller, into as many tasks as there are threads, or into a few
-// times more when the split packs nothing twice.
+// packing costs less, into as many tasks as there are threads, or into a few
+// times more when the split packs nothing twice. Packing B in the top
+// tiles (tilesPackB) counts half, since it overlaps the arithmetic, and an
+// operand read in place counts in full when it is larger than L2, since
+// each task then reads it from memory again (512×784×4608 and 512×128×4608
+// on two threads: 1.04–1.08× split by rows rather than columns, whose four
+// tasks each read the 9 MB A).
 func (j *gemmJob) plan(threads int) {
 	tilesM := (j.m + j.d.mr - 1) / j.d.mr
 	tilesN := (j.n + j.d.nr - 1) / j.d.nr
@@ -372,7 +377,18 @@ func (j *gemmJob) plan(threads int) {
 	if j.packA || j.transA { // a transposed A read in place costs each task a pass over it too
 		extraCols = j.m * j.k
 	}
-	splitRows := extraRows < extraCols || (extraRows == extraCols && tilesM >= tilesN)
+	costRows, costCols := extraRows, extraCols
+	if j.tilesPackB() {
+		costRows /= 2 // the top tiles pack B as they compute, hiding much of it
+	}
+	l2 := 2 * j.d.kc * j.d.nc // floats: a B block fills half of L2
+	if extraRows == 0 && j.n*j.k > l2 {
+		costRows = j.n * j.k // B read in place from memory by each task
+	}
+	if extraCols == 0 && j.m*j.k > l2 {
+		costCols = j.m * j.k
+	}
+	splitRows := costRows < costCols || (costRows == costCols && tilesM >= tilesN)
 	if splitRows && tilesM < threads && tilesN > tilesM {
 		splitRows = false
 	} else if !splitRows && tilesN < threads && tilesM > tilesN {
@@ -529,12 +545,16 @@ func (j *gemmJob) aPanel(ws *gemmWorkspace, edgeA []float32, ic, ir, mr, pc, kc 
 // packsInTopTiles reports whether, in a block of mc rows walked by rows,
 // the top tile of each column packs its full B panel as it computes
 // (macroKernel's topPacks) instead of the block being packed beforehand:
-// the path has a packing tile, B is a matrix that is packed, not
-// transposed, the top tiles are full, and B's rows do not alias in L1 (the
-// packing tile reads 16 rows ahead).
+// tilesPackB, and the top tiles are full.
 func (j *gemmJob) packsInTopTiles(mc int) bool {
-	d := j.d
-	return d.packingTile != nil && j.packB && j.fillB == nil && !j.transB && mc >= d.mr && j.ldb%aliasStride != 0
+	return j.tilesPackB() && mc >= j.d.mr
+}
+
+// tilesPackB reports whether full tiles can pack B as they compute: the
+// path has a packing tile, B is a matrix that is packed, not transposed,
+// and its rows do not alias in L1 (the packing tile reads 16 rows ahead).
+func (j *gemmJob) tilesPackB() bool {
+	return j.d.packingTile != nil && j.packB && j.fillB == nil && !j.transB && j.ldb%aliasStride != 0
 }
 
 // streamsB reports whether a block of mc rows over kc steps runs by
