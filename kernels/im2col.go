@@ -756,9 +756,10 @@ func gemmConvBackwardFilter(p ConvParams, t convTiling, x, dy, dw, ws []float32)
 		n := p.K * crs
 		sf := t.slotFloats(p)
 		off := sf - n // each slot ends with its partial
+		runs := runKernelsFor()
 		Parallel(n, GrainFor(n, groups), func(lo, hi int) {
 			for g := range groups {
-				axpy(1, ws[g*sf+off:][lo:hi], dw[lo:hi])
+				addRuns(runs, dw[lo:hi], ws[g*sf+off:][lo:hi], 1, hi-lo, 0, 0, 1)
 			}
 		})
 	}
