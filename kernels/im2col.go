@@ -245,10 +245,12 @@ func (t convTiling) forward(p ConvParams) convTiling {
 }
 
 // minFoldTasks is the fewest folds of images that run as tasks: threads
-// take whole folds, so with fewer the last ones leave a thread idle (three
-// folds of 7×7 maps on two threads ran 6–13% slower than in turn, eight
-// folds of 14×14 maps 19–24% faster).
-const minFoldTasks = 8
+// take whole folds, so with fewer the last ones leave a thread idle. On two
+// threads, with the steps in turn as they are now, four folds ran 1.04–1.43×
+// faster as tasks (3×3 convolutions of 64–256 channels on 4×4, 7×7 and
+// 14×14 maps; 35–40 of 40 alternating calls won) and three folds 1.01–1.31×;
+// four keeps each thread two folds.
+const minFoldTasks = 4
 
 // unfoldsEveryTile reports whether every tile of t, run on one goroutine,
 // unfolds straight into the GEMM's panels on the current kernel path: the
