@@ -61,13 +61,18 @@ const (
 // bnChunks returns how the training passes walk the channels when they are
 // not split into image blocks: group channels share a tile (bnGroup), step
 // channels have their sums made together, and Parallel's chunks are grain
-// channels. Channels of more than half a tile are their own group; their
-// sums are made four at a time (bnChannelSums), so the chunks hold whole
-// fours.
+// channels, whole groups or whole fours. Channels of more than half a tile
+// are their own group; their sums are made four at a time (bnChannelSums).
+// A chunk smaller than a group would make the group's tile a channel or a
+// few wide (6 channels of 2×2 pixels, a 24-column tile with a ragged SIMD
+// tail, against 64 channels to a group): rounding the chunks up to whole
+// groups made both passes of 336 channels on 2×2 maps 1.6× faster, 128 on
+// 4×4 1.3×, 64 on 8×8 1.2× (batch 64, one thread), with the same sums in
+// the same order.
 func bnChunks(c, hw, m int) (group, step, grain int) {
 	group, grain = bnGroup(hw), GrainFor(c, bnTrainCost*m)
 	if group > 1 {
-		return group, group, grain
+		return group, group, (grain + group - 1) / group * group
 	}
 	return 1, bnQuad, (grain + bnQuad - 1) / bnQuad * bnQuad
 }
@@ -273,7 +278,8 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 		return
 	}
 	group := bnGroup(hw)
-	Parallel(c, GrainFor(c, bnEvalCost*n*hw), func(lo, hi int) {
+	grain := (GrainFor(c, bnEvalCost*n*hw) + group - 1) / group * group // whole groups, as in bnChunks
+	Parallel(c, grain, func(lo, hi int) {
 		var s, t [bnTile]float32
 		for g0 := lo; g0 < hi; g0 += group {
 			g1 := min(hi, g0+group)

@@ -193,6 +193,22 @@ func TestBatchNormBackward(t *testing.T) {
 	}
 }
 
+// TestBatchNormChunksHoldWholeGroups checks that the training passes'
+// chunks of channels are whole groups (small maps) or whole fours.
+func TestBatchNormChunksHoldWholeGroups(t *testing.T) {
+	for _, s := range [][3]int{{336, 4, 64}, {128, 16, 64}, {64, 64, 64}, {480, 1, 64}, {16, 1024, 64}, {7, 9, 2}} {
+		c, hw, n := s[0], s[1], s[2]
+		group, step, grain := bnChunks(c, hw, n*hw)
+		want := bnQuad
+		if group > 1 {
+			want = group
+		}
+		if grain%want != 0 || step != want {
+			t.Errorf("c=%d hw=%d: group %d, step %d, grain %d", c, hw, group, step, grain)
+		}
+	}
+}
+
 func TestBatchNormUpdateRunning(t *testing.T) {
 	runMean, runVar := []float32{1, -2}, []float32{0.5, 4}
 	BatchNormUpdateRunning(runMean, runVar, []float32{3, 2}, []float32{1.5, 0}, 0.1)
