@@ -197,6 +197,21 @@ func Conv2dBackwardBias(p ConvParams, dy, db []float32) {
 	pix := p.OutH() * p.OutW()
 	checkLen(op, "dy", len(dy), p.N*p.K*pix, p)
 	checkLen(op, "db", len(db), p.K, p)
+	if pix == 1 {
+		// dy is an N×K matrix: its column sums, a row at a time, so that the
+		// channels' chains of additions overlap (one chain per channel ran
+		// at the latency of an addition per image). Each channel still
+		// adds its images in order, each as 0 + v like a plane's sum below.
+		Parallel(p.K, GrainFor(p.K, p.N), func(lo, hi int) {
+			acc := db[lo:hi]
+			for n := range p.N {
+				for j, v := range dy[n*p.K+lo : n*p.K+hi] {
+					acc[j] += 0 + v
+				}
+			}
+		})
+		return
+	}
 	Parallel(p.K, GrainFor(p.K, p.N*pix), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			for n := range p.N {

@@ -552,3 +552,48 @@ func convMustPanic(t *testing.T, what string, f func()) {
 	}()
 	f()
 }
+
+// TestConvBackwardBiasOneByOne checks the column sums that give the bias
+// gradient on 1×1 maps against the plane-by-plane sums of larger maps, bit
+// for bit: each channel adds its images in order, each as a plane's sum
+// 0 + v (so −0 counts as +0), on 1 to 3 threads.
+func TestConvBackwardBiasOneByOne(t *testing.T) {
+	defer SetThreads(SetThreads(1))
+	negZero := float32(math.Copysign(0, -1))
+	for _, k := range []int{1, 7, 120, 1000} {
+		p := conv(37, 5, 1, 1, k, 1, 1, 1, 0, 1, 1)
+		dy := make([]float32, p.N*k)
+		for i := range dy {
+			dy[i] = float32(i%13)*0.37 - 2.1
+			if i%7 == 0 {
+				dy[i] = negZero
+			}
+		}
+		want := make([]float32, k)
+		for j := range want {
+			if j%2 == 0 {
+				want[j] = negZero
+			}
+			for n := range p.N {
+				var sum float32
+				sum += dy[n*k+j]
+				want[j] += sum
+			}
+		}
+		for threads := 1; threads <= 3; threads++ {
+			SetThreads(threads)
+			db := make([]float32, k)
+			for j := range db {
+				if j%2 == 0 {
+					db[j] = negZero
+				}
+			}
+			Conv2dBackwardBias(p, dy, db)
+			for j := range db {
+				if math.Float32bits(db[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("K=%d, %d threads: db[%d] = %v, want %v", k, threads, j, db[j], want[j])
+				}
+			}
+		}
+	}
+}
