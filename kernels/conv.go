@@ -212,11 +212,30 @@ func Conv2dBackwardBias(p ConvParams, dy, db []float32) {
 		})
 		return
 	}
+	// Each plane is summed in one chain, pixels in order; four images'
+	// planes at a time, so that four chains overlap, then added into db[k]
+	// in image order.
+	plane := func(n, k int) []float32 { return dy[(n*p.K+k)*pix:][:pix] }
 	Parallel(p.K, GrainFor(p.K, p.N*pix), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			for n := range p.N {
+			n := 0
+			for ; n+4 <= p.N; n += 4 {
+				a, b, c, d := plane(n, k), plane(n+1, k), plane(n+2, k), plane(n+3, k)
+				var sa, sb, sc, sd float32
+				for i, v := range a {
+					sa += v
+					sb += b[i]
+					sc += c[i]
+					sd += d[i]
+				}
+				db[k] += sa
+				db[k] += sb
+				db[k] += sc
+				db[k] += sd
+			}
+			for ; n < p.N; n++ {
 				var sum float32
-				for _, v := range dy[(n*p.K+k)*pix:][:pix] {
+				for _, v := range plane(n, k) {
 					sum += v
 				}
 				db[k] += sum

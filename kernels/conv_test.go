@@ -553,16 +553,20 @@ func convMustPanic(t *testing.T, what string, f func()) {
 	f()
 }
 
-// TestConvBackwardBiasOneByOne checks the column sums that give the bias
-// gradient on 1×1 maps against the plane-by-plane sums of larger maps, bit
-// for bit: each channel adds its images in order, each as a plane's sum
-// 0 + v (so −0 counts as +0), on 1 to 3 threads.
-func TestConvBackwardBiasOneByOne(t *testing.T) {
+// TestConvBackwardBiasSums checks the bias gradient bit for bit against
+// the plainest order of its sums: each image's plane summed in float32,
+// pixels in order, then added into db[k] image after image. On 1×1 maps
+// (column sums of dy, −0 counting as +0 as in 0 + v) and on larger ones
+// (four images' planes at a time), with a batch that leaves a remainder,
+// on 1 to 3 threads.
+func TestConvBackwardBiasSums(t *testing.T) {
 	defer SetThreads(SetThreads(1))
 	negZero := float32(math.Copysign(0, -1))
-	for _, k := range []int{1, 7, 120, 1000} {
-		p := conv(37, 5, 1, 1, k, 1, 1, 1, 0, 1, 1)
-		dy := make([]float32, p.N*k)
+	for _, s := range [][3]int{{1, 1, 1}, {7, 1, 1}, {120, 1, 1}, {1000, 1, 1}, {5, 3, 3}, {16, 5, 4}, {3, 32, 32}} {
+		k, h, w := s[0], s[1], s[2]
+		p := conv(37, 5, h, w, k, 1, 1, 1, 0, 1, 1)
+		pix := h * w
+		dy := make([]float32, p.N*k*pix)
 		for i := range dy {
 			dy[i] = float32(i%13)*0.37 - 2.1
 			if i%7 == 0 {
@@ -576,7 +580,9 @@ func TestConvBackwardBiasOneByOne(t *testing.T) {
 			}
 			for n := range p.N {
 				var sum float32
-				sum += dy[n*k+j]
+				for _, v := range dy[(n*k+j)*pix:][:pix] {
+					sum += v
+				}
 				want[j] += sum
 			}
 		}
@@ -591,7 +597,7 @@ func TestConvBackwardBiasOneByOne(t *testing.T) {
 			Conv2dBackwardBias(p, dy, db)
 			for j := range db {
 				if math.Float32bits(db[j]) != math.Float32bits(want[j]) {
-					t.Fatalf("K=%d, %d threads: db[%d] = %v, want %v", k, threads, j, db[j], want[j])
+					t.Fatalf("K=%d, %d×%d maps, %d threads: db[%d] = %v, want %v", k, h, w, threads, j, db[j], want[j])
 				}
 			}
 		}
