@@ -308,48 +308,16 @@ func TestSgemmOperandSourcesSameBits(t *testing.T) {
 // those of a 48 KiB L1 and 2 MiB L2), A packed or read in place, and 1 to 3
 // threads.
 func TestSgemmByColumnsSameBits(t *testing.T) {
+	byColumns := func(j *gemmJob, mc int) bool { return j.streamsB(mc, j.kcBlock()) }
+	rng := rand.New(rand.NewPCG(13, 14))
 	for _, set := range sets {
 		uk := set.gemm.microKernel
 		if uk.packingTile == nil {
 			continue
 		}
-		plain := uk
-		plain.packingTile, plain.fetchingTile = nil, nil
-		for _, small := range []bool{false, true} {
-			cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
-			streaming, rows := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
-			shapes := [][3]int{{100, 34*32 + 12, 500}, {256, 8 * 32, 2304}, {65, 2100, 300}, {150, 700, 1100}}
-			if small {
-				for _, d := range []*gemmDriver{streaming, rows} {
-					d.kc, d.nc, d.mc = 16, 3*uk.nr, 3*uk.mr
-				}
-				shapes = [][3]int{{77, 3*32 + 7, 130}, {80, 2 * 32, 60}, {90, 50, 70}}
-			}
-			rng := rand.New(rand.NewPCG(13, 14))
-			for _, s := range shapes {
-				for _, pad := range []int{0, 5} {
-					gc := gemmCase{m: s[0], n: s[1], k: s[2], pad: pad, alpha: 0.75, beta: float32(pad) / 4}
-					o := newGemmOperands(rng, gc)
-					j := &gemmJob{d: streaming, m: gc.m, n: gc.n, k: gc.k}
-					j.packA, j.packB = streaming.packing(false, false, gc.m, gc.n, gc.k, o.lda, o.ldb)
-					if !j.streamsB(min(gc.m, streaming.mc), j.kcBlock()) {
-						t.Fatalf("%s %v small=%v: does not run by columns", set.path, gc, small)
-					}
-					for threads := 1; threads <= 3; threads++ {
-						want, got := append([]float32(nil), o.c...), append([]float32(nil), o.c...)
-						withThreads(threads, func() {
-							rows.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
-							streaming.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
-						})
-						for i := range got {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("%s %v small=%v threads=%d: C[%d] = %v by columns, %v by rows", set.path, gc, small, threads, i, got[i], want[i])
-							}
-						}
-					}
-				}
-			}
-		}
+		checkStreamingSameBits(t, rng, uk, [][3]int{{100, 34*32 + 12, 500}, {256, 8 * 32, 2304}, {65, 2100, 300}, {150, 700, 1100}}, nil, []int{0, 5}, byColumns)
+		small := func(d *gemmDriver) { d.kc, d.nc, d.mc = 16, 3*uk.nr, 3*uk.mr }
+		checkStreamingSameBits(t, rng, uk, [][3]int{{77, 3*32 + 7, 130}, {80, 2 * 32, 60}, {90, 50, 70}}, small, []int{0, 5}, byColumns)
 	}
 }
 
@@ -359,65 +327,57 @@ func TestSgemmByColumnsSameBits(t *testing.T) {
 // panels packed beforehand: full and ragged panels and row tiles, one and
 // several k, column and row blocks, and 1 to 3 threads.
 func TestSgemmTopTilesPackSameBits(t *testing.T) {
+	byRows := func(j *gemmJob, mc int) bool { return !j.streamsB(mc, j.kcBlock()) && j.packsInTopTiles(mc) }
+	rng := rand.New(rand.NewPCG(15, 16))
 	for _, set := range sets {
 		uk := set.gemm.microKernel
 		if uk.packingTile == nil {
 			continue
 		}
-		plain := uk
-		plain.packingTile, plain.fetchingTile = nil, nil
-		for _, small := range []bool{false, true} {
-			cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
-			topPacking, packed := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
-			shapes := [][3]int{{100, 3*32 + 5, 300}, {256, 8 * 32, 700}, {70, 2 * 32, 40}, {77, 20, 1100}}
-			if small { // an A block higher than a B block is wide, so that B is not streamed by columns; B packed (m > 64)
-				for _, d := range []*gemmDriver{topPacking, packed} {
-					d.kc, d.nc, d.mc = 16, 3*uk.nr, 12*uk.mr
-				}
-				shapes = [][3]int{{13*uk.mr + 5, 3*32 + 7, 130}, {12*uk.mr + 1, 2 * 32, 60}, {12 * uk.mr, 50, 70}}
-			}
-			rng := rand.New(rand.NewPCG(15, 16))
-			for _, s := range shapes {
-				for _, pad := range []int{3, 9} {
-					gc := gemmCase{m: s[0], n: s[1], k: s[2], pad: pad, alpha: 0.75, beta: float32(pad) / 8}
-					o := newGemmOperands(rng, gc)
-					j := &gemmJob{d: topPacking, m: gc.m, n: gc.n, k: gc.k, ldb: o.ldb}
-					j.packA, j.packB = topPacking.packing(false, false, gc.m, gc.n, gc.k, o.lda, o.ldb)
-					if mc := min(gc.m, topPacking.mc); j.streamsB(mc, j.kcBlock()) || !j.packsInTopTiles(mc) {
-						t.Fatalf("%s %v small=%v: the top tiles do not pack", set.path, gc, small)
-					}
-					for threads := 1; threads <= 3; threads++ {
-						want, got := append([]float32(nil), o.c...), append([]float32(nil), o.c...)
-						withThreads(threads, func() {
-							packed.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
-							topPacking.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
-						})
-						for i := range got {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("%s %v small=%v threads=%d: C[%d] = %v packed by the top tiles, %v beforehand", set.path, gc, small, threads, i, got[i], want[i])
-							}
-						}
-					}
-				}
-			}
-		}
+		checkStreamingSameBits(t, rng, uk, [][3]int{{100, 3*32 + 5, 300}, {256, 8 * 32, 700}, {70, 2 * 32, 40}, {77, 20, 1100}}, nil, []int{3, 8}, byRows)
+		// An A block higher than a B block is wide, so that B is not
+		// streamed by columns; more than 64 rows, so that B is packed.
+		small := func(d *gemmDriver) { d.kc, d.nc, d.mc = 16, 3*uk.nr, 12*uk.mr }
+		checkStreamingSameBits(t, rng, uk, [][3]int{{13*uk.mr + 5, 3*32 + 7, 130}, {12*uk.mr + 1, 2 * 32, 60}, {12 * uk.mr, 50, 70}}, small, []int{3, 8}, byRows)
 	}
 }
 
-// TestSgemmPlanSplitsWork checks that two threads get at least two tasks on
-// the benchmark shapes, along the axis that packs least twice.
-func TestSgemmPlanSplitsWork(t *testing.T) {
-	for _, set := range sets {
-		p, d := set.path, set.gemm
-		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
-			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2]}
-			j.packA, j.packB = d.packing(false, false, j.m, j.n, j.k, j.k, j.n)
-			j.plan(2)
-			if j.tasks < 2 {
-				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)
+// checkStreamingSameBits runs each m×n×k product (C with leading dimension
+// n + pad, beta = (pad mod 4)/4) on a driver with uk's streaming tiles and
+// on one without, whose blocks are those of a 48 KiB L1 and 2 MiB L2 or as
+// blocks sets them, on 1 to 3 threads, and fails unless both give the same
+// bits and every product takes the walk under test (walks, given the first
+// block's rows).
+func checkStreamingSameBits(t *testing.T, rng *rand.Rand, uk microKernel, shapes [][3]int, blocks func(d *gemmDriver), pads []int, walks func(j *gemmJob, mc int) bool) {
+	t.Helper()
+	plain := uk
+	plain.packingTile, plain.fetchingTile = nil, nil
+	cs := cacheSizes{l1d: 48 << 10, l2: 2 << 20, l3: 32 << 20} // kc = 512, nc = 512
+	streaming, packed := newGemmDriver(uk, cs), newGemmDriver(plain, cs)
+	if blocks != nil {
+		blocks(streaming)
+		blocks(packed)
+	}
+	for _, s := range shapes {
+		for _, pad := range pads {
+			gc := gemmCase{m: s[0], n: s[1], k: s[2], pad: pad, alpha: 0.75, beta: float32(pad%4) / 4}
+			o := newGemmOperands(rng, gc)
+			j := &gemmJob{d: streaming, m: gc.m, n: gc.n, k: gc.k, ldb: o.ldb}
+			j.packA, j.packB = streaming.packing(false, false, gc.m, gc.n, gc.k, o.lda, o.ldb)
+			if !walks(j, min(gc.m, streaming.mc)) {
+				t.Fatalf("mr=%d %v, kc=%d: not the walk under test", uk.mr, gc, streaming.kc)
 			}
-			if j.taskRows < j.m && j.taskCols < j.n {
-				t.Errorf("%s %v: split along both axes", p, s)
+			for threads := 1; threads <= 3; threads++ {
+				want, got := append([]float32(nil), o.c...), append([]float32(nil), o.c...)
+				withThreads(threads, func() {
+					packed.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, want, o.ldc)
+					streaming.blocked(false, false, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, got, o.ldc)
+				})
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("mr=%d %v, kc=%d, %d threads: C[%d] = %v streaming B, %v packed beforehand", uk.mr, gc, streaming.kc, threads, i, got[i], want[i])
+					}
+				}
 			}
 		}
 	}
