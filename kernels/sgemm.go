@@ -360,9 +360,10 @@ func (d *gemmDriver) packing(transA, transB bool, m, n, k, lda, ldb int) (packA,
 // times more when the split packs nothing twice. Packing B in the top
 // tiles (tilesPackB) counts half, since it overlaps the arithmetic, and an
 // operand read in place counts in full when it is larger than L2, since
-// each task then reads it from memory again (512×784×4608 and 512×128×4608
-// on two threads: 1.04–1.08× split by rows rather than columns, whose four
-// tasks each read the 9 MB A).
+// each task then reads it from memory again. On two threads, split by rows
+// rather than columns: 512×784×4608 1.05–1.10× (each column task packed
+// all of A), 512×128×4608 1.04–1.07× (four column tasks each read the 9 MB
+// A in place).
 func (j *gemmJob) plan(threads int) {
 	tilesM := (j.m + j.d.mr - 1) / j.d.mr
 	tilesN := (j.n + j.d.nr - 1) / j.d.nr
