@@ -81,7 +81,12 @@ func mulGrad(out, t, other *Tensor) {
 		return
 	}
 	if len(t.data) == len(out.data) {
-		kernels.Binary(kernels.OpMulAcc, out.grad, out.shape, other.data, other.shape, t.gradBuf())
+		op := kernels.OpMul // the first gradient t receives is written, not added to zeros
+		dst, add := t.gradTarget()
+		if add {
+			op = kernels.OpMulAcc
+		}
+		kernels.Binary(op, out.grad, out.shape, other.data, other.shape, dst)
 		return
 	}
 	kernels.SumToShape(1, out.grad, out.shape, other.data, other.shape, t.gradBuf(), t.shape)
