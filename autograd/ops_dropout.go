@@ -48,9 +48,7 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 	out := newResult(x.shape, x)
 	kernels.Binary(kernels.OpMul, x.data, x.shape, mask, x.shape, out.data)
 	if out.recording() {
-		out.backward(func() {
-			kernels.Binary(kernels.OpMulAcc, out.grad, x.shape, mask, x.shape, x.gradBuf())
-		})
+		out.backward(func() { mulInto(out, x, mask, x.shape) })
 	}
 	out.hold(mask)
 	return out
@@ -94,9 +92,7 @@ func StochasticDepth(x *Tensor, p float64, training bool, rng *rand.Rand) *Tenso
 	out := newResult(x.shape, x)
 	kernels.Binary(kernels.OpMul, x.data, x.shape, mask, maskShape, out.data)
 	if out.recording() {
-		out.backward(func() {
-			kernels.Binary(kernels.OpMulAcc, out.grad, x.shape, mask, maskShape, x.gradBuf())
-		})
+		out.backward(func() { mulInto(out, x, mask, maskShape) })
 	}
 	out.hold(mask)
 	return out

@@ -81,15 +81,22 @@ func mulGrad(out, t, other *Tensor) {
 		return
 	}
 	if len(t.data) == len(out.data) {
-		op := kernels.OpMul // the first gradient t receives is written, not added to zeros
-		dst, add := t.gradTarget()
-		if add {
-			op = kernels.OpMulAcc
-		}
-		kernels.Binary(op, out.grad, out.shape, other.data, other.shape, dst)
+		mulInto(out, t, other.data, other.shape)
 		return
 	}
 	kernels.SumToShape(1, out.grad, out.shape, other.data, other.shape, t.gradBuf(), t.shape)
+}
+
+// mulInto adds (out's gradient)·v, v of shape vShape broadcast to out's, to
+// the gradient of t, which has out's shape; the first gradient t receives
+// is written, not added to zeros.
+func mulInto(out, t *Tensor, v []float32, vShape []int) {
+	op := kernels.OpMul
+	dst, add := t.gradTarget()
+	if add {
+		op = kernels.OpMulAcc
+	}
+	kernels.Binary(op, out.grad, out.shape, v, vShape, dst)
 }
 
 // Scale returns s·x.
