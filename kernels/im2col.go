@@ -124,7 +124,8 @@ import (
 // buffer in L1, straight into the panels (7–10% faster forward passes on
 // such layers; the same values, so the same bits). Folds of images that
 // would run in turn, with their steps split among threads, run instead as
-// tasks, as bands do, when there are at least minFoldTasks of them, every
+// tasks, as bands do, when there are at least minFoldTasks of them and two
+// for each thread, every
 // one unfolds into panels, and their slots (no column buffer, but a K-row
 // result each) fit in the one slot of the folds in turn.
 
@@ -225,7 +226,7 @@ func (t convTiling) forward(p ConvParams) convTiling {
 	if pix := p.OutH() * p.OutW(); t.packed && t.images == 1 && t.pixels < pix && t.pixels >= minTileCols {
 		t.pixels = t.pixels / lineFloats * lineFloats // see "Cache lines"
 	}
-	if t.packed && t.images > 1 && t.groups(p) == 1 && t.tasks(p) >= minFoldTasks && t.unfoldsEveryTile(p) {
+	if t.packed && t.images > 1 && t.groups(p) == 1 && t.tasks(p) >= max(minFoldTasks, 2*Threads()) && t.unfoldsEveryTile(p) {
 		d := t
 		d.bands, d.direct = true, true
 		d.slots = min(t.tasks(p), convSlots)
@@ -244,12 +245,14 @@ func (t convTiling) forward(p ConvParams) convTiling {
 	return t
 }
 
-// minFoldTasks is the fewest folds of images that run as tasks: threads
-// take whole folds, so with fewer the last ones leave a thread idle. On two
-// threads, with the steps in turn as they are now, four folds ran 1.04–1.43×
-// faster as tasks (3×3 convolutions of 64–256 channels on 4×4, 7×7 and
-// 14×14 maps; 35–40 of 40 alternating calls won) and three folds 1.01–1.31×;
-// four keeps each thread two folds.
+// minFoldTasks is the fewest folds of images that run as tasks, and each
+// thread should have two: threads take whole folds, so with fewer the last
+// ones leave a thread idle, where the steps in turn keep every thread busy.
+// On two threads four folds ran 1.04–1.43× faster as tasks (3×3
+// convolutions of 64–256 channels on 4×4, 7×7 and 14×14 maps; 35–40 of 40
+// alternating calls won) and three folds 1.01–1.31×. (The forward pass's
+// bits do not depend on how its tiles run, so the choice may follow the
+// thread count; the tasks' slots fit in the workspace either way.)
 const minFoldTasks = 4
 
 // unfoldsEveryTile reports whether every tile of t, run on one goroutine,
