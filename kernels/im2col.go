@@ -125,9 +125,9 @@ import (
 // such layers; the same values, so the same bits). Folds of images that
 // would run in turn, with their steps split among threads, run instead as
 // tasks, as bands do, when there are at least minFoldTasks of them and two
-// for each thread, every
-// one unfolds into panels, and their slots (no column buffer, but a K-row
-// result each) fit in the one slot of the folds in turn.
+// for each thread, every one unfolds into panels, and their slots (no
+// column buffer, but a K-row result each) fit in the one slot of the folds
+// in turn.
 
 // colBufferFloats bounds the column buffer of one tile: half of the L2
 // cache, so the GEMM packs the columns from L2 right after im2col wrote
