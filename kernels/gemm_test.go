@@ -383,6 +383,25 @@ func checkStreamingSameBits(t *testing.T, rng *rand.Rand, uk microKernel, shapes
 	}
 }
 
+// TestSgemmPlanSplitsWork checks that two threads get at least two tasks on
+// the benchmark shapes, along the axis that packs least twice.
+func TestSgemmPlanSplitsWork(t *testing.T) {
+	for _, set := range sets {
+		p, d := set.path, set.gemm
+		for _, s := range [][3]int{{2048, 2048, 2048}, {64, 3136, 576}, {1000, 32, 2048}, {64, 50176, 27}, {512, 784, 4608}, {2048, 32, 512}} {
+			j := &gemmJob{d: d, m: s[0], n: s[1], k: s[2]}
+			j.packA, j.packB = d.packing(false, false, j.m, j.n, j.k, j.k, j.n)
+			j.plan(2)
+			if j.tasks < 2 {
+				t.Errorf("%s %v: %d task(s) for 2 threads", p, s, j.tasks)
+			}
+			if j.taskRows < j.m && j.taskCols < j.n {
+				t.Errorf("%s %v: split along both axes", p, s)
+			}
+		}
+	}
+}
+
 // TestSgemmPlanCountsReads pins down the axis two threads split along
 // where the cost of each task's reads decides it: B packed by the top tiles
 // counts half, an operand read in place larger than L2 counts in full.
