@@ -70,11 +70,18 @@ const (
 // 4×4 1.3×, 64 on 8×8 1.2× (batch 64, one thread), with the same sums in
 // the same order.
 func bnChunks(c, hw, m int) (group, step, grain int) {
-	group, grain = bnGroup(hw), GrainFor(c, bnTrainCost*m)
+	group, step = bnGroup(hw), bnQuad
 	if group > 1 {
-		return group, group, (grain + group - 1) / group * group
+		step = group
 	}
-	return 1, bnQuad, (grain + bnQuad - 1) / bnQuad * bnQuad
+	return group, step, bnGrain(c, step, bnTrainCost*m)
+}
+
+// bnGrain returns Parallel's chunk of channels for a pass costing
+// costPerChannel: GrainFor's, rounded up to whole units of unit channels.
+func bnGrain(c, unit, costPerChannel int) int {
+	grain := GrainFor(c, costPerChannel)
+	return (grain + unit - 1) / unit * unit
 }
 
 // bnImageBlocks returns into how many blocks of images the work on each
@@ -278,8 +285,7 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 		return
 	}
 	group := bnGroup(hw)
-	grain := (GrainFor(c, bnEvalCost*n*hw) + group - 1) / group * group // whole groups, as in bnChunks
-	Parallel(c, grain, func(lo, hi int) {
+	Parallel(c, bnGrain(c, group, bnEvalCost*n*hw), func(lo, hi int) { // whole groups, as in bnChunks
 		var s, t [bnTile]float32
 		for g0 := lo; g0 < hi; g0 += group {
 			g1 := min(hi, g0+group)

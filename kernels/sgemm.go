@@ -174,6 +174,9 @@ func newGemmDriver(uk microKernel, cs cacheSizes) *gemmDriver {
 	return d
 }
 
+// l2Floats is about the floats L2 holds: a kc×nc B block fills half of it.
+func (d *gemmDriver) l2Floats() int { return 2 * d.kc * d.nc }
+
 // clampRound rounds v down to a multiple of step and clamps it to [lo, hi].
 func clampRound(v, step, lo, hi int) int {
 	return min(max(v/step*step, lo), hi)
@@ -382,11 +385,10 @@ func (j *gemmJob) plan(threads int) {
 	if j.tilesPackB() {
 		costRows /= 2 // the top tiles pack B as they compute, hiding much of it
 	}
-	l2 := 2 * j.d.kc * j.d.nc // floats: a B block fills half of L2
-	if extraRows == 0 && j.n*j.k > l2 {
+	if extraRows == 0 && j.n*j.k > j.d.l2Floats() {
 		costRows = j.n * j.k // B read in place from memory by each task
 	}
-	if extraCols == 0 && j.m*j.k > l2 {
+	if extraCols == 0 && j.m*j.k > j.d.l2Floats() {
 		costCols = j.m * j.k
 	}
 	splitRows := costRows < costCols || (costRows == costCols && tilesM >= tilesN)
@@ -572,7 +574,7 @@ func (j *gemmJob) tilesPackB() bool {
 func (j *gemmJob) streamsB(mc, kc int) bool {
 	d := j.d
 	return d.packingTile != nil && j.packB && j.fillB == nil && !j.transB &&
-		j.k*j.n > 2*d.kc*d.nc && mc >= d.mr && (mc+d.mr-1)/d.mr*d.mr*kc <= d.kc*d.nc && 2*kc >= d.kc
+		j.k*j.n > d.l2Floats() && mc >= d.mr && (mc+d.mr-1)/d.mr*d.mr*kc <= d.kc*d.nc && 2*kc >= d.kc
 }
 
 // macroKernelByColumns is macroKernel for a block that streamsB, whose B
