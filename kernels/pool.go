@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,21 @@ import (
 // The chunks handed to fn never depend on how many workers exist, so a
 // reduction that combines per-chunk partial results in chunk order gives the
 // same bits on 1 core as on 64.
+//
+// The caller takes chunks from the front, [0, grain) onwards, and the
+// workers from the back, the last chunk first, until the two ends meet. The
+// work stays balanced, as with one shared counter, but each end of a tensor
+// tends to stay with one core from kernel to kernel: an elementwise op, a
+// batch norm pass and a convolution (whose tasks are contiguous ranges of
+// images) all cut their data in order, so the caller's core keeps working on
+// the front part it produced, and the worker's core on the back part, instead
+// of each chunk going to whichever thread asks first and its data crossing
+// between the cores' caches. Measured on the training steps of the default
+// comparison on two cores (bench SmallTrainStep's four models, steps of the
+// two schemes alternating in one process): median speed-ups of 1.00–1.08
+// in 24 runs of 20 or 40 pairs, 23 of them above 1, and 149 of the 240
+// pairs of the 40-pair runs faster; the same harness with one scheme on
+// both sides gave 0.97–1.04.
 //
 // Waking a parked goroutine costs tens of microseconds (a futex call, and the
 // scheduler moving the woken goroutine to an idle processor), which is longer
@@ -45,25 +61,44 @@ const workerSpin = 100 * time.Microsecond
 
 // job is one call of Parallel shared between the caller and its helpers.
 type job struct {
-	fn      func(lo, hi int)
-	n       int
-	grain   int
-	nchunks int64
-	next    atomic.Int64  // index of the next chunk to hand out
-	left    atomic.Int64  // chunks not finished yet
-	refs    atomic.Int32  // the caller plus each helper offered the job and not done with it
-	done    chan struct{} // capacity 1: a helper that finishes the last chunk tells the caller
+	fn    func(lo, hi int)
+	n     int
+	grain int
+	ends  atomic.Uint64 // the unclaimed chunks [front, back): back<<32 | front
+	left  atomic.Int64  // chunks not finished yet
+	refs  atomic.Int32  // the caller plus each helper offered the job and not done with it
+	done  chan struct{} // capacity 1: a helper that finishes the last chunk tells the caller
 }
 
-// runChunks takes chunks until none are left. It reports whether this
-// goroutine finished the last chunk of the job.
-func (j *job) runChunks() (finishedLast bool) {
+// claim takes the next unclaimed chunk from the front or from the back, and
+// reports false when none is left.
+func (j *job) claim(fromFront bool) (int, bool) {
 	for {
-		c := j.next.Add(1) - 1
-		if c >= j.nchunks {
+		e := j.ends.Load()
+		front, back := e&(1<<32-1), e>>32
+		if front >= back {
+			return 0, false
+		}
+		if fromFront {
+			if j.ends.CompareAndSwap(e, back<<32|(front+1)) {
+				return int(front), true
+			}
+		} else if j.ends.CompareAndSwap(e, (back-1)<<32|front) {
+			return int(back - 1), true
+		}
+	}
+}
+
+// runChunks takes chunks, from the front (the caller) or the back (a
+// worker), until none are left. It reports whether this goroutine finished
+// the last chunk of the job.
+func (j *job) runChunks(fromFront bool) (finishedLast bool) {
+	for {
+		c, ok := j.claim(fromFront)
+		if !ok {
 			return false
 		}
-		lo := int(c) * j.grain
+		lo := c * j.grain
 		j.fn(lo, min(lo+j.grain, j.n))
 		if j.left.Add(-1) == 0 {
 			return true
@@ -82,7 +117,7 @@ func (j *job) release() {
 
 // help is what a worker does with an offered job.
 func (j *job) help() {
-	if j.runChunks() {
+	if j.runChunks(false) {
 		j.done <- struct{}{}
 	}
 	j.release()
@@ -179,6 +214,9 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 	grain = max(grain, 1)
 	nchunks := (n + grain - 1) / grain
 	helpers := min(Threads(), nchunks) - 1
+	if uint64(nchunks) > math.MaxUint32 { // more chunks than claim can count: run them here
+		helpers = 0
+	}
 	if helpers > 0 {
 		startOnce.Do(func() { ensureWorkers(Threads() - 1) })
 		helpers = min(helpers, int(idle.Load())) // busy workers (perhaps running our own caller's job) cannot help
@@ -190,8 +228,8 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	j := jobs.Get().(*job)
-	j.fn, j.n, j.grain, j.nchunks = fn, n, grain, int64(nchunks)
-	j.next.Store(0)
+	j.fn, j.n, j.grain = fn, n, grain
+	j.ends.Store(uint64(nchunks) << 32)
 	j.left.Store(int64(nchunks))
 	j.refs.Store(1)
 	for range helpers {
@@ -202,7 +240,7 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 			j.refs.Add(-1)
 		}
 	}
-	if !j.runChunks() {
+	if !j.runChunks(true) {
 		// A helper is finishing the last chunk. Chunks still running are
 		// usually short, so poll a little before parking on j.done.
 		for start := time.Now(); j.left.Load() != 0 && time.Since(start) < workerSpin; {

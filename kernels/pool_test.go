@@ -135,3 +135,24 @@ func TestGrainFor(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimFromBothEnds checks that the caller's chunks come from the front
+// and the workers' from the back, each chunk once, until the ends meet.
+func TestClaimFromBothEnds(t *testing.T) {
+	const nchunks = 7
+	var j job
+	j.ends.Store(nchunks << 32)
+	var got []int
+	for i, fromFront := range []bool{true, false, false, true, false, true, true, false, true} {
+		c, ok := j.claim(fromFront)
+		if want := i < nchunks; ok != want {
+			t.Fatalf("claim %d: ok = %v, want %v", i, ok, want)
+		}
+		if ok {
+			got = append(got, c)
+		}
+	}
+	if want := []int{0, 6, 5, 1, 4, 2, 3}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("chunks claimed in the order %v, want %v", got, want)
+	}
+}
