@@ -92,6 +92,9 @@ type microKernel struct {
 	fetchingTile func(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, rows int)
 	// copyPanel and gatherPanel build packed micro-panels (sgemm_pack.go).
 	copyPanel, gatherPanel panelPacker
+	// transpose sets dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols
+	// (the swapped product's C, sgemm_swap.go).
+	transpose func(dst, src []float32, rows, cols, ldd, lds int)
 }
 
 // gemmDriver runs the blocked algorithm with one micro-kernel and block sizes
@@ -187,6 +190,7 @@ func clampRound(v, step, lo, hi int) int {
 // a kc×nc block of B; scratch is lent to a bPacker.
 type gemmWorkspace struct {
 	a, b, scratch []float32
+	t             []float32 // the swapped product's Cᵀ (sgemm_swap.go)
 }
 
 // workspace takes a workspace from the free list, making one if it is empty.
@@ -273,6 +277,10 @@ func (d *gemmDriver) releaseJob(j *gemmJob) {
 func (d *gemmDriver) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if d.unblocked(m, n, k) {
 		sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if d.swapPays(transA, transB, m, n, k, lda, ldb) {
+		d.swapped(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	d.blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

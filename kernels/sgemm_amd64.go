@@ -25,7 +25,8 @@ func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *f
 // packCopyAVX2 and packGatherAVX2 build packed panels (sgemm_pack_amd64.s);
 // see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
 // packTransposeAVX2 is packGatherAVX2 for full panels whose width is a
-// multiple of 8, over a multiple of 8 steps.
+// multiple of 8, over a multiple of 8 steps, with the panel's rows ldd
+// floats apart (transposeInto uses it for whole matrices).
 //
 //go:noescape
 func packCopyAVX2(dst, src *float32, lds, kc, w, width int)
@@ -34,12 +35,12 @@ func packCopyAVX2(dst, src *float32, lds, kc, w, width int)
 func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
 
 //go:noescape
-func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
+func packTransposeAVX2(dst, src *float32, lds, ldd, kc8, width int)
 
-var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2,
+var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
 	packingTile: packingTileAVX2, fetchingTile: fetchingTileAVX2}
 
-var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2,
+var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
 	packingTile: packingTileAVX512, fetchingTile: fetchingTileAVX512}
 
 func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
@@ -81,11 +82,27 @@ func gatherPanelAVX2(dst, src []float32, lds, kc, w, width int) {
 	_, _ = dst[kc*width-1], src[(w-1)*lds+kc-1] // the assembly stays within these
 	if w == width && width%8 == 0 && kc >= 8 {  // full panels: 8×8 transposes, then gathers for the last kc mod 8 steps
 		kc8 := kc &^ 7
-		packTransposeAVX2(&dst[0], &src[0], lds, kc8, width)
+		packTransposeAVX2(&dst[0], &src[0], lds, width, kc8, width)
 		if kc8 == kc {
 			return
 		}
 		dst, src, kc = dst[kc8*width:], src[kc8:], kc-kc8
 	}
 	packGatherAVX2(&dst[0], &src[0], lds, kc, w, width)
+}
+
+// transposeAVX2 is transposeGo with 8×8 blocks in assembly: the rows and
+// columns beyond the last whole block are done in Go.
+func transposeAVX2(dst, src []float32, rows, cols, ldd, lds int) {
+	rows8, cols8 := rows&^7, cols&^7
+	if rows8 > 0 && cols8 > 0 {
+		_, _ = dst[(cols8-1)*ldd+rows8-1], src[(rows8-1)*lds+cols8-1] // the assembly stays within these
+		packTransposeAVX2(&dst[0], &src[0], lds, ldd, cols8, rows8)
+	}
+	if cols8 < cols {
+		transposeGo(dst[cols8*ldd:], src[cols8:], rows8, cols-cols8, ldd, lds)
+	}
+	if rows8 < rows {
+		transposeGo(dst[rows8:], src[rows8*lds:], rows-rows8, cols, ldd, lds)
+	}
 }

@@ -4,7 +4,7 @@ package kernels
 // local variables, reading packed panels of A (a[p·4 + i]) and B (b[p·4 + j]).
 // See sgemm.go for the algorithm around it.
 
-var genericMicroKernel = microKernel{mr: 4, nr: 4, tile: sgemmTileGo, copyPanel: copyPanelGo, gatherPanel: gatherPanelGo}
+var genericMicroKernel = microKernel{mr: 4, nr: 4, tile: sgemmTileGo, copyPanel: copyPanelGo, gatherPanel: gatherPanelGo, transpose: transposeGo}
 
 // sgemmTileGo computes C[0:mr, 0:nr] = alpha·Â·B̂ + beta·C from packed panels
 // (rsA = 1, csA = 4, rsB = 4, which is all the generic driver passes).

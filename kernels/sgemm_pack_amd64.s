@@ -222,24 +222,27 @@ gdone:
 	VZEROUPPER
 	RET
 
-// func packTransposeAVX2(dst, src *float32, lds, kc8, width int)
+// func packTransposeAVX2(dst, src *float32, lds, ldd, kc8, width int)
 //
-// For each block of 8 steps p (SI at src[p], DI at dst[p·width]) and each
-// group of 8 panel columns j (R13 at src[j·lds+p], R14 at dst[p·width+j]):
+// dst[p·ldd + j] = src[j·lds + p] for p < kc8 and j < width, both multiples
+// of 8 (a packed panel has ldd = width; transposeInto passes any ldd).
+// For each block of 8 steps p (SI at src[p], DI at dst[p·ldd]) and each
+// group of 8 panel columns j (R13 at src[j·lds+p], R14 at dst[p·ldd+j]):
 // load source rows j … j+7, eight floats each (Y0–Y7); transpose them with
 // the classic three stages (VUNPCKLPS/VUNPCKHPS pairs into Y8–Y15, VSHUFPS
 // back into Y0–Y7, VPERM2F128 into Y8–Y15); store panel rows p … p+7.
-TEXT ·packTransposeAVX2(SB), NOSPLIT, $0-40
+TEXT ·packTransposeAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ lds+16(FP), R8
 	SHLQ $2, R8                   // source row step in bytes
 	LEAQ (R8)(R8*2), R11          // 3 source rows
-	MOVQ kc8+24(FP), CX
-	SHRQ $3, CX                   // blocks of 8 steps
-	MOVQ width+32(FP), BX
-	LEAQ (BX*4), R9               // panel row step in bytes
+	MOVQ ldd+24(FP), R9
+	SHLQ $2, R9                   // panel row step in bytes
 	LEAQ (R9)(R9*2), R10          // 3 panel rows
+	MOVQ kc8+32(FP), CX
+	SHRQ $3, CX                   // blocks of 8 steps
+	MOVQ width+40(FP), BX
 	SHRQ $3, BX                   // groups of 8 panel columns
 
 tblock:
