@@ -88,7 +88,8 @@ func readIDX(b []byte) (dims []int, data []byte, err error) {
 
 // ParseIDX builds a source from the contents of an images file and a labels
 // file (each raw or gzipped). name prefixes item names in warnings; classes
-// must cover every label.
+// must cover every label. A file of no images, or of images without pixels,
+// is an error: no dataset can be made of it.
 func ParseIDX(name string, images, labels []byte, classes []string) (*IDX, error) {
 	return parseIDX(name, name+" images", name+" labels", images, labels, classes)
 }
@@ -101,6 +102,12 @@ func parseIDX(name, imagesName, labelsName string, images, labels []byte, classe
 	}
 	if len(dims) != 3 {
 		return nil, fmt.Errorf("%s: want 3 dimensions (count, rows, columns), got %v", imagesName, dims)
+	}
+	if dims[0] == 0 {
+		return nil, fmt.Errorf("%s holds 0 images", imagesName)
+	}
+	if dims[1] == 0 || dims[2] == 0 {
+		return nil, fmt.Errorf("%s holds images of %d rows × %d columns", imagesName, dims[1], dims[2])
 	}
 	ldims, lab, err := readIDX(labels)
 	if err != nil {
@@ -161,8 +168,20 @@ func (d *IDX) Classes() []string { return d.classes }
 func (d *IDX) Label(i int) int   { return int(d.labels[i]) }
 func (d *IDX) Name(i int) string { return fmt.Sprintf("%s[%d]", d.name, i) }
 
-// Image returns item i as a one-channel image (a copy).
+// File returns what the source's items are named after: the images file's
+// path (OpenIDX, OpenIDXDir) or the name given to ParseIDX.
+func (d *IDX) File() string { return d.name }
+
+// Size returns the width and height shared by every image of the file.
+func (d *IDX) Size() (w, h int) { return d.cols, d.rows }
+
+// Image returns item i as a one-channel image (a copy). An index outside
+// the file is an error: slicing past the pixels could otherwise read
+// whatever lies beyond them in the buffer the file was read into.
 func (d *IDX) Image(i int) (*Image, error) {
+	if i < 0 || i >= d.Len() {
+		return nil, fmt.Errorf("%s: no item %d (the file holds %d %s)", d.name, i, d.Len(), plural(d.Len(), "image"))
+	}
 	n := d.rows * d.cols
 	return &Image{W: d.cols, H: d.rows, C: 1, Pix: append([]uint8(nil), d.pix[i*n:(i+1)*n]...)}, nil
 }

@@ -27,13 +27,18 @@ package dataset
 // A sample whose image cannot be read is dropped from its batch (which is
 // then one shorter), with a warning the first time that item fails and a
 // count at the end of the epoch; with Strict, Next returns the error
-// instead.
+// instead. A panic while a worker loads a sample (a transform that cannot
+// handle the image, say a crop larger than it) is recovered and becomes
+// the error Next returns for that batch, naming the sample: a worker
+// goroutine that panicked would otherwise end the whole program.
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -177,6 +182,7 @@ type pending struct {
 // slot records how one sample of a pending batch turned out.
 type slot struct {
 	err     error // the image could not be read
+	failed  error // loading it panicked (a transform's error): the batch's error
 	c, h, w int   // the transformed sample's size
 	written bool  // the sample is in data
 }
@@ -269,11 +275,22 @@ var ErrClosed = errors.New("dataset: epoch closed")
 
 // load decodes and transforms sample k of p and writes it into its slot.
 // The first sample to get here fixes the slot size; a sample of another
-// size is not written (finish reports it).
+// size is not written (finish reports it). A panic is recovered into the
+// slot's failed error, with the stack when it is a runtime error (a bug
+// rather than a transform's message about the image).
 func (ep *Epoch) load(p *pending, k int) {
 	l := ep.l
 	idx := p.items[k]
 	s := &p.slots[k]
+	defer func() {
+		if r := recover(); r != nil {
+			s.written = false
+			s.failed = fmt.Errorf("dataset: %s: %v", l.src.Name(idx), r)
+			if _, ok := r.(runtime.Error); ok {
+				s.failed = fmt.Errorf("%w\n%s", s.failed, debug.Stack())
+			}
+		}
+	}()
 	img, err := l.src.Image(idx)
 	if err != nil {
 		if !l.opt.Strict {
@@ -287,30 +304,41 @@ func (ep *Epoch) load(p *pending, k int) {
 	if l.mean != nil && v.Image != nil && len(l.mean) != s.c {
 		panic(fmt.Sprintf("dataset.Normalize: %d channel means for a %d-channel image", len(l.mean), s.c))
 	}
-	p.mu.Lock()
-	if p.data == nil {
-		p.c, p.h, p.w = s.c, s.h, s.w
-		p.data = make([]float32, len(p.items)*s.c*s.h*s.w)
-	}
-	data, fits := p.data, s.c == p.c && s.h == p.h && s.w == p.w
-	p.mu.Unlock()
-	if fits {
+	if data, fits := p.claim(s.c, s.h, s.w); fits {
 		n := s.c * s.h * s.w
 		l.writeSample(data[k*n:(k+1)*n], v)
 		s.written = true
 	}
 }
 
+// claim returns the batch's data, which the first sample loaded allocates
+// for its size c×h×w, and whether a sample of size c×h×w fits it. The lock
+// is released by defer, so that a panic (recovered by load) cannot leave
+// the other workers waiting for it.
+func (p *pending) claim(c, h, w int) (data []float32, fits bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.data == nil {
+		p.c, p.h, p.w = c, h, w
+		p.data = make([]float32, len(p.items)*c*h*w)
+	}
+	return p.data, c == p.c && h == p.h && w == p.w
+}
+
 // finish turns a fully loaded batch into its result, going through the
-// samples in batch order: an unreadable one is dropped (the batch is then
-// one shorter; with Strict it is the error), and every other sample must
-// have the size of the first readable one.
+// samples in batch order: one whose loading panicked is the error, an
+// unreadable one is dropped (the batch is then one shorter; with Strict it
+// is the error), and every other sample must have the size of the first
+// readable one.
 func (ep *Epoch) finish(p *pending) batchResult {
 	l := ep.l
 	var res batchResult
 	first := -1
 	for k, idx := range p.items {
 		s := &p.slots[k]
+		if s.failed != nil {
+			return batchResult{err: s.failed}
+		}
 		if s.err != nil {
 			if l.opt.Strict {
 				return batchResult{err: fmt.Errorf("%s: %w", l.src.Name(idx), s.err)}

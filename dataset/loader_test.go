@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
@@ -353,5 +354,75 @@ func TestLoaderWorkersShareABatch(t *testing.T) {
 	case <-src.met:
 	default:
 		t.Error("one worker loaded the whole first batch alone")
+	}
+}
+
+// narrowFails fails on an image narrower than want, as a transform does that
+// cannot handle it (train.RandomCrop panics on a crop larger than the
+// image): with a message, or with a runtime error when bug is set.
+type narrowFails struct {
+	want int
+	bug  bool
+}
+
+func (n narrowFails) Apply(v Value, _ *rand.Rand) Value {
+	if v.Image.W < n.want {
+		if n.bug {
+			row := make([]int, 1)
+			_ = row[v.Image.W] // index out of range
+		}
+		panic(fmt.Sprintf("narrowFails: %d-pixel wide image is narrower than %d", v.Image.W, n.want))
+	}
+	return v
+}
+
+func (n narrowFails) String() string { return "narrowFails" }
+
+// A panic in a worker is recovered into the error of its batch, naming the
+// first failing sample in batch order whichever worker met a failure first,
+// also without Strict; the batches before it arrive, and Close leaves no
+// goroutine behind.
+func TestLoaderTransformPanicIsAnError(t *testing.T) {
+	base := newMemSource(t, 12, 12, 10, 2)
+	narrow := encodeJPEG(t, synthPhoto(5, 5, 1), 90)
+	src := namedSource{&memSource{files: append([][]byte(nil), base.files...), labels: base.labels, classes: base.classes}}
+	src.files[6], src.files[5] = narrow, narrow
+	before := runtime.NumGoroutine()
+	for _, bug := range []bool{false, true} {
+		for _, workers := range []int{1, 2, 5} {
+			tf := Compose(narrowFails{want: 8, bug: bug}, ToTensor())
+			l, err := NewLoader(src, tf, LoaderOptions{BatchSize: 4, Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ep := l.Epoch(0)
+			if b, err := ep.Next(); err != nil || len(b.Labels) != 4 {
+				t.Fatalf("bug %v, workers %d: first batch: %v", bug, workers, err)
+			}
+			_, err = ep.Next()
+			want := "dataset: item5: narrowFails: 5-pixel wide image is narrower than 8"
+			if bug {
+				want = "dataset: item5: runtime error: index out of range [5] with length 1\n"
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("bug %v, workers %d: second batch: error %v, want one starting %q", bug, workers, err, want)
+			}
+			if bug && err != nil && !strings.Contains(err.Error(), "goroutine ") {
+				t.Errorf("workers %d: the runtime error comes without its stack: %v", workers, err)
+			}
+			if _, err := ep.Next(); !errors.Is(err, ErrClosed) {
+				t.Errorf("bug %v, workers %d: after the error, Next returned %v, want ErrClosed", bug, workers, err)
+			}
+			ep.Close()
+		}
+	}
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
 	}
 }

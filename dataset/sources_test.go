@@ -83,6 +83,9 @@ func TestIDX(t *testing.T) {
 		if d.Len() != 3 || d.Label(0) != 2 || !bytes.Equal(m.Pix, pix[8:12]) || m.W != 2 {
 			t.Errorf("gzip=%v: parsed wrongly: len %d, label %d, image %v", zip, d.Len(), d.Label(0), m.Pix)
 		}
+		if w, h := d.Size(); w != 2 || h != 2 || d.File() != "t" {
+			t.Errorf("gzip=%v: size %d×%d, file %q", zip, w, h, d.File())
+		}
 	}
 	bad := []struct {
 		name           string
@@ -97,6 +100,8 @@ func TestIDX(t *testing.T) {
 		{"huge header", idxFile(0x0803, []uint32{1 << 30, 1 << 30, 1 << 30}, nil), labels},
 		{"gzip garbage", []byte{0x1f, 0x8b, 1, 2, 3}, labels},
 		{"empty", nil, labels},
+		{"no images", idxFile(0x0803, []uint32{0, 2, 2}, nil), idxFile(0x0801, []uint32{0}, nil)},
+		{"no pixels", idxFile(0x0803, []uint32{3, 0, 2}, nil), labels},
 	}
 	for _, c := range bad {
 		if _, err := ParseIDX("t", c.images, c.labels, []string{"a", "b", "c"}); err == nil {
@@ -113,6 +118,8 @@ func TestIDX(t *testing.T) {
 		{images, idxFile(0x0801, []uint32{3}, []byte{0, 1, 7}), []string{lbPath + ": item 2 has label 7"}},
 		{images, idxFile(0x0801, []uint32{2}, []byte{0, 1}), []string{imPath + " holds 3 images but " + lbPath + " labels of shape [2]"}},
 		{images[:len(images)-1], labels, []string{imPath + ": IDX header"}},
+		{idxFile(0x0803, []uint32{0, 28, 28}, nil), idxFile(0x0801, []uint32{0}, nil), []string{imPath + " holds 0 images"}},
+		{idxFile(0x0803, []uint32{3, 2, 0}, nil), labels, []string{imPath + " holds images of 2 rows × 0 columns"}},
 	} {
 		writeFile(t, imPath, c.images)
 		writeFile(t, lbPath, c.labels)
@@ -121,6 +128,29 @@ func TestIDX(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), w) {
 				t.Errorf("got %v, want an error containing %q", err, w)
 			}
+		}
+	}
+}
+
+// An item outside the file is an error, not a panic or pixels read from
+// beyond the file's data: os.ReadFile leaves spare capacity after the bytes
+// it read, which an unchecked slice would reach.
+func TestIDXImageOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	imPath, lbPath := filepath.Join(dir, "im"), filepath.Join(dir, "lb")
+	writeFile(t, imPath, idxFile(0x0803, []uint32{1, 2, 2}, []byte{1, 2, 3, 4}))
+	writeFile(t, lbPath, idxFile(0x0801, []uint32{1}, []byte{0}))
+	d, err := OpenIDX(imPath, lbPath, []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.File() != imPath {
+		t.Errorf("File() = %q, want %q", d.File(), imPath)
+	}
+	for _, i := range []int{-1, 1, 2} {
+		m, err := d.Image(i)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s: no item %d (the file holds 1 image)", imPath, i)) {
+			t.Errorf("item %d: image %v, error %v", i, m, err)
 		}
 	}
 }

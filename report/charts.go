@@ -11,7 +11,11 @@ package report
 //	accuracy-vs-inference.png      test accuracy against batch-1 inference time
 //
 // A model without test results gets no confusion matrix and no point in
-// the scatter plots; a scatter plot with no point is not written.
+// the scatter plots; a scatter plot with no point is not written. A value
+// that is not finite (a NaN or infinite loss; null in results.json) is left
+// out of its chart, and a curve of a single value, or of values too close
+// to tell apart, gets an axis padded around it, so that a diverged run is
+// drawn like any other.
 
 import (
 	"bytes"
@@ -20,6 +24,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -107,8 +112,15 @@ func fileSafe(s string) string {
 	}, s)
 }
 
-// encode renders plots laid out in one row into a PNG of w × h.
-func encode(plots []*plot.Plot, w, h vg.Length) ([]byte, error) {
+// encode renders plots laid out in one row into a PNG of w × h. A panic
+// inside gonum/plot (which panics on data it cannot lay out) becomes an
+// error naming the chart, so that it cannot take the dashboard with it.
+func encode(plots []*plot.Plot, w, h vg.Length) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("drawing the chart %q: gonum/plot failed: %v", plots[0].Title.Text, r)
+		}
+	}()
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(chartDPI))
 	dc := draw.New(img)
 	if len(plots) == 1 {
@@ -121,11 +133,11 @@ func encode(plots []*plot.Plot, w, h vg.Length) ([]byte, error) {
 			p.Draw(canvases[0][i])
 		}
 	}
-	var b bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&b); err != nil {
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("encoding a chart: %w", err)
 	}
-	return b.Bytes(), nil
+	return buf.Bytes(), nil
 }
 
 // CurvesPNG draws the loss, the accuracy and the learning rate per epoch
@@ -156,10 +168,17 @@ func CurvesPNG(models []train.ModelResult) ([]byte, error) {
 			}
 			var tr, va plotter.XYs
 			for _, r := range m.History {
-				tr = append(tr, plotter.XY{X: float64(r.Epoch), Y: mt.train(r)})
-				if r.Val != nil && mt.val != nil {
-					va = append(va, plotter.XY{X: float64(r.Epoch), Y: mt.val(*r.Val)})
+				if y := mt.train(r); finite(y) {
+					tr = append(tr, plotter.XY{X: float64(r.Epoch), Y: y})
 				}
+				if r.Val != nil && mt.val != nil {
+					if y := mt.val(*r.Val); finite(y) {
+						va = append(va, plotter.XY{X: float64(r.Epoch), Y: y})
+					}
+				}
+			}
+			if len(tr) == 0 && len(va) == 0 {
+				continue
 			}
 			l, pts, err := plotter.NewLinePoints(tr)
 			if err != nil {
@@ -183,9 +202,73 @@ func CurvesPNG(models []train.ModelResult) ([]byte, error) {
 		if k == 0 {
 			p.Legend.Top = true
 		}
+		p.Y.Min, p.Y.Max = axisRange(p.Y.Min, p.Y.Max)
+		p.Y.Tick.Marker = distinctTicks{}
 		plots = append(plots, p)
 	}
 	return encode(plots, 33*vg.Centimeter, 10*vg.Centimeter)
+}
+
+// finite reports whether v is a number a chart can place.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// axisRange returns the range of a linear axis showing the values from lo
+// to hi. gonum/plot widens an empty range by 1 on each side, which does
+// nothing at 1e16 and above (float64s are 2 or more apart there), and its
+// tick finder panics on an empty range; so a range that is empty, or too
+// narrow to tell its ends apart at their magnitude, is widened here by a
+// tenth of that magnitude on each side (by 1 around zero; on one side only
+// next to the largest float64). A range without data (lo > hi) is left for
+// gonum/plot.
+func axisRange(lo, hi float64) (float64, float64) {
+	if lo > hi {
+		return lo, hi
+	}
+	magnitude := math.Max(math.Abs(lo), math.Abs(hi))
+	if hi-lo > 1e-9*magnitude {
+		return lo, hi
+	}
+	pad := magnitude / 10
+	if pad < minPad {
+		pad = 1
+	}
+	wideLo, wideHi := lo-pad, hi+pad
+	if math.IsInf(wideLo, -1) {
+		wideLo = lo
+	}
+	if math.IsInf(wideHi, 1) {
+		wideHi = hi
+	}
+	return wideLo, wideHi
+}
+
+// minPad is the smallest padding axisRange widens a range by; values
+// closer to zero are drawn on an axis from -1 to 1.
+const minPad = 1e-300
+
+// distinctTicks is gonum/plot's default tick marker, except that when two
+// labels read the same (gonum writes both 1e16 and 1.1e16 as "1e+16") every
+// label is written with four significant digits.
+type distinctTicks struct{}
+
+func (distinctTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	seen := map[string]bool{}
+	for _, t := range ticks {
+		if t.Label == "" { // a minor tick
+			continue
+		}
+		if seen[t.Label] {
+			for i := range ticks {
+				if ticks[i].Label != "" {
+					ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 4, 64)
+				}
+			}
+			break
+		}
+		seen[t.Label] = true
+	}
+	return ticks
 }
 
 // integerTicks marks the whole numbers of an axis (epochs), at most about
@@ -299,7 +382,8 @@ var (
 )
 
 // ScatterPNG draws test accuracy against a cost figure, one labelled point
-// per model with test results and a positive figure; nil if there is none.
+// per model with a finite test accuracy and a positive, finite figure; nil
+// if there is none.
 func ScatterPNG(models []train.ModelResult, axis scatterAxis) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = "Test accuracy against " + strings.TrimSuffix(axis.label, " (log scale)")
@@ -312,7 +396,7 @@ func ScatterPNG(models []train.ModelResult, axis scatterAxis) ([]byte, error) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, m := range models {
 		x := axis.get(&models[i])
-		if m.Test == nil || !(x > 0) {
+		if m.Test == nil || !(x > 0) || !finite(x) || !finite(m.Test.Accuracy) {
 			continue
 		}
 		xy := plotter.XY{X: x, Y: 100 * m.Test.Accuracy}

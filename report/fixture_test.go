@@ -144,6 +144,11 @@ func fixtureModel(t *testing.T, rng *rand.Rand, i int, name string, accuracy, mf
 			Val:     &train.EvalSummary{Loss: 0.2 + 1.8*f + 0.03*float64(i), Accuracy: accuracy - 0.45*f - 0.005},
 			Seconds: 30 + 10*float64(i), ImagesPerSecond: 300 - 60*float64(i), Trainable: 1506})
 	}
+	if i == 1 {
+		// A validation loss that was not finite: null in results.json,
+		// which the dashboard's curves must leave out.
+		history[0].Val.Loss = math.NaN()
+	}
 	options, _ := json.Marshal(map[string]any{"classes": k, "width_mult": 0.25 * float64(i+1), "dropout": 0, "input_size": 32, "head": map[string]any{"kind": "own"}, "seed": 1})
 	flops := int64(mflops * 1e6)
 	return train.ModelResult{

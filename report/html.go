@@ -12,7 +12,6 @@ package report
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -75,9 +74,10 @@ func (r *Run) WriteHTML(w io.Writer) error {
 		}
 		doc.Models = append(doc.Models, pm)
 	}
-	// json.Marshal escapes <, > and & (and U+2028/9), so the document
-	// cannot close its script element.
-	data, err := json.Marshal(doc)
+	// MarshalNullable is json.Marshal, which escapes <, > and & (and
+	// U+2028/9), so the document cannot close its script element; numbers
+	// that are not finite are null, as in results.json.
+	data, err := train.MarshalNullable(doc)
 	if err != nil {
 		return fmt.Errorf("encoding the dashboard's data: %w", err)
 	}

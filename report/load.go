@@ -4,7 +4,9 @@ package report
 // cmd/train), each model's visuals.json (feature maps and Grad-CAM, see
 // visuals.go) and the PNG files of its misclassified test images. Only
 // results.json is required; whatever else is missing is noted, with the
-// reason, and the dashboard says so where the pictures would be.
+// reason, and the dashboard says so where the pictures would be. A number
+// that was not finite is null in results.json and NaN once loaded
+// (train.Results decodes it so); the charts leave it out.
 
 import (
 	"encoding/json"
@@ -133,16 +135,14 @@ func Generate(dir string) ([]string, error) {
 	return r.Write()
 }
 
-// Write writes the dashboard and the charts of r into its directory and
-// returns the paths written.
+// Write writes the dashboard and then the charts of r into its directory
+// and returns the paths written, also when a chart fails: the dashboard
+// does not need the charts.
 func (r *Run) Write() ([]string, error) {
-	charts, err := WriteCharts(r, filepath.Join(r.Dir, ChartsDir))
-	if err != nil {
-		return nil, err
-	}
 	html := filepath.Join(r.Dir, HTMLFile)
 	if err := r.WriteHTMLFile(html); err != nil {
 		return nil, err
 	}
-	return append([]string{html}, charts...), nil
+	charts, err := WriteCharts(r, filepath.Join(r.Dir, ChartsDir))
+	return append([]string{html}, charts...), err
 }

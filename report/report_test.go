@@ -8,9 +8,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,6 +20,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/gocnn/gocnn/train"
 )
@@ -323,5 +328,182 @@ func TestCharts(t *testing.T) {
 		"accuracy-vs-flops.png", "accuracy-vs-inference.png"}
 	if !slices.Equal(names, want) {
 		t.Errorf("charts %v, want %v", names, want)
+	}
+}
+
+// historyRun is a one-model result whose history has the given training
+// losses (one epoch each) and, when val is not nil, validation losses.
+func historyRun(trainLoss []float64, val []float64) []train.ModelResult {
+	m := train.ModelResult{Model: "mobilenet_v3_small"}
+	for i, loss := range trainLoss {
+		r := train.EpochRecord{Epoch: i + 1, LR: 1e6, TrainLoss: loss, TrainAccuracy: 0.1}
+		if val != nil {
+			r.Val = &train.EvalSummary{Loss: val[i], Accuracy: 0.1}
+		}
+		m.History = append(m.History, r)
+	}
+	return []train.ModelResult{m}
+}
+
+// TestCurvesOfDivergedRuns checks that the curves are drawn, not a panic
+// or an error, for histories that gonum/plot cannot lay out by itself: one
+// epoch with a loss of 1e16 or more (gonum's ±1 padding is lost in
+// rounding there), losses that are NaN or infinite, values too close to
+// tell apart, and the widest range float64 has.
+func TestCurvesOfDivergedRuns(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		name       string
+		train, val []float64
+	}{
+		{"1e15", []float64{1e15}, nil},
+		{"1e16", []float64{1e16}, nil},
+		{"1e30", []float64{1e30}, []float64{1e30}},
+		{"NaN", []float64{nan}, nil},
+		{"+Inf", []float64{inf}, nil},
+		{"-Inf", []float64{math.Inf(-1)}, nil},
+		{"NaN training, finite validation", []float64{nan}, []float64{2}},
+		{"finite training, NaN validation", []float64{2}, []float64{nan}},
+		{"NaN between finite", []float64{3, nan, 1}, []float64{inf, 2, nan}},
+		{"indistinguishable", []float64{1e16, 1e16 + 2}, nil},
+		{"widest", []float64{0, math.MaxFloat64}, nil},
+		{"largest", []float64{math.MaxFloat64}, nil},
+		{"smallest", []float64{5e-324}, nil},
+		{"small", []float64{1e-290}, nil},
+	} {
+		var b []byte
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			b, err = CurvesPNG(historyRun(c.train, c.val))
+		}()
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: not a PNG: %v", c.name, err)
+		}
+	}
+}
+
+func TestAxisRange(t *testing.T) {
+	for _, c := range []struct{ lo, hi, wantLo, wantHi float64 }{
+		{0.5, 0.5, 0.45, 0.55},
+		{0.0075, 0.0075, 0.00675, 0.00825},
+		{0, 0, -1, 1},
+		{5e-324, 5e-324, 5e-324 - 1, 5e-324 + 1},
+		{1e16, 1e16, 0.9e16, 1.1e16},
+		{-1e30, -1e30, -1.1e30, -0.9e30},
+		{1e16, 1e16 + 2, 1e16 - 1e15, 1e16 + 2 + 1e15},
+		{math.MaxFloat64, math.MaxFloat64, math.MaxFloat64 - math.MaxFloat64/10, math.MaxFloat64},
+		// A range gonum can divide is kept, and so is one without data.
+		{0.1, 2.3, 0.1, 2.3},
+		{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)},
+	} {
+		lo, hi := axisRange(c.lo, c.hi)
+		if lo != c.wantLo || hi != c.wantHi {
+			t.Errorf("axisRange(%g, %g) = %g, %g; want %g, %g", c.lo, c.hi, lo, hi, c.wantLo, c.wantHi)
+		}
+	}
+}
+
+// TestNonFiniteResults checks a run whose evaluation gave NaN (a model
+// with damaged weights): results.json holds null, Load reads NaN back, and
+// the dashboard and the charts are written, the NaN left out of them.
+func TestNonFiniteResults(t *testing.T) {
+	dir := t.TempDir()
+	res := writeFixtureRun(t, dir, false)
+	bad := &res.Models[0]
+	bad.Test.Loss = math.NaN()
+	bad.Misclassified[0].Confidence = math.NaN()
+	bad.History[1].Val.Loss = math.Inf(1)
+	res.Models[1].Test.Accuracy = math.NaN() // no point in the scatter plots
+	if err := train.WriteResults(filepath.Join(dir, ResultsFile), res); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Models[0].Result
+	if !math.IsNaN(m.Test.Loss) || !math.IsNaN(r.Models[0].Mistakes[0].Confidence) || !math.IsNaN(m.History[1].Val.Loss) {
+		t.Errorf("loaded test loss %v, confidence %v, validation loss %v; want NaN", m.Test.Loss,
+			r.Models[0].Mistakes[0].Confidence, m.History[1].Val.Loss)
+	}
+	if m.Test.Accuracy != res.Models[0].Test.Accuracy {
+		t.Errorf("test accuracy %v, want %v", m.Test.Accuracy, res.Models[0].Test.Accuracy)
+	}
+	written, err := r.Write()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 7 { // report.html, curves, three confusion matrices, two scatter plots
+		t.Errorf("wrote %q", written)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := pageJSON(t, string(b))
+	model := doc["models"].([]any)[0].(map[string]any)
+	if loss, ok := model["test"].(map[string]any)["loss"]; !ok || loss != nil {
+		t.Errorf("the dashboard's test loss is %v, want null", loss)
+	}
+}
+
+// TestWriteKeepsDashboardWhenAChartFails checks that report.html is
+// written before the charts, so a chart that cannot be written does not
+// cost the dashboard.
+func TestWriteKeepsDashboardWhenAChartFails(t *testing.T) {
+	dir := t.TempDir()
+	writeFixtureRun(t, dir, false)
+	writeFile(t, filepath.Join(dir, ChartsDir), []byte("a file where the charts folder goes"))
+	written, err := Generate(dir)
+	if err == nil || !strings.Contains(err.Error(), "charts") {
+		t.Errorf("error %v, want one about the charts folder", err)
+	}
+	if len(written) != 1 || written[0] != filepath.Join(dir, HTMLFile) {
+		t.Errorf("wrote %q, want the dashboard", written)
+	}
+	if _, err := os.Stat(filepath.Join(dir, HTMLFile)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDistinctTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		for _, tk := range (distinctTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	// gonum writes 1e16 and 1.1e16 alike; distinctTicks tells them apart.
+	if got := labels(0.9e16, 1.1e16); len(got) < 2 || len(slices.Compact(slices.Clone(got))) != len(got) {
+		t.Errorf("labels %q repeat", got)
+	}
+	// Labels that differ are gonum's own.
+	if got, want := labels(0, 1), []string{"0.0", "0.5", "1.0"}; !slices.Equal(got, want) {
+		t.Errorf("labels of [0, 1]: %q, want %q", got, want)
+	}
+}
+
+// TestEncodeTurnsPanicsIntoErrors checks that a chart gonum/plot cannot
+// lay out (an empty range its tick finder refuses) is an error naming the
+// chart, not a panic.
+func TestEncodeTurnsPanicsIntoErrors(t *testing.T) {
+	p := plot.New()
+	p.Title.Text = "Loss"
+	p.Y.Min, p.Y.Max = 1e16, 1e16 // gonum's ±1 padding is lost in rounding
+	_, err := encode([]*plot.Plot{p}, 10*vg.Centimeter, 10*vg.Centimeter)
+	if err == nil || !strings.Contains(err.Error(), `drawing the chart "Loss": gonum/plot failed: illegal range`) {
+		t.Errorf("error %v", err)
 	}
 }

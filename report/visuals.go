@@ -20,7 +20,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -30,6 +29,7 @@ import (
 	"sort"
 
 	"github.com/gocnn/gocnn/safetensors"
+	"github.com/gocnn/gocnn/train"
 )
 
 // VisualsFile is the name of the visuals file inside a model's directory.
@@ -93,7 +93,7 @@ type GradCAM struct {
 // WriteVisuals writes v to path as JSON, atomically.
 func WriteVisuals(path string, v *Visuals) error {
 	v.Version = VisualsVersion
-	b, err := json.Marshal(v)
+	b, err := train.MarshalNullable(v) // a NaN confidence is null
 	if err != nil {
 		return fmt.Errorf("encoding visuals for %s: %w", path, err)
 	}
@@ -110,7 +110,7 @@ func ReadVisuals(path string) (*Visuals, error) {
 		return nil, err
 	}
 	var v Visuals
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := train.UnmarshalNullable(b, &v); err != nil {
 		return nil, fmt.Errorf("%s: not a visuals file: %w", path, err)
 	}
 	if v.Version != VisualsVersion {

@@ -20,9 +20,14 @@ package train
 // the trainer reseeds dropout and stochastic depth from (seed, step) before
 // every step, so the position in the run determines every random draw to
 // come. A resumed run therefore repeats the uninterrupted one bit for bit.
+//
+// Because the position decides what a resumed run does, reading a
+// checkpoint checks that it can occur in the run (checkPosition): a state
+// edited by hand or damaged is refused with an error naming the file, never
+// trained from. CheckCheckpoint adds the one bound the file alone cannot
+// give, the batches of an epoch, which depend on the training data.
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -81,7 +86,7 @@ func saveCheckpoint(path string, st CheckpointState, model layers.Module, opt op
 	if ema != nil {
 		tensors = append(tensors, ema.tensors("ema.")...)
 	}
-	js, err := json.Marshal(st)
+	js, err := MarshalNullable(st) // a NaN validation loss is null
 	if err != nil {
 		return fmt.Errorf("encoding checkpoint state: %w", err)
 	}
@@ -102,13 +107,58 @@ func readCheckpointState(path string) (*safetensors.File, CheckpointState, error
 	if !ok {
 		return nil, st, fmt.Errorf("%s is not a gocnn checkpoint (no %q metadata)", path, checkpointKey)
 	}
-	if err := json.Unmarshal([]byte(js), &st); err != nil {
+	if err := UnmarshalNullable([]byte(js), &st); err != nil {
 		return nil, st, fmt.Errorf("%s: damaged checkpoint state: %w", path, err)
 	}
 	if st.Version != checkpointVersion {
 		return nil, st, fmt.Errorf("%s: checkpoint format version %d, this program reads version %d", path, st.Version, checkpointVersion)
 	}
+	if err := checkPosition(path, st, st.Config.Epochs); err != nil {
+		return nil, st, err
+	}
 	return f, st, nil
+}
+
+// checkPosition checks that the position st records (in the file at path)
+// can occur in a run of the given number of epochs: no negative counter, at
+// most every epoch trained, no batch of an epoch after the last, and one
+// history record per epoch trained (the two are saved together). A state
+// edited by hand, or damaged, would otherwise make a resumed run skip its
+// training and report success, or count its epochs from below zero.
+func checkPosition(path string, st CheckpointState, epochs int) error {
+	switch {
+	case st.Epoch < 0 || st.Batch < 0 || st.Step < 0:
+		return fmt.Errorf("%s: damaged checkpoint state: negative position (epoch %d, batch %d, step %d)", path, st.Epoch, st.Batch, st.Step)
+	case st.Epoch > epochs:
+		return fmt.Errorf("%s: the checkpoint has %d epochs trained, but the run has %d: it was edited or belongs to another run", path, st.Epoch, epochs)
+	case st.Epoch == epochs && st.Batch != 0:
+		return fmt.Errorf("%s: the checkpoint has all %d epochs trained and %d batches of one more: damaged checkpoint state", path, epochs, st.Batch)
+	case len(st.History) != st.Epoch:
+		return fmt.Errorf("%s: the checkpoint has %d epochs trained but a history of %d: damaged checkpoint state", path, st.Epoch, len(st.History))
+	}
+	return nil
+}
+
+// CheckCheckpoint reads the state of the checkpoint at path and checks that
+// a run of configuration c on trainImages training images can resume from
+// it: at most c.Epochs epochs trained, and fewer batches of the epoch in
+// progress than an epoch holds (c.BatchesPerEpoch). The error names the
+// file. Trainer.Run with Resume checks the architecture and the rest of the
+// configuration; a program calls this first to refuse a bad checkpoint
+// before it writes or trains anything.
+func CheckCheckpoint(path string, c Config, trainImages int) error {
+	_, st, err := readCheckpointState(path)
+	if err != nil {
+		return err
+	}
+	if err := checkPosition(path, st, c.Epochs); err != nil {
+		return err
+	}
+	if batches := c.BatchesPerEpoch(trainImages); st.Epoch < c.Epochs && st.Batch >= batches {
+		return fmt.Errorf("%s: the checkpoint has %d batches of epoch %d trained, but an epoch of this run has %d: it was edited or belongs to another run",
+			path, st.Batch, st.Epoch+1, batches)
+	}
+	return nil
 }
 
 // restoreCheckpoint loads the tensors of f (read by readCheckpointState)

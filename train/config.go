@@ -124,6 +124,24 @@ func (c Config) Validate(classes int) error {
 	return c.Strategy.Validate()
 }
 
+// BatchesPerEpoch is the number of training batches an epoch over images
+// training images holds (see dropsLast). 0 means the images make no batch
+// at all.
+func (c Config) BatchesPerEpoch(images int) int {
+	if c.BatchSize < 1 || images < 1 {
+		return 0
+	}
+	if c.dropsLast(images) {
+		return images / c.BatchSize
+	}
+	return (images + c.BatchSize - 1) / c.BatchSize
+}
+
+// dropsLast reports whether an epoch over images training images drops its
+// last, short batch: it would hold a single image, and batch statistics
+// need two.
+func (c Config) dropsLast(images int) bool { return images%c.BatchSize == 1 }
+
 // paramGroups splits the model's parameters into the optimiser's groups:
 // the strategy's backbone and head groups (zoo.Strategy.ParamGroups), each
 // divided into parameters with and without weight decay; empty groups are

@@ -10,7 +10,8 @@ package train
 //   - accuracy: the trace of the confusion matrix over the number of samples;
 //   - top-k accuracy with k = min(5, classes): a sample is a hit when its
 //     label ranks among the k largest logits, ties broken towards the lower
-//     class index (the order argmax uses, so top-1 equals accuracy);
+//     class index and NaN ranked above every number (the order argmax
+//     uses, so top-1 equals accuracy);
 //   - per class c: precision = C[c][c] / Σ_t C[t][c] (of everything predicted
 //     c, how much was c), recall = C[c][c] / Σ_p C[c][p] (of everything that
 //     was c, how much was found), F1 = 2PR/(P+R), support = Σ_p C[c][p];
@@ -88,11 +89,16 @@ func Argmax(row []float32) int {
 }
 
 // rank returns how many classes come before label when the row is sorted by
-// decreasing logit, ties going to the lower index.
+// decreasing logit, NaN first (as Argmax and torch.topk order it), ties
+// going to the lower index. Without the NaN rule, a model whose logits are
+// all NaN would rank every label first and score 100% top-k accuracy.
 func rank(row []float32, label int) int {
 	v, r := row[label], 0
+	vNaN := math.IsNaN(float64(v))
 	for j, u := range row {
-		if u > v || (u == v && j < label) {
+		uNaN := math.IsNaN(float64(u))
+		tied := u == v || (uNaN && vNaN)
+		if (uNaN && !vNaN) || (!vNaN && u > v) || (tied && j < label) {
 			r++
 		}
 	}

@@ -128,6 +128,42 @@ func TestTopKRanksTiesLikeArgmax(t *testing.T) {
 	}
 }
 
+// TestTopKRanksNaNFirst checks that top-k ranks NaN above every number, as
+// Argmax does: a model whose logits are all NaN hits only the labels among
+// the first k indices, not every label.
+func TestTopKRanksNaNFirst(t *testing.T) {
+	nan := float32(math.NaN())
+	allNaN := []float32{nan, nan, nan, nan, nan, nan, nan}
+	cases := []struct {
+		row   []float32
+		label int
+		hit   bool
+	}{
+		{allNaN, 4, true},  // ties among NaN: indices 0–3 rank first
+		{allNaN, 5, false}, // indices 0–4 do
+		{[]float32{nan, nan, nan, nan, nan, 9, 1}, 5, false}, // five NaN outrank 9
+		{[]float32{nan, nan, nan, nan, 0, 9, 1}, 5, true},
+		{[]float32{0, 0, 0, 0, 0, 0, nan}, 6, true}, // NaN outranks every number
+	}
+	for i, c := range cases {
+		e := NewEvaluator(7)
+		e.Add(c.row, []int{c.label}, math.NaN())
+		m := e.Metrics(nil)
+		if got := m.TopKAccuracy == 1; got != c.hit {
+			t.Errorf("case %d: top-5 hit = %v, want %v", i, got, c.hit)
+		}
+		if !math.IsNaN(m.Loss) {
+			t.Errorf("case %d: loss %v, want NaN", i, m.Loss)
+		}
+	}
+	// Top-1 of an all-NaN row is argmax's class 0.
+	e := NewEvaluator(2)
+	e.Add([]float32{nan, nan, nan, nan}, []int{0, 1}, 0)
+	if m := e.Metrics(nil); m.Accuracy != 0.5 || m.TopKAccuracy != 1 {
+		t.Errorf("two classes, all NaN: accuracy %v, top-2 %v; want 0.5 and 1", m.Accuracy, m.TopKAccuracy)
+	}
+}
+
 func TestArgmax(t *testing.T) {
 	nan := float32(math.NaN())
 	cases := []struct {

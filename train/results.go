@@ -6,14 +6,25 @@ package train
 // metrics, its history, its efficiency figures and the zoo's summary. The
 // file is rewritten atomically after each model, so an interrupted
 // comparison keeps the results of the models that finished.
+//
+// A number that is not finite (the NaN test loss of a model with damaged
+// weights, the NaN confidences of its mistakes) has no JSON spelling, and
+// encoding/json refuses it. results.json writes it as null (jsonnull.go),
+// and reading the file gives NaN for that null: a float64 in these types
+// is NaN exactly when the value it stands for was not a finite number (an
+// infinity comes back as NaN too). NonFinite names such values, for a
+// warning.
 
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +177,22 @@ type Files struct {
 	HistoryCSV  string `json:"history_csv,omitempty"`
 }
 
-// WriteResults writes r to path as indented JSON, atomically.
+// MarshalJSON encodes r as results.json holds it: a number that is not
+// finite is written as null.
+func (r Results) MarshalJSON() ([]byte, error) {
+	type plain Results // the same fields without these methods
+	return MarshalNullable(plain(r))
+}
+
+// UnmarshalJSON decodes results.json into r; a null where a number belongs
+// reads as NaN.
+func (r *Results) UnmarshalJSON(b []byte) error {
+	type plain Results
+	return UnmarshalNullable(b, (*plain)(r))
+}
+
+// WriteResults writes r to path as indented JSON, atomically; numbers that
+// are not finite are written as null (see NonFinite).
 func WriteResults(path string, r *Results) error {
 	r.Version = ResultsVersion
 	b, err := json.MarshalIndent(r, "", "  ")
@@ -185,4 +211,59 @@ func ensureDir(dir string) error {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
 	return nil
+}
+
+// NonFinite returns the JSON paths of m's numbers that are not finite,
+// such as "test.loss", "history[2].val.loss" or
+// "misclassified[0].confidence"; results.json holds null there.
+func (m *ModelResult) NonFinite() []string {
+	var paths []string
+	nonFinite(reflect.ValueOf(m).Elem(), "", &paths)
+	return paths
+}
+
+// nonFinite appends to paths the JSON path, under prefix, of every float
+// in v that is NaN or infinite.
+func nonFinite(v reflect.Value, prefix string, paths *[]string) {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			*paths = append(*paths, prefix)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			nonFinite(v.Elem(), prefix, paths)
+		}
+	case reflect.Slice, reflect.Array:
+		if k := v.Type().Elem().Kind(); k <= reflect.Uintptr || k == reflect.String {
+			return // booleans, integers, bytes (json.RawMessage) or strings
+		}
+		for i := range v.Len() {
+			nonFinite(v.Index(i), prefix+"["+strconv.Itoa(i)+"]", paths)
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			nonFinite(iter.Value(), fmt.Sprintf("%s[%v]", prefix, iter.Key()), paths)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case !f.IsExported() || name == "-":
+				continue
+			case name == "" && f.Anonymous:
+				nonFinite(v.Field(i), prefix, paths) // encoding/json lifts its fields
+				continue
+			case name == "":
+				name = f.Name
+			}
+			if prefix != "" {
+				name = prefix + "." + name
+			}
+			nonFinite(v.Field(i), name, paths)
+		}
+	}
 }

@@ -277,7 +277,11 @@ func (t *Trainer) setup() (*loaderSet, error) {
 		if err := t.restore(); err != nil {
 			return nil, err
 		}
-		t.Progress.Printf("resuming from %s at epoch %d, batch %d", filepath.Join(t.Dir, CheckpointFile), t.st.Epoch+1, t.st.Batch)
+		at := fmt.Sprintf("epoch %d, batch %d", t.st.Epoch+1, t.st.Batch)
+		if t.st.Epoch == c.Epochs || c.Patience > 0 && t.st.SinceBest >= c.Patience {
+			at = fmt.Sprintf("the final evaluation (%d epochs trained)", t.st.Epoch)
+		}
+		t.Progress.Printf("resuming from %s at %s", filepath.Join(t.Dir, CheckpointFile), at)
 	}
 	t.heapProbe = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	return loaders, nil
@@ -293,6 +297,9 @@ func (t *Trainer) Evaluate() (*ModelResult, error) {
 	}
 	if err := t.checkSetup(); err != nil {
 		return res, err
+	}
+	if t.Data.Test.Len() == 0 {
+		return res, errors.New("test data: the test split is empty")
 	}
 	loader, err := dataset.NewLoader(t.Data.Test, t.Data.EvalTransform, dataset.LoaderOptions{BatchSize: t.Config.EvalBatch,
 		Workers: t.Data.Workers, Warn: t.Data.Warn})
@@ -378,12 +385,20 @@ func (t *Trainer) loaders() (*loaderSet, error) {
 		return dataset.NewLoader(src, tf, dataset.LoaderOptions{BatchSize: batch, Shuffle: shuffle, DropLast: dropLast,
 			Seed: seed, Workers: d.Workers, Warn: d.Warn})
 	}
+	// An empty split would stop the loader with a message that names no
+	// split; say which one, and where the training images went when a
+	// validation split took them all.
+	switch {
+	case d.Train.Len() == 0 && d.Val != nil && d.Val.Len() > 0:
+		return nil, fmt.Errorf("training data: the training split is empty: the validation split holds all %d images", d.Val.Len())
+	case d.Train.Len() == 0:
+		return nil, errors.New("training data: the training split is empty")
+	case d.Test.Len() == 0:
+		return nil, errors.New("test data: the test split is empty")
+	}
 	var ls loaderSet
 	var err error
-	// The last training batch is dropped when it would hold a single image:
-	// batch statistics need two.
-	dropLast := d.Train.Len()%c.BatchSize == 1
-	if ls.train, err = mk(d.Train, d.TrainTransform, c.BatchSize, true, dropLast, c.Seed); err != nil {
+	if ls.train, err = mk(d.Train, d.TrainTransform, c.BatchSize, true, c.dropsLast(d.Train.Len()), c.Seed); err != nil {
 		return nil, fmt.Errorf("training data: %w", err)
 	}
 	if ls.trainOrdered, err = mk(d.Train, d.TrainTransform, c.EvalBatch, false, false, c.Seed); err != nil {
@@ -401,7 +416,7 @@ func (t *Trainer) loaders() (*loaderSet, error) {
 		return nil, fmt.Errorf("test data: %w", err)
 	}
 	if ls.train.Len() == 0 {
-		return nil, fmt.Errorf("training data: %d images make no batch of %d", d.Train.Len(), c.BatchSize)
+		return nil, errors.New("training data: a single image makes no training batch: batch statistics need at least two")
 	}
 	return &ls, nil
 }
@@ -675,9 +690,14 @@ func (t *Trainer) measure(res *ModelResult) {
 	e.InferenceEvalBatch = TimeInference(t.Model, input, t.Config.EvalBatch, 1, 5)
 }
 
-// inputShape is (C, H, W) of one evaluation image.
+// inputShape is (C, H, W) of one evaluation image: the first test image
+// through the evaluation transform, or the model's input size when there is
+// no readable test image (Run and Evaluate then report an empty test split).
 func (t *Trainer) inputShape() []int {
 	c, h, w := 3, t.Model.Options.InputSize, t.Model.Options.InputSize
+	if t.Data.Test.Len() == 0 {
+		return []int{c, h, w}
+	}
 	if img, err := t.Data.Test.Image(0); err == nil {
 		v := t.Data.EvalTransform.Apply(dataset.Value{Image: img}, nil)
 		c, h, w = v.Shape()

@@ -254,3 +254,39 @@ func TestProgressiveUnfreezing(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptySplitsAreErrors checks that a split without images (or a
+// training split of one image, which makes no batch) stops Run and Evaluate
+// with an error saying which split, before anything is trained, rather than
+// a panic.
+func TestEmptySplitsAreErrors(t *testing.T) {
+	full := tinyData(t, 2, 1, false)
+	empty := &dataset.Subset{Src: full.Test}
+	one := &dataset.Subset{Src: full.Train, Indices: []int{0}}
+	for _, c := range []struct {
+		name             string
+		train, val, test dataset.Source
+		want             string
+	}{
+		{"no test images", full.Train, nil, empty, "test data: the test split is empty"},
+		{"no training images", empty, nil, full.Test, "training data: the training split is empty"},
+		{"all held out", empty, full.Train, full.Test, "training data: the training split is empty: the validation split holds all 20 images"},
+		{"one training image", one, nil, full.Test, "training data: a single image makes no training batch"},
+	} {
+		data := full
+		data.Train, data.Val, data.Test = c.train, c.val, c.test
+		res, err := runTrainer(t, tinyConfig(), data, t.TempDir(), false, 0)
+		if err == nil || err.Error() != c.want && !strings.HasPrefix(err.Error(), c.want+":") {
+			t.Errorf("%s: Run's error %v, want %q", c.name, err, c.want)
+		}
+		if res == nil || res.Status != "failed" || res.EpochsRun != 0 {
+			t.Errorf("%s: result %+v", c.name, res)
+		}
+	}
+	data := full
+	data.Test = empty
+	tr := &Trainer{Model: tinyModel(t, 1), Config: tinyConfig(), Data: data, Dir: t.TempDir()}
+	if _, err := tr.Evaluate(); err == nil || err.Error() != "test data: the test split is empty" {
+		t.Errorf("Evaluate without test images: error %v", err)
+	}
+}

@@ -18,7 +18,12 @@
 // image and line: {"image": PATH, "logits": [...]}.
 //
 // An image that cannot be read or decoded gets a message naming it on
-// standard error and the others are still classified.
+// standard error and the others are still classified. An image whose
+// logits are not all finite (damaged weights: NaN values, a negative
+// BatchNorm running variance) gets a warning naming it and the weights on
+// standard error; its probabilities are printed as they come out (NaN),
+// and with -logits the values that are not finite are null, since JSON has
+// no NaN or infinity.
 //
 // Exit codes: 0 success; 2 bad flags or inputs (weights that do not fit, or
 // any image that could not be classified; one message per problem, naming
@@ -31,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -141,6 +147,7 @@ func predict(o options, stdout, stderr io.Writer) error {
 			continue
 		}
 		logits := m.Forward(autograd.NoGrad(x))
+		warnNonFinite(stderr, o, paths, logits)
 		if o.logits {
 			err = printLogits(stdout, paths, logits)
 		} else {
@@ -195,14 +202,48 @@ func loadBatch(paths []string, tf dataset.Transform, size int) (x *autograd.Tens
 	return x, read, errs
 }
 
+// warnNonFinite names, on stderr, each image whose logits are not all
+// finite: the weights, not the image, are at fault.
+func warnNonFinite(stderr io.Writer, o options, paths []string, logits *autograd.Tensor) {
+	classes := logits.Dim(1)
+	for i, path := range paths {
+		for _, v := range logits.Data()[i*classes : (i+1)*classes] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				consequence := "its probabilities cannot be trusted"
+				if o.logits {
+					consequence = "they are written as null"
+				}
+				fmt.Fprintf(stderr, "predict: warning: %s: the model's outputs are not finite (%v among the logits), so %s; "+
+					"the weights %s are probably damaged (NaN or infinite values, or a BatchNorm running variance below zero)\n",
+					path, v, consequence, o.weights)
+				break
+			}
+		}
+	}
+}
+
+// jsonLogit is a logit as -logits writes it: a number, or null when it is
+// NaN or infinite, which JSON cannot hold.
+type jsonLogit float32
+
+func (l jsonLogit) MarshalJSON() ([]byte, error) {
+	if v := float64(l); math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float32(l))
+}
+
 func printLogits(w io.Writer, paths []string, logits *autograd.Tensor) error {
 	classes := logits.Dim(1)
 	enc := json.NewEncoder(w)
 	for i, path := range paths {
-		row := logits.Data()[i*classes : (i+1)*classes]
+		row := make([]jsonLogit, classes)
+		for c, v := range logits.Data()[i*classes : (i+1)*classes] {
+			row[c] = jsonLogit(v)
+		}
 		if err := enc.Encode(struct {
-			Image  string    `json:"image"`
-			Logits []float32 `json:"logits"`
+			Image  string      `json:"image"`
+			Logits []jsonLogit `json:"logits"`
 		}{path, row}); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,5 +156,93 @@ func TestPredictBadInputs(t *testing.T) {
 		if code := run(c.args, &out, &errs); code != exitUsage || !strings.Contains(errs.String(), c.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, code, errs.String(), exitUsage, c.want)
 		}
+	}
+}
+
+// TestPredictNonFiniteOutputs checks damaged weights (a NaN weight, a
+// negative BatchNorm running variance): -logits writes null where a logit
+// is not finite, and both modes warn, naming the image and the weights.
+func TestPredictNonFiniteOutputs(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		damage func(name string, data []float32) bool
+	}{
+		{"nan", func(name string, data []float32) bool {
+			if name != "classifier.3.weight" {
+				return false
+			}
+			data[0] = float32(math.NaN())
+			return true
+		}},
+		{"negvar", func(name string, data []float32) bool {
+			if !strings.HasSuffix(name, "running_var") {
+				return false
+			}
+			data[0] = -1
+			return true
+		}},
+	} {
+		dir, good, m, preset, images := setup(t)
+		// Good weights: no warning.
+		var out, errs bytes.Buffer
+		if code := run(append([]string{"-weights", good, "-logits"}, images...), &out, &errs); code != exitOK || errs.Len() > 0 {
+			t.Fatalf("good weights: exit %d, stderr %q", code, errs.String())
+		}
+		damaged := false
+		for _, nt := range layers.StateTensors(m) {
+			if damaged = c.damage(nt.Name, nt.Tensor.Data()); damaged {
+				break
+			}
+		}
+		if !damaged {
+			t.Fatalf("%s: no tensor to damage", c.name)
+		}
+		weights := filepath.Join(dir, c.name+".safetensors")
+		if err := zoo.Save(weights, m, zoo.SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset}); err != nil {
+			t.Fatal(err)
+		}
+		checkWarnings := func(mode, stderr string) {
+			for _, img := range images {
+				want := "predict: warning: " + img + ": the model's outputs are not finite"
+				if !strings.Contains(stderr, want) {
+					t.Errorf("%s, %s: stderr %q lacks %q", c.name, mode, stderr, want)
+				}
+			}
+			if strings.Count(stderr, weights) != len(images) {
+				t.Errorf("%s, %s: stderr %q does not name %s once per image", c.name, mode, stderr, weights)
+			}
+		}
+
+		out.Reset()
+		errs.Reset()
+		if code := run(append([]string{"-weights", weights, "-logits"}, images...), &out, &errs); code != exitOK {
+			t.Fatalf("%s, -logits: exit %d, stderr %q", c.name, code, errs.String())
+		}
+		checkWarnings("-logits", errs.String())
+		sc := bufio.NewScanner(&out)
+		lines := 0
+		for ; sc.Scan(); lines++ {
+			var line struct {
+				Image  string
+				Logits []*float32
+			}
+			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+				t.Fatalf("%s, -logits: line %q: %v", c.name, sc.Text(), err)
+			}
+			if len(line.Logits) != 3 || !slices.Contains(line.Logits, nil) {
+				t.Errorf("%s, -logits: line %q has no null logit", c.name, sc.Text())
+			}
+		}
+		if lines != len(images) {
+			t.Errorf("%s, -logits: %d lines for %d images:\n%s", c.name, lines, len(images), out.String())
+		}
+
+		out.Reset()
+		errs.Reset()
+		if code := run(append([]string{"-weights", weights}, images...), &out, &errs); code != exitOK ||
+			!strings.HasPrefix(out.String(), images[0]+"\n  1. ") {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", c.name, code, out.String(), errs.String())
+		}
+		checkWarnings("top classes", errs.String())
 	}
 }

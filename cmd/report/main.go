@@ -9,7 +9,9 @@
 // gets them computed here from its best weights and the test images stored
 // beside them (probes.safetensors); when those files are missing the
 // dashboard says so in place of the pictures, and everything else is
-// built from results.json alone.
+// built from results.json alone. Numbers that were not finite (null in
+// results.json: the NaN loss of a model with damaged weights) are named
+// in a warning on standard error; the charts leave them out.
 //
 // Exit codes: 0 success; 2 bad flags or a run directory without a readable
 // results.json; 1 any other failure.
@@ -24,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/gocnn/gocnn/internal/vis"
 	"github.com/gocnn/gocnn/report"
@@ -88,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "report: %v\n", err)
 		return exitUsage
 	}
+	warnNonFinite(r, stderr)
 	if err := protect(func() error { return build(r, o, stdout) }); err != nil {
 		fmt.Fprintf(stderr, "report: %v\n", err)
 		return exitFailure
@@ -122,18 +126,37 @@ func build(r *report.Run, o *options, stdout io.Writer) error {
 	if html == "" {
 		html = filepath.Join(r.Dir, report.HTMLFile)
 	}
-	charts, err := report.WriteCharts(r, filepath.Join(r.Dir, report.ChartsDir))
-	if err != nil {
-		return err
-	}
+	// The dashboard first: it does not need the charts.
 	if err := r.WriteHTMLFile(html); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "dashboard: %s\n", html)
+	charts, err := report.WriteCharts(r, filepath.Join(r.Dir, report.ChartsDir))
 	for _, c := range charts {
 		fmt.Fprintf(stdout, "chart: %s\n", c)
 	}
-	return nil
+	return err
+}
+
+// maxNamed is how many numbers that are not finite a warning names per
+// model before it counts the rest.
+const maxNamed = 5
+
+// warnNonFinite names, per model, the numbers of results.json that were
+// not finite.
+func warnNonFinite(r *report.Run, stderr io.Writer) {
+	for _, m := range r.Models {
+		paths := m.Result.NonFinite()
+		if len(paths) == 0 {
+			continue
+		}
+		named := strings.Join(paths[:min(len(paths), maxNamed)], ", ")
+		if len(paths) > maxNamed {
+			named += fmt.Sprintf(" and %d more", len(paths)-maxNamed)
+		}
+		fmt.Fprintf(stderr, "report: warning: %s: not finite (null in %s, left out of the charts): %s\n",
+			m.Result.Model, report.ResultsFile, named)
+	}
 }
 
 // protect runs fn and turns a panic (a programmer error inside an op) into

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +149,46 @@ func TestBadInput(t *testing.T) {
 		code, _, stderr := invoke(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
+
+// TestDivergedRun rebuilds the dashboard of a one-epoch run whose loss
+// exploded (1e16, which gonum/plot could not lay out) and whose test
+// evaluation gave NaN: the dashboard and the charts are written, and a
+// warning names the numbers that were not finite.
+func TestDivergedRun(t *testing.T) {
+	dir := t.TempDir()
+	classes := []string{"a", "b", "c"}
+	ev := train.NewEvaluator(len(classes))
+	ev.Add([]float32{1, 0, 0, 0, 1, 0}, []int{0, 2}, math.NaN())
+	test := ev.Metrics(classes)
+	m := train.ModelResult{Model: "mobilenet_v3_small", Status: "ok", Test: &test,
+		History: []train.EpochRecord{{Epoch: 1, LR: 1e6, TrainLoss: 1e16, TrainAccuracy: 0.1}},
+		Data:    train.DataInfo{Name: "mnist-sample", Classes: classes, Test: 2, Input: []int{3, 32, 32}, EvalTransform: "test"}}
+	for i := range 7 {
+		m.Misclassified = append(m.Misclassified, train.Misclassified{Index: i, Label: "c", Predicted: "b", Confidence: math.NaN()})
+	}
+	res := &train.Results{Run: train.NewRunInfo([]string{"-lr", "1e6"}), Models: []train.ModelResult{m}}
+	if err := train.WriteResults(filepath.Join(dir, report.ResultsFile), res); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke("-in", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	want := "report: warning: mobilenet_v3_small: not finite (null in results.json, left out of the charts): " +
+		"test.loss, misclassified[0].confidence, misclassified[1].confidence, misclassified[2].confidence, " +
+		"misclassified[3].confidence and 3 more\n"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	for _, f := range []string{report.HTMLFile, filepath.Join(report.ChartsDir, "curves.png")} {
+		if !strings.Contains(stdout, filepath.Join(dir, f)) {
+			t.Errorf("output does not name %s:\n%s", f, stdout)
+		}
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
 		}
 	}
 }

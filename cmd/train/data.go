@@ -16,6 +16,11 @@ package main
 // from DIR/MNIST/raw, DIR/FashionMNIST/raw, DIR/cifar-10-batches-py or
 // DIR/cifar-10-batches-bin.
 //
+// The data is checked as it is opened: a training or test split without
+// images, or IDX files whose images are not the 28×28 of MNIST and
+// Fashion-MNIST (whose recipe below is made for that size), is an error
+// that names the file or folder at fault.
+//
 // Transforms. Small gray digits (MNIST, Fashion-MNIST) are padded with black
 // to the input size (28×28 → 32×32 for the default input: Pad(2)), their
 // gray channel replicated to three (the zoo's models take RGB), and
@@ -30,6 +35,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +55,14 @@ var (
 	cifarMean               = []float32{0.4914, 0.4822, 0.4465}
 	cifarStd                = []float32{0.2470, 0.2435, 0.2616}
 )
+
+// digitSide is the width and height of MNIST's and Fashion-MNIST's images,
+// which their recipe pads (or resizes) to the input size.
+const digitSide = 28
+
+// folderTestFraction is the part of each class that imagefolder:DIR holds
+// out for testing when DIR has no train and test folders.
+const folderTestFraction = 0.2
 
 // dataKind is what -data names, without the directory.
 type dataKind string
@@ -81,15 +95,31 @@ func parseData(spec string) (dataKind, string, error) {
 	return dataKind(kind), dir, nil
 }
 
-// sources opens the training and test sources of -data.
+// sources opens the training and test sources of -data and checks that
+// both hold images.
 func sources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (trainSrc, testSrc dataset.Source, err error) {
+	dir = torchvisionDir(kind, dir)
+	trainSrc, testSrc, err = openSources(kind, dir, seed, warn)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case trainSrc.Len() == 0:
+		return nil, nil, fmt.Errorf("%s holds no training images", dir)
+	case testSrc.Len() == 0:
+		return nil, nil, fmt.Errorf("%s holds no test images", dir)
+	}
+	return trainSrc, testSrc, nil
+}
+
+// openSources opens the training and test sources of a data kind in dir
+// (already resolved by torchvisionDir).
+func openSources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (trainSrc, testSrc dataset.Source, err error) {
 	pair := func(a, b dataset.Source, err1, err2 error) (dataset.Source, dataset.Source, error) {
 		if err1 != nil {
 			return nil, nil, err1
 		}
 		return a, b, err2
 	}
-	dir = torchvisionDir(kind, dir)
 	switch kind {
 	case "mnist-sample":
 		a, err1 := dataset.Sample(true)
@@ -102,6 +132,9 @@ func sources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (tra
 		}
 		a, err1 := dataset.OpenIDXDir(dir, true, classes)
 		b, err2 := dataset.OpenIDXDir(dir, false, classes)
+		if err1 == nil && err2 == nil {
+			err1, err2 = digitSize(kind, a), digitSize(kind, b)
+		}
 		return pair(a, b, err1, err2)
 	case "cifar10":
 		a, err1 := dataset.OpenCIFAR10(dir, true)
@@ -129,10 +162,30 @@ func sources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) (tra
 		if err != nil {
 			return nil, nil, err
 		}
-		a, b := dataset.SplitStratified(all, 0.2, seed)
+		a, b := dataset.SplitStratified(all, folderTestFraction, seed)
+		if b.Len() == 0 {
+			// A class of n images gives round(n·fraction) to the test split:
+			// at least one from n = ⌊0.5/fraction⌋ + 1 images on.
+			return nil, nil, fmt.Errorf("the test split of %s is empty: %d images, %g%% of each class held out gives 0; "+
+				"add images (%d or more in a class) or make %s and %s folders",
+				dir, all.Len(), 100*folderTestFraction, int(math.Floor(0.5/folderTestFraction))+1, trainDir, filepath.Join(dir, "test"))
+		}
 		return a, b, nil
 	}
 	return nil, nil, fmt.Errorf("unknown data kind %q", kind)
+}
+
+// digitSize checks that an IDX file of the mnist or fashion-mnist kind
+// holds images of digitSide × digitSide pixels: the recipe (padding to the
+// input size, random crops) and the description printed are made for that
+// size, and others would crash the crop or train and test at other sizes
+// than the model's input.
+func digitSize(kind dataKind, d *dataset.IDX) error {
+	if w, h := d.Size(); w != digitSide || h != digitSide {
+		return fmt.Errorf("%s holds images of %d rows × %d columns, but the %s recipe is made for %d×%d images, which it pads or resizes to the input size; "+
+			"imagefolder:DIR takes images of any size", d.File(), h, w, kind, digitSide, digitSide)
+	}
+	return nil
 }
 
 // transforms returns the training and evaluation pipelines of a data kind
@@ -147,8 +200,8 @@ func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, e
 		}
 		var size []dataset.Transform
 		switch {
-		case input >= 28 && (input-28)%2 == 0:
-			size = []dataset.Transform{train.Pad((input - 28) / 2)}
+		case input >= digitSide && (input-digitSide)%2 == 0:
+			size = []dataset.Transform{train.Pad((input - digitSide) / 2)}
 		default:
 			size = []dataset.Transform{dataset.ResizeTo(input, input, dataset.Bilinear)}
 		}
@@ -218,10 +271,11 @@ func datasetPreset(p zoo.Preset) dataset.Preset {
 func describeInput(kind dataKind, input int) string {
 	switch kind {
 	case "mnist-sample", "mnist", "fashion-mnist":
-		if input >= 28 && (input-28)%2 == 0 {
-			return fmt.Sprintf("1×28×28 padded to %d×%d, gray replicated to 3 channels", input, input)
+		how := "resized"
+		if input >= digitSide && (input-digitSide)%2 == 0 {
+			how = "padded"
 		}
-		return fmt.Sprintf("1×28×28 resized to %d×%d, gray replicated to 3 channels", input, input)
+		return fmt.Sprintf("1×%d×%d %s to %d×%d, gray replicated to 3 channels", digitSide, digitSide, how, input, input)
 	case "cifar10":
 		return fmt.Sprintf("3×32×32 at %d×%d", input, input)
 	}

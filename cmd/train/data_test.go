@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"encoding/binary"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +67,76 @@ func TestTorchvisionRoots(t *testing.T) {
 	}
 	if train.Len() != 5 || test.Len() != 2 || train.Classes()[0] != "airplane" {
 		t.Errorf("cifar10 under a torchvision root: %d training and %d test images, classes %v", train.Len(), test.Len(), train.Classes())
+	}
+}
+
+// writeIDX writes the images and labels files of an MNIST split (prefix
+// "train" or "t10k") of n blank images of w×h pixels into dir.
+func writeIDX(t *testing.T, dir, prefix string, n, w, h int) {
+	t.Helper()
+	file := func(magic uint32, dims []int, data []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, magic)
+		for _, d := range dims {
+			b = binary.BigEndian.AppendUint32(b, uint32(d))
+		}
+		return append(b, data...)
+	}
+	images := file(0x0803, []int{n, h, w}, make([]byte, n*w*h))
+	labels := file(0x0801, []int{n}, make([]byte, n))
+	for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": images, prefix + "-labels-idx1-ubyte": labels} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDataIsChecked runs the program on data it cannot train on and expects
+// exit code 2 with one line that names the file or folder at fault and
+// says what is wrong with it, before any model is built.
+func TestDataIsChecked(t *testing.T) {
+	idxDir := func(trainN, trainW, trainH, testN, testW, testH int) string {
+		dir := t.TempDir()
+		writeIDX(t, dir, "train", trainN, trainW, trainH)
+		writeIDX(t, dir, "t10k", testN, testW, testH)
+		return dir
+	}
+	odd := idxDir(4, 17, 30, 2, 17, 30) // 30 rows × 17 columns
+	big := idxDir(4, 64, 64, 2, 64, 64)
+	mismatch := idxDir(4, 28, 28, 2, 20, 20)
+	noTest := idxDir(4, 28, 28, 0, 28, 28)
+	noTrain := idxDir(0, 28, 28, 2, 28, 28)
+
+	// One image per class: 20% of each class held out for testing is none.
+	tiny := t.TempDir()
+	for _, class := range []string{"cat", "dog"} {
+		if err := os.MkdirAll(filepath.Join(tiny, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(tiny, class, "1.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+
+	for _, c := range []struct {
+		data string
+		want string
+	}{
+		{"mnist:" + odd, filepath.Join(odd, "train-images-idx3-ubyte") + " holds images of 30 rows × 17 columns, but the mnist recipe is made for 28×28 images"},
+		{"fashion-mnist:" + big, filepath.Join(big, "train-images-idx3-ubyte") + " holds images of 64 rows × 64 columns, but the fashion-mnist recipe"},
+		{"mnist:" + mismatch, filepath.Join(mismatch, "t10k-images-idx3-ubyte") + " holds images of 20 rows × 20 columns"},
+		{"mnist:" + noTest, filepath.Join(noTest, "t10k-images-idx3-ubyte") + " holds 0 images"},
+		{"mnist:" + noTrain, filepath.Join(noTrain, "train-images-idx3-ubyte") + " holds 0 images"},
+		{"imagefolder:" + tiny, "the test split of " + tiny + " is empty: 2 images, 20% of each class held out gives 0; add images (3 or more in a class) or make " +
+			filepath.Join(tiny, "train") + " and " + filepath.Join(tiny, "test") + " folders"},
+	} {
+		code, stdout, stderr := invoke(t, context.Background(), "-model", "resnet18", "-data", c.data, "-out", filepath.Join(t.TempDir(), "out"))
+		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("-data %s: exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", c.data, code, stdout, stderr, c.want)
+		}
 	}
 }

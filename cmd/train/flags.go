@@ -67,6 +67,11 @@ type options struct {
 	cpuProfile    string
 	zeroInit      bool
 
+	// stampedOut: out is the default runs/<timestamp>, which execute
+	// creates afresh (adding -2, -3, … when a run started in the same
+	// second took it); a directory given with -out must not hold a run.
+	stampedOut bool
+
 	set  map[string]bool // flags given on the command line
 	args []string        // the command line, as given (stored in results.json for -resume)
 }
@@ -130,7 +135,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.Float64Var(&o.val, "val", 0, "fraction of the training images held out for validation (stratified, seeded), evaluated every epoch; the best epoch is tested")
 	fs.IntVar(&o.workers, "workers", 1, "goroutines decoding and transforming images")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the weights, the data order, the augmentation and dropout")
-	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>)")
+	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>); it must not hold a run already: continue one with -resume")
 	fs.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory, with its own flags")
 	fs.IntVar(&o.limit, "limit", 0, "use at most this many training images (class-balanced), for quick runs")
 	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate -weights on the test split without training")
@@ -199,7 +204,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}{
 		{o.input < 0, "-input must be positive"},
 		{o.width < 0 || math.IsNaN(o.width), "-width must be positive"},
-		{o.epochs < 0, "-epochs must be positive"},
+		{o.epochs < 0 || o.set["epochs"] && o.epochs < 1, "-epochs must be at least 1"},
 		{o.batch < 0 || o.set["batch"] && o.batch < 2, "-batch must be at least 2"},
 		{o.evalBatch < 1, "-eval-batch must be at least 1"},
 		{o.lr < 0 || math.IsNaN(o.lr) || math.IsInf(o.lr, 0), "-lr must be a positive number"},
@@ -247,7 +252,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, usageError{err}
 	}
 	if o.out == "" {
-		o.out = filepath.Join("runs", time.Now().Format("20060102-150405"))
+		o.out, o.stampedOut = filepath.Join("runs", time.Now().Format("20060102-150405")), true
 	}
 	return o, nil
 }
@@ -283,7 +288,7 @@ func resumeFlags(o *options) (*options, error) {
 	if err != nil {
 		return nil, usagef("-resume: the flags stored in %s: %v", path, err)
 	}
-	again.out = o.resume
+	again.out, again.stampedOut = o.resume, false
 	again.resume = o.resume
 	return again, nil
 }

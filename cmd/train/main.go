@@ -8,7 +8,9 @@
 // accuracy, top-5) and cost (training time, inference time, FLOPs,
 // parameters, size). Run `train -h` for every flag.
 //
-// Output (-out, default runs/<timestamp>):
+// Output (-out, default runs/<timestamp>; a directory that already holds a
+// run is refused, since starting afresh there would overwrite it: continue
+// an interrupted run with -resume DIR instead):
 //
 //	results.json             every metric, the history, timings, summaries and run metadata (docs/RESULTS.md)
 //	<model>/history.csv      one line per epoch

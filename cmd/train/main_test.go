@@ -8,10 +8,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gocnn/gocnn/internal/vis"
+	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/report"
 	"github.com/gocnn/gocnn/safetensors"
 	"github.com/gocnn/gocnn/train"
@@ -172,6 +175,36 @@ func TestResultsHaveEveryField(t *testing.T) {
 	if e.Test == nil || e.Test.Accuracy != m.Test.Accuracy || e.Test.Loss != m.Test.Loss {
 		t.Errorf("-eval-only of the best weights: %+v; the training run tested %v (loss %v)", e.Test, m.Test.Accuracy, m.Test.Loss)
 	}
+
+	// Weights holding a NaN: the evaluation's loss is not finite, which
+	// results.json records as null and the program names in a warning.
+	nanModel, info, err := zoo.Load(best, "", zoo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nt := range layers.StateTensors(nanModel) {
+		if nt.Name == "fc.weight" {
+			nt.Tensor.Data()[0] = float32(math.NaN())
+		}
+	}
+	damaged := filepath.Join(t.TempDir(), "nan.safetensors")
+	if err := zoo.Save(damaged, nanModel, zoo.SaveOptions{ClassNames: info.ClassNames, Preset: info.Preset}); err != nil {
+		t.Fatal(err)
+	}
+	nanDir := filepath.Join(t.TempDir(), "nan")
+	code, stdout, stderr = invoke(t, context.Background(), "-eval-only", "-weights", damaged, "-eval-batch", "500", "-out", nanDir)
+	if code != 0 {
+		t.Fatalf("-eval-only of weights holding a NaN: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "not finite, written as null in results.json: test.loss") {
+		t.Errorf("-eval-only of weights holding a NaN: no warning naming test.loss:\n%s", stderr)
+	}
+	if e := readResultsFile(t, nanDir).Models[0]; e.Test == nil || !math.IsNaN(e.Test.Loss) {
+		t.Errorf("-eval-only of weights holding a NaN: test %+v, want a NaN loss", e.Test)
+	}
+	if b, err := os.ReadFile(filepath.Join(nanDir, "results.json")); err != nil || !strings.Contains(string(b), `"loss": null`) {
+		t.Errorf("results.json of weights holding a NaN has no null loss (%v)", err)
+	}
 }
 
 // cancelOn is an output writer that cancels a context when a line
@@ -217,6 +250,31 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 	if len(cut.Models) != 1 || cut.Models[0].Status != "interrupted" || cut.Models[0].EpochsRun != 0 {
 		t.Fatalf("results after the interruption: %+v", cut.Models)
 	}
+
+	// The same command again, without -resume, must leave the run alone.
+	checkpoint := filepath.Join(dir, "resnet18", train.CheckpointFile)
+	before := readFiles(t, checkpoint, filepath.Join(dir, "results.json"))
+	code, _, stderr := invoke(t, context.Background(), append(args, "-out", dir)...)
+	if code != exitUsage || !strings.Contains(stderr, dir+" already holds a run") || !strings.Contains(stderr, "-resume "+dir) {
+		t.Errorf("the same command again: exit %d, %s", code, stderr)
+	}
+	if after := readFiles(t, checkpoint, filepath.Join(dir, "results.json")); !slices.Equal(before, after) {
+		t.Errorf("the same command again changed the checkpoint or results.json")
+	}
+	// A checkpoint whose position lies outside the run is refused, naming it.
+	for _, edit := range []struct{ field, want string }{{"epoch", "99 epochs trained"}, {"batch", "99 batches of epoch 1"}} {
+		bad := filepath.Join(t.TempDir(), "edited")
+		if err := os.CopyFS(bad, os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(bad, "resnet18", train.CheckpointFile)
+		editCheckpoint(t, path, func(st map[string]any) { st[edit.field] = 99 })
+		code, _, stderr := invoke(t, context.Background(), "-resume", bad)
+		if code != exitUsage || !strings.Contains(stderr, path) || !strings.Contains(stderr, edit.want) {
+			t.Errorf("resuming with %s 99: exit %d, %s", edit.field, code, stderr)
+		}
+	}
+
 	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir)
 	if code != 0 || !strings.Contains(stdout, "resuming from") {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, stderr)
@@ -230,6 +288,155 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 		if x.TrainLoss != y.TrainLoss || x.TrainAccuracy != y.TrainAccuracy || *x.Val != *y.Val || x.LR != y.LR {
 			t.Errorf("epoch %d differs: %+v / %+v vs %+v / %+v", i+1, x, *x.Val, y, *y.Val)
 		}
+	}
+}
+
+// readFiles returns the contents of the files at paths.
+func readFiles(t *testing.T, paths ...string) []string {
+	t.Helper()
+	var all []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(b))
+	}
+	return all
+}
+
+// editCheckpoint rewrites fields of the JSON state of the checkpoint at
+// path, as a hand edit would.
+func editCheckpoint(t *testing.T, path string, edit func(map[string]any)) {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(f.Metadata["gocnn.checkpoint"]), &st); err != nil {
+		t.Fatal(err)
+	}
+	edit(st)
+	js, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata["gocnn.checkpoint"] = string(js)
+	if err := safetensors.WriteFile(path, f.Tensors, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tiny are the flags of a run of about a second.
+var tiny = append(slices.Clone(quick), "-limit", "40", "-epochs", "1")
+
+// TestResumeWarnsOfAMissingCheckpoint resumes a run whose results.json
+// records an interrupted model whose checkpoint is gone: the model trains
+// again from the start, and standard error says so, naming the file.
+func TestResumeWarnsOfAMissingCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := train.Results{Run: train.NewRunInfo(tiny), Models: []train.ModelResult{{Model: "resnet18", Status: "interrupted"}}}
+	if err := train.WriteResults(filepath.Join(dir, "results.json"), &r); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	missing := filepath.Join(dir, "resnet18", train.CheckpointFile)
+	if !strings.Contains(stderr, "warning: resnet18: results.json records it as interrupted, but its checkpoint "+missing+" is missing") {
+		t.Errorf("standard error does not name the missing checkpoint:\n%s", stderr)
+	}
+	if m := readResultsFile(t, dir).Models[0]; m.Status != "ok" || m.EpochsRun != 1 {
+		t.Errorf("resumed model: status %q after %d epochs", m.Status, m.EpochsRun)
+	}
+}
+
+// TestRefusesADirectoryHoldingARun checks that a new run does not start in
+// a directory that holds another run's results.json or checkpoints, and
+// leaves them as they were; directories without them are fine.
+func TestRefusesADirectoryHoldingARun(t *testing.T) {
+	results := filepath.Join(t.TempDir(), "results")
+	os.MkdirAll(results, 0o755)
+	os.WriteFile(filepath.Join(results, "results.json"), []byte("{}"), 0o644)
+	checkpoints := filepath.Join(t.TempDir(), "checkpoints")
+	os.MkdirAll(filepath.Join(checkpoints, "resnet18"), 0o755)
+	os.WriteFile(filepath.Join(checkpoints, "resnet18", train.CheckpointFile), []byte("x"), 0o644)
+	for _, c := range []struct {
+		dir, held, content, want string
+	}{
+		{results, "results.json", "{}", "pass -resume " + results + " to continue it"},
+		{checkpoints, filepath.Join("resnet18", train.CheckpointFile), "x", "not its results.json"},
+	} {
+		code, _, stderr := invoke(t, context.Background(), append(tiny, "-out", c.dir)...)
+		if code != exitUsage || !strings.Contains(stderr, c.dir+" already holds") || !strings.Contains(stderr, c.held) ||
+			!strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("-out %s: exit %d, %q", c.dir, code, stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(c.dir, c.held)); err != nil || string(b) != c.content {
+			t.Errorf("-out %s: %s was changed (%q, %v)", c.dir, c.held, b, err)
+		}
+	}
+
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o644)
+	os.MkdirAll(filepath.Join(other, "resnet18"), 0o755)
+	for _, dir := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir(), other} {
+		if err := checkFreshOut(dir); err != nil {
+			t.Errorf("%s holds no run, but: %v", dir, err)
+		}
+	}
+}
+
+// TestDefaultRunDirectoriesAreFresh runs twice without -out while every
+// runs/<timestamp> of the coming minute already holds a run, as when runs
+// start in the same second: each run gets a directory of its own, and the
+// others are left alone.
+func TestDefaultRunDirectoriesAreFresh(t *testing.T) {
+	t.Chdir(t.TempDir())
+	now := time.Now()
+	taken := map[string]bool{}
+	for s := range 60 {
+		dir := filepath.Join("runs", now.Add(time.Duration(s)*time.Second).Format("20060102-150405"))
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "results.json"), []byte("{}"), 0o644)
+		taken[filepath.Base(dir)] = true
+	}
+	for range 2 {
+		if code, stdout, stderr := invoke(t, context.Background(), tiny...); code != exitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+	}
+	entries, err := os.ReadDir("runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("runs", e.Name(), "results.json"))
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", e.Name(), err)
+		case taken[e.Name()] && string(b) != "{}":
+			t.Errorf("runs/%s was taken but has been written to", e.Name())
+		case !taken[e.Name()]:
+			fresh = append(fresh, e.Name())
+		}
+	}
+	// Runs in the same second take <timestamp>-2, then -3; in different
+	// seconds, -2 each.
+	ok := len(fresh) == 2
+	for _, name := range fresh {
+		i := strings.LastIndex(name, "-")
+		n, err := strconv.Atoi(name[i+1:])
+		ok = ok && i > 0 && taken[name[:i]] && err == nil && n >= 2
+	}
+	if !ok {
+		t.Errorf("the two runs wrote to %v; want two directories named <timestamp>-N, N ≥ 2, after taken timestamps", fresh)
 	}
 }
 
@@ -284,11 +491,18 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 		{[]string{"-cpuprofile", filepath.Join(missing, "cpu.pprof")}, "-cpuprofile"},
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-model", "resnet18", "-warmup", "5", "-epochs", "2", "-schedule", "cosine", "-limit", "20"}, "warm-up"},
+		{[]string{"-epochs", "0"}, "-epochs must be at least 1"},
+		{[]string{"-model", "resnet18", "-lr", "0"}, "learning rate 0"},
+		{[]string{"-model", "resnet18", "-limit", "1"}, "0 training images make no batch of 64 (-data mnist-sample has 10000, -limit 1 keeps 0)"},
 	}
 	for _, c := range cases {
-		code, _, stderr := invoke(t, context.Background(), append(c.args, "-out", filepath.Join(t.TempDir(), "out"))...)
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := invoke(t, context.Background(), append(c.args, "-out", out)...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "train: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line mentioning %q", c.args, code, stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the run directory was created before the flags were refused", c.args)
 		}
 	}
 	if code, _, stderr := invoke(t, context.Background(), "-h"); code != 0 || !strings.Contains(stderr, "-strategy") {

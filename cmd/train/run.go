@@ -1,18 +1,25 @@
 package main
 
-// One run: open the data, then for each model build it, train it (or only
-// evaluate it), record its results, and finally print the comparison
-// tables and write the dashboard (report.html). results.json is rewritten
-// after every model, so an interrupted comparison keeps what finished, and
-// -resume skips the models that did.
+// One run: open the data, settle and check every model's configuration
+// (and, with -resume, its checkpoint), and only then create the run
+// directory; then for each model build it, train it (or only evaluate it),
+// record its results, and finally print the comparison tables and write the
+// dashboard (report.html). results.json is rewritten after every model, so
+// an interrupted comparison keeps what finished, and -resume skips the
+// models that did. A new run never writes into a directory that holds
+// another run: -out must not hold one, and the default runs/<timestamp> is
+// made afresh.
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gocnn/gocnn/dataset"
@@ -24,6 +31,11 @@ import (
 
 // execute carries out the run described by o.
 func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	if o.resume == "" && !o.stampedOut {
+		if err := checkFreshOut(o.out); err != nil {
+			return err
+		}
+	}
 	kind, dir, err := parseData(o.data)
 	if err != nil {
 		return usageError{err}
@@ -33,7 +45,11 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("-data %s: %v", o.data, err)
 	}
-	trainSrc = limitSource(trainSrc, o.limit, o.seed)
+	counts := []string{fmt.Sprintf("-data %s has %d", o.data, trainSrc.Len())}
+	if o.limit > 0 {
+		trainSrc = limitSource(trainSrc, o.limit, o.seed)
+		counts = append(counts, fmt.Sprintf("-limit %d keeps %d", o.limit, trainSrc.Len()))
+	}
 	var valSrc dataset.Source
 	if o.val > 0 {
 		tr, va := dataset.SplitStratified(trainSrc, o.val, o.seed)
@@ -41,6 +57,7 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			return usagef("-val %v leaves no validation images out of %d", o.val, trainSrc.Len())
 		}
 		trainSrc, valSrc = tr, va
+		counts = append(counts, fmt.Sprintf("-val %v leaves %d", o.val, trainSrc.Len()))
 	}
 	input := o.input
 	if input == 0 {
@@ -51,15 +68,23 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 
 	results := &train.Results{Run: train.NewRunInfo(o.args), Models: []train.ModelResult{}}
-	resultsPath := filepath.Join(o.out, "results.json")
 	if o.resume != "" {
-		if err := readResults(resultsPath, results); err != nil {
+		if err := readResults(filepath.Join(o.out, "results.json"), results); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	plans, err := planModels(o, kind, input, results, trainSrc, len(testSrc.Classes()), strings.Join(counts, ", "), warn)
+	if err != nil {
+		return err
+	}
+	if o.stampedOut {
+		if o.out, err = newRunDir(o.out); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("creating the run directory: %w", err)
 	}
+	resultsPath := filepath.Join(o.out, "results.json")
 	if err := train.WriteResults(resultsPath, results); err != nil {
 		return err
 	}
@@ -71,16 +96,16 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		o.data, trainSrc.Len(), lenOf(valSrc), testSrc.Len(), len(testSrc.Classes()), describeInput(kind, input))
 	fmt.Fprintf(stdout, "run directory: %s\n", o.out)
 
-	for _, name := range o.models {
-		if i := resultIndex(results, name); i >= 0 && finished(results.Models[i].Status) {
-			fmt.Fprintf(stdout, "%s: already finished in this run, kept\n", name)
+	for _, p := range plans {
+		if p.done {
+			fmt.Fprintf(stdout, "%s: already finished in this run, kept\n", p.name)
 			continue
 		}
-		modelDir := filepath.Join(o.out, name)
-		_, statErr := os.Stat(filepath.Join(modelDir, train.CheckpointFile))
-		resume := o.resume != "" && statErr == nil
-		res, err := trainOne(ctx, o, name, kind, input, modelDir, resume, trainSrc, valSrc, testSrc, stdout, terminal, warn)
+		res, err := trainOne(ctx, o, p, input, filepath.Join(o.out, p.name), trainSrc, valSrc, testSrc, stdout, terminal, warn)
 		if res != nil {
+			if bad := res.NonFinite(); len(bad) > 0 {
+				warn(fmt.Sprintf("%s: not finite, written as null in results.json: %s", p.name, strings.Join(bad, ", ")))
+			}
 			setResult(results, *res)
 			results.Run.Finished = time.Now().UTC()
 			if werr := train.WriteResults(resultsPath, results); werr != nil && err == nil {
@@ -88,10 +113,10 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		if res.Test != nil {
-			fmt.Fprintf(stdout, "%s: test accuracy %.2f%%, macro F1 %.4f (%s)\n", name, 100*res.Test.Accuracy, res.Test.Macro.F1, res.Status)
+			fmt.Fprintf(stdout, "%s: test accuracy %.2f%%, macro F1 %.4f (%s)\n", p.name, 100*res.Test.Accuracy, res.Test.Macro.F1, res.Status)
 		}
 	}
 	printTables(stdout, results.Models)
@@ -103,10 +128,145 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// trainOne builds one model and trains (or only evaluates) it.
-func trainOne(ctx context.Context, o *options, name string, kind dataKind, input int, dir string, resume bool,
+// checkFreshOut refuses a run directory given with -out that already holds
+// a run (its results.json, or a model's checkpoint): a new run there would
+// overwrite them, and an interrupted run is continued with -resume instead.
+// A directory that does not exist yet, or holds other files only, is fine.
+func checkFreshOut(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return usagef("-out: %v", err)
+	case !st.IsDir():
+		return usagef("-out %s is not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return usagef("-out: %v", err)
+	}
+	var held []string
+	hasResults := false
+	for _, e := range entries {
+		if e.Name() == "results.json" {
+			held, hasResults = append([]string{e.Name()}, held...), true
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), train.CheckpointFile)); err == nil {
+			held = append(held, filepath.Join(e.Name(), train.CheckpointFile))
+		}
+	}
+	switch {
+	case len(held) == 0:
+		return nil
+	case hasResults:
+		return usagef("%s already holds a run (%s); pass -resume %s to continue it, or choose another -out", dir, strings.Join(held, ", "), dir)
+	default:
+		return usagef("%s already holds checkpoints of a run (%s) but not its results.json, so -resume cannot continue it; choose another -out", dir, strings.Join(held, ", "))
+	}
+}
+
+// newRunDir creates the directory of a new run at base, or at base-2,
+// base-3, … when another run (started in the same second) has taken base,
+// and returns its path.
+func newRunDir(base string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return "", fmt.Errorf("creating the run directory: %w", err)
+	}
+	dir := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("creating the run directory: %w", err)
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// modelPlan is one model's part of the run, settled before the run
+// directory is touched.
+type modelPlan struct {
+	name            string
+	done            bool // finished in the run being resumed: kept as it is
+	rec             recipe
+	augment         bool
+	cfg             train.Config
+	trainTF, evalTF dataset.Transform
+	preset          zoo.Preset
+	resume          bool // continue from the model's checkpoint
+}
+
+// planModels settles every model's recipe, configuration and transforms
+// and checks them against the data (classes weighted, training images
+// enough for a batch; counts says where the training images went), and,
+// with -resume, checks each model's checkpoint. Whatever can be refused is
+// refused here, before anything is written.
+func planModels(o *options, kind dataKind, input int, results *train.Results, trainSrc dataset.Source, classes int,
+	counts string, warn dataset.WarnFunc) ([]modelPlan, error) {
+	var plans []modelPlan
+	for _, name := range o.models {
+		p := modelPlan{name: name}
+		prior := resultIndex(results, name)
+		if prior >= 0 && finished(results.Models[prior].Status) {
+			p.done = true
+			plans = append(plans, p)
+			continue
+		}
+		p.rec = recipeFor(name, kind.smallImages(), o.weights != "")
+		p.augment = p.rec.Augment
+		if o.set["augment"] {
+			p.augment = o.augment
+		}
+		var err error
+		if p.trainTF, p.evalTF, err = transforms(kind, name, input, p.augment); err != nil {
+			return nil, usagef("%s: %v", name, err)
+		}
+		if p.preset, err = evalPreset(kind, name, input); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		p.cfg = configFor(o, p.rec)
+		p.cfg.Augmented = p.augment
+		if err := p.cfg.Validate(classes); err != nil {
+			return nil, usagef("%s: %v", name, err)
+		}
+		if o.evalOnly {
+			plans = append(plans, p)
+			continue
+		}
+		if p.cfg.BatchesPerEpoch(trainSrc.Len()) == 0 {
+			return nil, usagef("%s: %d training images make no batch of %d (%s)", name, trainSrc.Len(), p.cfg.BatchSize, counts)
+		}
+		if o.resume != "" {
+			checkpoint := filepath.Join(o.out, name, train.CheckpointFile)
+			_, err := os.Stat(checkpoint)
+			switch {
+			case err == nil:
+				if err := train.CheckCheckpoint(checkpoint, p.cfg, trainSrc.Len()); err != nil {
+					return nil, usagef("-resume: %v", err)
+				}
+				p.resume = true
+			case errors.Is(err, fs.ErrNotExist):
+				if prior >= 0 {
+					warn(fmt.Sprintf("%s: results.json records it as %s, but its checkpoint %s is missing: training it again from the start",
+						name, results.Models[prior].Status, checkpoint))
+				}
+			default:
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// trainOne builds one model and trains (or only evaluates) it in dir.
+func trainOne(ctx context.Context, o *options, p modelPlan, input int, dir string,
 	trainSrc, valSrc, testSrc dataset.Source, stdout io.Writer, terminal bool, warn dataset.WarnFunc) (*train.ModelResult, error) {
-	rec := recipeFor(name, kind.smallImages(), o.weights != "")
+	name, rec, cfg := p.name, p.rec, p.cfg
 	width := rec.Width
 	if o.set["width"] {
 		width = o.width
@@ -149,49 +309,33 @@ func trainOne(ctx context.Context, o *options, name string, kind dataKind, input
 			fmt.Fprintf(stdout, "%s: weights %s: %s\n", name, o.weights, loaded)
 		}
 	}
-	augment := rec.Augment
-	if o.set["augment"] {
-		augment = o.augment
-	}
-	trainTF, evalTF, err := transforms(kind, name, input, augment)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	cfg := configFor(o, rec)
-	cfg.Augmented = augment
-	if err := cfg.Validate(len(classes)); err != nil {
-		return nil, usageError{err}
-	}
-	preset, err := evalPreset(kind, name, input)
-	if err != nil {
-		return nil, err
-	}
 	t := &train.Trainer{
 		Model:  model,
 		Config: cfg,
-		Data: train.Data{Name: o.data, Train: trainSrc, Val: valSrc, Test: testSrc, TrainTransform: trainTF,
-			EvalTransform: evalTF, Workers: o.workers, Warn: warn},
+		Data: train.Data{Name: o.data, Train: trainSrc, Val: valSrc, Test: testSrc, TrainTransform: p.trainTF,
+			EvalTransform: p.evalTF, Workers: o.workers, Warn: warn},
 		Dir:           dir,
-		Resume:        resume,
-		Preset:        &preset,
-		Metadata:      map[string]string{"gocnn.eval_transform": evalTF.String()},
+		Resume:        p.resume,
+		Preset:        &p.preset,
+		Metadata:      map[string]string{"gocnn.eval_transform": p.evalTF.String()},
 		Misclassified: o.misclassified,
 		Progress:      train.NewProgress(stdout, terminal, name),
 	}
 	var res *train.ModelResult
+	var err error
 	if o.evalOnly {
 		fmt.Fprintf(stdout, "%s: evaluating %s on %d test images\n", name, o.weights, testSrc.Len())
 		res, err = t.Evaluate()
 	} else {
 		fmt.Fprintf(stdout, "%s: width %g, %d epochs, batch %d, %s lr %g, %s schedule (warm-up %g epochs), weight decay %g, label smoothing %g, gradient clipping %g, strategy %s, augmentation %s, zero-init residual %s, batch-norm re-estimation on %d batches\n",
 			name, width, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, cfg.LR, cfg.Schedule, cfg.WarmupEpochs, cfg.WeightDecay,
-			cfg.LabelSmoothing, cfg.ClipNorm, cfg.Strategy, onOff(augment), onOff(zeroInit), cfg.BNRecalibrate)
+			cfg.LabelSmoothing, cfg.ClipNorm, cfg.Strategy, onOff(p.augment), onOff(zeroInit), cfg.BNRecalibrate)
 		res, err = t.Run(ctx)
 	}
 	if err == nil && res != nil && finished(res.Status) {
 		// The model now holds the weights it was tested with: store its
 		// feature maps and Grad-CAM for the dashboard.
-		if verr := vis.Write(dir, res.Files.BestWeights, model, testSrc, evalTF, vis.Options{}); verr != nil {
+		if verr := vis.Write(dir, res.Files.BestWeights, model, testSrc, p.evalTF, vis.Options{}); verr != nil {
 			warn(fmt.Sprintf("%s: no feature maps or Grad-CAM for the dashboard: %v", name, verr))
 		}
 	}

@@ -508,10 +508,12 @@ function renderCurves() {
   replace('curves-legend', shown.map(m => el('span', {}, el('span', { class: 'swatch', style: 'border-color:' + m.color }), m.model)),
     el('span', {}, el('span', { class: 'swatch', style: 'border-color:#66727f' }), 'training'),
     el('span', {}, el('span', { class: 'swatch dashed', style: 'border-color:#66727f' }), 'validation'));
+  // A value that was not finite is null in results.json: left out.
+  const finite = p => typeof p[1] === 'number' && isFinite(p[1]);
   const series = (f, fv) => shown.flatMap(m => {
     const h = m.history || [];
-    const out = [{ name: m.model + ' training', color: m.color, points: h.map(r => [r.epoch, f(r)]).filter(p => p[1] !== null) }];
-    if (fv) out.push({ name: m.model + ' validation', color: m.color, dashed: true, points: h.filter(r => r.val).map(r => [r.epoch, fv(r.val)]) });
+    const out = [{ name: m.model + ' training', color: m.color, points: h.map(r => [r.epoch, f(r)]).filter(finite) }];
+    if (fv) out.push({ name: m.model + ' validation', color: m.color, dashed: true, points: h.filter(r => r.val).map(r => [r.epoch, fv(r.val)]).filter(finite) });
     return out;
   });
   const chart = (title, s, opts) => el('div', { class: 'chart' }, el('h3', {}, title), lineChart(s, { title, ...opts }));

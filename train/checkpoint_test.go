@@ -1,0 +1,109 @@
+package train
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gocnn/gocnn/safetensors"
+)
+
+// TestBatchesPerEpoch checks the count of training batches, including the
+// dropped single-image batch and data too small for any batch.
+func TestBatchesPerEpoch(t *testing.T) {
+	c := Config{BatchSize: 16}
+	for _, tc := range []struct{ images, want int }{
+		{0, 0}, {1, 0}, {2, 1}, {16, 1}, {17, 1}, {18, 2}, {32, 2}, {33, 2}, {100, 7},
+	} {
+		if got := c.BatchesPerEpoch(tc.images); got != tc.want {
+			t.Errorf("%d images in batches of 16: %d batches, want %d", tc.images, got, tc.want)
+		}
+	}
+}
+
+// editCheckpoint rewrites the JSON state of the checkpoint at path.
+func editCheckpoint(t *testing.T, path string, edit func(*CheckpointState)) {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st CheckpointState
+	if err := json.Unmarshal([]byte(f.Metadata[checkpointKey]), &st); err != nil {
+		t.Fatal(err)
+	}
+	edit(&st)
+	js, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata[checkpointKey] = string(js)
+	if err := safetensors.WriteFile(path, f.Tensors, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheckpointPositionIsChecked interrupts a run in its first epoch and
+// checks that CheckCheckpoint accepts the checkpoint it left, and the
+// position a run killed during its final evaluation leaves, but refuses
+// positions outside the run (edited by hand, or from another run), naming
+// the file; and that Trainer.Run itself refuses an epoch beyond the run
+// instead of skipping the training.
+func TestCheckpointPositionIsChecked(t *testing.T) {
+	cfg := tinyConfig()
+	data := tinyData(t, 10, 2, false) // 100 images: 7 batches of 16 per epoch
+	dir := t.TempDir()
+	if _, err := runTrainer(t, cfg, data, dir, false, 3); err != ErrInterrupted {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	path := filepath.Join(dir, CheckpointFile)
+	saved, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		t.Helper()
+		if err := safetensors.WriteFile(path, saved.Tensors, saved.Metadata); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := CheckCheckpoint(path, cfg, data.Train.Len()); err != nil {
+		t.Fatalf("the checkpoint of an interrupted run: %v", err)
+	}
+	trained := func(st *CheckpointState) { // every epoch trained, the test to come
+		st.Epoch, st.Batch, st.History = cfg.Epochs, 0, make([]EpochRecord, cfg.Epochs)
+	}
+	editCheckpoint(t, path, trained)
+	if err := CheckCheckpoint(path, cfg, data.Train.Len()); err != nil {
+		t.Errorf("a checkpoint with every epoch trained: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*CheckpointState)
+		want string
+	}{
+		{"epoch 99", func(st *CheckpointState) { st.Epoch = 99 }, "99 epochs trained, but the run has 2"},
+		{"epoch -2", func(st *CheckpointState) { st.Epoch = -2 }, "negative position"},
+		{"batch -1", func(st *CheckpointState) { st.Batch = -1 }, "negative position"},
+		{"step -1", func(st *CheckpointState) { st.Step = -1 }, "negative position"},
+		{"batch 7 of 7", func(st *CheckpointState) { st.Batch = 7 }, "7 batches of epoch 1 trained, but an epoch of this run has 7"},
+		{"batch 100000", func(st *CheckpointState) { st.Batch = 100000 }, "100000 batches"},
+		{"batches past the end", func(st *CheckpointState) { trained(st); st.Batch = 3 }, "3 batches of one more"},
+		{"epochs without history", func(st *CheckpointState) { st.Epoch = 1 }, "history of 0"},
+	} {
+		restore()
+		editCheckpoint(t, path, c.edit)
+		err := CheckCheckpoint(path, cfg, data.Train.Len())
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v; want an error naming %s and saying %q", c.name, err, path, c.want)
+		}
+	}
+
+	restore()
+	editCheckpoint(t, path, func(st *CheckpointState) { st.Epoch = 99 })
+	res, err := runTrainer(t, cfg, data, dir, true, 0)
+	if err == nil || !strings.Contains(err.Error(), path) || res.Status == "ok" {
+		t.Errorf("resuming a checkpoint at epoch 99 of 2: status %q, error %v", res.Status, err)
+	}
+}
