@@ -30,7 +30,7 @@ package kernels
 //	256 × 1024 × 4096     n = 4m                                        1.00 / 1.02
 //
 // On the AVX2 path (same harness): 1.18 / 1.07, 1.37 / 1.43, 1.15 / 1.13,
-// 1.00 / 1.02 and 1.14 / 1.06 on the first, third, fourth, sixth and last
+// 1.14 / 1.06 and 1.00 / 1.02 on the first, third, fourth, sixth and last
 // of those shapes.
 //
 // It loses where k is short (64 × 1000 × 64: 0.83 / 0.58, 64 × 128 × 64:
