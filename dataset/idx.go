@@ -138,14 +138,17 @@ func OpenIDX(imagesPath, labelsPath string, classes []string) (*IDX, error) {
 }
 
 // OpenIDXDir opens the training (train-*) or test (t10k-*) pair of the
-// standard MNIST / Fashion-MNIST file names in dir, gzipped or not.
+// standard MNIST / Fashion-MNIST file names in dir, gzipped or not. Where
+// both a file and its .gz are there (torchvision's download keeps the
+// archive beside what it extracted), the file is read, as torchvision's
+// MNIST reads only that one.
 func OpenIDXDir(dir string, train bool, classes []string) (*IDX, error) {
 	prefix := "t10k"
 	if train {
 		prefix = "train"
 	}
 	find := func(base string) (string, error) {
-		for _, p := range []string{base + ".gz", base} {
+		for _, p := range []string{base, base + ".gz"} {
 			if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
 				return filepath.Join(dir, p), nil
 			}

@@ -155,6 +155,41 @@ func TestIDXImageOutOfRange(t *testing.T) {
 	}
 }
 
+// OpenIDXDir reads a file rather than its .gz when both are there, as
+// torchvision's MNIST does (it reads only the file its download extracted,
+// and keeps the archive beside it); a .gz alone is read too.
+func TestIDXDirPrefersRawFile(t *testing.T) {
+	images := idxFile(0x0803, []uint32{2, 1, 1}, []byte{7, 9})
+	labels := idxFile(0x0801, []uint32{2}, []byte{1, 0})
+	both, gzOnly := t.TempDir(), t.TempDir()
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"train-images-idx3-ubyte", images}, {"train-labels-idx1-ubyte", labels}} {
+		writeFile(t, filepath.Join(both, f.name), f.b)
+		writeFile(t, filepath.Join(both, f.name+".gz"), gz(f.b)[:10]) // a corrupt archive
+		writeFile(t, filepath.Join(gzOnly, f.name+".gz"), gz(f.b))
+	}
+	for _, c := range []struct{ dir, file string }{
+		{both, "train-images-idx3-ubyte"},
+		{gzOnly, "train-images-idx3-ubyte.gz"},
+	} {
+		d, err := OpenIDXDir(c.dir, true, []string{"a", "b"})
+		if err != nil {
+			t.Errorf("%s: %v", c.dir, err)
+			continue
+		}
+		m, _ := d.Image(1)
+		if d.File() != filepath.Join(c.dir, c.file) || d.Len() != 2 || d.Label(0) != 1 || m.Pix[0] != 9 {
+			t.Errorf("%s: read %s: %d images, label %d, pixel %d", c.dir, d.File(), d.Len(), d.Label(0), m.Pix[0])
+		}
+	}
+	want := gzOnly + ": no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz"
+	if _, err := OpenIDXDir(gzOnly, false, []string{"a", "b"}); err == nil || err.Error() != want {
+		t.Errorf("no test files: got %v, want %q", err, want)
+	}
+}
+
 func FuzzIDX(f *testing.F) {
 	f.Add(idxFile(0x0803, []uint32{1, 2, 2}, []byte{1, 2, 3, 4}), idxFile(0x0801, []uint32{1}, []byte{1}))
 	f.Add(gz(idxFile(0x0803, []uint32{1, 1, 1}, []byte{9})), gz(idxFile(0x0801, []uint32{1}, []byte{0})))

@@ -7,14 +7,14 @@ package main
 //	fashion-mnist:DIR   Fashion-MNIST IDX files in DIR
 //	cifar10:DIR         CIFAR-10 batches in DIR, binary (data_batch_1.bin … test_batch.bin)
 //	                    or Python version (data_batch_1 … test_batch)
-//	imagefolder:DIR     one folder per class; DIR/train and DIR/test (or DIR/val) if
-//	                    present, otherwise DIR itself split 80/20, stratified and seeded
+//	imagefolder:DIR     one folder per class, in DIR/train and DIR/test (or DIR/val), or
+//	                    in DIR itself, which is then split 80/20, stratified and seeded
 //	pets:DIR            Oxford-IIIT Pets (DIR/images, DIR/annotations), official trainval/test split
 //
-// For mnist, fashion-mnist and cifar10, DIR may also be the root folder that
-// torchvision's dataset classes download into: the files are then taken
-// from DIR/MNIST/raw, DIR/FashionMNIST/raw, DIR/cifar-10-batches-py or
-// DIR/cifar-10-batches-bin.
+// For mnist, fashion-mnist, cifar10 and pets, DIR may also be the root
+// folder that torchvision's dataset classes download into: the files are
+// then taken from DIR/MNIST/raw, DIR/FashionMNIST/raw, DIR/cifar-10-batches-py,
+// DIR/cifar-10-batches-bin or DIR/oxford-iiit-pet.
 //
 // The data is checked as it is opened: a training or test split without
 // images, or IDX files whose images are not the 28×28 of MNIST and
@@ -146,10 +146,15 @@ func openSources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) 
 		return pair(a, b, err1, err2)
 	case "imagefolder":
 		trainDir := filepath.Join(dir, "train")
-		if st, err := os.Stat(trainDir); err == nil && st.IsDir() {
+		if isDir(trainDir) {
 			testDir := filepath.Join(dir, "test")
-			if _, err := os.Stat(testDir); err != nil {
+			if !isDir(testDir) {
 				testDir = filepath.Join(dir, "val")
+			}
+			if !isDir(testDir) {
+				return nil, nil, fmt.Errorf("%s has a train folder but no test or val folder beside it: imagefolder:DIR takes "+
+					"class folders in DIR/train and DIR/test (or DIR/val), or class folders directly in DIR (split %g/%g)",
+					dir, 100*(1-folderTestFraction), 100*folderTestFraction)
 			}
 			a, err1 := dataset.OpenImageFolder(trainDir, dataset.DecodeOptions{})
 			b, err2 := dataset.OpenImageFolder(testDir, dataset.DecodeOptions{})
@@ -292,10 +297,16 @@ func limitSource(src dataset.Source, n int, seed uint64) dataset.Source {
 	return kept
 }
 
+// isDir reports whether path is a folder (or a symbolic link to one).
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
 // torchvisionDir returns where kind's files are: dir itself when it holds
-// them, else the folder under dir where torchvision's MNIST, FashionMNIST
-// or CIFAR10 class keeps them, if that holds them, else dir (whose error
-// then names dir). Other kinds keep dir.
+// them, else the folder under dir where torchvision's MNIST, FashionMNIST,
+// CIFAR10 or OxfordIIITPet class keeps them, if that holds them, else dir
+// (whose error then names dir). Other kinds keep dir.
 func torchvisionDir(kind dataKind, dir string) string {
 	var subs, files []string
 	switch kind {
@@ -305,10 +316,12 @@ func torchvisionDir(kind dataKind, dir string) string {
 		subs, files = []string{"FashionMNIST/raw"}, []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}
 	case "cifar10":
 		subs, files = []string{"cifar-10-batches-py", "cifar-10-batches-bin"}, []string{"test_batch", "test_batch.bin"}
+	case "pets":
+		subs, files = []string{"oxford-iiit-pet"}, []string{"annotations/trainval.txt"}
 	}
 	holds := func(d string) bool {
 		for _, f := range files {
-			if _, err := os.Stat(filepath.Join(d, f)); err == nil {
+			if _, err := os.Stat(filepath.Join(d, filepath.FromSlash(f))); err == nil {
 				return true
 			}
 		}

@@ -13,7 +13,8 @@ import (
 
 // TestTorchvisionRoots checks that -data accepts the root folder that
 // torchvision's dataset classes download into, as well as the folder of
-// the files, and reads CIFAR-10's Python version from it.
+// the files, and reads CIFAR-10's Python version and Oxford-IIIT Pets
+// from it.
 func TestTorchvisionRoots(t *testing.T) {
 	root := t.TempDir()
 	touch := func(rel string) {
@@ -30,6 +31,8 @@ func TestTorchvisionRoots(t *testing.T) {
 	touch("FashionMNIST/raw/train-images-idx3-ubyte")
 	flat := filepath.Join(root, "flat")
 	touch("flat/train-images-idx3-ubyte")
+	pets := filepath.Join(root, "oxford-iiit-pet")
+	touch("oxford-iiit-pet/annotations/trainval.txt")
 	for _, c := range []struct {
 		kind      dataKind
 		dir, want string
@@ -39,6 +42,8 @@ func TestTorchvisionRoots(t *testing.T) {
 		{"mnist", flat, flat},
 		{"cifar10", root, root}, // nothing there: the error will name root
 		{"imagefolder", root, root},
+		{"pets", root, pets},
+		{"pets", pets, pets},
 	} {
 		if got := torchvisionDir(c.kind, c.dir); got != c.want {
 			t.Errorf("%s:%s resolved to %s, want %s", c.kind, c.dir, got, c.want)
@@ -67,6 +72,25 @@ func TestTorchvisionRoots(t *testing.T) {
 	}
 	if train.Len() != 5 || test.Len() != 2 || train.Classes()[0] != "airplane" {
 		t.Errorf("cifar10 under a torchvision root: %d training and %d test images, classes %v", train.Len(), test.Len(), train.Classes())
+	}
+
+	// Oxford-IIIT Pets as torchvision.datasets.OxfordIIITPet(root) keeps it
+	// (opening lists the images; nothing is decoded).
+	for _, f := range []string{"Abyssinian_1", "Abyssinian_2", "beagle_1"} {
+		touch("oxford-iiit-pet/images/" + f + ".jpg")
+	}
+	if err := os.WriteFile(filepath.Join(pets, "annotations", "trainval.txt"), []byte("Abyssinian_1 1 1 1\nbeagle_1 3 2 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pets, "annotations", "test.txt"), []byte("Abyssinian_2 1 1 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	train, test, err = sources("pets", root, 1, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len() != 2 || test.Len() != 1 || train.Name(1) != filepath.Join(pets, "images", "beagle_1.jpg") || train.Classes()[2] != "Beagle" {
+		t.Errorf("pets under a torchvision root: %d training and %d test images, second %s, classes %v", train.Len(), test.Len(), train.Name(1), train.Classes())
 	}
 }
 
@@ -106,21 +130,28 @@ func TestDataIsChecked(t *testing.T) {
 	noTest := idxDir(4, 28, 28, 0, 28, 28)
 	noTrain := idxDir(0, 28, 28, 2, 28, 28)
 
+	// pngs writes an 8×8 PNG into each class folder of dir.
+	pngs := func(dir string, classes ...string) {
+		for _, class := range classes {
+			if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Create(filepath.Join(dir, class, "1.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
 	// One image per class: 20% of each class held out for testing is none.
 	tiny := t.TempDir()
-	for _, class := range []string{"cat", "dog"} {
-		if err := os.MkdirAll(filepath.Join(tiny, class), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(filepath.Join(tiny, class, "1.png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
+	pngs(tiny, "cat", "dog")
+	// A train folder with neither test nor val beside it.
+	trainOnly := t.TempDir()
+	pngs(trainOnly, "train/cat", "train/dog")
 
 	for _, c := range []struct {
 		data string
@@ -133,6 +164,8 @@ func TestDataIsChecked(t *testing.T) {
 		{"mnist:" + noTrain, filepath.Join(noTrain, "train-images-idx3-ubyte") + " holds 0 images"},
 		{"imagefolder:" + tiny, "the test split of " + tiny + " is empty: 2 images, 20% of each class held out gives 0; add images (3 or more in a class) or make " +
 			filepath.Join(tiny, "train") + " and " + filepath.Join(tiny, "test") + " folders"},
+		{"imagefolder:" + trainOnly, trainOnly + " has a train folder but no test or val folder beside it: imagefolder:DIR takes " +
+			"class folders in DIR/train and DIR/test (or DIR/val), or class folders directly in DIR (split 80/20)"},
 	} {
 		code, stdout, stderr := invoke(t, context.Background(), "-model", "resnet18", "-data", c.data, "-out", filepath.Join(t.TempDir(), "out"))
 		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
