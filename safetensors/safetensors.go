@@ -14,7 +14,11 @@
 // length past the end of the file, a header that is not JSON, unknown dtypes,
 // sizes that do not match shapes, offsets that overlap, leave holes or run
 // past the buffer) and reports it as an error before allocating anything
-// large. Writing goes to a temporary file that is renamed into place, so a
+// large. Two mistakes get errors of their own, since they are common and
+// the plain ones would puzzle: a PyTorch checkpoint (.pth, .pt: a zip
+// archive or a pickle) handed in as safetensors, and a file cut short (a
+// copy or download that stopped), whose header describes more bytes than
+// the file holds. Writing goes to a temporary file that is renamed into place, so a
 // crash never leaves half a file behind.
 //
 // The package is a leaf: it knows nothing of gocnn's tensors, so state dicts
@@ -115,11 +119,17 @@ func Parse(b []byte) (*File, error) {
 		return nil, fmt.Errorf("not a safetensors file: %d bytes, too short for the 8-byte header length", len(b))
 	}
 	n := binary.LittleEndian.Uint64(b[:8])
-	if n > maxHeader {
-		return nil, fmt.Errorf("header length %d exceeds the %d-byte limit (damaged file?)", n, maxHeader)
-	}
-	if n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("header length %d runs past the end of the file (%d bytes)", n, len(b))
+	if n > maxHeader || n > uint64(len(b)-8) {
+		// Only a length that cannot be right is looked into: a genuine
+		// header length may well begin with the byte a pickle begins with.
+		if what := pytorchFormat(b); what != "" {
+			return nil, fmt.Errorf("not a safetensors file: it begins like %s, as PyTorch's torch.save writes (a .pth or .pt checkpoint?); "+
+				"convert it with scripts/export_torchvision.py", what)
+		}
+		if n > maxHeader {
+			return nil, fmt.Errorf("not a safetensors file, or a damaged one: its first 8 bytes give a header length of %d, over the %d-byte limit", n, maxHeader)
+		}
+		return nil, fmt.Errorf("truncated file, or not a safetensors file: %d bytes, but its first 8 bytes give a header of %d bytes, which needs %d", len(b), n, 8+n)
 	}
 	header, buf := b[8:8+n], b[8+n:]
 	if trimmed := bytes.TrimSpace(header); len(trimmed) == 0 || trimmed[0] != '{' {
@@ -137,8 +147,8 @@ func Parse(b []byte) (*File, error) {
 		delete(raw, "__metadata__")
 	}
 	type placed struct {
-		t     Tensor
-		begin int64
+		t          Tensor
+		begin, end int64
 	}
 	var entries []placed
 	for name, msg := range raw {
@@ -146,37 +156,62 @@ func Parse(b []byte) (*File, error) {
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, fmt.Errorf("tensor %q: malformed entry: %v", name, err)
 		}
-		t, err := e.check(name, len(buf))
+		t, err := e.check(name)
 		if err != nil {
 			return nil, err
 		}
-		t.Data = buf[e.DataOffsets[0]:e.DataOffsets[1]]
-		entries = append(entries, placed{t, e.DataOffsets[0]})
+		entries = append(entries, placed{t, e.DataOffsets[0], e.DataOffsets[1]})
 	}
 	// Order by position and demand that the tensors tile the buffer exactly.
 	slices.SortFunc(entries, func(a, b placed) int {
 		return cmp.Or(cmp.Compare(a.begin, b.begin), strings.Compare(a.t.Name, b.t.Name))
 	})
 	end := int64(0)
-	for i, e := range entries {
+	for _, e := range entries {
 		if e.begin < end {
 			return nil, fmt.Errorf("tensor %q: data overlaps the previous tensor (begins at byte %d, previous ends at %d)", e.t.Name, e.begin, end)
 		}
 		if e.begin > end {
 			return nil, fmt.Errorf("tensor %q: %d unused bytes before its data (begins at %d, previous ends at %d)", e.t.Name, e.begin-end, e.begin, end)
 		}
-		end = e.begin + int64(len(e.t.Data))
+		end = e.end
+	}
+	// The tensors tile [0, end): a buffer shorter than that is a file cut
+	// short, one longer holds bytes nothing describes.
+	if end > int64(len(buf)) {
+		need := uint64(8) + n + uint64(end)
+		return nil, fmt.Errorf("truncated file: %d bytes, but its header describes %d (8-byte length, %d-byte header, %d bytes of tensor data), so the last %d are missing",
+			len(b), need, n, end, need-uint64(len(b)))
+	}
+	if end < int64(len(buf)) {
+		return nil, fmt.Errorf("%d bytes after the last tensor are not described by the header", int64(len(buf))-end)
+	}
+	for i, e := range entries {
+		e.t.Data = buf[e.begin:e.end]
 		f.Tensors = append(f.Tensors, e.t)
 		f.index[e.t.Name] = i
-	}
-	if end != int64(len(buf)) {
-		return nil, fmt.Errorf("%d bytes after the last tensor are not described by the header", int64(len(buf))-end)
 	}
 	return f, nil
 }
 
-// check validates one header entry against a byte buffer of bufLen bytes.
-func (e headerEntry) check(name string, bufLen int) (Tensor, error) {
+// pytorchFormat says what b begins like when that is one of the formats
+// torch.save writes, and "" otherwise: a zip archive (PyTorch 1.6 and
+// later) or a pickle of protocol 2 to 5 (the legacy format).
+func pytorchFormat(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "a zip archive"
+	case len(b) >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5:
+		return fmt.Sprintf("a Python pickle (protocol %d)", b[1])
+	}
+	return ""
+}
+
+// check validates one header entry on its own: its dtype, its shape, and
+// data_offsets that form a range of the size the shape needs. Whether the
+// range lies in the buffer is Parse's business, which sees all the ranges
+// and so can tell a file cut short from one whose offsets are wrong.
+func (e headerEntry) check(name string) (Tensor, error) {
 	size := e.DType.Size()
 	if size == 0 {
 		return Tensor{}, fmt.Errorf("tensor %q: unknown dtype %q", name, e.DType)
@@ -185,8 +220,8 @@ func (e headerEntry) check(name string, bufLen int) (Tensor, error) {
 		return Tensor{}, fmt.Errorf("tensor %q: data_offsets must be [begin, end], got %v", name, e.DataOffsets)
 	}
 	begin, end := e.DataOffsets[0], e.DataOffsets[1]
-	if begin < 0 || end < begin || end > int64(bufLen) {
-		return Tensor{}, fmt.Errorf("tensor %q: data_offsets [%d, %d) lie outside the %d-byte buffer", name, begin, end, bufLen)
+	if begin < 0 || end < begin {
+		return Tensor{}, fmt.Errorf("tensor %q: data_offsets [%d, %d) are not a range of bytes (negative, or reversed)", name, begin, end)
 	}
 	count := int64(1)
 	shape := make([]int, len(e.Shape))

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,14 +82,15 @@ func TestMalformedFiles(t *testing.T) {
 		want string
 	}{
 		{"too short", []byte{1, 2, 3}, "too short"},
-		{"huge header length", binary.LittleEndian.AppendUint64(nil, 1<<60), "exceeds"},
-		{"header past end", binary.LittleEndian.AppendUint64(nil, 100), "past the end"},
+		{"huge header length", binary.LittleEndian.AppendUint64(nil, 1<<60), "header length of 1152921504606846976, over the 100000000-byte limit"},
+		{"header past end", binary.LittleEndian.AppendUint64(nil, 100), "truncated file, or not a safetensors file: 8 bytes, but its first 8 bytes give a header of 100 bytes, which needs 108"},
 		{"not JSON", file("{not json", 0), "not a JSON object"},
 		{"JSON array", file("[1,2]", 0), "not a JSON object"},
 		{"unknown dtype", file(`{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}`, 16), "unknown dtype"},
 		{"size mismatch", file(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, 8), "needs 12 bytes"},
-		{"out of range", file(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8), "outside"},
-		{"reversed offsets", file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}}`, 8), "outside"},
+		{"out of range", file(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8), "truncated file: 71 bytes, but its header describes 79"},
+		{"reversed offsets", file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}}`, 8), "not a range of bytes"},
+		{"negative offset", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}`, 8), "not a range of bytes"},
 		{"overlap", file(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, 12), "overlaps"},
 		{"hole", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8), "unused bytes"},
 		{"trailing bytes", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 8), "after the last tensor"},
@@ -108,6 +110,63 @@ func TestMalformedFiles(t *testing.T) {
 	os.WriteFile(path, []byte{1, 2, 3}, 0o644)
 	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("ReadFile error %v does not name the file", err)
+	}
+}
+
+// TestPyTorchCheckpoint checks that the two formats torch.save writes
+// (a zip archive; the legacy pickle) are named as such, with the way to
+// convert them, instead of a header length of a few quintillion bytes.
+func TestPyTorchCheckpoint(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"zip", append([]byte("PK\x03\x04\x00\x00\x08\x08\x00\x00"), make([]byte, 600)...), "it begins like a zip archive"},
+		{"legacy pickle", append([]byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20}, make([]byte, 600)...), "it begins like a Python pickle (protocol 2)"},
+		{"short pickle", []byte{0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0, 0, 0, '}', 0x94, '.'}, "it begins like a Python pickle (protocol 4)"},
+	} {
+		_, err := Parse(c.data)
+		if err == nil || !strings.HasPrefix(err.Error(), "not a safetensors file: ") || !strings.Contains(err.Error(), c.want) ||
+			!strings.Contains(err.Error(), "convert it with scripts/export_torchvision.py") {
+			t.Errorf("%s: error %v, want one saying it is not a safetensors file but %q, to convert", c.name, err, c.want)
+		}
+	}
+	// A genuine header length may begin with the pickle's bytes: 0x0280 =
+	// 640 bytes of header is a safetensors file like any other.
+	header := `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	header += strings.Repeat(" ", 0x280-len(header))
+	b := file(header, 4)
+	if b[0] != 0x80 || b[1] != 0x02 {
+		t.Fatalf("the test file begins % x, want 80 02", b[:2])
+	}
+	if f, err := Parse(b); err != nil || len(f.Tensors) != 1 {
+		t.Errorf("a header of 640 bytes: %v", err)
+	}
+}
+
+// TestTruncatedFile cuts a good file short at several places: each is
+// reported as truncated, with the file's size and the size its header needs.
+func TestTruncatedFile(t *testing.T) {
+	good, err := Encode([]Tensor{F32("w", []int{4, 4}, make([]float32, 16)), F32("b", []int{4}, make([]float32, 4))}, map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := int(binary.LittleEndian.Uint64(good))
+	for _, size := range []int{len(good) - 1, len(good) - 16, 8 + header + 1, 8 + header} {
+		_, err := Parse(good[:size])
+		want := fmt.Sprintf("truncated file: %d bytes, but its header describes %d (8-byte length, %d-byte header, 80 bytes of tensor data), so the last %d are missing",
+			size, len(good), header, len(good)-size)
+		if err == nil || err.Error() != want {
+			t.Errorf("cut to %d of %d bytes: error %v, want %q", size, len(good), err, want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "cut.safetensors")
+	if err := os.WriteFile(path, good[:8+header/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path); err == nil || !strings.HasPrefix(err.Error(), path+": truncated file") {
+		t.Errorf("cut inside the header: error %v, want one naming %s and saying it is truncated", err, path)
 	}
 }
 

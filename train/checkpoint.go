@@ -34,10 +34,11 @@ import (
 	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/optim"
 	"github.com/gocnn/gocnn/safetensors"
+	"github.com/gocnn/gocnn/zoo"
 )
 
 // checkpointKey is the metadata key holding the JSON state.
-const checkpointKey = "gocnn.checkpoint"
+const checkpointKey = zoo.MetaCheckpoint
 
 // checkpointVersion changes when the layout of CheckpointState does.
 const checkpointVersion = 1

@@ -18,21 +18,34 @@ import (
 // string metadata ("__metadata__" in the safetensors header) that says how
 // to rebuild and use the model:
 //
-//	gocnn.architecture  the model name, as New takes it ("resnet50")
-//	gocnn.options       Options as JSON
-//	gocnn.class_names   the class names as a JSON list, in output order
-//	gocnn.preset        the evaluation Preset as JSON
+//	gocnn.architecture    the model name, as New takes it ("resnet50")
+//	gocnn.options         Options as JSON
+//	gocnn.class_names     the class names as a JSON list, in output order
+//	gocnn.preset          the evaluation Preset as JSON
+//	gocnn.eval_transform  the exact evaluation pipeline, as the dataset
+//	                      package's Transform.String writes it (optional;
+//	                      cmd/train records it, since a Preset cannot say
+//	                      "pad" or "gray to three channels")
 //
 // LoadPretrained fills an existing model (for fine-tuning: a checkpoint
 // whose head has another class count gives the backbone and leaves the new
 // head as initialised); Load builds the model a file is for and loads it.
+// Both refuse a training checkpoint (package train's checkpoint.safetensors,
+// marked by gocnn.checkpoint metadata): its tensors are the model's under
+// "model." beside the optimiser's state, and it does not record the
+// model's options, so it cannot be rebuilt; the weights to use are the
+// ones training writes beside it.
 
 // Metadata keys of gocnn checkpoints.
 const (
-	MetaArchitecture = "gocnn.architecture"
-	MetaOptions      = "gocnn.options"
-	MetaClassNames   = "gocnn.class_names"
-	MetaPreset       = "gocnn.preset"
+	MetaArchitecture  = "gocnn.architecture"
+	MetaOptions       = "gocnn.options"
+	MetaClassNames    = "gocnn.class_names"
+	MetaPreset        = "gocnn.preset"
+	MetaEvalTransform = "gocnn.eval_transform"
+	// MetaCheckpoint marks a training checkpoint (package train writes its
+	// state under this key); such a file is refused here.
+	MetaCheckpoint = "gocnn.checkpoint"
 )
 
 // Info is what a checkpoint's metadata says about its model. Fields the
@@ -42,11 +55,20 @@ type Info struct {
 	Options    *Options
 	ClassNames []string
 	Preset     *Preset
+	// EvalTransform is the exact evaluation pipeline the weights were
+	// tested with, as Transform.String wrote it; the Preset is the nearest
+	// a preset can say.
+	EvalTransform string
 }
 
 // ReadInfo parses the gocnn metadata of f, read from path (for messages).
+// A training checkpoint is an error that says which file to use instead.
 func ReadInfo(f *safetensors.File, path string) (Info, error) {
-	info := Info{Arch: f.Metadata[MetaArchitecture]}
+	if _, ok := f.Metadata[MetaCheckpoint]; ok {
+		return Info{}, fmt.Errorf("%s: this is a training checkpoint (%s metadata: the model's tensors as model.* beside the optimiser's state, "+
+			"kept to resume the run), not model weights; use best.safetensors in the same folder, the weights training keeps", path, MetaCheckpoint)
+	}
+	info := Info{Arch: f.Metadata[MetaArchitecture], EvalTransform: f.Metadata[MetaEvalTransform]}
 	if info.Arch != "" {
 		if _, err := lookup(info.Arch); err != nil {
 			return info, fmt.Errorf("%s: metadata %s: %w", path, MetaArchitecture, err)

@@ -23,7 +23,9 @@ func TestSaveAndLoadRoundTrip(t *testing.T) {
 	m := small(t, "mobilenet_v3_small", Options{Classes: 3, Seed: 9})
 	fillFixture(m)
 	preset := Preset{ResizeSize: 40, CropSize: 32, Interpolation: "bicubic", Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}}
-	if err := Save(path, m, SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset, Metadata: map[string]string{"epoch": "7"}}); err != nil {
+	evalTF := "Compose(Pad(2), Grayscale(3), ToTensor(), Normalize(mean=[0.5 0.5 0.5], std=[0.5 0.5 0.5]))"
+	if err := Save(path, m, SaveOptions{ClassNames: []string{"cat", "dog", "bird"}, Preset: &preset,
+		Metadata: map[string]string{"epoch": "7", MetaEvalTransform: evalTF}}); err != nil {
 		t.Fatal(err)
 	}
 	loaded, info, err := Load(path, "", Options{})
@@ -31,7 +33,8 @@ func TestSaveAndLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if info.Arch != "mobilenet_v3_small" || !slices.Equal(info.ClassNames, []string{"cat", "dog", "bird"}) ||
-		info.Preset == nil || info.Preset.Interpolation != "bicubic" || info.Options == nil || info.Options.Classes != 3 {
+		info.Preset == nil || info.Preset.Interpolation != "bicubic" || info.Options == nil || info.Options.Classes != 3 ||
+		info.EvalTransform != evalTF {
 		t.Errorf("info %+v", info)
 	}
 	if loaded.Options.WidthMult != m.Options.WidthMult || loaded.Options.Seed != 9 {
@@ -173,5 +176,34 @@ func TestLoadPretrainedAdoptsBatchNormEps(t *testing.T) {
 	}
 	if report.BNEps != 1e-5 || m.Options.BNEps != 1e-5 || bnEps(m) != 1e-5 {
 		t.Errorf("report eps %g, options eps %g, model eps %g; want 1e-5", report.BNEps, m.Options.BNEps, bnEps(m))
+	}
+}
+
+// TestTrainingCheckpointRefused checks that a training checkpoint (the
+// model's tensors under "model." beside the optimiser's, state under
+// gocnn.checkpoint) is named as such, with the file to use instead, rather
+// than reported as a file without an architecture or with hundreds of
+// missing and unexpected keys.
+func TestTrainingCheckpointRefused(t *testing.T) {
+	m := small(t, "mobilenet_v3_small", Options{Classes: 3})
+	var tensors []safetensors.Tensor
+	for _, st := range layers.StateDict(m) {
+		st.Name = "model." + st.Name
+		tensors = append(tensors, st)
+	}
+	tensors = append(tensors, safetensors.F32("optim.0.exp_avg", []int{1}, []float32{0}))
+	path := filepath.Join(t.TempDir(), "checkpoint.safetensors")
+	if err := safetensors.WriteFile(path, tensors, map[string]string{MetaCheckpoint: `{"version":1,"model":"mobilenet_v3_small"}`}); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": this is a training checkpoint (gocnn.checkpoint metadata"
+	for _, arch := range []string{"", "mobilenet_v3_small"} {
+		if _, _, err := Load(path, arch, Options{Classes: 3}); err == nil || !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), "use best.safetensors in the same folder") {
+			t.Errorf("Load(%q): %v; want an error beginning %q and naming best.safetensors", arch, err, want)
+		}
+	}
+	if _, err := LoadPretrained(m, path, PretrainedOptions{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("LoadPretrained: %v; want an error beginning %q", err, want)
 	}
 }

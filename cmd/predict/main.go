@@ -8,10 +8,27 @@
 // A gocnn checkpoint (written by zoo.Save, cmd/train or
 // scripts/export_torchvision.py) names its architecture, options, class
 // names and evaluation preset, so -weights is enough. A bare state dict
-// needs -model (and -classes unless it has 1000). Each image is decoded,
-// resized and centre-cropped as the preset says (torchvision's resize 256 /
-// crop 224 / ImageNet mean and std unless the weights say otherwise),
-// and the model runs in evaluation mode.
+// needs -model (and -classes unless it has 1000). A training checkpoint
+// (cmd/train's checkpoint.safetensors, kept to resume a run) is refused
+// with a message pointing at best.safetensors beside it, and a PyTorch
+// .pth file at scripts/export_torchvision.py.
+//
+// Each image is decoded and goes through the evaluation transform of the
+// weights, then the model runs in evaluation mode. The transform is, first
+// found:
+//
+//   - the exact pipeline the run evaluated with, which cmd/train records
+//     with the weights (metadata gocnn.eval_transform; for MNIST digits
+//     Pad(2), Grayscale(3), ToTensor, Normalize). An image it maps to
+//     another size than the model's input (it was made for images of the
+//     data set's size) goes through the preset instead, with a warning
+//     naming the image. A recorded pipeline predict cannot rebuild gives a
+//     warning naming the weights, and the preset is used.
+//   - the preset stored with the weights (resize, centre crop, normalise);
+//   - the architecture's default preset (torchvision's resize 256 / crop
+//     224 / ImageNet mean and std).
+//
+// -v prints the transform used, and where it came from, on standard error.
 //
 // Output: for each image its path, then one line per class of the top -top:
 // rank, probability and class name. With -logits, one JSON object per
@@ -63,11 +80,11 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 
 type options struct {
-	model, weights string
-	classes, top   int
-	batch          int
-	logits         bool
-	images         []string
+	model, weights  string
+	classes, top    int
+	batch           int
+	logits, verbose bool
+	images          []string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -80,8 +97,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.top, "top", 5, "number of classes to print per image")
 	fs.IntVar(&o.batch, "batch", 8, "images per forward pass")
 	fs.BoolVar(&o.logits, "logits", false, "print the raw logits as JSON lines instead of the top classes")
+	fs.BoolVar(&o.verbose, "v", false, "say on standard error which model and which transform are used")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: predict [-model NAME] -weights FILE [-classes N] [-top 5] [-logits] IMAGE...")
+		fmt.Fprintln(stderr, "usage: predict [-model NAME] -weights FILE [-classes N] [-top 5] [-logits] [-v] IMAGE...")
+		fmt.Fprint(stderr, `
+Images go through the evaluation transform recorded with the weights
+(gocnn.eval_transform, which cmd/train writes: the exact pipeline the run
+evaluated with, such as MNIST's Pad(2)); an image it maps to another size
+than the model's input, or weights without one, use the preset stored
+with the weights (resize, centre crop, normalise), or else the
+architecture's default preset. -v says which.
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -110,8 +136,12 @@ func predict(o options, stdout, stderr io.Writer) error {
 		return usageError{errors.New("-weights is required")}
 	case len(o.images) == 0:
 		return usageError{errors.New("no images to classify")}
-	case o.top < 1 || o.batch < 1 || o.classes < 0:
-		return usageError{fmt.Errorf("-top %d, -batch %d and -classes %d must be positive", o.top, o.batch, o.classes)}
+	case o.top < 1:
+		return usageError{fmt.Errorf("-top %d: the number of classes to print must be at least 1", o.top)}
+	case o.batch < 1:
+		return usageError{fmt.Errorf("-batch %d: the number of images per forward pass must be at least 1", o.batch)}
+	case o.classes < 0:
+		return usageError{fmt.Errorf("-classes %d: give the number of classes of bare weights, or leave it out", o.classes)}
 	}
 	m, info, err := zoo.Load(o.weights, o.model, zoo.Options{Classes: o.classes})
 	if err != nil {
@@ -120,15 +150,14 @@ func predict(o options, stdout, stderr io.Writer) error {
 	if o.classes != 0 && o.classes != m.Options.Classes {
 		return usageError{fmt.Errorf("%s is for %d classes, -classes says %d", o.weights, m.Options.Classes, o.classes)}
 	}
-	preset := info.Preset
-	if preset == nil {
-		p, err := zoo.DefaultPreset(m.Arch, m.Options.InputSize)
-		if err != nil {
-			return err
-		}
-		preset = &p
+	pl, err := choosePipeline(o.weights, m, info, stderr)
+	if err != nil {
+		return err
 	}
-	tf := evalTransform(*preset)
+	if o.verbose {
+		fmt.Fprintf(stderr, "predict: %s: %s, %d classes, input 3×%d×%d; transform %v (%s)\n",
+			o.weights, m.Arch, m.Options.Classes, pl.size, pl.size, pl.tf, pl.source)
+	}
 	names := info.ClassNames
 	if names == nil {
 		for i := range m.Options.Classes {
@@ -138,7 +167,7 @@ func predict(o options, stdout, stderr io.Writer) error {
 	layers.SetTraining(m, false)
 	unreadable := 0
 	for start := 0; start < len(o.images); start += o.batch {
-		x, paths, errs := loadBatch(o.images[start:min(start+o.batch, len(o.images))], tf, preset.CropSize)
+		x, paths, errs := loadBatch(o.images[start:min(start+o.batch, len(o.images))], &pl, stderr)
 		for _, err := range errs {
 			fmt.Fprintf(stderr, "predict: %v\n", err)
 		}
@@ -166,21 +195,56 @@ func predict(o options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// evalTransform is the preset's torchvision evaluation pipeline: resize,
-// centre crop, ToTensor, Normalize.
-func evalTransform(p zoo.Preset) dataset.Transform {
-	ip := dataset.Bilinear
-	if p.Interpolation == "bicubic" {
-		ip = dataset.Bicubic
+// pipeline is how images reach the model.
+type pipeline struct {
+	tf     dataset.Transform
+	source string // where tf came from, for -v and warnings
+	// fallback is the preset's transform, for an image that tf maps to
+	// another size than the model's input; nil when tf is the preset's.
+	fallback dataset.Transform
+	size     int             // the model's input side
+	weights  string          // the weights file, for warnings
+	warned   map[[2]int]bool // image sizes (w, h) that fell back, warned of once each
+}
+
+// choosePipeline picks the transform for weights m loaded from path with
+// info: the recorded evaluation pipeline when there is one that can be
+// rebuilt (else a warning on stderr naming the file), the preset stored
+// with the weights, or the architecture's default preset.
+func choosePipeline(path string, m *zoo.Model, info zoo.Info, stderr io.Writer) (pipeline, error) {
+	preset, source := info.Preset, "the preset stored with the weights"
+	if preset == nil {
+		p, err := zoo.DefaultPreset(m.Arch, m.Options.InputSize)
+		if err != nil {
+			return pipeline{}, err
+		}
+		preset, source = &p, "the default preset of "+m.Arch
 	}
-	return dataset.Preset{ResizeSize: p.ResizeSize, CropSize: p.CropSize, Interpolation: ip, Mean: p.Mean, Std: p.Std}.Eval()
+	pl := pipeline{tf: presetTransform(*preset), source: source, size: preset.CropSize, weights: path}
+	if info.EvalTransform == "" {
+		return pl, nil
+	}
+	tf, err := parseTransform(info.EvalTransform)
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: warning: %s: the evaluation transform recorded with the weights (%s = %q) cannot be rebuilt: %v; "+
+			"using %s (%v) instead, so predictions may differ from the run's own evaluation\n",
+			path, zoo.MetaEvalTransform, info.EvalTransform, err, pl.source, pl.tf)
+		return pl, nil
+	}
+	pl.fallback, pl.tf, pl.source = pl.tf, tf, "recorded with the weights as "+zoo.MetaEvalTransform
+	pl.warned = map[[2]int]bool{}
+	return pl, nil
 }
 
 // loadBatch decodes and transforms the images into one (N, 3, size, size)
 // batch of those that could be read, returned with their paths, and an
-// error naming each of the others.
-func loadBatch(paths []string, tf dataset.Transform, size int) (x *autograd.Tensor, read []string, errs []error) {
+// error naming each of the others. An image the pipeline's transform maps
+// to another size goes through its fallback, with a warning on stderr for
+// the first image of each size.
+func loadBatch(paths []string, pl *pipeline, stderr io.Writer) (x *autograd.Tensor, read []string, errs []error) {
+	size := pl.size
 	plane := 3 * size * size
+	fits := func(f *dataset.Float) bool { return f.C == 3 && f.H == size && f.W == size }
 	var data []float32
 	for _, path := range paths {
 		img, err := dataset.DecodeFile(path, dataset.DecodeOptions{})
@@ -188,8 +252,20 @@ func loadBatch(paths []string, tf dataset.Transform, size int) (x *autograd.Tens
 			errs = append(errs, err)
 			continue
 		}
-		f := tf.Apply(dataset.Value{Image: img}, nil).Float
-		if f.C != 3 || f.H != size || f.W != size {
+		f := pl.tf.Apply(dataset.Value{Image: img}, nil).Float
+		if !fits(f) && pl.fallback != nil {
+			if !pl.warned[[2]int{img.W, img.H}] {
+				pl.warned[[2]int{img.W, img.H}] = true
+				fmt.Fprintf(stderr, "predict: warning: %s: the evaluation transform recorded with %s gives %d×%d×%d from this %d×%d image, not the model's 3×%d×%d "+
+					"(it was made for images of another size); using the preset's transform %v instead, for it and any other %d×%d image\n",
+					path, pl.weights, f.C, f.H, f.W, img.W, img.H, size, size, pl.fallback, img.W, img.H)
+			}
+			f = pl.fallback.Apply(dataset.Value{Image: img}, nil).Float
+		}
+		// The preset's transform always gives its crop size; a mismatch
+		// here would be a bug of this program, reported rather than read
+		// past.
+		if !fits(f) {
 			errs = append(errs, fmt.Errorf("%s: the transform gave %d×%d×%d, want 3×%d×%d", path, f.C, f.H, f.W, size, size))
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,7 +16,10 @@ import (
 	"testing"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
+	"github.com/gocnn/gocnn/safetensors"
+	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
 )
 
@@ -64,7 +68,7 @@ func TestPredictLogitsMatchTheModel(t *testing.T) {
 	if code := run(append([]string{"-weights", weights, "-logits"}, images...), &out, &errs); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
-	x, _, errs2 := loadBatch(images, evalTransform(preset), 32)
+	x, _, errs2 := loadBatch(images, &pipeline{tf: presetTransform(preset), size: 32}, io.Discard)
 	if len(errs2) > 0 {
 		t.Fatal(errs2)
 	}
@@ -132,11 +136,32 @@ func TestPredictBadInputs(t *testing.T) {
 	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
 		t.Fatal(err)
 	}
+	// A PyTorch checkpoint (torch.save writes a zip archive) and a copy of
+	// the weights cut short.
+	pth := filepath.Join(dir, "model.pth")
+	if err := os.WriteFile(pth, append([]byte("PK\x03\x04\x00\x00\x08\x08"), make([]byte, 1000)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "cut.safetensors")
+	if err := os.WriteFile(truncated, whole[:len(whole)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// The readable image is still classified; the broken one is named.
 	var out, errs bytes.Buffer
 	if code := run([]string{"-weights", weights, broken, images[0]}, &out, &errs); code != exitUsage ||
 		!strings.Contains(errs.String(), broken) || !strings.HasPrefix(out.String(), images[0]+"\n") || strings.Contains(out.String(), broken) {
 		t.Errorf("a broken image among good ones: exit %d, stdout %q, stderr %q", code, out.String(), errs.String())
+	}
+	// -top 0 is its own mistake: the message is not about -classes, whose
+	// default is 0.
+	out.Reset()
+	errs.Reset()
+	if code := run([]string{"-weights", weights, "-top", "0", images[0]}, &out, &errs); code != exitUsage || strings.Contains(errs.String(), "-classes") {
+		t.Errorf("-top 0: exit %d, stderr %q", code, errs.String())
 	}
 	for _, c := range []struct {
 		args []string
@@ -150,6 +175,12 @@ func TestPredictBadInputs(t *testing.T) {
 		{[]string{"-weights", bare, images[0]}, "name the architecture (one of vgg16,"},
 		{[]string{"-weights", bare, "-model", "resnet34", images[0]}, `unknown model "resnet34" (valid: vgg16,`},
 		{[]string{"-weights", weights}, "no images"},
+		{[]string{"-weights", weights, "-top", "0", images[0]}, "-top 0: the number of classes to print must be at least 1"},
+		{[]string{"-weights", weights, "-batch", "0", images[0]}, "-batch 0: the number of images per forward pass must be at least 1"},
+		{[]string{"-weights", weights, "-classes", "-1", images[0]}, "-classes -1: give the number of classes of bare weights, or leave it out"},
+		{[]string{"-weights", pth, images[0]}, pth + ": not a safetensors file: it begins like a zip archive"},
+		{[]string{"-weights", pth, images[0]}, "convert it with scripts/export_torchvision.py"},
+		{[]string{"-weights", truncated, images[0]}, truncated + ": truncated file: "},
 		{[]string{images[0]}, "-weights is required"},
 	} {
 		var out, errs bytes.Buffer
@@ -244,5 +275,146 @@ func TestPredictNonFiniteOutputs(t *testing.T) {
 			t.Fatalf("%s: exit %d, stdout %q, stderr %q", c.name, code, out.String(), errs.String())
 		}
 		checkWarnings("top classes", errs.String())
+	}
+}
+
+// logitsOf runs m in evaluation mode on images through tf, checking they
+// all fit its 32×32 input.
+func logitsOf(t *testing.T, m *zoo.Model, tf dataset.Transform, images ...string) []float32 {
+	t.Helper()
+	x, _, errs := loadBatch(images, &pipeline{tf: tf, size: 32}, io.Discard)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	layers.SetTraining(m, false)
+	return m.Forward(autograd.NoGrad(x)).Data()
+}
+
+// readLogits parses -logits output into image → logits.
+func readLogits(t *testing.T, out *bytes.Buffer) map[string][]float32 {
+	t.Helper()
+	got := map[string][]float32{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var line struct {
+			Image  string
+			Logits []float32
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatal(err)
+		}
+		got[line.Image] = line.Logits
+	}
+	return got
+}
+
+// mnistWeights saves a 3-class model trained, say, on 28×28 digits: its
+// preset resizes to 32×32, and the pipeline it was evaluated with (pad by
+// 2, gray to three channels) is recorded as cmd/train records it, or as
+// recorded says when that is not empty.
+func mnistWeights(t *testing.T, dir, recorded string) (weights string, m *zoo.Model, preset, exact dataset.Transform) {
+	t.Helper()
+	m, err := zoo.New("mobilenet_v3_small", zoo.Options{Classes: 3, WidthMult: 0.25, InputSize: 32, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, std := []float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081}
+	p := zoo.Preset{ResizeSize: 32, CropSize: 32, Interpolation: "bilinear", Mean: mean, Std: std}
+	exact = dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mean, std))
+	if recorded == "" {
+		recorded = exact.String()
+	}
+	weights = filepath.Join(dir, "best.safetensors")
+	if err := zoo.Save(weights, m, zoo.SaveOptions{Preset: &p, Metadata: map[string]string{zoo.MetaEvalTransform: recorded}}); err != nil {
+		t.Fatal(err)
+	}
+	return weights, m, presetTransform(p), exact
+}
+
+// TestPredictUsesRecordedTransform checks that weights recording the
+// pipeline they were evaluated with are run with that pipeline, not with
+// their preset (which resizes a 28×28 digit instead of padding it), that
+// -v says so, and that an image the pipeline maps to another size than the
+// model's input goes through the preset, with one warning per image size.
+func TestPredictUsesRecordedTransform(t *testing.T) {
+	dir := t.TempDir()
+	weights, m, preset, exact := mnistWeights(t, dir, "")
+	digit, big, big2 := filepath.Join(dir, "digit.png"), filepath.Join(dir, "big.png"), filepath.Join(dir, "big2.png")
+	writePNG(t, digit, 28, 28, 1)
+	writePNG(t, big, 40, 40, 2)
+	writePNG(t, big2, 40, 40, 3)
+
+	var out, errs bytes.Buffer
+	if code := run([]string{"-weights", weights, "-logits", "-v", digit, big, big2}, &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	got := readLogits(t, &out)
+	want := logitsOf(t, m, exact, digit)
+	if slices.Equal(want, logitsOf(t, m, preset, digit)) {
+		t.Fatal("the preset and the recorded pipeline give the same logits: the test cannot tell them apart")
+	}
+	if !slices.Equal(got[digit], want) {
+		t.Errorf("digit: logits %v, want %v (the recorded pipeline's)", got[digit], want)
+	}
+	if want := logitsOf(t, m, preset, big, big2); !slices.Equal(got[big], want[:3]) || !slices.Equal(got[big2], want[3:]) {
+		t.Errorf("40×40 images: logits %v and %v, want %v (the preset's)", got[big], got[big2], want)
+	}
+	verbose := "predict: " + weights + ": mobilenet_v3_small, 3 classes, input 3×32×32; transform " + exact.String() +
+		" (recorded with the weights as gocnn.eval_transform)\n"
+	warning := "predict: warning: " + big + ": the evaluation transform recorded with " + weights + " gives 3×44×44 from this 40×40 image, " +
+		"not the model's 3×32×32 (it was made for images of another size); using the preset's transform " + preset.String() +
+		" instead, for it and any other 40×40 image\n"
+	if errs.String() != verbose+warning {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errs.String(), verbose+warning)
+	}
+}
+
+// TestPredictUnrebuildableTransform checks that a recorded pipeline that
+// cannot be rebuilt gives a warning naming the weights, and the preset.
+func TestPredictUnrebuildableTransform(t *testing.T) {
+	dir := t.TempDir()
+	recorded := "Compose(RandomCrop(32, padding=2), ToTensor())"
+	weights, m, preset, _ := mnistWeights(t, dir, recorded)
+	digit := filepath.Join(dir, "digit.png")
+	writePNG(t, digit, 28, 28, 1)
+	var out, errs bytes.Buffer
+	if code := run([]string{"-weights", weights, "-logits", digit}, &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	if got, want := readLogits(t, &out)[digit], logitsOf(t, m, preset, digit); !slices.Equal(got, want) {
+		t.Errorf("logits %v, want %v (the preset's)", got, want)
+	}
+	warning := "predict: warning: " + weights + `: the evaluation transform recorded with the weights (gocnn.eval_transform = "` + recorded +
+		`") cannot be rebuilt: RandomCrop draws at random; an evaluation pipeline must not; using the preset stored with the weights (` +
+		preset.String() + ") instead, so predictions may differ from the run's own evaluation\n"
+	if errs.String() != warning {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errs.String(), warning)
+	}
+}
+
+// TestPredictTrainingCheckpoint checks that a training checkpoint (the
+// model's tensors under "model." beside the optimiser's, gocnn.checkpoint
+// metadata) is refused with the file to use instead, with or without
+// -model, not as weights without an architecture or with hundreds of
+// missing and unexpected keys.
+func TestPredictTrainingCheckpoint(t *testing.T) {
+	dir, _, m, _, images := setup(t)
+	var tensors []safetensors.Tensor
+	for _, st := range layers.StateDict(m) {
+		st.Name = "model." + st.Name
+		tensors = append(tensors, st)
+	}
+	tensors = append(tensors, safetensors.F32("optim.0.exp_avg", []int{1}, []float32{0}))
+	checkpoint := filepath.Join(dir, "checkpoint.safetensors")
+	if err := safetensors.WriteFile(checkpoint, tensors, map[string]string{zoo.MetaCheckpoint: `{"version":1,"model":"mobilenet_v3_small"}`}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-weights", checkpoint}, {"-weights", checkpoint, "-model", "mobilenet_v3_small"}} {
+		var out, errs bytes.Buffer
+		code := run(append(args, images...), &out, &errs)
+		if code != exitUsage || !strings.HasPrefix(errs.String(), "predict: "+checkpoint+": this is a training checkpoint") ||
+			!strings.Contains(errs.String(), "use best.safetensors in the same folder") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs.String())
+		}
 	}
 }

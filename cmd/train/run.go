@@ -317,7 +317,7 @@ func trainOne(ctx context.Context, o *options, p modelPlan, input int, dir strin
 		Dir:           dir,
 		Resume:        p.resume,
 		Preset:        &p.preset,
-		Metadata:      map[string]string{"gocnn.eval_transform": p.evalTF.String()},
+		Metadata:      map[string]string{zoo.MetaEvalTransform: p.evalTF.String()},
 		Misclassified: o.misclassified,
 		Progress:      train.NewProgress(stdout, terminal, name),
 	}
