@@ -31,6 +31,33 @@ import (
 // statistics the op is a fixed per-channel affine map. The mean and inverse
 // standard deviation used are saved as 2·C floats of scratch.
 func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64) *Tensor {
+	return batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps, nil)
+}
+
+// BatchNorm2dAct is BatchNorm2d followed by the activation act, as one op
+// with the bits of the two: act(BatchNorm2d(x, …)). act must be one that
+// FusesAfterNorm, whose derivative can be read from the op's result (ReLU:
+// the result is positive exactly where the normalised value was; ReLU6:
+// the result lies strictly between 0 and 6 exactly where the normalised
+// value did). So the normalised values are never kept: the forward pass
+// applies act to each block of channels as it is normalised, while it is
+// in cache (kernels.BatchNormTrainForwardAct), and the graph holds one
+// tensor where BatchNorm2d and Activate hold two.
+//
+// Backward: dy = dOut·act'(result) into a scratch buffer, then BatchNorm2d's
+// backward with that dy.
+func BatchNorm2dAct(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act kernels.Act) *Tensor {
+	if !FusesAfterNorm(act) {
+		panic(fmt.Sprintf("autograd.BatchNorm2dAct: %v's derivative cannot be read from its result; use BatchNorm2d and Activate", act))
+	}
+	return batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps, &act)
+}
+
+// FusesAfterNorm reports whether BatchNorm2dAct takes the activation a.
+func FusesAfterNorm(a kernels.Act) bool { return a == kernels.ReLU || a == kernels.ReLU6 }
+
+// batchNorm2d is BatchNorm2d, followed by *act unless act is nil.
+func batchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act *kernels.Act) *Tensor {
 	if len(x.shape) != 4 {
 		panic(fmt.Sprintf("autograd.BatchNorm2d: want a 4-D input (N, C, H, W), got shape %v", x.shape))
 	}
@@ -67,13 +94,21 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 		if training && runningMean != nil {
 			unbiasedVar = alloc(c)
 		}
-		kernels.BatchNormTrainForward(n, c, hw, x.data, gamma, beta, eps, out.data, mean, invStd, unbiasedVar)
+		if act != nil {
+			kernels.BatchNormTrainForwardAct(n, c, hw, x.data, gamma, beta, eps, out.data, mean, invStd, unbiasedVar, *act)
+		} else {
+			kernels.BatchNormTrainForward(n, c, hw, x.data, gamma, beta, eps, out.data, mean, invStd, unbiasedVar)
+		}
 		if unbiasedVar != nil {
 			kernels.BatchNormUpdateRunning(runningMean.data, runningVar.data, mean, unbiasedVar, momentum)
 			release(unbiasedVar)
 		}
 	default:
-		kernels.BatchNormInferForward(n, c, hw, x.data, gamma, beta, runningMean.data, runningVar.data, eps, out.data)
+		if act != nil {
+			kernels.BatchNormInferForwardAct(n, c, hw, x.data, gamma, beta, runningMean.data, runningVar.data, eps, out.data, *act)
+		} else {
+			kernels.BatchNormInferForward(n, c, hw, x.data, gamma, beta, runningMean.data, runningVar.data, eps, out.data)
+		}
 		if out.recording() {
 			mean, invStd = alloc(c), alloc(c)
 			copy(mean, runningMean.data)
@@ -101,7 +136,13 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 			if bias.needsGrad() {
 				dbeta = bias.gradBuf()
 			}
-			backward(useBatchStats, n, c, hw, x.data, gamma, mean, invStd, out.grad, dx, dgamma, dbeta)
+			dy := out.grad
+			if act != nil { // the gradient with respect to the normalised values
+				dy = alloc(len(out.grad))
+				defer release(dy)
+				kernels.ActBackwardSet(*act, out.data, out.data, out.grad, dy)
+			}
+			backward(useBatchStats, n, c, hw, x.data, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 		})
 	}
 	return out

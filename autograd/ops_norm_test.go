@@ -3,9 +3,12 @@ package autograd
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // Tests of BatchNorm2d: gradients against float64 finite differences of a
@@ -226,4 +229,61 @@ func TestBatchNormShapeErrors(t *testing.T) {
 			tc.f()
 		}()
 	}
+}
+
+// TestBatchNormActSameBits checks BatchNorm2dAct against BatchNorm2d and
+// Activate as two ops: the same result, gradients and running statistics,
+// bit for bit, in training and in eval mode, for each activation it takes
+// (with values on both sides of ReLU6's 0 and 6), and that it refuses one
+// whose derivative needs the normalised values.
+func TestBatchNormActSameBits(t *testing.T) {
+	const n, c, h, w = 4, 5, 3, 3
+	bits := func(s []float32) []uint32 {
+		out := make([]uint32, len(s))
+		for i, v := range s {
+			out[i] = math.Float32bits(v)
+		}
+		return out
+	}
+	same := func(a, b []float32) bool { return slices.Equal(bits(a), bits(b)) }
+	for k, act := range []kernels.Act{kernels.ReLU, kernels.ReLU6} {
+		for _, training := range []bool{true, false} {
+			run := func(fused bool) (out *Tensor, x, weight, bias, runMean, runVar *Tensor) {
+				rng := rand.New(rand.NewPCG(43, uint64(k)))
+				x = randTensor(rng, -4, 8, n, c, h, w).SetRequiresGrad(true)
+				weight = randTensor(rng, 0.5, 3, c).SetRequiresGrad(true)
+				bias = randTensor(rng, -1, 4, c).SetRequiresGrad(true)
+				runMean, runVar = randTensor(rng, -0.5, 0.5, c), randTensor(rng, 0.5, 2, c)
+				r := make([]float64, x.Numel())
+				for i := range r {
+					r[i] = rng.Float64()*2 - 1
+				}
+				if fused {
+					out = BatchNorm2dAct(x, weight, bias, runMean, runVar, training, 0.1, 1e-5, act)
+				} else {
+					out = Activate(BatchNorm2d(x, weight, bias, runMean, runVar, training, 0.1, 1e-5), act)
+				}
+				weightedLoss(out, r).Backward()
+				return
+			}
+			want, wx, ww, wb, wm, wv := run(false)
+			got, gx, gw, gb, gm, gv := run(true)
+			for _, p := range []struct {
+				name      string
+				got, want []float32
+			}{{"result", got.data, want.data}, {"d/dx", gx.Grad(), wx.Grad()}, {"d/dweight", gw.Grad(), ww.Grad()},
+				{"d/dbias", gb.Grad(), wb.Grad()}, {"running mean", gm.data, wm.data}, {"running var", gv.data, wv.data}} {
+				if !same(p.got, p.want) {
+					t.Errorf("%v, training %v: %s differs from BatchNorm2d then Activate", act, training, p.name)
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("BatchNorm2dAct took SiLU, whose derivative needs the normalised values")
+		}
+	}()
+	x := Zeros(2, 1, 2, 2)
+	BatchNorm2dAct(x, nil, nil, nil, nil, true, 0.1, 1e-5, kernels.SiLU)
 }

@@ -71,6 +71,10 @@ const (
 	numActs
 )
 
+// noAct stands for no activation where a kernel applies one optionally
+// (BatchNormTrainForwardAct's relatives).
+const noAct Act = -1
+
 var actNames = [numActs]string{"ReLU", "ReLU6", "Hardswish", "Hardsigmoid", "SiLU", "Sigmoid", "Tanh", "GELU", "GELUTanh"}
 
 // actCost is the rough number of floating-point operations per element, used

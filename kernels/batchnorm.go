@@ -31,6 +31,10 @@ import (
 //     see TestBatchNormFarFromZero), and the result agrees with the two-pass
 //     float64 formula of the references (and PyTorch's) to float32 precision.
 //     The normalising pass follows while the block is still in cache.
+//   - The ...Act forward passes apply an activation as well (for a batch
+//     norm followed by ReLU, say): to each chunk of channels just
+//     normalised, while it is in cache, or, for chunks of fewer than
+//     bnActMinRun values an image, in a pass of their own (bnActSplit).
 //   - The backward pass takes one pass for Σdy and Σdy·(x − mean) per
 //     channel, then one pass that adds into dx.
 //   - The loops are the column kernels of batchnorm_rows.go: a block of
@@ -117,14 +121,16 @@ func (s *bnSplit) channelSums(ch int) (s1, s2 float64) {
 	return s1, s2
 }
 
-// normalise writes y = (x − mu)·s + t for every channel, with s and t from
-// coef[0] and coef[1], one task per (channel, image block).
-func (s *bnSplit) normalise(n, c, hw int, x, y, mu []float32) {
+// normalise writes y = act((x − mu)·s + t) for every channel (act may be
+// noAct), with s and t from coef[0] and coef[1], one task per (channel,
+// image block).
+func (s *bnSplit) normalise(n, c, hw int, x, y, mu []float32, act Act) {
 	Parallel(c*s.blocks, 1, func(lo, hi int) {
 		for u := lo; u < hi; u++ {
 			ch, b := u/s.blocks, u%s.blocks
 			r0, r1 := s.rows(n, b)
 			bnGroupNormalise(x, y, c, hw, r0, r1, ch, ch+1, mu[ch:ch+1], s.coef[0][ch:ch+1], s.coef[1][ch:ch+1])
+			bnActRows(act, y, c, hw, r0, r1, ch, ch+1)
 		}
 	})
 }
@@ -219,6 +225,19 @@ func bnTrainStats(ch int, k, s1, s2 float64, m int, eps float64, gamma, beta, me
 // variance that updates the running statistics (see BatchNormUpdateRunning).
 // Each channel needs at least two values (n·hw ≥ 2), as in PyTorch.
 func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32) {
+	bnTrainForward(n, c, hw, x, gamma, beta, eps, y, mean, invStd, unbiasedVar, noAct)
+}
+
+// BatchNormTrainForwardAct is BatchNormTrainForward followed by y = act(y),
+// in one pass: each block of channels goes through the activation as soon
+// as it is normalised, while it is still in cache. y holds the bits that
+// BatchNormTrainForward and then ActForward(act, y, y) give.
+func BatchNormTrainForwardAct(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32, act Act) {
+	checkAct("BatchNormTrainForwardAct", act)
+	bnTrainForward(n, c, hw, x, gamma, beta, eps, y, mean, invStd, unbiasedVar, act)
+}
+
+func bnTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, y, mean, invStd, unbiasedVar []float32, act Act) {
 	checkBNTrainForward(n, c, hw, x, gamma, beta, y, mean, invStd, unbiasedVar)
 	if c == 0 {
 		return
@@ -238,10 +257,12 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 			s1, s2 := sp.channelSums(ch)
 			sp.coef[0][ch], sp.coef[1][ch] = bnTrainStats(ch, float64(x[ch*hw]), s1, s2, m, eps, gamma, beta, mean, invStd, unbiasedVar)
 		}
-		sp.normalise(n, c, hw, x, y, mean)
+		sp.normalise(n, c, hw, x, y, mean, act)
 		return
 	}
 	group, step, grain := bnChunks(c, hw, m)
+	act, tail := bnActSplit(act, grain, hw)
+	defer bnActAll(tail, y)
 	Parallel(c, grain, func(lo, hi int) {
 		sc := getBNScratch()
 		defer bnScratches.Put(sc)
@@ -267,11 +288,23 @@ func BatchNormTrainForward(n, c, hw int, x, gamma, beta []float32, eps float64, 
 				bnGroupNormalise(x, y, c, hw, 0, n, c0, c1, mean[c0:c1], s[c0-g0:c1-g0], t[c0-g0:c1-g0])
 			}
 		}
+		bnActRows(act, y, c, hw, 0, n, lo, hi)
 	})
 }
 
 // BatchNormInferForward normalises x with the running statistics (eval mode).
 func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32) {
+	bnInferForward(n, c, hw, x, gamma, beta, runMean, runVar, eps, y, noAct)
+}
+
+// BatchNormInferForwardAct is BatchNormInferForward followed by y = act(y),
+// in one pass, as BatchNormTrainForwardAct.
+func BatchNormInferForwardAct(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32, act Act) {
+	checkAct("BatchNormInferForwardAct", act)
+	bnInferForward(n, c, hw, x, gamma, beta, runMean, runVar, eps, y, act)
+}
+
+func bnInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float32, eps float64, y []float32, act Act) {
 	checkBNInferForward(n, c, hw, x, gamma, beta, runMean, runVar, y)
 	if n*c*hw == 0 {
 		return
@@ -281,11 +314,14 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 		for ch := range c {
 			sp.coef[0][ch], sp.coef[1][ch] = bnScaleShift(ch, invStdOf(runVar[ch], eps), gamma, beta)
 		}
-		sp.normalise(n, c, hw, x, y, runMean)
+		sp.normalise(n, c, hw, x, y, runMean, act)
 		return
 	}
 	group := bnGroup(hw)
-	Parallel(c, bnGrain(c, group, bnEvalCost*n*hw), func(lo, hi int) { // whole groups, as in bnChunks
+	grain := bnGrain(c, group, bnEvalCost*n*hw) // whole groups, as in bnChunks
+	act, tail := bnActSplit(act, grain, hw)
+	defer bnActAll(tail, y)
+	Parallel(c, grain, func(lo, hi int) {
 		var s, t [bnTile]float32
 		for g0 := lo; g0 < hi; g0 += group {
 			g1 := min(hi, g0+group)
@@ -294,7 +330,26 @@ func BatchNormInferForward(n, c, hw int, x, gamma, beta, runMean, runVar []float
 			}
 			bnGroupNormalise(x, y, c, hw, 0, n, g0, g1, runMean[g0:g1], s[:g1-g0], t[:g1-g0])
 		}
+		bnActRows(act, y, c, hw, 0, n, lo, hi)
 	})
+}
+
+// bnActSplit decides where a forward pass applies its activation: to each
+// chunk of grain channels as it is normalised (chunk = act), or, when a
+// chunk holds fewer than bnActMinRun values an image, in a pass of its own
+// once the normalisation is done (tail = act, for bnActAll).
+func bnActSplit(act Act, grain, hw int) (chunk, tail Act) {
+	if act == noAct || grain*hw >= bnActMinRun {
+		return act, noAct
+	}
+	return noAct, act
+}
+
+// bnActAll sets y = act(y) (nothing for noAct).
+func bnActAll(act Act, y []float32) {
+	if act != noAct {
+		ActForward(act, y, y)
+	}
 }
 
 // BatchNormInvStd sets invStd[ch] = 1/√(variance[ch] + eps), the form in which

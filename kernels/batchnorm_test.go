@@ -567,3 +567,36 @@ func TestBatchNormFlushesDenormals(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormActSameBits checks that the forward passes with an
+// activation give the bits of the plain pass followed by ActForward, in
+// training (statistics included) and in evaluation, on every path and
+// shape (the few-channel split, groups of small maps and large maps).
+func TestBatchNormActSameBits(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 18))
+		for _, sh := range bnShapes {
+			bc := newBNCase(rng, sh[0], sh[1], sh[2])
+			n, c, hw := bc.n, bc.c, bc.hw
+			for _, act := range []Act{ReLU, ReLU6, Hardswish, SiLU} {
+				want, got := make([]float32, n*c*hw), make([]float32, n*c*hw)
+				stats := make([][]float32, 6)
+				for i := range stats {
+					stats[i] = make([]float32, c)
+				}
+				BatchNormTrainForward(n, c, hw, bc.x, bc.gamma, bc.beta, 1e-5, want, stats[0], stats[1], stats[2])
+				ActForward(act, want, want)
+				BatchNormTrainForwardAct(n, c, hw, bc.x, bc.gamma, bc.beta, 1e-5, got, stats[3], stats[4], stats[5], act)
+				if !slices.Equal(got, want) || !slices.Equal(stats[0], stats[3]) || !slices.Equal(stats[1], stats[4]) || !slices.Equal(stats[2], stats[5]) {
+					t.Fatalf("n, c, hw = %v, %v: training forward with the activation differs from the two passes", sh, act)
+				}
+				BatchNormInferForward(n, c, hw, bc.x, bc.gamma, bc.beta, bc.runMean, bc.runVar, 1e-3, want)
+				ActForward(act, want, want)
+				BatchNormInferForwardAct(n, c, hw, bc.x, bc.gamma, bc.beta, bc.runMean, bc.runVar, 1e-3, got, act)
+				if !slices.Equal(got, want) {
+					t.Fatalf("n, c, hw = %v, %v: eval forward with the activation differs from the two passes", sh, act)
+				}
+			}
+		}
+	})
+}

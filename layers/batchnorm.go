@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // Batch normalisation over the channels of NCHW tensors. Each channel c is
@@ -79,8 +80,25 @@ func (b *BatchNorm2d) integerBuffer(name string) bool { return name == numBatche
 // Forward normalises x of shape (N, C, H, W). In training mode with running
 // statistics it counts the batch and updates running_mean and running_var.
 func (b *BatchNorm2d) Forward(x *autograd.Tensor) *autograd.Tensor {
-	useBatchStats := b.Training() || b.RunningMean == nil
-	momentum := b.Momentum
+	useBatchStats, momentum := b.step()
+	return autograd.BatchNorm2d(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, useBatchStats, momentum, b.Eps)
+}
+
+// ForwardAct is Forward followed by the activation act, as one op
+// (autograd.BatchNorm2dAct): the same values, one pass over them fewer and
+// one tensor fewer kept for the backward pass. act must be one that
+// autograd.FusesAfterNorm; Sequential and Steps use it for a BatchNorm2d
+// followed by such an Activation.
+func (b *BatchNorm2d) ForwardAct(x *autograd.Tensor, act kernels.Act) *autograd.Tensor {
+	useBatchStats, momentum := b.step()
+	return autograd.BatchNorm2dAct(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, useBatchStats, momentum, b.Eps, act)
+}
+
+// step counts a training batch (with running statistics) and returns
+// whether the batch's statistics normalise it and the momentum of the
+// running statistics' update.
+func (b *BatchNorm2d) step() (useBatchStats bool, momentum float64) {
+	useBatchStats, momentum = b.Training() || b.RunningMean == nil, b.Momentum
 	if b.Training() && b.NumBatchesTracked != nil {
 		n := b.NumBatchesTracked.Data()
 		n[0]++
@@ -88,5 +106,5 @@ func (b *BatchNorm2d) Forward(x *autograd.Tensor) *autograd.Tensor {
 			momentum = 1 / float64(n[0])
 		}
 	}
-	return autograd.BatchNorm2d(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, useBatchStats, momentum, b.Eps)
+	return useBatchStats, momentum
 }

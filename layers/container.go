@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gocnn/gocnn/autograd"
+	"github.com/gocnn/gocnn/kernels"
 )
 
 // Structural modules: Sequential chains modules and names them by position
@@ -50,12 +51,66 @@ func (s *Sequential) At(i int) Module {
 // Forward runs x through every module in turn. In an inference pass (x made
 // under NoGrad) each intermediate result goes back to the buffer pool once
 // the next module has read it (see Step); x and the result are the caller's.
+// A BatchNorm2d followed by an Activation that autograd.FusesAfterNorm
+// (ReLU, ReLU6) runs as one op (BatchNorm2d.ForwardAct), with the values
+// the two give.
 func (s *Sequential) Forward(x *autograd.Tensor) *autograd.Tensor {
-	h := x
-	for _, c := range s.children {
-		h = Step(c.module, h, x)
+	return chain(x, x, len(s.children), s.at)
+}
+
+// at returns module i, or nil past the end.
+func (s *Sequential) at(i int) Module {
+	if i >= len(s.children) {
+		return nil
+	}
+	return s.children[i].module
+}
+
+// Steps runs h through mods in turn, as Sequential.Forward runs its modules
+// (in is the chaining module's own input, see Step): for a block that
+// chains its registered modules in its own Forward, such as ResNet's.
+func Steps(h, in *autograd.Tensor, mods ...Module) *autograd.Tensor {
+	return chain(h, in, len(mods), func(i int) Module {
+		if i >= len(mods) {
+			return nil
+		}
+		return mods[i]
+	})
+}
+
+// chain runs h through the n modules at(0), at(1), … with Step, a fused
+// BatchNorm2d and activation as one step.
+func chain(h, in *autograd.Tensor, n int, at func(int) Module) *autograd.Tensor {
+	for i := 0; i < n; i++ {
+		if bn, act, ok := fusedNorm(at(i), at(i+1)); ok {
+			h = stepAct(bn, act, h, in)
+			i++
+			continue
+		}
+		h = Step(at(i), h, in)
 	}
 	return h
+}
+
+// fusedNorm reports whether m and next are a BatchNorm2d and an Activation
+// that run as one op, and returns them.
+func fusedNorm(m, next Module) (*BatchNorm2d, kernels.Act, bool) {
+	bn, ok := m.(*BatchNorm2d)
+	if !ok {
+		return nil, 0, false
+	}
+	a, ok := next.(*Activation)
+	if !ok || !autograd.FusesAfterNorm(a.Fn) {
+		return nil, 0, false
+	}
+	return bn, a.Fn, true
+}
+
+// stepAct is Step for a BatchNorm2d and its activation as one op.
+func stepAct(bn *BatchNorm2d, act kernels.Act, h, in *autograd.Tensor) *autograd.Tensor {
+	out := bn.ForwardAct(h, act)
+	autograd.ReleaseIntermediate(h, in, out)
+	return out
 }
 
 // Step returns m.Forward(h) and, in an inference pass, gives h's storage back

@@ -106,3 +106,79 @@ func TestBatchNormModes(t *testing.T) {
 		t.Error("an eval forward changed the running statistics")
 	}
 }
+
+// TestSequentialFusesNormAndActivation checks which pairs run as one op
+// (a BatchNorm2d and a ReLU or ReLU6 directly after it), and that a
+// Sequential and Steps give the bits of the modules run one by one: the
+// result, the input's and the parameters' gradients and the running
+// statistics, in training and in evaluation.
+func TestSequentialFusesNormAndActivation(t *testing.T) {
+	bn := NewBatchNorm2d(3, BatchNormOpts{})
+	for _, c := range []struct {
+		m, next Module
+		fused   bool
+	}{{bn, NewReLU(), true}, {bn, NewReLU6(), true}, {bn, NewSiLU(), false}, {bn, NewHardswish(), false},
+		{bn, nil, false}, {NewReLU(), bn, false}, {NewIdentity(), NewReLU(), false}} {
+		if _, _, ok := fusedNorm(c.m, c.next); ok != c.fused {
+			t.Errorf("fusedNorm(%T, %T) = %v, want %v", c.m, c.next, ok, c.fused)
+		}
+	}
+
+	build := func() []Module {
+		rng := rand.New(rand.NewPCG(5, 5))
+		bn1, bn2 := NewBatchNorm2d(4, BatchNormOpts{}), NewBatchNorm2d(4, BatchNormOpts{})
+		for _, b := range []*BatchNorm2d{bn1, bn2} {
+			for i := range 4 {
+				b.Weight.Data()[i] = float32(0.5 + rng.Float64())
+				b.Bias.Data()[i] = float32(rng.Float64() - 0.5)
+			}
+		}
+		return []Module{NewConv2d(rng, 2, 4, 3, ConvOpts{Padding: 1}), bn1, NewReLU(), NewConv2d(rng, 4, 4, 1, ConvOpts{}), bn2, NewReLU6(), NewConv2d(rng, 4, 4, 1, ConvOpts{}), NewBatchNorm2d(4, BatchNormOpts{})}
+	}
+	for _, training := range []bool{true, false} {
+		type outcome struct {
+			out, dx []float32
+			state   [][]float32
+		}
+		run := func(forward func(mods []Module, x *autograd.Tensor) *autograd.Tensor) outcome {
+			mods := build()
+			s := NewSequential(mods...)
+			SetTraining(s, training)
+			rng := rand.New(rand.NewPCG(6, 6))
+			x := autograd.Zeros(3, 2, 5, 5).SetRequiresGrad(true)
+			for i := range x.Data() {
+				x.Data()[i] = float32(rng.NormFloat64())
+			}
+			out := forward(mods, x)
+			o := outcome{out: slices.Clone(out.Data())} // Backward recycles the intermediate results
+			autograd.Sum(autograd.Mul(out, out)).Backward()
+			o.dx = x.Grad()
+			for _, p := range Parameters(s) {
+				o.state = append(o.state, p.Tensor.Grad())
+			}
+			for _, b := range Buffers(s) {
+				o.state = append(o.state, b.Tensor.Data())
+			}
+			return o
+		}
+		oneByOne := run(func(mods []Module, x *autograd.Tensor) *autograd.Tensor {
+			for _, m := range mods {
+				x = m.Forward(x)
+			}
+			return x
+		})
+		for name, forward := range map[string]func(mods []Module, x *autograd.Tensor) *autograd.Tensor{
+			"Sequential": func(mods []Module, x *autograd.Tensor) *autograd.Tensor { return NewSequential(mods...).Forward(x) },
+			"Steps":      func(mods []Module, x *autograd.Tensor) *autograd.Tensor { return Steps(x, x, mods...) },
+		} {
+			got := run(forward)
+			same := slices.Equal(got.out, oneByOne.out) && slices.Equal(got.dx, oneByOne.dx) && len(got.state) == len(oneByOne.state)
+			for i := range got.state {
+				same = same && slices.Equal(got.state[i], oneByOne.state[i])
+			}
+			if !same {
+				t.Errorf("training %v: %s differs from the modules run one by one", training, name)
+			}
+		}
+	}
+}

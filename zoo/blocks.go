@@ -79,10 +79,7 @@ func downsample(parent *layers.Base, in, out, stride int) *layers.Sequential {
 
 // Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
 func (b *BasicBlock) Forward(x *autograd.Tensor) *autograd.Tensor {
-	out := b.Conv1.Forward(x)
-	for _, m := range []layers.Module{b.BN1, b.ReLU, b.Conv2, b.BN2} {
-		out = layers.Step(m, out, x)
-	}
+	out := layers.Steps(b.Conv1.Forward(x), x, b.BN1, b.ReLU, b.Conv2, b.BN2)
 	out = addResidual(out, shortcut(b.Downsample, x), x)
 	return layers.Step(b.ReLU, out, x)
 }
@@ -159,10 +156,7 @@ func (b *Bottleneck) zeroInitLast() { layers.Zeros(b.BN3.Weight) }
 
 // Forward computes relu(bn3(conv3(…)) + shortcut(x)).
 func (b *Bottleneck) Forward(x *autograd.Tensor) *autograd.Tensor {
-	out := b.Conv1.Forward(x)
-	for _, m := range []layers.Module{b.BN1, b.ReLU, b.Conv2, b.BN2, b.ReLU, b.Conv3, b.BN3} {
-		out = layers.Step(m, out, x)
-	}
+	out := layers.Steps(b.Conv1.Forward(x), x, b.BN1, b.ReLU, b.Conv2, b.BN2, b.ReLU, b.Conv3, b.BN3)
 	out = addResidual(out, shortcut(b.Downsample, x), x)
 	return layers.Step(b.ReLU, out, x)
 }

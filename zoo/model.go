@@ -98,11 +98,11 @@ func (m *Model) ForwardBackbone(x *autograd.Tensor) *autograd.Tensor {
 	if len(x.Shape()) != 4 || x.Dim(1) != 3 {
 		panic(fmt.Sprintf("zoo.%s: input %v, want images (N, 3, H, W)", m.Arch, x.Shape()))
 	}
-	h := x
-	for _, c := range m.backbone {
-		h = layers.Step(c.Module, h, x)
+	mods := make([]layers.Module, len(m.backbone))
+	for i, c := range m.backbone {
+		mods[i] = c.Module
 	}
-	return h
+	return layers.Steps(x, x, mods...)
 }
 
 // ForwardHead pools a backbone feature map and applies the head; f stays
