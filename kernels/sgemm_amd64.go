@@ -26,7 +26,7 @@ func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *f
 // see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
 // packTransposeAVX2 is packGatherAVX2 for full panels whose width is a
 // multiple of 8, over a multiple of 8 steps, with the panel's rows ldd
-// floats apart (transposeInto uses it for whole matrices).
+// floats apart (transposeAVX2 uses it for whole matrices).
 //
 //go:noescape
 func packCopyAVX2(dst, src *float32, lds, kc, w, width int)

@@ -225,7 +225,7 @@ gdone:
 // func packTransposeAVX2(dst, src *float32, lds, ldd, kc8, width int)
 //
 // dst[p·ldd + j] = src[j·lds + p] for p < kc8 and j < width, both multiples
-// of 8 (a packed panel has ldd = width; transposeInto passes any ldd).
+// of 8 (a packed panel has ldd = width; transposeAVX2 passes any ldd).
 // For each block of 8 steps p (SI at src[p], DI at dst[p·ldd]) and each
 // group of 8 panel columns j (R13 at src[j·lds+p], R14 at dst[p·ldd+j]):
 // load source rows j … j+7, eight floats each (Y0–Y7); transpose them with
