@@ -528,6 +528,41 @@ func BenchmarkBatchNorm(b *testing.B) {
 	}
 }
 
+// BenchmarkBatchNormReLU times the training forward pass followed by ReLU:
+// the two passes (BatchNormTrainForward, then ActForward in place) against
+// BatchNormTrainForwardAct, which applies ReLU chunk by chunk as it
+// normalises (on small maps it takes the separate pass too, bnActMinRun):
+//
+//	go test -run '^$' -bench BatchNormReLU ./kernels
+func BenchmarkBatchNormReLU(b *testing.B) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, sh := range [][3]int{{64, 16, 1024}, {64, 64, 64}, {64, 256, 4}, {16, 64, 3136}, {16, 256, 196}} {
+		bc := newBNCase(rng, sh[0], sh[1], sh[2])
+		y := make([]float32, len(bc.x))
+		mean, invStd, unb := make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)
+		for _, v := range []struct {
+			name string
+			run  func()
+		}{
+			{"two_passes", func() {
+				BatchNormTrainForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb)
+				ActForward(ReLU, y, y)
+			}},
+			{"fused", func() {
+				BatchNormTrainForwardAct(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb, ReLU)
+			}},
+		} {
+			b.Run(fmt.Sprintf("n=%d,c=%d,hw=%d/%s", sh[0], sh[1], sh[2], v.name), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(bc.x)))
+				for b.Loop() {
+					v.run()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.x)), "ns/value")
+			})
+		}
+	}
+}
+
 // TestBatchNormFlushesDenormals: on the vector paths the kernels read a
 // denormal as zero, so a batch of denormals normalises to beta (here 0;
 // kept, they would normalise to ±3e-38·gamma) and their gradient is 0, and
