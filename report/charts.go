@@ -116,9 +116,10 @@ func fileSafe(s string) string {
 // inside gonum/plot (which panics on data it cannot lay out) becomes an
 // error naming the chart, so that it cannot take the dashboard with it.
 func encode(plots []*plot.Plot, w, h vg.Length) (b []byte, err error) {
+	drawing := plots[0] // the plot being laid out or drawn, for the error
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("drawing the chart %q: gonum/plot failed: %v", plots[0].Title.Text, r)
+			b, err = nil, fmt.Errorf("drawing the chart %q: gonum/plot failed: %v", drawing.Title.Text, r)
 		}
 	}()
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(chartDPI))
@@ -130,6 +131,7 @@ func encode(plots []*plot.Plot, w, h vg.Length) (b []byte, err error) {
 			PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 		canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
 		for i, p := range plots {
+			drawing = p
 			p.Draw(canvases[0][i])
 		}
 	}

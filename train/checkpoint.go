@@ -97,7 +97,8 @@ func saveCheckpoint(path string, st CheckpointState, model layers.Module, opt op
 	return nil
 }
 
-// readCheckpointState reads only the JSON state of the checkpoint at path.
+// readCheckpointState reads the checkpoint at path and decodes its JSON
+// state, returning the file (its tensors not yet loaded) with it.
 func readCheckpointState(path string) (*safetensors.File, CheckpointState, error) {
 	var st CheckpointState
 	f, err := safetensors.ReadFile(path)

@@ -121,10 +121,16 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	printTables(stdout, results.Models)
 	fmt.Fprintf(stdout, "\nresults: %s\n", resultsPath)
-	if _, err := report.Generate(o.out); err != nil {
+	written, err := report.Generate(o.out)
+	switch {
+	case len(written) > 0: // the page itself, written before the charts
+		fmt.Fprintf(stdout, "dashboard: %s\n", written[0])
+		if err != nil {
+			return fmt.Errorf("writing the dashboard's charts: %w", err)
+		}
+	case err != nil:
 		return fmt.Errorf("writing the dashboard: %w", err)
 	}
-	fmt.Fprintf(stdout, "dashboard: %s\n", filepath.Join(o.out, report.HTMLFile))
 	return nil
 }
 
@@ -250,7 +256,9 @@ func planModels(o *options, kind dataKind, input int, results *train.Results, tr
 				}
 				p.resume = true
 			case errors.Is(err, fs.ErrNotExist):
-				if prior >= 0 {
+				// An interrupted model saved a checkpoint, and so did one
+				// that trained an epoch; one that failed before has none.
+				if prior >= 0 && (results.Models[prior].Status == "interrupted" || results.Models[prior].EpochsRun > 0) {
 					warn(fmt.Sprintf("%s: results.json records it as %s, but its checkpoint %s is missing: training it again from the start",
 						name, results.Models[prior].Status, checkpoint))
 				}
