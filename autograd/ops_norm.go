@@ -44,8 +44,10 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 // in cache (kernels.BatchNormTrainForwardAct), and the graph holds one
 // tensor where BatchNorm2d and Activate hold two.
 //
-// Backward: dy = dOut·act'(result) into a scratch buffer, then BatchNorm2d's
-// backward with that dy.
+// Backward: dy = dOut·act'(result), then BatchNorm2d's backward with that
+// dy. When x's gradient is written (its first), dy is made in it, chunk by
+// chunk as the backward passes read it (kernels.BatchNormBackwardSetAct);
+// otherwise in a scratch buffer.
 func BatchNorm2dAct(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act kernels.Act) *Tensor {
 	if !FusesAfterNorm(act) {
 		panic(fmt.Sprintf("autograd.BatchNorm2dAct: %v's derivative cannot be read from its result; use BatchNorm2d and Activate", act))
@@ -123,11 +125,11 @@ func batchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 	if out.recording() {
 		out.backward(func() {
 			var dx, dgamma, dbeta []float32
-			backward := kernels.BatchNormBackward
+			backward, set := kernels.BatchNormBackward, false
 			if x.needsGrad() {
 				var add bool
 				if dx, add = x.gradTarget(); !add {
-					backward = kernels.BatchNormBackwardSet
+					backward, set = kernels.BatchNormBackwardSet, true
 				}
 			}
 			if weight.needsGrad() {
@@ -137,7 +139,11 @@ func batchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 				dbeta = bias.gradBuf()
 			}
 			dy := out.grad
-			if act != nil { // the gradient with respect to the normalised values
+			switch {
+			case act != nil && set: // dx, written anyway, holds the gradient of the normalised values first
+				kernels.BatchNormBackwardSetAct(useBatchStats, n, c, hw, x.data, gamma, mean, invStd, out.data, out.grad, dx, dgamma, dbeta, *act)
+				return
+			case act != nil: // the gradient of the normalised values, in a buffer of its own
 				dy = alloc(len(out.grad))
 				defer release(dy)
 				kernels.ActBackwardSet(*act, out.data, out.data, out.grad, dy)

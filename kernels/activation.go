@@ -156,23 +156,29 @@ func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 		panic(fmt.Sprintf("kernels.ActBackwardSet(%v): x, y, dy, dx have %d, %d, %d, %d elements", a, len(x), len(y), len(dy), len(dx)))
 	}
 	Parallel(len(x), GrainFor(len(x), actChunkCost(a)+1), func(lo, hi int) {
-		xs, dys, dxs := x[lo:hi], dy[lo:hi], dx[lo:hi]
-		switch k := actVecSets[impl.path]; {
-		case k != nil && k.bwdSet[a] != nil:
-			vs := xs
-			if actGradFromY(a) {
-				vs = y[lo:hi]
-			}
-			for i := 0; i < len(vs); i += streamBlock {
-				k.bwdSet[a](&vs[i], &dys[i], &dxs[i], min(streamBlock, len(vs)-i))
-			}
-		case a == ReLU:
-			actBackwardSetRef(xs, dys, dxs)
-		default:
-			clear(dxs)
-			actBackwardSpan(a, xs, y[lo:hi], dys, dxs)
-		}
+		actBackwardSetSpan(a, x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi])
 	})
+}
+
+// actBackwardSetSpan is ActBackwardSet on one chunk, with the current
+// path's vectorised kernel where it has one.
+func actBackwardSetSpan(a Act, x, y, dy, dx []float32) {
+	switch k := actVecSets[impl.path]; {
+	case k != nil && k.bwdSet[a] != nil:
+		vs := x
+		if actGradFromY(a) {
+			vs = y
+		}
+		dy, dx = dy[:len(vs)], dx[:len(vs)]
+		for i := 0; i < len(vs); i += streamBlock {
+			k.bwdSet[a](&vs[i], &dy[i], &dx[i], min(streamBlock, len(vs)-i))
+		}
+	case a == ReLU:
+		actBackwardSetRef(x, dy, dx)
+	default:
+		clear(dx)
+		actBackwardSpan(a, x, y, dy, dx)
+	}
 }
 
 // actBackwardSetRef is ReLU's ActBackwardSet in plain Go.

@@ -345,6 +345,14 @@ func bnActSplit(act Act, grain, hw int) (chunk, tail Act) {
 	return noAct, act
 }
 
+// bnActGradAll sets dx = dz·act'(z) over the whole tensor, as
+// ActBackwardSet(act, z, z, dz, dx) (nothing for noAct).
+func bnActGradAll(act Act, z, dz, dx []float32) {
+	if act != noAct {
+		ActBackwardSet(act, z, z, dz, dx)
+	}
+}
+
 // bnActAll sets y = act(y) (nothing for noAct).
 func bnActAll(act Act, y []float32) {
 	if act != noAct {
@@ -423,17 +431,40 @@ func bnBackwardFinish(training bool, ch int, m, sumDy, sumDyXmu float64, gamma, 
 //	dx     += gamma·invStd·(dy − Σdy/m − x̂·Σ(dy·x̂)/m)   training: through the batch statistics
 //	dx     += gamma·invStd·dy                           eval: a fixed per-channel scale
 func BatchNormBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
-	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, true)
+	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, true, nil, nil, noAct)
 }
 
 // BatchNormBackwardSet is BatchNormBackward writing the input gradient into
 // dx instead of adding it, whatever dx held (a fresh buffer needs no zeros);
 // dgamma and dbeta are still added into.
 func BatchNormBackwardSet(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32) {
-	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, false)
+	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta, false, nil, nil, noAct)
 }
 
-func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32, addDx bool) {
+// BatchNormBackwardSetAct is BatchNormBackwardSet for a batch norm followed
+// by the activation act (BatchNormTrainForwardAct in place, z its result):
+// dz is the gradient of z, and the gradient of the batch norm's output,
+// dy = dz·act'(z) as ActBackwardSet(act, z, z, dz, dy) writes it, is made in
+// dx itself, chunk by chunk before the passes that read it (or in a pass of
+// its own where chunks are small, as the forward pass does), so that no
+// buffer holds it and no pass reads it back from memory. act must be an
+// activation whose derivative ActBackwardSet can read from its result
+// (ReLU, ReLU6), and dx must not be nil. The bits are those of
+// ActBackwardSet into a buffer and BatchNormBackwardSet from it.
+func BatchNormBackwardSetAct(training bool, n, c, hw int, x, gamma, mean, invStd, z, dz, dx, dgamma, dbeta []float32, act Act) {
+	checkAct("BatchNormBackwardSetAct", act)
+	if act != ReLU && act != ReLU6 {
+		panic(fmt.Sprintf("kernels.BatchNormBackwardSetAct: %v's derivative cannot be read from its result", act))
+	}
+	needBNLen("BatchNormBackwardSetAct", "dx", dx, n*c*hw, false)
+	needBNLen("BatchNormBackwardSetAct", "z", z, n*c*hw, false)
+	needBNLen("BatchNormBackwardSetAct", "dz", dz, n*c*hw, false)
+	bnBackward(training, n, c, hw, x, gamma, mean, invStd, dx, dx, dgamma, dbeta, false, z, dz, act)
+}
+
+// bnBackward is BatchNormBackward (addDx) or BatchNormBackwardSet; with act,
+// dy is dx, filled from z and dz before each chunk reads it.
+func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dgamma, dbeta []float32, addDx bool, z, dz []float32, act Act) {
 	checkBNBackward(n, c, hw, x, gamma, mean, invStd, dy, dx, dgamma, dbeta)
 	if n*c*hw == 0 {
 		return
@@ -441,6 +472,7 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 	m := float64(n * hw)
 	sums := training || dgamma != nil || dbeta != nil
 	if blocks := bnImageBlocks(n, c, hw, bnTrainCost); blocks > 1 {
+		bnActGradAll(act, z, dz, dx)
 		sp := &bnSplit{blocks: blocks, per: (n + blocks - 1) / blocks}
 		if sums {
 			Parallel(c*blocks, 1, func(lo, hi int) {
@@ -468,11 +500,14 @@ func bnBackward(training bool, n, c, hw int, x, gamma, mean, invStd, dy, dx, dga
 		return
 	}
 	group, step, grain := bnChunks(c, hw, int(m))
+	act, whole := bnActSplit(act, grain, hw)
+	bnActGradAll(whole, z, dz, dx)
 	Parallel(c, grain, func(lo, hi int) {
 		sc := getBNScratch()
 		defer bnScratches.Put(sc)
 		k, s1, s2 := &sc.f64[0], &sc.f64[1], &sc.f64[2]
 		md, p, a := &sc.f32[0], &sc.f32[1], &sc.f32[2]
+		bnActGradRows(act, z, dz, dx, c, hw, 0, n, lo, hi)
 		for g0 := lo; g0 < hi; g0 += step {
 			g1 := min(hi, g0+step)
 			w := g1 - g0

@@ -231,6 +231,20 @@ func bnGroupNormalise(x, y []float32, c, hw, r0, r1, g0, g1 int, mu, s, t []floa
 // gained 1.06–1.12×, 16×16 and larger 1.1–1.25×.
 const bnActMinRun = 512
 
+// bnActGradRows sets dx = dz·act'(z) over images r0..r1−1 of the channels
+// g0..g1−1 (nothing for noAct), as ActBackwardSet(act, z, z, dz, dx) does:
+// the batch norm's output gradient of a chunk, made just before the
+// backward passes read it (BatchNormBackwardSetAct).
+func bnActGradRows(act Act, z, dz, dx []float32, c, hw, r0, r1, g0, g1 int) {
+	if act == noAct {
+		return
+	}
+	for r := r0; r < r1; r++ {
+		lo, hi := (r*c+g0)*hw, (r*c+g1)*hw
+		actBackwardSetSpan(act, z[lo:hi], z[lo:hi], dz[lo:hi], dx[lo:hi])
+	}
+}
+
 // bnActRows sets y = act(y) over images r0..r1−1 of the channels g0..g1−1
 // (nothing for noAct): the activation of the forward passes that fuse one,
 // applied to a chunk just normalised, while it is in cache, with one call

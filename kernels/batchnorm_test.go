@@ -528,28 +528,38 @@ func BenchmarkBatchNorm(b *testing.B) {
 	}
 }
 
-// BenchmarkBatchNormReLU times the training forward pass followed by ReLU:
-// the two passes (BatchNormTrainForward, then ActForward in place) against
-// BatchNormTrainForwardAct, which applies ReLU chunk by chunk as it
-// normalises (on small maps it takes the separate pass too, bnActMinRun):
+// BenchmarkBatchNormReLU times batch norm followed by ReLU in training, as
+// two passes each way (BatchNormTrainForward then ActForward in place;
+// ActBackwardSet into a buffer then BatchNormBackwardSet) and as one
+// (BatchNormTrainForwardAct; BatchNormBackwardSetAct, which makes ReLU's
+// gradient in dx as it goes). On small maps both take the separate pass
+// (bnActMinRun).
 //
 //	go test -run '^$' -bench BatchNormReLU ./kernels
 func BenchmarkBatchNormReLU(b *testing.B) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, sh := range [][3]int{{64, 16, 1024}, {64, 64, 64}, {64, 256, 4}, {16, 64, 3136}, {16, 256, 196}} {
 		bc := newBNCase(rng, sh[0], sh[1], sh[2])
-		y := make([]float32, len(bc.x))
+		z, dz, dy, dx := make([]float32, len(bc.x)), bnFill(rng, len(bc.x), -1, 1), make([]float32, len(bc.x)), make([]float32, len(bc.x))
 		mean, invStd, unb := make([]float32, bc.c), make([]float32, bc.c), make([]float32, bc.c)
+		dgamma, dbeta := make([]float32, bc.c), make([]float32, bc.c)
 		for _, v := range []struct {
 			name string
 			run  func()
 		}{
-			{"two_passes", func() {
-				BatchNormTrainForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb)
-				ActForward(ReLU, y, y)
+			{"fwd/two_passes", func() {
+				BatchNormTrainForward(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, z, mean, invStd, unb)
+				ActForward(ReLU, z, z)
 			}},
-			{"fused", func() {
-				BatchNormTrainForwardAct(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, y, mean, invStd, unb, ReLU)
+			{"fwd/fused", func() {
+				BatchNormTrainForwardAct(bc.n, bc.c, bc.hw, bc.x, bc.gamma, bc.beta, 1e-5, z, mean, invStd, unb, ReLU)
+			}},
+			{"bwd/two_passes", func() {
+				ActBackwardSet(ReLU, z, z, dz, dy)
+				BatchNormBackwardSet(true, bc.n, bc.c, bc.hw, bc.x, bc.gamma, mean, invStd, dy, dx, dgamma, dbeta)
+			}},
+			{"bwd/fused", func() {
+				BatchNormBackwardSetAct(true, bc.n, bc.c, bc.hw, bc.x, bc.gamma, mean, invStd, z, dz, dx, dgamma, dbeta, ReLU)
 			}},
 		} {
 			b.Run(fmt.Sprintf("n=%d,c=%d,hw=%d/%s", sh[0], sh[1], sh[2], v.name), func(b *testing.B) {
@@ -559,46 +569,6 @@ func BenchmarkBatchNormReLU(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bc.x)), "ns/value")
 			})
-		}
-	}
-}
-
-// TestBatchNormFlushesDenormals: on the vector paths the kernels read a
-// denormal as zero, so a batch of denormals normalises to beta (here 0;
-// kept, they would normalise to ±3e-38·gamma) and their gradient is 0, and
-// put the caller's MXCSR back. 64 pixels per plane keep every column in the
-// vector kernels on both paths.
-func TestBatchNormFlushesDenormals(t *testing.T) {
-	const n, c, hw = 2, 3, 64
-	x, dy := make([]float32, n*c*hw), make([]float32, n*c*hw)
-	for i := range x {
-		x[i], dy[i] = 1e-40, -1e-40
-		if i%2 == 0 {
-			x[i], dy[i] = 3e-40, 2e-40
-		}
-	}
-	gamma, beta := []float32{1, 2, 3}, []float32{0, 0, 0}
-	for _, path := range Paths() {
-		if path == Generic {
-			continue
-		}
-		usePath(t, path)
-		y, dx := make([]float32, len(x)), make([]float32, len(x))
-		mean, invStd, uv := make([]float32, c), make([]float32, c), make([]float32, c)
-		BatchNormTrainForward(n, c, hw, x, gamma, beta, 1e-5, y, mean, invStd, uv)
-		for i, v := range y {
-			if v != 0 {
-				t.Fatalf("%s: y[%d] = %g, want beta = 0 (denormal inputs read as zero)", path, i, v)
-			}
-		}
-		BatchNormBackward(true, n, c, hw, x, gamma, mean, invStd, dy, dx, make([]float32, c), make([]float32, c))
-		for i, v := range dx {
-			if v != 0 {
-				t.Fatalf("%s: dx[%d] = %g, want 0", path, i, v)
-			}
-		}
-		if tiny := x[0] * gamma[0]; tiny == 0 {
-			t.Fatalf("%s: after the kernels, Go flushes denormals: the caller's MXCSR was not restored", path)
 		}
 	}
 }
@@ -630,6 +600,48 @@ func TestBatchNormActSameBits(t *testing.T) {
 				BatchNormInferForwardAct(n, c, hw, bc.x, bc.gamma, bc.beta, bc.runMean, bc.runVar, 1e-3, got, act)
 				if !slices.Equal(got, want) {
 					t.Fatalf("n, c, hw = %v, %v: eval forward with the activation differs from the two passes", sh, act)
+				}
+			}
+		}
+	})
+}
+
+// TestBatchNormBackwardSetActSameBits checks the backward pass that makes
+// the activation's gradient in dx against ActBackwardSet into a buffer and
+// BatchNormBackwardSet from it, bit for bit: dx, dgamma and dbeta, in
+// training and in evaluation, with and without the parameters' gradients,
+// on every path and shape (the few-channel split, chunks with their own
+// pass and chunks made as they are read).
+func TestBatchNormBackwardSetActSameBits(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		for _, sh := range bnShapes {
+			bc := newBNCase(rng, sh[0], sh[1], sh[2])
+			n, c, hw := bc.n, bc.c, bc.hw
+			mean, invStd := make([]float32, c), make([]float32, c)
+			dz := bnFill(rng, len(bc.x), -1, 1)
+			for _, act := range []Act{ReLU, ReLU6} {
+				z := make([]float32, len(bc.x))
+				BatchNormTrainForwardAct(n, c, hw, bc.x, bc.gamma, bc.beta, 1e-5, z, mean, invStd, nil, act)
+				for _, training := range []bool{true, false} {
+					for _, params := range []bool{true, false} {
+						grads := func() (dgamma, dbeta []float32) {
+							if params {
+								return slices.Repeat([]float32{0.5}, c), slices.Repeat([]float32{-1}, c)
+							}
+							return nil, nil
+						}
+						dy, wantDx := make([]float32, len(bc.x)), make([]float32, len(bc.x))
+						wantG, wantB := grads()
+						ActBackwardSet(act, z, z, dz, dy)
+						BatchNormBackwardSet(training, n, c, hw, bc.x, bc.gamma, mean, invStd, dy, wantDx, wantG, wantB)
+						gotDx := slices.Repeat([]float32{float32(math.NaN())}, len(bc.x))
+						gotG, gotB := grads()
+						BatchNormBackwardSetAct(training, n, c, hw, bc.x, bc.gamma, mean, invStd, z, dz, gotDx, gotG, gotB, act)
+						if !slices.Equal(gotDx, wantDx) || !slices.Equal(gotG, wantG) || !slices.Equal(gotB, wantB) {
+							t.Fatalf("n, c, hw = %v, %v, training %v, parameters %v: differs from ActBackwardSet and BatchNormBackwardSet", sh, act, training, params)
+						}
+					}
 				}
 			}
 		}
