@@ -165,14 +165,7 @@ func ActBackwardSet(a Act, x, y, dy, dx []float32) {
 func actBackwardSetSpan(a Act, x, y, dy, dx []float32) {
 	switch k := actVecSets[impl.path]; {
 	case k != nil && k.bwdSet[a] != nil:
-		vs := x
-		if actGradFromY(a) {
-			vs = y
-		}
-		dy, dx = dy[:len(vs)], dx[:len(vs)]
-		for i := 0; i < len(vs); i += streamBlock {
-			k.bwdSet[a](&vs[i], &dy[i], &dx[i], min(streamBlock, len(vs)-i))
-		}
+		actGradBlocks(k.bwdSet[a], a, x, y, dy, dx)
 	case a == ReLU:
 		actBackwardSetRef(x, dy, dx)
 	default:
@@ -237,18 +230,25 @@ func actForwardSpan(a Act, x, y []float32) {
 	}
 }
 
+// actGradBlocks runs a vectorised gradient kernel (actVecKernels' bwd or
+// bwdSet) over one chunk, streamBlock elements a call, reading x, or y
+// where actGradFromY(a).
+func actGradBlocks(kernel func(v, dy, dx *float32, n int), a Act, x, y, dy, dx []float32) {
+	v := x
+	if actGradFromY(a) {
+		v = y
+	}
+	dy, dx = dy[:len(v)], dx[:len(v)]
+	for lo := 0; lo < len(v); lo += streamBlock {
+		kernel(&v[lo], &dy[lo], &dx[lo], min(streamBlock, len(v)-lo))
+	}
+}
+
 // actBackwardSpan adds dy·f' into dx for one chunk, choosing its loop as
 // actForwardSpan does.
 func actBackwardSpan(a Act, x, y, dy, dx []float32) {
 	if k := actVecSets[impl.path]; k != nil && k.bwd[a] != nil {
-		v := x
-		if actGradFromY(a) {
-			v = y
-		}
-		dy, dx = dy[:len(v)], dx[:len(v)]
-		for lo := 0; lo < len(v); lo += streamBlock {
-			k.bwd[a](&v[lo], &dy[lo], &dx[lo], min(streamBlock, len(v)-lo))
-		}
+		actGradBlocks(k.bwd[a], a, x, y, dy, dx)
 		return
 	}
 	if !actBackward32(a, x, y, dy, dx) && !actBackwardPiecewise(a, x, dy, dx) {
