@@ -18,8 +18,10 @@
 // the plain ones would puzzle: a PyTorch checkpoint (.pth, .pt: a zip
 // archive or a pickle) handed in as safetensors, and a file cut short (a
 // copy or download that stopped), whose header describes more bytes than
-// the file holds. Writing goes to a temporary file that is renamed into place, so a
-// crash never leaves half a file behind.
+// the file holds. ReadMetadata reads the header alone, for a program that
+// needs a file's metadata before (or instead of) its tensors. Writing goes
+// to a temporary file that is renamed into place, so a crash never leaves
+// half a file behind.
 //
 // The package is a leaf: it knows nothing of gocnn's tensors, so state dicts
 // (package layers), checkpoints (package train) and test fixtures all share it.
@@ -32,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,6 +113,67 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// ReadMetadata reads only the header of the safetensors file at path and
+// returns its __metadata__ (nil when it has none): what a program needs to
+// decide about a file (a checkpoint's position, say) without reading its
+// tensors, which may be gigabytes. It checks that the file is as long as
+// its header says (a file cut short is an error here too), not the
+// tensors' entries one by one: ReadFile does that. Errors name the file.
+func ReadMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var head [8]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return nil, fmt.Errorf("%s: not a safetensors file: %d bytes, too short for the 8-byte header length", path, st.Size())
+	}
+	n := binary.LittleEndian.Uint64(head[:])
+	switch {
+	case n > maxHeader || pytorchFormat(head[:]) != "" && n > uint64(st.Size()-8):
+		_, err := Parse(head[:]) // Parse's diagnosis: a PyTorch file, or a length over the limit
+		return nil, fmt.Errorf("%s: %w", path, err)
+	case n > uint64(st.Size()-8):
+		return nil, fmt.Errorf("%s: truncated file, or not a safetensors file: %d bytes, but its first 8 bytes give a header of %d bytes, which needs %d",
+			path, st.Size(), n, 8+n)
+	}
+	header := make([]byte, n)
+	if _, err := io.ReadFull(f, header); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(header, &raw); err != nil {
+		return nil, fmt.Errorf("%s: header is not a JSON object: %v", path, err)
+	}
+	var metadata map[string]string
+	end := int64(0) // where the last tensor's data ends
+	for name, msg := range raw {
+		if name == "__metadata__" {
+			if err := json.Unmarshal(msg, &metadata); err != nil {
+				return nil, fmt.Errorf("%s: __metadata__ is not an object of strings: %v", path, err)
+			}
+			continue
+		}
+		var e headerEntry
+		if err := json.Unmarshal(msg, &e); err != nil || len(e.DataOffsets) != 2 {
+			return nil, fmt.Errorf("%s: tensor %q: malformed entry", path, name)
+		}
+		end = max(end, e.DataOffsets[1])
+	}
+	if need := 8 + int64(n) + end; need != st.Size() {
+		if need > st.Size() {
+			return nil, fmt.Errorf("%s: truncated file: %d bytes, but its header describes %d, so the last %d are missing", path, st.Size(), need, need-st.Size())
+		}
+		return nil, fmt.Errorf("%s: %d bytes after the last tensor are not described by the header", path, st.Size()-need)
+	}
+	return metadata, nil
 }
 
 // Parse validates and decodes a whole file held in memory. The tensors' Data

@@ -201,3 +201,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReadMetadata checks that ReadMetadata gives ReadFile's metadata from
+// the header alone, nil for a file without any, and errors naming the file
+// for a file cut short (in its tensors or its header), one with bytes past
+// its tensors, and a PyTorch checkpoint.
+func TestReadMetadata(t *testing.T) {
+	dir := t.TempDir()
+	good, err := Encode([]Tensor{F32("w", []int{4, 4}, make([]float32, 16)), F32("b", []int{4}, make([]float32, 4))}, map[string]string{"k": "v", "state": `{"epoch":2}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := Encode([]Tensor{F32("w", []int{2}, make([]float32, 2))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := int(binary.LittleEndian.Uint64(good))
+	write := func(name string, b []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if m, err := ReadMetadata(write("good", good)); err != nil || len(m) != 2 || m["k"] != "v" || m["state"] != `{"epoch":2}` {
+		t.Errorf("a good file: metadata %v, error %v", m, err)
+	}
+	if m, err := ReadMetadata(write("bare", bare)); err != nil || m != nil {
+		t.Errorf("a file without metadata: %v, error %v", m, err)
+	}
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"cut-tensors", good[:len(good)-4], "truncated file"},
+		{"cut-header", good[:8+header/2], "truncated file, or not a safetensors file"},
+		{"extra", append(slices.Clone(good), 0, 0), "2 bytes after the last tensor"},
+		{"short", good[:5], "too short"},
+		{"zip", append([]byte("PK\x03\x04\x00\x00\x08\x08\x00\x00"), make([]byte, 600)...), "zip archive"},
+	} {
+		path := write(c.name, c.b)
+		if _, err := ReadMetadata(path); err == nil || !strings.HasPrefix(err.Error(), path+": ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %s and saying %q", c.name, err, path, c.want)
+		}
+	}
+}

@@ -100,25 +100,35 @@ func saveCheckpoint(path string, st CheckpointState, model layers.Module, opt op
 // readCheckpointState reads the checkpoint at path and decodes its JSON
 // state, returning the file (its tensors not yet loaded) with it.
 func readCheckpointState(path string) (*safetensors.File, CheckpointState, error) {
-	var st CheckpointState
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return nil, st, fmt.Errorf("reading checkpoint: %w", err)
+		return nil, CheckpointState{}, fmt.Errorf("reading checkpoint: %w", err)
 	}
-	js, ok := f.Metadata[checkpointKey]
-	if !ok {
-		return nil, st, fmt.Errorf("%s is not a gocnn checkpoint (no %q metadata)", path, checkpointKey)
-	}
-	if err := UnmarshalNullable([]byte(js), &st); err != nil {
-		return nil, st, fmt.Errorf("%s: damaged checkpoint state: %w", path, err)
-	}
-	if st.Version != checkpointVersion {
-		return nil, st, fmt.Errorf("%s: checkpoint format version %d, this program reads version %d", path, st.Version, checkpointVersion)
-	}
-	if err := checkPosition(path, st, st.Config.Epochs); err != nil {
+	st, err := decodeCheckpointState(path, f.Metadata)
+	if err != nil {
 		return nil, st, err
 	}
 	return f, st, nil
+}
+
+// decodeCheckpointState decodes and checks the state in the metadata of the
+// checkpoint at path.
+func decodeCheckpointState(path string, metadata map[string]string) (CheckpointState, error) {
+	var st CheckpointState
+	js, ok := metadata[checkpointKey]
+	if !ok {
+		return st, fmt.Errorf("%s is not a gocnn checkpoint (no %q metadata)", path, checkpointKey)
+	}
+	if err := UnmarshalNullable([]byte(js), &st); err != nil {
+		return st, fmt.Errorf("%s: damaged checkpoint state: %w", path, err)
+	}
+	if st.Version != checkpointVersion {
+		return st, fmt.Errorf("%s: checkpoint format version %d, this program reads version %d", path, st.Version, checkpointVersion)
+	}
+	if err := checkPosition(path, st, st.Config.Epochs); err != nil {
+		return st, err
+	}
+	return st, nil
 }
 
 // checkPosition checks that the position st records (in the file at path)
@@ -149,7 +159,11 @@ func checkPosition(path string, st CheckpointState, epochs int) error {
 // configuration; a program calls this first to refuse a bad checkpoint
 // before it writes or trains anything.
 func CheckCheckpoint(path string, c Config, trainImages int) error {
-	_, st, err := readCheckpointState(path)
+	metadata, err := safetensors.ReadMetadata(path) // the state only: the tensors are read when the run resumes
+	if err != nil {
+		return fmt.Errorf("reading checkpoint: %w", err)
+	}
+	st, err := decodeCheckpointState(path, metadata)
 	if err != nil {
 		return err
 	}
