@@ -468,13 +468,19 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 }
 
 // WriteAtomic writes b to path through a temporary file and a rename, so
-// readers see either the old file or the complete new one.
+// readers see either the old file or the complete new one. The file is
+// readable by all (0644, as os.WriteFile(path, b, 0o644) leaves it under the
+// usual umask), not private as the temporary file starts out.
 func WriteAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err

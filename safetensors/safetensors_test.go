@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -245,5 +246,30 @@ func TestReadMetadata(t *testing.T) {
 		if _, err := ReadMetadata(path); err == nil || !strings.HasPrefix(err.Error(), path+": ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming %s and saying %q", c.name, err, path, c.want)
 		}
+	}
+}
+
+// TestWriteAtomicMode checks that a written file is readable by all, as
+// os.WriteFile with 0644 leaves it, and that no temporary file is left.
+func TestWriteAtomicMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permission bits")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	for range 2 { // a new file, then one replaced
+		if err := WriteAtomic(path, []byte("{}\n")); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("mode %v, want -rw-r--r--", st.Mode().Perm())
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("the directory holds %d entries (%v), want the file alone", len(entries), err)
 	}
 }
