@@ -467,12 +467,34 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	return WriteAtomic(path, b)
 }
 
+// RemoveTemps removes the temporary files that WriteAtomic calls for path
+// left behind when their process was killed mid-write. Call it only when no
+// other process may be writing path (a resumed run, for its checkpoint).
+func RemoveTemps(path string) error {
+	temps, err := filepath.Glob(tempPattern(path))
+	if err != nil {
+		return err
+	}
+	for _, t := range temps {
+		if err := os.Remove(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tempPattern is the name pattern of WriteAtomic's temporary files for path:
+// hidden, in the same directory (so the rename stays on one file system).
+func tempPattern(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+}
+
 // WriteAtomic writes b to path through a temporary file and a rename, so
 // readers see either the old file or the complete new one. The file is
 // readable by all (0644, as os.WriteFile(path, b, 0o644) leaves it under the
 // usual umask), not private as the temporary file starts out.
 func WriteAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(tempPattern(path)))
 	if err != nil {
 		return err
 	}

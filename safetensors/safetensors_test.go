@@ -273,3 +273,36 @@ func TestWriteAtomicMode(t *testing.T) {
 		t.Errorf("the directory holds %d entries (%v), want the file alone", len(entries), err)
 	}
 }
+
+// TestRemoveTemps checks that RemoveTemps removes what an interrupted
+// WriteAtomic of a path leaves (a hidden temporary file beside it), and
+// nothing else: not the file, not another file's temporary files.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "checkpoint.safetensors")
+	if err := WriteAtomic(path, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	keep := []string{"checkpoint.safetensors", ".best.safetensors.tmp123", "checkpoint.safetensors.tmp9"}
+	for _, name := range append([]string{".checkpoint.safetensors.tmp123", ".checkpoint.safetensors.tmp456"}, keep[1:]...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveTemps(path); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(left)
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Errorf("left %v, want %v", left, keep)
+	}
+}

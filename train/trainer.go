@@ -45,6 +45,7 @@ import (
 	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/optim"
+	"github.com/gocnn/gocnn/safetensors"
 	"github.com/gocnn/gocnn/zoo"
 )
 
@@ -653,6 +654,11 @@ func (t *Trainer) save() error {
 // restore loads the checkpoint of an earlier run of the same configuration.
 func (t *Trainer) restore() error {
 	path := filepath.Join(t.Dir, CheckpointFile)
+	// A checkpoint being written when the run was killed left its
+	// temporary file; the run that wrote it is over.
+	if err := safetensors.RemoveTemps(path); err != nil {
+		return fmt.Errorf("removing an unfinished checkpoint: %w", err)
+	}
 	f, st, err := readCheckpointState(path)
 	if err != nil {
 		return err

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -275,9 +277,18 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 		}
 	}
 
+	// A checkpoint write cut short by a kill leaves its temporary file,
+	// which the resumed run removes.
+	stale := filepath.Join(dir, "resnet18", "."+train.CheckpointFile+".tmp12345")
+	if err := os.WriteFile(stale, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir)
 	if code != 0 || !strings.Contains(stdout, "resuming from") {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the unfinished checkpoint %s is still there after the resumed run (%v)", stale, err)
 	}
 	a, b := readResultsFile(t, whole).Models[0], readResultsFile(t, dir).Models[0]
 	if a.Test.Accuracy != b.Test.Accuracy || a.Test.Loss != b.Test.Loss || a.Test.Macro != b.Test.Macro || a.BestEpoch != b.BestEpoch {
