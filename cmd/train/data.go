@@ -163,6 +163,14 @@ func openSources(kind dataKind, dir string, seed uint64, warn dataset.WarnFunc) 
 			}
 			return pair(a, b, err1, err2)
 		}
+		for _, split := range []string{"test", "val"} {
+			if isDir(filepath.Join(dir, split)) {
+				// Read as a class folder, it would make a class of that name.
+				return nil, nil, fmt.Errorf("%s has a %s folder but no train folder beside it: imagefolder:DIR takes "+
+					"class folders in DIR/train and DIR/test (or DIR/val), or class folders directly in DIR (split %g/%g)",
+					dir, split, 100*(1-folderTestFraction), 100*folderTestFraction)
+			}
+		}
 		all, err := dataset.OpenImageFolder(dir, dataset.DecodeOptions{})
 		if err != nil {
 			return nil, nil, err

@@ -152,6 +152,9 @@ func TestDataIsChecked(t *testing.T) {
 	// A train folder with neither test nor val beside it.
 	trainOnly := t.TempDir()
 	pngs(trainOnly, "train/cat", "train/dog")
+	// A val folder with no train folder beside it.
+	valOnly := t.TempDir()
+	pngs(valOnly, "val/cat", "val/dog", "cat", "dog")
 
 	for _, c := range []struct {
 		data string
@@ -166,6 +169,7 @@ func TestDataIsChecked(t *testing.T) {
 			filepath.Join(tiny, "train") + " and " + filepath.Join(tiny, "test") + " folders"},
 		{"imagefolder:" + trainOnly, trainOnly + " has a train folder but no test or val folder beside it: imagefolder:DIR takes " +
 			"class folders in DIR/train and DIR/test (or DIR/val), or class folders directly in DIR (split 80/20)"},
+		{"imagefolder:" + valOnly, valOnly + " has a val folder but no train folder beside it"},
 	} {
 		code, stdout, stderr := invoke(t, context.Background(), "-model", "resnet18", "-data", c.data, "-out", filepath.Join(t.TempDir(), "out"))
 		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
