@@ -136,7 +136,7 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.IntVar(&o.workers, "workers", 1, "goroutines decoding and transforming images")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the weights, the data order, the augmentation and dropout")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>); it must not hold a run already: continue one with -resume")
-	fs.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory, with its own flags")
+	fs.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory, with its own flags (-workers and -cpuprofile may be set afresh)")
 	fs.IntVar(&o.limit, "limit", 0, "use at most this many training images (class-balanced), for quick runs")
 	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate -weights on the test split without training")
 	fs.Float64Var(&o.smoothing, "label-smoothing", 0, "label smoothing ε of the cross-entropy (default: the recipe's)")
@@ -262,7 +262,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 func resumeFlags(o *options) (*options, error) {
 	var extra []string
 	for name := range o.set {
-		if name != "resume" {
+		if name != "resume" && !resumeMayChange[name] {
 			extra = append(extra, "-"+name)
 		}
 	}
@@ -290,5 +290,17 @@ func resumeFlags(o *options) (*options, error) {
 	}
 	again.out, again.stampedOut = o.resume, false
 	again.resume = o.resume
+	if o.set["workers"] {
+		again.workers = o.workers
+	}
+	if o.set["cpuprofile"] {
+		again.cpuProfile = o.cpuProfile
+	}
 	return again, nil
 }
+
+// resumeMayChange are the flags a resumed run may set afresh: they change
+// how fast the run goes, not what it computes (the loader's results do not
+// depend on its workers), so the resumed run still repeats the interrupted
+// one bit for bit.
+var resumeMayChange = map[string]bool{"workers": true, "cpuprofile": true}
