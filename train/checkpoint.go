@@ -29,8 +29,11 @@ package train
 
 import (
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 
+	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/optim"
 	"github.com/gocnn/gocnn/safetensors"
@@ -68,6 +71,35 @@ type CheckpointState struct {
 	SinceBest    int           `json:"epochs_since_best"`
 
 	Optimizer optim.State `json:"optimizer"` // without its buffers, which are tensors
+
+	// Data identifies the training and validation data the run trained on
+	// (dataFingerprint), so that a resumed run refuses data that changed
+	// since: the order, the split and every batch depend on it. Empty in
+	// checkpoints written before it existed, which are not checked.
+	Data string `json:"data,omitempty"`
+}
+
+// dataFingerprint returns a digest of the items of the training and
+// validation sources, in order: their count, names and labels (FNV-1a, 64
+// bits, in hexadecimal). A file added, removed, renamed, relabelled or put
+// in another order changes it; the pixels are not read.
+func dataFingerprint(train, val dataset.Source) string {
+	h := fnv.New64a()
+	var buf []byte
+	for _, src := range []dataset.Source{train, val} {
+		if src == nil {
+			h.Write([]byte("-\n"))
+			continue
+		}
+		buf = strconv.AppendInt(buf[:0], int64(src.Len()), 10)
+		h.Write(append(buf, '\n'))
+		for i := range src.Len() {
+			buf = append(append(buf[:0], src.Name(i)...), 0)
+			buf = strconv.AppendInt(buf, int64(src.Label(i)), 10)
+			h.Write(append(buf, '\n'))
+		}
+	}
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // saveCheckpoint writes st, the model, the optimiser state and the EMA

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/safetensors"
 )
 
@@ -105,5 +106,53 @@ func TestCheckpointPositionIsChecked(t *testing.T) {
 	res, err := runTrainer(t, cfg, data, dir, true, 0)
 	if err == nil || !strings.Contains(err.Error(), path) || res.Status == "ok" {
 		t.Errorf("resuming a checkpoint at epoch 99 of 2: status %q, error %v", res.Status, err)
+	}
+}
+
+// TestResumeRefusesOtherData interrupts a run and resumes it on other
+// training data (a different subset of the same size, and with one more
+// image per class) and on other validation data: each is refused, naming
+// the checkpoint; on the same data the run resumes. A checkpoint without
+// the data's fingerprint (written before it existed) resumes too.
+func TestResumeRefusesOtherData(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Epochs = 1
+	data := tinyData(t, 6, 1, false)
+	dir := t.TempDir()
+	if _, err := runTrainer(t, cfg, data, dir, false, 2); err != ErrInterrupted {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	path := filepath.Join(dir, CheckpointFile)
+	saved, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		t.Helper()
+		if err := safetensors.WriteFile(path, saved.Tensors, saved.Metadata); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shifted := data
+	seven := mnistSubset(t, true, 7).(*dataset.Subset)
+	shifted.Train = &dataset.Subset{Src: seven.Src, Indices: seven.Indices[1:61]} // as many images, one place on
+	larger := tinyData(t, 7, 1, false)
+	withVal := data
+	withVal.Train, withVal.Val = dataset.SplitStratified(data.Train, 0.2, 1)
+	for name, other := range map[string]Data{"shifted": shifted, "larger": larger, "validation": withVal} {
+		restore()
+		if _, err := runTrainer(t, cfg, other, dir, true, 0); err == nil || !strings.Contains(err.Error(), path) ||
+			!strings.Contains(err.Error(), "other training or validation data") {
+			t.Errorf("%s: resumed with error %v; want a refusal naming %s", name, err, path)
+		}
+	}
+	restore()
+	editCheckpoint(t, path, func(st *CheckpointState) { st.Data = "" })
+	if res, err := runTrainer(t, cfg, data, dir, true, 0); err != nil || res.Status != "ok" {
+		t.Errorf("a checkpoint without the data's fingerprint: status %q, %v", res.Status, err)
+	}
+	restore()
+	if res, err := runTrainer(t, cfg, data, dir, true, 0); err != nil || res.Status != "ok" {
+		t.Errorf("the same data: status %q, %v", res.Status, err)
 	}
 }

@@ -273,7 +273,7 @@ func (t *Trainer) setup() (*loaderSet, error) {
 	for _, w := range c.ClassWeights {
 		t.loss.Weights = append(t.loss.Weights, float32(w))
 	}
-	t.st = CheckpointState{Model: t.Model.Arch, Config: c}
+	t.st = CheckpointState{Model: t.Model.Arch, Config: c, Data: dataFingerprint(t.Data.Train, t.Data.Val)}
 	if t.Resume {
 		if err := t.restore(); err != nil {
 			return nil, err
@@ -670,6 +670,10 @@ func (t *Trainer) restore() error {
 		was, _ := json.Marshal(st.Config)
 		now, _ := json.Marshal(t.Config)
 		return fmt.Errorf("%s was made with another configuration; resume with the same flags\ncheckpoint: %s\nthis run:   %s", path, was, now)
+	}
+	if st.Data != "" && st.Data != t.st.Data {
+		return fmt.Errorf("%s was made on other training or validation data (files added, removed, renamed or relabelled since, "+
+			"or another -limit or -val): resume on the same data, or start a new run", path)
 	}
 	// The checkpoint's strategy state: freeze as in the epoch it stopped in,
 	// so the optimiser sees the same trainable parameters.
