@@ -35,8 +35,8 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 }
 
 // BatchNorm2dAct is BatchNorm2d followed by the activation act, as one op
-// with the bits of the two: act(BatchNorm2d(x, …)). act must be one that
-// FusesAfterNorm, whose derivative can be read from the op's result (ReLU:
+// with the bits of the two: act(BatchNorm2d(x, …)). act must be one whose
+// derivative can be read from the op's result (ActGradFromResult; ReLU:
 // the result is positive exactly where the normalised value was; ReLU6:
 // the result lies strictly between 0 and 6 exactly where the normalised
 // value did). So the normalised values are never kept: the forward pass
@@ -49,14 +49,17 @@ func BatchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool
 // chunk as the backward passes read it (kernels.BatchNormBackwardSetAct);
 // otherwise in a scratch buffer.
 func BatchNorm2dAct(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act kernels.Act) *Tensor {
-	if !FusesAfterNorm(act) {
+	if !ActGradFromResult(act) {
 		panic(fmt.Sprintf("autograd.BatchNorm2dAct: %v's derivative cannot be read from its result; use BatchNorm2d and Activate", act))
 	}
 	return batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps, &act)
 }
 
-// FusesAfterNorm reports whether BatchNorm2dAct takes the activation a.
-func FusesAfterNorm(a kernels.Act) bool { return a == kernels.ReLU || a == kernels.ReLU6 }
+// ActGradFromResult reports whether a's derivative can be read from its
+// result alone (ReLU, ReLU6), so that the ops that end with it
+// (BatchNorm2dAct, AddAct) need not keep its input: the activations they
+// take.
+func ActGradFromResult(a kernels.Act) bool { return a == kernels.ReLU || a == kernels.ReLU6 }
 
 // batchNorm2d is BatchNorm2d, followed by *act unless act is nil.
 func batchNorm2d(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64, act *kernels.Act) *Tensor {

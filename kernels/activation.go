@@ -131,6 +131,21 @@ func ActForward(a Act, x, y []float32) {
 	})
 }
 
+// AddAct sets out[i] = f(a[i] + b[i]) for the activation f: a residual
+// sum and the activation after it, in one pass, each chunk of the sum going
+// through the activation while it is in cache. out may be a or b. The bits
+// are those of Binary(OpAdd, …) and then ActForward(a, out, out).
+func AddAct(act Act, a, b, out []float32) {
+	checkAct("AddAct", act)
+	if len(a) != len(out) || len(b) != len(out) {
+		panic(fmt.Sprintf("kernels.AddAct(%v): a, b, out have %d, %d, %d elements", act, len(a), len(b), len(out)))
+	}
+	Parallel(len(out), GrainFor(len(out), 1+actChunkCost(act)), func(lo, hi int) {
+		binaryRow(OpAdd, out[lo:hi], a[lo:hi], 1, b[lo:hi], 1)
+		actForwardSpan(act, out[lo:hi], out[lo:hi])
+	})
+}
+
 // ActBackward adds dy[i]·f'(x[i]) into dx[i], where x is the input of
 // ActForward and y its output. Sigmoid and Tanh read their derivative from y
 // (σ' = y(1−y), tanh' = 1−y²), as PyTorch does; the others read x. All four

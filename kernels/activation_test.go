@@ -721,3 +721,32 @@ func BenchmarkActivation(b *testing.B) {
 		}
 	}
 }
+
+// TestAddActSameBits checks AddAct against Binary's add and ActForward in
+// place, bit for bit, on every path, for lengths around the vector widths
+// and the chunks of Parallel, in place (out = a) and not.
+func TestAddActSameBits(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(51, 52))
+		for _, n := range []int{1, 7, 16, 17, 100, 1000, 1 << 14, 1<<16 + 3} {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i], b[i] = float32(rng.NormFloat64()*3), float32(rng.NormFloat64()*3)
+			}
+			for _, act := range []Act{ReLU, ReLU6, SiLU} {
+				want := make([]float32, n)
+				Binary(OpAdd, a, []int{n}, b, []int{n}, want)
+				ActForward(act, want, want)
+				got := make([]float32, n)
+				AddAct(act, a, b, got)
+				inPlace := slices.Clone(a)
+				AddAct(act, inPlace, b, inPlace)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n = %d, %v: element %d is %v (in place %v), want %v", n, act, i, got[i], inPlace[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}

@@ -86,9 +86,9 @@ func (b *BatchNorm2d) Forward(x *autograd.Tensor) *autograd.Tensor {
 
 // ForwardAct is Forward followed by the activation act, as one op
 // (autograd.BatchNorm2dAct): the same values, one pass over them fewer and
-// one tensor fewer kept for the backward pass. act must be one that
-// autograd.FusesAfterNorm; Sequential and Steps use it for a BatchNorm2d
-// followed by such an Activation.
+// one tensor fewer kept for the backward pass. act must be one for which
+// autograd.ActGradFromResult holds; Sequential and Steps use it for a
+// BatchNorm2d followed by such an Activation.
 func (b *BatchNorm2d) ForwardAct(x *autograd.Tensor, act kernels.Act) *autograd.Tensor {
 	useBatchStats, momentum := b.step()
 	return autograd.BatchNorm2dAct(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, useBatchStats, momentum, b.Eps, act)

@@ -51,9 +51,9 @@ func (s *Sequential) At(i int) Module {
 // Forward runs x through every module in turn. In an inference pass (x made
 // under NoGrad) each intermediate result goes back to the buffer pool once
 // the next module has read it (see Step); x and the result are the caller's.
-// A BatchNorm2d followed by an Activation that autograd.FusesAfterNorm
-// (ReLU, ReLU6) runs as one op (BatchNorm2d.ForwardAct), with the values
-// the two give.
+// A BatchNorm2d followed by an Activation whose derivative can be read from
+// its result (autograd.ActGradFromResult: ReLU, ReLU6) runs as one op
+// (BatchNorm2d.ForwardAct), with the values the two give.
 func (s *Sequential) Forward(x *autograd.Tensor) *autograd.Tensor {
 	return chain(x, x, len(s.children), s.at)
 }
@@ -100,7 +100,7 @@ func fusedNorm(m, next Module) (*BatchNorm2d, kernels.Act, bool) {
 		return nil, 0, false
 	}
 	a, ok := next.(*Activation)
-	if !ok || !autograd.FusesAfterNorm(a.Fn) {
+	if !ok || !autograd.ActGradFromResult(a.Fn) {
 		return nil, 0, false
 	}
 	return bn, a.Fn, true

@@ -1,6 +1,8 @@
 package zoo
 
 import (
+	"slices"
+
 	"github.com/gocnn/gocnn/autograd"
 	"github.com/gocnn/gocnn/kernels"
 	"github.com/gocnn/gocnn/layers"
@@ -80,8 +82,7 @@ func downsample(parent *layers.Base, in, out, stride int) *layers.Sequential {
 // Forward computes relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
 func (b *BasicBlock) Forward(x *autograd.Tensor) *autograd.Tensor {
 	out := layers.Steps(b.Conv1.Forward(x), x, b.BN1, b.ReLU, b.Conv2, b.BN2)
-	out = addResidual(out, shortcut(b.Downsample, x), x)
-	return layers.Step(b.ReLU, out, x)
+	return addResidualAct(out, shortcut(b.Downsample, x), x, b.ReLU)
 }
 
 // zeroInitLast zeroes bn2's γ, as torchvision's zero_init_residual does for
@@ -102,6 +103,19 @@ func shortcut(ds *layers.Sequential, x *autograd.Tensor) *autograd.Tensor {
 // the same for each intermediate.
 func addResidual(branch, skip, x *autograd.Tensor) *autograd.Tensor {
 	out := autograd.Add(branch, skip)
+	autograd.ReleaseIntermediate(branch, x, out)
+	autograd.ReleaseIntermediate(skip, x, out)
+	return out
+}
+
+// addResidualAct returns act(branch + skip), as addResidual followed by the
+// activation module, but as one op (autograd.AddAct) where the activation
+// allows it: the sum is not kept for the backward pass.
+func addResidualAct(branch, skip, x *autograd.Tensor, act *layers.Activation) *autograd.Tensor {
+	if !autograd.ActGradFromResult(act.Fn) || !slices.Equal(branch.Shape(), skip.Shape()) {
+		return layers.Step(act, addResidual(branch, skip, x), x)
+	}
+	out := autograd.AddAct(branch, skip, act.Fn)
 	autograd.ReleaseIntermediate(branch, x, out)
 	autograd.ReleaseIntermediate(skip, x, out)
 	return out
@@ -157,8 +171,7 @@ func (b *Bottleneck) zeroInitLast() { layers.Zeros(b.BN3.Weight) }
 // Forward computes relu(bn3(conv3(…)) + shortcut(x)).
 func (b *Bottleneck) Forward(x *autograd.Tensor) *autograd.Tensor {
 	out := layers.Steps(b.Conv1.Forward(x), x, b.BN1, b.ReLU, b.Conv2, b.BN2, b.ReLU, b.Conv3, b.BN3)
-	out = addResidual(out, shortcut(b.Downsample, x), x)
-	return layers.Step(b.ReLU, out, x)
+	return addResidualAct(out, shortcut(b.Downsample, x), x, b.ReLU)
 }
 
 func (b *Bottleneck) trace(t *tracer, name string, in value) value {
