@@ -23,6 +23,29 @@ func TestBatchesPerEpoch(t *testing.T) {
 	}
 }
 
+// interruptedRun runs a trainer in a new directory until it is interrupted
+// after step cancelAt, and returns the directory, its checkpoint's path and
+// a function that puts the checkpoint back as the interruption left it.
+func interruptedRun(t *testing.T, cfg Config, data Data, cancelAt int) (dir, path string, restore func()) {
+	t.Helper()
+	dir = t.TempDir()
+	if _, err := runTrainer(t, cfg, data, dir, false, cancelAt); err != ErrInterrupted {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	path = filepath.Join(dir, CheckpointFile)
+	saved, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore = func() {
+		t.Helper()
+		if err := safetensors.WriteFile(path, saved.Tensors, saved.Metadata); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, path, restore
+}
+
 // editCheckpoint rewrites the JSON state of the checkpoint at path.
 func editCheckpoint(t *testing.T, path string, edit func(*CheckpointState)) {
 	t.Helper()
@@ -54,21 +77,7 @@ func editCheckpoint(t *testing.T, path string, edit func(*CheckpointState)) {
 func TestCheckpointPositionIsChecked(t *testing.T) {
 	cfg := tinyConfig()
 	data := tinyData(t, 10, 2, false) // 100 images: 7 batches of 16 per epoch
-	dir := t.TempDir()
-	if _, err := runTrainer(t, cfg, data, dir, false, 3); err != ErrInterrupted {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	path := filepath.Join(dir, CheckpointFile)
-	saved, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restore := func() {
-		t.Helper()
-		if err := safetensors.WriteFile(path, saved.Tensors, saved.Metadata); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, path, restore := interruptedRun(t, cfg, data, 3)
 	if err := CheckCheckpoint(path, cfg, data.Train.Len()); err != nil {
 		t.Fatalf("the checkpoint of an interrupted run: %v", err)
 	}
@@ -118,21 +127,7 @@ func TestResumeRefusesOtherData(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Epochs = 1
 	data := tinyData(t, 6, 1, false)
-	dir := t.TempDir()
-	if _, err := runTrainer(t, cfg, data, dir, false, 2); err != ErrInterrupted {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	path := filepath.Join(dir, CheckpointFile)
-	saved, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restore := func() {
-		t.Helper()
-		if err := safetensors.WriteFile(path, saved.Tensors, saved.Metadata); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, path, restore := interruptedRun(t, cfg, data, 2)
 	shifted := data
 	seven := mnistSubset(t, true, 7).(*dataset.Subset)
 	shifted.Train = &dataset.Subset{Src: seven.Src, Indices: seven.Indices[1:61]} // as many images, one place on
