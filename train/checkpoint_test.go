@@ -1,10 +1,12 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/safetensors"
@@ -150,4 +152,51 @@ func TestResumeRefusesOtherData(t *testing.T) {
 	if res, err := runTrainer(t, cfg, data, dir, true, 0); err != nil || res.Status != "ok" {
 		t.Errorf("the same data: status %q, %v", res.Status, err)
 	}
+}
+
+// TestCheckpointEveryKeepsAKilledRun writes a checkpoint after every
+// optimiser step (CheckpointEvery of a nanosecond), kills the run in the
+// middle of its first epoch without the checkpoint an interruption writes
+// (a panic out of the step, as SIGKILL would stop it), and resumes: the
+// checkpoint left is the one of the step before, and the resumed run, also
+// writing a checkpoint every step, ends as the run that was never stopped.
+func TestCheckpointEveryKeepsAKilledRun(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.EMADecay = 0.9
+	cfg.AccumSteps = 2
+	data := tinyData(t, 24, 6, true)
+	whole, err := runTrainer(t, cfg, data, t.TempDir(), false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const killedAt = 4
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the run was not killed")
+			}
+		}()
+		tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Misclassified: 2, CheckpointEvery: time.Nanosecond}
+		tr.afterStep = func(step int) {
+			if step == killedAt {
+				panic("killed")
+			}
+		}
+		tr.Run(context.Background())
+	}()
+	_, st, err := readCheckpointState(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch != 0 || st.Step != killedAt-1 || st.Batch != cfg.AccumSteps*(killedAt-1) || st.EpochSeen == 0 || st.EpochSeconds <= 0 {
+		t.Fatalf("checkpoint left by the killed run at epoch %d, batch %d, step %d (%d images, %.3g s); want step %d of the first epoch",
+			st.Epoch, st.Batch, st.Step, st.EpochSeen, st.EpochSeconds, killedAt-1)
+	}
+	tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Resume: true, Misclassified: 2, CheckpointEvery: time.Nanosecond}
+	resumed, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameOutcome(t, whole, resumed)
 }

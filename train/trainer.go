@@ -24,9 +24,12 @@ package train
 // Interruption: when ctx is cancelled (Ctrl-C in cmd/train), the loop
 // finishes the optimiser step in progress, writes a checkpoint at that
 // batch and returns ErrInterrupted; Run with Resume continues from it and
-// produces the same bits as a run that was never interrupted. A loss that is
-// NaN or infinite stops the run with a *NonFiniteError and writes nothing,
-// so the last checkpoint is the last good state.
+// produces the same bits as a run that was never interrupted. A run that is
+// killed instead (SIGKILL, a power cut) resumes from its last checkpoint:
+// the one written at the end of the last epoch, or a later one written in
+// the middle of an epoch when CheckpointEvery is set. A loss that is NaN or
+// infinite stops the run with a *NonFiniteError and writes nothing, so the
+// last checkpoint is the last good state.
 
 import (
 	"context"
@@ -113,6 +116,12 @@ type Trainer struct {
 	// most confident mistakes).
 	Misclassified int
 	Progress      *Progress // nil: silent
+	// CheckpointEvery, when positive, also writes the checkpoint in the
+	// middle of an epoch: after the first optimiser step that ends at least
+	// this long after the last checkpoint was written (or the run began), so
+	// that a killed run loses at most about this much training. It changes
+	// no result. 0: at the end of each epoch and on interruption only.
+	CheckpointEvery time.Duration
 
 	// afterStep, when set (by tests), runs after every optimiser step with
 	// the number of steps taken.
@@ -125,6 +134,7 @@ type Trainer struct {
 	st        CheckpointState
 	peakHeap  uint64
 	heapProbe []metrics.Sample
+	lastSave  time.Time // when the checkpoint was last written, or the run began
 }
 
 // Run trains, evaluates and measures the model. The returned result is
@@ -160,11 +170,9 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		if !frozenBackbone {
 			features = nil
 		}
-		start, startCPU := time.Now(), cpuSeconds()
-		if err := t.trainEpoch(ctx, loaders.train, features); err != nil {
-			t.st.EpochSeconds += time.Since(start).Seconds()
-			t.st.TrainSeconds += time.Since(start).Seconds()
-			t.st.TrainCPU += cpuSeconds() - startCPU
+		clock := epochClock{start: time.Now(), cpu: cpuSeconds()}
+		if err := t.trainEpoch(ctx, loaders.train, features, clock); err != nil {
+			clock.advance(&t.st)
 			if errors.Is(err, ErrInterrupted) {
 				if serr := t.save(); serr != nil {
 					return t.finish(res, serr)
@@ -194,11 +202,9 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 			}
 			stopped = c.Patience > 0 && t.st.SinceBest >= c.Patience
 		}
-		seconds := t.st.EpochSeconds + time.Since(start).Seconds()
-		record.Seconds = seconds
-		record.ImagesPerSecond = float64(t.st.EpochSeen) / seconds
-		t.st.TrainSeconds += time.Since(start).Seconds()
-		t.st.TrainCPU += cpuSeconds() - startCPU
+		clock.advance(&t.st)
+		record.Seconds = t.st.EpochSeconds
+		record.ImagesPerSecond = float64(t.st.EpochSeen) / t.st.EpochSeconds
 		t.st.History = append(t.st.History, record)
 		t.st.TrainImages += t.st.EpochSeen
 		t.st.Epoch++
@@ -285,6 +291,7 @@ func (t *Trainer) setup() (*loaderSet, error) {
 		t.Progress.Printf("resuming from %s at %s", filepath.Join(t.Dir, CheckpointFile), at)
 	}
 	t.heapProbe = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	t.lastSave = time.Now()
 	return loaders, nil
 }
 
@@ -434,8 +441,24 @@ func stepSeed(seed uint64, batch int) uint64 {
 	return x ^ (x >> 31)
 }
 
-// trainEpoch runs the batches of the current epoch from t.st.Batch on.
-func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, features *featureCache) error {
+// epochClock is when the training of an epoch (or of its rest, after a
+// resume) began, in wall-clock and process CPU time.
+type epochClock struct {
+	start time.Time
+	cpu   float64
+}
+
+// advance adds the time since the clock started to st's time counters.
+func (c epochClock) advance(st *CheckpointState) {
+	seconds := time.Since(c.start).Seconds()
+	st.EpochSeconds += seconds
+	st.TrainSeconds += seconds
+	st.TrainCPU += cpuSeconds() - c.cpu
+}
+
+// trainEpoch runs the batches of the current epoch from t.st.Batch on;
+// clock is the epoch's, for the checkpoints it writes on the way.
+func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, features *featureCache, clock epochClock) error {
 	c := t.Config
 	epoch := t.st.Epoch
 	batches := loader.Len()
@@ -479,6 +502,13 @@ func (t *Trainer) trainEpoch(ctx context.Context, loader *dataset.Loader, featur
 		}
 		if ctx.Err() != nil && t.st.Batch < batches {
 			return ErrInterrupted
+		}
+		if t.CheckpointEvery > 0 && t.st.Batch < batches && time.Since(t.lastSave) >= t.CheckpointEvery {
+			st := t.st // the epoch's counters as an interruption now would leave them
+			clock.advance(&st)
+			if err := t.saveState(st); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -647,8 +677,16 @@ func (t *Trainer) saveBest() error {
 }
 
 // save writes the checkpoint.
-func (t *Trainer) save() error {
-	return saveCheckpoint(filepath.Join(t.Dir, CheckpointFile), t.st, t.Model, t.opt, t.ema)
+func (t *Trainer) save() error { return t.saveState(t.st) }
+
+// saveState writes a checkpoint of the model, the optimiser and the EMA as
+// they are, with st as its position and counters.
+func (t *Trainer) saveState(st CheckpointState) error {
+	if err := saveCheckpoint(filepath.Join(t.Dir, CheckpointFile), st, t.Model, t.opt, t.ema); err != nil {
+		return err
+	}
+	t.lastSave = time.Now()
+	return nil
 }
 
 // restore loads the checkpoint of an earlier run of the same configuration.

@@ -66,6 +66,7 @@ type options struct {
 	stochDepth    float64
 	cpuProfile    string
 	zeroInit      bool
+	checkpoint    time.Duration
 
 	// stampedOut: out is the default runs/<timestamp>, which execute
 	// creates afresh (adding -2, -3, … when a run started in the same
@@ -136,7 +137,8 @@ func newFlagSet(o *options, models, strategy, head, augment *string) *flag.FlagS
 	fs.IntVar(&o.workers, "workers", 1, "goroutines decoding and transforming images")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the weights, the data order, the augmentation and dropout")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>); it must not hold a run already: continue one with -resume")
-	fs.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory, with its own flags (-workers and -cpuprofile may be set afresh)")
+	fs.StringVar(&o.resume, "resume", "", "continue the interrupted or killed run in this directory, with its own flags (-workers, -cpuprofile and -checkpoint-every may be set afresh)")
+	fs.DurationVar(&o.checkpoint, "checkpoint-every", 10*time.Minute, "also write the checkpoint in the middle of an epoch when this much time has passed since the last one, so that a killed run loses at most about this much (0: only at the end of each epoch and on Ctrl-C)")
 	fs.IntVar(&o.limit, "limit", 0, "use at most this many training images (class-balanced), for quick runs")
 	fs.BoolVar(&o.evalOnly, "eval-only", false, "evaluate -weights on the test split without training")
 	fs.Float64Var(&o.smoothing, "label-smoothing", 0, "label smoothing ε of the cross-entropy (default: the recipe's)")
@@ -213,6 +215,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		{o.bnRecal < 0, "-bn-recal must be at least 0"},
 		{!(o.val >= 0 && o.val < 1), "-val must be a fraction in [0, 1)"},
 		{o.workers < 1, "-workers must be at least 1"},
+		{o.checkpoint < 0, "-checkpoint-every must be at least 0"},
 		{o.limit < 0, "-limit must be at least 0"},
 		{o.accum < 1, "-accum must be at least 1"},
 		{o.misclassified < 0, "-misclassified must be at least 0"},
@@ -296,6 +299,9 @@ func resumeFlags(o *options) (*options, error) {
 	if o.set["cpuprofile"] {
 		again.cpuProfile = o.cpuProfile
 	}
+	if o.set["checkpoint-every"] {
+		again.checkpoint = o.checkpoint
+	}
 	return again, nil
 }
 
@@ -303,4 +309,4 @@ func resumeFlags(o *options) (*options, error) {
 // how fast the run goes, not what it computes (the loader's results do not
 // depend on its workers), so the resumed run still repeats the interrupted
 // one bit for bit.
-var resumeMayChange = map[string]bool{"workers": true, "cpuprofile": true}
+var resumeMayChange = map[string]bool{"workers": true, "cpuprofile": true, "checkpoint-every": true}

@@ -283,8 +283,9 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("partial"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// With another number of loader workers, which changes no result.
-	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir, "-workers", "3")
+	// With another number of loader workers and a checkpoint after every
+	// step, which change no result.
+	code, stdout, stderr := invoke(t, context.Background(), "-resume", dir, "-workers", "3", "-checkpoint-every", "1ns")
 	if code != 0 || !strings.Contains(stdout, "resuming from") {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -504,6 +505,7 @@ func TestBadInputsExitWithCode2(t *testing.T) {
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-model", "resnet18", "-warmup", "5", "-epochs", "2", "-schedule", "cosine", "-limit", "20"}, "warm-up"},
 		{[]string{"-epochs", "0"}, "-epochs must be at least 1"},
+		{[]string{"-checkpoint-every", "-1m"}, "-checkpoint-every must be at least 0"},
 		{[]string{"-model", "resnet18", "-lr", "0"}, "learning rate 0"},
 		{[]string{"-model", "resnet18", "-limit", "1"}, "0 training images make no batch of 64 (-data mnist-sample has 10000, -limit 1 keeps 0)"},
 	}

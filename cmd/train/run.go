@@ -322,12 +322,13 @@ func trainOne(ctx context.Context, o *options, p modelPlan, input int, dir strin
 		Config: cfg,
 		Data: train.Data{Name: o.data, Train: trainSrc, Val: valSrc, Test: testSrc, TrainTransform: p.trainTF,
 			EvalTransform: p.evalTF, Workers: o.workers, Warn: warn},
-		Dir:           dir,
-		Resume:        p.resume,
-		Preset:        &p.preset,
-		Metadata:      map[string]string{zoo.MetaEvalTransform: p.evalTF.String()},
-		Misclassified: o.misclassified,
-		Progress:      train.NewProgress(stdout, terminal, name),
+		Dir:             dir,
+		Resume:          p.resume,
+		CheckpointEvery: o.checkpoint,
+		Preset:          &p.preset,
+		Metadata:        map[string]string{zoo.MetaEvalTransform: p.evalTF.String()},
+		Misclassified:   o.misclassified,
+		Progress:        train.NewProgress(stdout, terminal, name),
 	}
 	var res *train.ModelResult
 	var err error
