@@ -263,6 +263,36 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 	if after := readFiles(t, checkpoint, filepath.Join(dir, "results.json")); !slices.Equal(before, after) {
 		t.Errorf("the same command again changed the checkpoint or results.json")
 	}
+	// While another process runs in the directory (its lock held), neither a
+	// resume nor a new run there starts.
+	// (A new run with the -out of a run just begun finds the directory
+	// empty but locked.)
+	if runLocks {
+		starting := t.TempDir()
+		for _, busy := range []struct {
+			dir  string
+			args []string
+		}{
+			{dir, []string{"-resume", dir}},
+			{starting, append(slices.Clone(args), "-out", starting)},
+		} {
+			unlock, err := lockRun(busy.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := invoke(t, context.Background(), busy.args...)
+			if code != exitUsage || !strings.Contains(stderr, busy.dir+" is in use by another run (process "+strconv.Itoa(os.Getpid())+")") {
+				t.Errorf("%v while the run directory is locked: exit %d, %s", busy.args, code, stderr)
+			}
+			unlock()
+		}
+		if after := readFiles(t, checkpoint, filepath.Join(dir, "results.json")); !slices.Equal(before, after) {
+			t.Errorf("a refused run changed the checkpoint or results.json")
+		}
+		if entries, _ := os.ReadDir(starting); len(entries) != 1 || entries[0].Name() != lockFile {
+			t.Errorf("a refused new run wrote into its -out: %v", entries)
+		}
+	}
 	// A checkpoint whose position lies outside the run is refused, naming it.
 	for _, edit := range []struct{ field, want string }{{"epoch", "99 epochs trained"}, {"batch", "99 batches of epoch 1"}} {
 		bad := filepath.Join(t.TempDir(), "edited")

@@ -8,7 +8,8 @@ package main
 // an interrupted comparison keeps what finished, and -resume skips the
 // models that did. A new run never writes into a directory that holds
 // another run: -out must not hold one, and the default runs/<timestamp> is
-// made afresh.
+// made afresh. A run in progress holds its directory's lock (lock_unix.go),
+// so a second run with the same -out, or a -resume of it, is refused.
 
 import (
 	"context"
@@ -69,6 +70,11 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 
 	results := &train.Results{Run: train.NewRunInfo(o.args), Models: []train.ModelResult{}}
 	if o.resume != "" {
+		unlock, err := lockRun(o.out)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		if err := readResults(filepath.Join(o.out, "results.json"), results); err != nil {
 			return err
 		}
@@ -81,8 +87,24 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if o.out, err = newRunDir(o.out); err != nil {
 			return err
 		}
-	} else if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("creating the run directory: %w", err)
+	} else if o.resume == "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return fmt.Errorf("creating the run directory: %w", err)
+		}
+	}
+	if o.resume == "" {
+		unlock, err := lockRun(o.out)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		// Again under the lock: a run that held it may have finished
+		// between the first check and now.
+		if !o.stampedOut {
+			if err := checkFreshOut(o.out); err != nil {
+				return err
+			}
+		}
 	}
 	resultsPath := filepath.Join(o.out, "results.json")
 	if err := train.WriteResults(resultsPath, results); err != nil {
@@ -133,6 +155,9 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// lockFile is the name of the run directory's lock (lockRun).
+const lockFile = ".lock"
 
 // checkFreshOut refuses a run directory given with -out that already holds
 // a run (its results.json, or a model's checkpoint): a new run there would
