@@ -35,3 +35,23 @@ func ExampleNewLoader() {
 	// images [8 1 28 28]
 	// labels [4 1 5 4 2 1 8 5]
 }
+
+// The evaluation pipeline of a run is recorded with its weights in the
+// form String gives, and ParseEvalTransform rebuilds it: here the one the
+// default comparison uses for MNIST, whose 28×28 digits are padded to the
+// models' 32×32 and replicated to three channels. A pipeline with a random
+// step (the training augmentation) is refused.
+func ExampleParseEvalTransform() {
+	mnist := []float32{0.1307, 0.1307, 0.1307}
+	std := []float32{0.3081, 0.3081, 0.3081}
+	eval := dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mnist, std))
+	rebuilt, err := dataset.ParseEvalTransform(eval.String())
+	fmt.Println(rebuilt, err)
+
+	augment := dataset.Compose(dataset.RandomCrop(32, 2), dataset.Grayscale(3), dataset.ToTensor())
+	_, err = dataset.ParseEvalTransform(augment.String())
+	fmt.Println(err)
+	// Output:
+	// Compose(Pad(2), Grayscale(3), ToTensor(), Normalize(mean=[0.1307 0.1307 0.1307], std=[0.3081 0.3081 0.3081])) <nil>
+	// RandomCrop draws at random; an evaluation pipeline must not
+}

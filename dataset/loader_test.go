@@ -358,7 +358,7 @@ func TestLoaderWorkersShareABatch(t *testing.T) {
 }
 
 // narrowFails fails on an image narrower than want, as a transform does that
-// cannot handle it (train.RandomCrop panics on a crop larger than the
+// cannot handle it (RandomCrop panics on a crop larger than the
 // image): with a message, or with a runtime error when bug is set.
 type narrowFails struct {
 	want int

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
 )
 
@@ -60,43 +59,6 @@ func TestMedian(t *testing.T) {
 		if got := median(c.d); got != c.want {
 			t.Errorf("median(%v) = %v, want %v", c.d, got, c.want)
 		}
-	}
-}
-
-// grayDigit is a 4×3 gray image with distinct pixel values.
-func grayDigit() *dataset.Image {
-	m := dataset.NewImage(3, 4, 1)
-	for i := range m.Pix {
-		m.Pix[i] = uint8(i + 1)
-	}
-	return m
-}
-
-func TestPadAndRandomCrop(t *testing.T) {
-	m := grayDigit()
-	p := Pad(1).Apply(dataset.Value{Image: m}, nil).Image
-	if p.W != 5 || p.H != 6 || p.Pix[0] != 0 || p.Pix[1*5+1] != 1 || p.Pix[4*5+3] != 12 || p.Pix[5*5+4] != 0 {
-		t.Fatalf("Pad(1): %v %v", p, p.Pix)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	seen := map[int]bool{}
-	for range 200 {
-		c := RandomCrop(3, 1).Apply(dataset.Value{Image: m}, rng).Image
-		if c.W != 3 || c.H != 3 {
-			t.Fatalf("crop of size %d×%d", c.W, c.H)
-		}
-		// Locate the crop by the value of pixel 1 (value 1 sits at (1, 1) of the padded image).
-		pos := strings.IndexByte(string(c.Pix), 1)
-		seen[pos] = true
-	}
-	// The padded image is 5×6, so top ∈ 0…3 and left ∈ 0…2; pixel 1 (at
-	// (1, 1) after padding) lands at 4 places (top, left ≤ 1) and is cut
-	// away otherwise.
-	if len(seen) != 5 {
-		t.Errorf("saw pixel 1 at %d distinct places (including absent), want 5", len(seen))
-	}
-	if RandomCrop(3, 1).String() != "RandomCrop(3, padding=1)" || Pad(2).String() != "Pad(2)" {
-		t.Errorf("names %s, %s", RandomCrop(3, 1), Pad(2))
 	}
 }
 

@@ -38,7 +38,7 @@ var mnistMean, mnistStd = []float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0
 
 // tinyData is a small MNIST problem at 32×32 in three channels.
 func tinyData(t testing.TB, trainPerClass, testPerClass int, val bool) Data {
-	tf := dataset.Compose(Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mnistMean, mnistStd))
+	tf := dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mnistMean, mnistStd))
 	d := Data{Name: "mnist-sample", Train: mnistSubset(t, true, trainPerClass), Test: mnistSubset(t, false, testPerClass),
 		TrainTransform: tf, EvalTransform: tf, Workers: 1}
 	if val {

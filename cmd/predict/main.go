@@ -224,7 +224,7 @@ func choosePipeline(path string, m *zoo.Model, info zoo.Info, stderr io.Writer) 
 	if info.EvalTransform == "" {
 		return pl, nil
 	}
-	tf, err := parseTransform(info.EvalTransform)
+	tf, err := dataset.ParseEvalTransform(info.EvalTransform)
 	if err != nil {
 		fmt.Fprintf(stderr, "predict: warning: %s: the evaluation transform recorded with the weights (%s = %q) cannot be rebuilt: %v; "+
 			"using %s (%v) instead, so predictions may differ from the run's own evaluation\n",

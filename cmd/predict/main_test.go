@@ -19,7 +19,6 @@ import (
 	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
 	"github.com/gocnn/gocnn/safetensors"
-	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
 )
 
@@ -320,7 +319,7 @@ func mnistWeights(t *testing.T, dir, recorded string) (weights string, m *zoo.Mo
 	}
 	mean, std := []float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081}
 	p := zoo.Preset{ResizeSize: 32, CropSize: 32, Interpolation: "bilinear", Mean: mean, Std: std}
-	exact = dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mean, std))
+	exact = dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), dataset.Normalize(mean, std))
 	if recorded == "" {
 		recorded = exact.String()
 	}

@@ -70,7 +70,7 @@ func writeRun(t *testing.T) string {
 		if err := zoo.Save(filepath.Join(modelDir, train.BestWeightsFile), m, zoo.SaveOptions{ClassNames: classes}); err != nil {
 			t.Fatal(err)
 		}
-		tf := dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor())
+		tf := dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor())
 		p, err := vis.SelectProbes(src, tf, 4)
 		if err != nil {
 			t.Fatal(err)

@@ -41,7 +41,6 @@ import (
 	"strings"
 
 	"github.com/gocnn/gocnn/dataset"
-	"github.com/gocnn/gocnn/train"
 	"github.com/gocnn/gocnn/zoo"
 )
 
@@ -214,7 +213,7 @@ func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, e
 		var size []dataset.Transform
 		switch {
 		case input >= digitSide && (input-digitSide)%2 == 0:
-			size = []dataset.Transform{train.Pad((input - digitSide) / 2)}
+			size = []dataset.Transform{dataset.Pad((input - digitSide) / 2)}
 		default:
 			size = []dataset.Transform{dataset.ResizeTo(input, input, dataset.Bilinear)}
 		}
@@ -222,7 +221,7 @@ func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, e
 			dataset.Normalize([]float32{mean, mean, mean}, []float32{std, std, std})}
 		evalTF = dataset.Compose(append(size, tail...)...)
 		aug := append([]dataset.Transform{}, size...)
-		aug = append(aug, train.RandomCrop(input, 2))
+		aug = append(aug, dataset.RandomCrop(input, 2))
 		if kind == "fashion-mnist" {
 			aug = append(aug, dataset.RandomHorizontalFlip(0.5))
 		}
@@ -234,7 +233,7 @@ func transforms(kind dataKind, arch string, input int, augment bool) (trainTF, e
 		}
 		tail := []dataset.Transform{dataset.ToTensor(), dataset.Normalize(cifarMean, cifarStd)}
 		evalTF = dataset.Compose(append(size, tail...)...)
-		aug := append(append([]dataset.Transform{}, size...), train.RandomCrop(input, 4), dataset.RandomHorizontalFlip(0.5))
+		aug := append(append([]dataset.Transform{}, size...), dataset.RandomCrop(input, 4), dataset.RandomHorizontalFlip(0.5))
 		trainTF = dataset.Compose(append(aug, tail...)...)
 	default:
 		preset, err := zoo.DefaultPreset(arch, input)

@@ -205,7 +205,7 @@ func sampleProbes(t *testing.T, n int) *Probes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tf := dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor(),
+	tf := dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor(),
 		dataset.Normalize([]float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081}))
 	p, err := SelectProbes(src, tf, n)
 	if err != nil {
@@ -336,7 +336,7 @@ func TestWriteRecompute(t *testing.T) {
 	if err := zoo.Save(filepath.Join(dir, train.BestWeightsFile), m, zoo.SaveOptions{ClassNames: src.Classes()}); err != nil {
 		t.Fatal(err)
 	}
-	tf := dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor())
+	tf := dataset.Compose(dataset.Pad(2), dataset.Grayscale(3), dataset.ToTensor())
 	if err := Write(dir, "mobilenet_v3_small/best.safetensors", m, src, tf, Options{Samples: 4}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,15 @@
-package main
+package dataset
 
 import (
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/gocnn/gocnn/dataset"
-	"github.com/gocnn/gocnn/train"
 )
 
 // randomImage is a w×h RGB image of random pixels.
-func randomImage(w, h int, seed uint64) *dataset.Image {
-	m := dataset.NewImage(w, h, 3)
+func randomImage(w, h int, seed uint64) *Image {
+	m := NewImage(w, h, 3)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for i := range m.Pix {
 		m.Pix[i] = uint8(rng.IntN(256))
@@ -20,21 +17,21 @@ func randomImage(w, h int, seed uint64) *dataset.Image {
 	return m
 }
 
-// TestParseTransformRoundTrip rebuilds, from their String forms, the
+// TestParseEvalTransformRoundTrip rebuilds, from their String forms, the
 // evaluation pipelines cmd/train records (MNIST padded or resized, CIFAR-10
 // as it is, photographs through a preset) and checks that each gives the
 // same string and the same tensor as the original.
-func TestParseTransformRoundTrip(t *testing.T) {
-	mnist := dataset.Normalize([]float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081})
-	for _, tf := range []dataset.Transform{
-		dataset.Compose(train.Pad(2), dataset.Grayscale(3), dataset.ToTensor(), mnist),
-		dataset.Compose(dataset.ResizeTo(29, 29, dataset.Bilinear), dataset.Grayscale(3), dataset.ToTensor(), mnist),
-		dataset.Compose(dataset.ToTensor(), dataset.Normalize([]float32{0.4914, 0.4822, 0.4465}, []float32{0.247, 0.2435, 0.2616})),
-		dataset.Preset{ResizeSize: 36, CropSize: 32, Interpolation: dataset.Bilinear, Mean: dataset.ImageNetMean, Std: dataset.ImageNetStd}.Eval(),
-		dataset.Preset{ResizeSize: 256, CropSize: 224, Interpolation: dataset.Bicubic, Mean: dataset.HalfMean, Std: dataset.HalfStd}.Eval(),
-		dataset.Compose(dataset.CenterCrop(20, 24), dataset.Grayscale(1), dataset.Grayscale(3), dataset.ToTensor()),
+func TestParseEvalTransformRoundTrip(t *testing.T) {
+	mnist := Normalize([]float32{0.1307, 0.1307, 0.1307}, []float32{0.3081, 0.3081, 0.3081})
+	for _, tf := range []Transform{
+		Compose(Pad(2), Grayscale(3), ToTensor(), mnist),
+		Compose(ResizeTo(29, 29, Bilinear), Grayscale(3), ToTensor(), mnist),
+		Compose(ToTensor(), Normalize([]float32{0.4914, 0.4822, 0.4465}, []float32{0.247, 0.2435, 0.2616})),
+		Preset{ResizeSize: 36, CropSize: 32, Interpolation: Bilinear, Mean: ImageNetMean, Std: ImageNetStd}.Eval(),
+		Preset{ResizeSize: 256, CropSize: 224, Interpolation: Bicubic, Mean: HalfMean, Std: HalfStd}.Eval(),
+		Compose(CenterCrop(20, 24), Grayscale(1), Grayscale(3), ToTensor()),
 	} {
-		got, err := parseTransform(tf.String())
+		got, err := ParseEvalTransform(tf.String())
 		if err != nil {
 			t.Errorf("%v: %v", tf, err)
 			continue
@@ -44,8 +41,8 @@ func TestParseTransformRoundTrip(t *testing.T) {
 		}
 		for i, size := range [][2]int{{28, 28}, {50, 37}} {
 			img := randomImage(size[0], size[1], uint64(i))
-			want := tf.Apply(dataset.Value{Image: img}, nil).Float
-			have := got.Apply(dataset.Value{Image: img}, nil).Float
+			want := tf.Apply(Value{Image: img}, nil).Float
+			have := got.Apply(Value{Image: img}, nil).Float
 			if have.C != want.C || have.H != want.H || have.W != want.W || !slices.Equal(have.Data, want.Data) {
 				t.Errorf("%v on a %d×%d image: the rebuilt pipeline gives other values", tf, size[0], size[1])
 			}
@@ -53,18 +50,18 @@ func TestParseTransformRoundTrip(t *testing.T) {
 	}
 }
 
-// TestParseTransformFlattens checks that a Compose inside a Compose gives
+// TestParseEvalTransformFlattens checks that a Compose inside a Compose gives
 // its steps in place.
-func TestParseTransformFlattens(t *testing.T) {
-	tf, err := parseTransform("Compose(Compose(Pad(1), Compose(Grayscale(3))), ToTensor())")
+func TestParseEvalTransformFlattens(t *testing.T) {
+	tf, err := ParseEvalTransform("Compose(Compose(Pad(1), Compose(Grayscale(3))), ToTensor())")
 	if err != nil || tf.String() != "Compose(Pad(1), Grayscale(3), ToTensor())" {
 		t.Errorf("got %v, %v", tf, err)
 	}
 }
 
-// TestParseTransformRefuses checks that what cannot be rebuilt, or would
+// TestParseEvalTransformRefuses checks that what cannot be rebuilt, or would
 // not give a three-channel tensor, is an error saying why.
-func TestParseTransformRefuses(t *testing.T) {
+func TestParseEvalTransformRefuses(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"Compose(RandomCrop(32, padding=2), ToTensor())", "RandomCrop draws at random"},
 		{"Compose(RandomHorizontalFlip(p=0.5), ToTensor())", "RandomHorizontalFlip draws at random"},
@@ -88,7 +85,7 @@ func TestParseTransformRefuses(t *testing.T) {
 		{"Pad 2", `"Pad 2" is not a step NAME(ARGUMENTS)`},
 		{"", "is not a step"},
 	} {
-		if _, err := parseTransform(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := ParseEvalTransform(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want one mentioning %q", c.in, err, c.want)
 		}
 	}
