@@ -236,6 +236,16 @@ func choosePipeline(path string, m *zoo.Model, info zoo.Info, stderr io.Writer) 
 	return pl, nil
 }
 
+// presetTransform is a preset's torchvision evaluation pipeline: resize,
+// centre crop, ToTensor, Normalize.
+func presetTransform(p zoo.Preset) dataset.Transform {
+	ip := dataset.Bilinear
+	if p.Interpolation == "bicubic" {
+		ip = dataset.Bicubic
+	}
+	return dataset.Preset{ResizeSize: p.ResizeSize, CropSize: p.CropSize, Interpolation: ip, Mean: p.Mean, Std: p.Std}.Eval()
+}
+
 // loadBatch decodes and transforms the images into one (N, 3, size, size)
 // batch of those that could be read, returned with their paths, and an
 // error naming each of the others. An image the pipeline's transform maps
