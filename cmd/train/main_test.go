@@ -263,10 +263,9 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 	if after := readFiles(t, checkpoint, filepath.Join(dir, "results.json")); !slices.Equal(before, after) {
 		t.Errorf("the same command again changed the checkpoint or results.json")
 	}
-	// While another process runs in the directory (its lock held), neither a
-	// resume nor a new run there starts.
-	// (A new run with the -out of a run just begun finds the directory
-	// empty but locked.)
+	// While another process runs in a directory (its lock held), neither a
+	// resume of it starts nor a new run with it as -out (as when that run
+	// has just begun: the directory is empty, but locked).
 	if runLocks {
 		starting := t.TempDir()
 		for _, busy := range []struct {

@@ -83,16 +83,14 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.stampedOut {
-		if o.out, err = newRunDir(o.out); err != nil {
-			return err
-		}
-	} else if o.resume == "" {
-		if err := os.MkdirAll(o.out, 0o755); err != nil {
+	if o.resume == "" {
+		if o.stampedOut {
+			if o.out, err = newRunDir(o.out); err != nil {
+				return err
+			}
+		} else if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return fmt.Errorf("creating the run directory: %w", err)
 		}
-	}
-	if o.resume == "" {
 		unlock, err := lockRun(o.out)
 		if err != nil {
 			return err
