@@ -275,7 +275,7 @@ func TestResumeAfterInterruptionGivesIdenticalMetrics(t *testing.T) {
 			{dir, []string{"-resume", dir}},
 			{starting, append(slices.Clone(args), "-out", starting)},
 		} {
-			unlock, err := lockRun(busy.dir)
+			unlock, err := lockRun(busy.dir, func(msg string) { t.Error(msg) })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,7 @@ package main
 // an interrupted comparison keeps what finished, and -resume skips the
 // models that did. A new run never writes into a directory that holds
 // another run: -out must not hold one, and the default runs/<timestamp> is
-// made afresh. A run in progress holds its directory's lock (lock_unix.go),
+// made afresh. A run in progress holds its directory's lock (lock_flock.go),
 // so a second run with the same -out, or a -resume of it, is refused.
 
 import (
@@ -70,7 +70,7 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 
 	results := &train.Results{Run: train.NewRunInfo(o.args), Models: []train.ModelResult{}}
 	if o.resume != "" {
-		unlock, err := lockRun(o.out)
+		unlock, err := lockRun(o.out, warn)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		} else if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return fmt.Errorf("creating the run directory: %w", err)
 		}
-		unlock, err := lockRun(o.out)
+		unlock, err := lockRun(o.out, warn)
 		if err != nil {
 			return err
 		}

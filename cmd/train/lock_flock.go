@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !solaris && !aix
 
 package main
 
@@ -26,8 +26,9 @@ const runLocks = true
 
 // lockRun takes the lock of the run directory dir and returns the function
 // that releases it. A lock held by another process is a usage error naming
-// that process.
-func lockRun(dir string) (unlock func(), err error) {
+// that process. Where the file system has no locks (some network and FUSE
+// file systems), the run goes on unlocked after a warning.
+func lockRun(dir string, warn func(string)) (unlock func(), err error) {
 	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -43,6 +44,10 @@ func lockRun(dir string) (unlock func(), err error) {
 				}
 			}
 			return nil, usagef("%s is in use by another run (%s); wait for it to finish, or choose another -out", dir, holder)
+		}
+		if errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.ENOSYS) {
+			warn(fmt.Sprintf("%s: the file system takes no locks (%v), so nothing keeps another run out of this directory", dir, err))
+			return func() {}, nil
 		}
 		return nil, fmt.Errorf("locking the run directory %s: %w", dir, err)
 	}
