@@ -177,7 +177,8 @@ func TestCheckpointEveryKeepsAKilledRun(t *testing.T) {
 				t.Fatal("the run was not killed")
 			}
 		}()
-		tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Misclassified: 2, CheckpointEvery: time.Nanosecond}
+		tr := tinyTrainer(t, cfg, data, dir, false)
+		tr.CheckpointEvery = time.Nanosecond
 		tr.afterStep = func(step int) {
 			if step == killedAt {
 				panic("killed")
@@ -193,7 +194,8 @@ func TestCheckpointEveryKeepsAKilledRun(t *testing.T) {
 		t.Fatalf("checkpoint left by the killed run at epoch %d, batch %d, step %d (%d images, %.3g s); want step %d of the first epoch",
 			st.Epoch, st.Batch, st.Step, st.EpochSeen, st.EpochSeconds, killedAt-1)
 	}
-	tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Resume: true, Misclassified: 2, CheckpointEvery: time.Nanosecond}
+	tr := tinyTrainer(t, cfg, data, dir, true)
+	tr.CheckpointEvery = time.Nanosecond
 	resumed, err := tr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -64,13 +64,18 @@ func tinyConfig() Config {
 		Strategy: zoo.Strategy{Kind: zoo.FullFineTune}, BNRecalibrate: 4, Seed: 7}
 }
 
+// tinyTrainer is a trainer of a fresh tiny model in dir.
+func tinyTrainer(t *testing.T, cfg Config, data Data, dir string, resume bool) *Trainer {
+	return &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Resume: resume, Misclassified: 2}
+}
+
 // runTrainer trains a fresh tiny model in dir; cancelAt > 0 cancels the
 // context after that many optimiser steps.
 func runTrainer(t *testing.T, cfg Config, data Data, dir string, resume bool, cancelAt int) (*ModelResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tr := &Trainer{Model: tinyModel(t, 1), Config: cfg, Data: data, Dir: dir, Resume: resume, Misclassified: 2}
+	tr := tinyTrainer(t, cfg, data, dir, resume)
 	if cancelAt > 0 {
 		tr.afterStep = func(step int) {
 			if step == cancelAt {
