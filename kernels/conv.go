@@ -24,13 +24,17 @@ import "fmt"
 // gradient with respect to y, and ADD them into dx, dw and db, so a tensor used
 // by several ops accumulates its gradient.
 //
-// Three algorithms implement this (ChooseConvAlgo picks one):
+// Four algorithms implement this (ChooseConvAlgo picks one):
 //
 //	Pointwise  1×1 kernel, stride 1, no padding, one group: y_n = w · x_n is a
 //	           GEMM on the image as it lies in memory (im2col.go)
 //	Depthwise  one input channel per group (G = C, K a multiple of C): direct
 //	           loops over each channel plane, in assembly for 3×3 and 5×5
 //	           filters with stride 1 or 2 (depthwise.go)
+//	Winograd   3×3 kernel, stride 1, one group, with enough channels and
+//	           pixels: Winograd's F(2×2, 3×3), 16 GEMMs over transformed
+//	           tiles with 2.25× fewer multiply-adds (winograd.go); the
+//	           filter gradient is Im2col's
 //	Im2col     everything else: unfold the input into a column buffer, then
 //	           one GEMM per group over it (im2col.go)
 
@@ -102,6 +106,7 @@ const (
 	Im2col ConvAlgo = iota
 	Pointwise
 	Depthwise
+	Winograd
 )
 
 func (a ConvAlgo) String() string {
@@ -112,6 +117,8 @@ func (a ConvAlgo) String() string {
 		return "pointwise"
 	case Depthwise:
 		return "depthwise"
+	case Winograd:
+		return "winograd"
 	}
 	return fmt.Sprintf("ConvAlgo(%d)", int(a))
 }
@@ -126,6 +133,8 @@ func (a ConvAlgo) fits(p ConvParams) bool {
 		return p.R == 1 && p.S == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 && p.Groups == 1
 	case Depthwise:
 		return p.Groups == p.C && p.Groups > 1
+	case Winograd:
+		return p.winogradFits()
 	}
 	return false
 }
@@ -133,12 +142,16 @@ func (a ConvAlgo) fits(p ConvParams) bool {
 // ChooseConvAlgo returns the algorithm Conv2dForward and the backward kernels
 // use for p: Pointwise for 1×1 stride-1 unpadded ungrouped convolutions,
 // Depthwise when every group has one input channel (a depth multiplier
-// K/C > 1 included), Im2col otherwise.
+// K/C > 1 included), Winograd for 3×3 stride-1 ungrouped convolutions where
+// it is the faster (see winogradPays), Im2col otherwise.
 func ChooseConvAlgo(p ConvParams) ConvAlgo {
 	for _, a := range []ConvAlgo{Pointwise, Depthwise} {
 		if a.fits(p) {
 			return a
 		}
+	}
+	if Winograd.fits(p) && p.winogradPays() {
+		return Winograd
 	}
 	return Im2col
 }
@@ -155,6 +168,12 @@ func convWorkspaceSize(p ConvParams, algo ConvAlgo) int {
 	switch {
 	case algo == Depthwise:
 		return depthwiseWorkspaceSize(p)
+	case algo == Winograd: // the filter gradient, and the input gradient without dataConv, are Im2col's
+		ws := max(winogradWorkspace(p), planConv(p, Im2col).workspace(p))
+		if p.winogradDataByConv() {
+			ws = max(ws, dataConvWorkspace(p))
+		}
+		return ws
 	case algo == Im2col && p.dataByConv():
 		return max(planConv(p, algo).workspace(p), dataConvWorkspace(p))
 	}
@@ -253,11 +272,14 @@ func conv2dForward(p ConvParams, algo ConvAlgo, x, w, bias, y, ws []float32) {
 	if bias != nil {
 		checkLen(op, "bias", len(bias), p.K, p)
 	}
-	if algo == Depthwise {
+	switch algo {
+	case Depthwise:
 		depthwiseForward(p, x, w, bias, y, ws)
-		return
+	case Winograd:
+		winogradForward(p, x, w, bias, y, ws, false)
+	default:
+		gemmConvForward(p, planConv(p, algo).forward(p), x, w, bias, y, ws, false)
 	}
-	gemmConvForward(p, planConv(p, algo).forward(p), x, w, bias, y, ws, false)
 }
 
 // conv2dBackwardData adds the input gradient into dx, or with accumulate
@@ -271,8 +293,10 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32, ac
 	switch {
 	case algo == Depthwise:
 		depthwiseBackwardData(p, dy, w, dx, ws, accumulate)
-	case algo == Im2col && p.dataByConv():
+	case algo == Im2col && p.dataByConv(), algo == Winograd && p.winogradDataByConv():
 		gemmConvBackwardDataByConv(p, dy, w, dx, ws, accumulate)
+	case algo == Winograd:
+		gemmConvBackwardData(p, planConv(p, Im2col).backward(p), dy, w, dx, ws, accumulate)
 	default:
 		gemmConvBackwardData(p, planConv(p, algo).backward(p), dy, w, dx, ws, accumulate)
 	}
@@ -284,11 +308,14 @@ func conv2dBackwardFilter(p ConvParams, algo ConvAlgo, x, dy, dw, ws []float32) 
 	checkLen(op, "x", len(x), p.N*p.C*p.H*p.W, p)
 	checkLen(op, "dy", len(dy), p.N*p.K*p.OutH()*p.OutW(), p)
 	checkLen(op, "dw", len(dw), p.K*(p.C/p.Groups)*p.R*p.S, p)
-	if algo == Depthwise {
+	switch algo {
+	case Depthwise:
 		depthwiseBackwardFilter(p, x, dy, dw, ws)
-		return
+	case Winograd:
+		gemmConvBackwardFilter(p, planConv(p, Im2col).backward(p), x, dy, dw, ws)
+	default:
+		gemmConvBackwardFilter(p, planConv(p, algo).backward(p), x, dy, dw, ws)
 	}
-	gemmConvBackwardFilter(p, planConv(p, algo).backward(p), x, dy, dw, ws)
 }
 
 // mustValidate panics when p is not a valid convolution: the callers

@@ -62,6 +62,8 @@ func convCases() []convCase {
 		{"3x3 s1 p0 (repeated runs)", conv(2, 3, 8, 9, 4, 3, 3, 1, 0, 1, 1), Im2col},
 		{"3x3 s2 p2 dilation 2", conv(2, 3, 13, 12, 4, 3, 3, 2, 2, 2, 1), Im2col},
 		{"depthwise many chunks", conv(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 16), Depthwise},
+		{"3x3 s1 p1, 64 channels", conv(1, 64, 15, 16, 64, 3, 3, 1, 1, 1, 1), Winograd},
+		{"3x3 s1 p1, 64 channels, one tile too few", conv(1, 64, 14, 16, 64, 3, 3, 1, 1, 1, 1), Im2col},
 	}
 }
 
@@ -73,7 +75,7 @@ func convCases() []convCase {
 // (ignored) entry.
 func tilings(p ConvParams, algo ConvAlgo) []convTiling {
 	pix := p.OutH() * p.OutW()
-	if algo == Depthwise {
+	if algo == Depthwise || algo == Winograd {
 		return []convTiling{{}}
 	}
 	ts := []convTiling{{images: 1, pixels: min(5, pix), packed: true, slots: 1}}
@@ -96,7 +98,7 @@ func tilings(p ConvParams, algo ConvAlgo) []convTiling {
 }
 
 func describe(algo ConvAlgo, t convTiling) string {
-	if algo == Depthwise {
+	if algo == Depthwise || algo == Winograd {
 		return algo.String()
 	}
 	return fmt.Sprintf("%v, tiling %+v", algo, t)
@@ -161,16 +163,23 @@ func referenceConv(p ConvParams, in convInputs) convResults {
 }
 
 // runConv runs the kernels with the given algorithm and tiling (the tiling
-// is ignored by Depthwise).
+// is ignored by Depthwise and Winograd).
 func runConv(p ConvParams, algo ConvAlgo, t convTiling, in convInputs) convResults {
 	r := in.fresh()
-	if algo == Depthwise {
+	switch algo {
+	case Winograd:
+		ws := nanSlice(convWorkspaceSize(p, algo))
+		conv2dForward(p, algo, in.x, in.w, in.bias, r.y, ws)
+		conv2dForward(p, algo, in.x, in.w, nil, r.yNoBias, ws)
+		conv2dBackwardData(p, algo, in.dy, in.w, r.dx, ws, true)
+		conv2dBackwardFilter(p, algo, in.x, in.dy, r.dw, ws)
+	case Depthwise:
 		ws := nanSlice(depthwiseWorkspaceSize(p))
 		depthwiseForward(p, in.x, in.w, in.bias, r.y, ws)
 		depthwiseForward(p, in.x, in.w, nil, r.yNoBias, ws)
 		depthwiseBackwardData(p, in.dy, in.w, r.dx, ws, true)
 		depthwiseBackwardFilter(p, in.x, in.dy, r.dw, ws)
-	} else {
+	default:
 		ws := nanSlice(t.workspace(p))
 		f := t.forward(p)
 		gemmConvForward(p, f, in.x, in.w, in.bias, r.y, ws, false)
@@ -205,6 +214,15 @@ func convClose(got, want []float32, atol, rtol float64) error {
 	return nil
 }
 
+// convTol is the absolute tolerance against the float64 reference: 1e-5
+// for the small cases, growing as the square root of the longest sum of
+// products of numbers in [−1, 1] that a result element takes (the
+// 64-channel cases sum 576), as float32's rounding error of such a sum does.
+func convTol(p ConvParams) float64 {
+	terms := max(p.C/p.Groups*p.R*p.S, p.K/p.Groups*p.R*p.S, p.N*p.OutH()*p.OutW())
+	return 1e-5 * math.Sqrt(max(1, float64(terms)/50))
+}
+
 func (r convResults) compare(want convResults, atol, rtol float64) error {
 	for _, f := range []struct {
 		name      string
@@ -231,12 +249,12 @@ func TestConvMatchesReference(t *testing.T) {
 		want := referenceConv(p, in)
 		for _, path := range Paths() {
 			usePath(t, path)
-			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise, Winograd} {
 				if !algo.fits(p) {
 					continue
 				}
 				for _, tl := range tilings(p, algo) {
-					if err := runConv(p, algo, tl, in).compare(want, 1e-5, 1e-5); err != nil {
+					if err := runConv(p, algo, tl, in).compare(want, convTol(p), 1e-5); err != nil {
 						t.Errorf("%s (%v) on %s: %v: %v", tc.name, p, path, describe(algo, tl), err)
 					}
 				}
@@ -260,7 +278,7 @@ func TestConvEntryPoints(t *testing.T) {
 		Conv2dBackwardData(p, in.dy, in.w, r.dx, ws)
 		Conv2dBackwardFilter(p, in.x, in.dy, r.dw, ws)
 		Conv2dBackwardBias(p, in.dy, r.db)
-		if err := r.compare(want, 1e-5, 1e-5); err != nil {
+		if err := r.compare(want, convTol(p), 1e-5); err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
@@ -298,7 +316,7 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 		in := newConvInputs(rng, p)
 		for _, path := range Paths() {
 			usePath(t, path)
-			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise} {
+			for _, algo := range []ConvAlgo{Im2col, Pointwise, Depthwise, Winograd} {
 				if !algo.fits(p) {
 					continue
 				}

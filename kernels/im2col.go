@@ -676,7 +676,20 @@ func dataFilter(p ConvParams, w, wt []float32) {
 // turned filter, then the workspace of the forward pass.
 func dataConvWorkspace(p ConvParams) int {
 	q, _ := p.dataConv()
-	return p.K*p.C/p.Groups*p.R*p.S + planConv(q, Im2col).workspace(q)
+	fw := p.K * p.C / p.Groups * p.R * p.S
+	if dataConvAlgo(q) == Winograd {
+		return fw + winogradWorkspace(q)
+	}
+	return fw + planConv(q, Im2col).workspace(q)
+}
+
+// dataConvAlgo is the algorithm of dataConv's forward pass q: Winograd
+// where ChooseConvAlgo would pick it, else Im2col.
+func dataConvAlgo(q ConvParams) ConvAlgo {
+	if ChooseConvAlgo(q) == Winograd {
+		return Winograd
+	}
+	return Im2col
 }
 
 // gemmConvBackwardDataByConv adds dL/dx into dx as the forward pass of
@@ -685,6 +698,10 @@ func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32, accumulat
 	q, _ := p.dataConv()
 	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
 	dataFilter(p, w, wt)
+	if dataConvAlgo(q) == Winograd {
+		winogradForward(q, dy, wt, nil, dx, ws[len(wt):], accumulate)
+		return
+	}
 	gemmConvForward(q, planConv(q, Im2col).forward(q), dy, wt, nil, dx, ws[len(wt):], accumulate)
 }
 

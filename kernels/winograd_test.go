@@ -1,0 +1,132 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// bitsDiffer describes the first element where got and want differ in
+// their bits (NaNs included), or returns nil.
+func bitsDiffer(got, want []float32) error {
+	if i := sameBits(got, want); i >= 0 {
+		return fmt.Errorf("element %d: got %v, want %v", i, got[i], want[i])
+	}
+	return nil
+}
+
+// TestWinogradRowKernels checks each path's transforms against the plain
+// Go ones, bit for bit, on ragged tile counts: every value they should
+// write, and nothing else (the rest of the output stays NaN, or, for the
+// output transform, its old value).
+func TestWinogradRowKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	ref := winogradKernels{filter: winogradFilterRun, input: winogradInputRow, output: winogradOutputRow}
+	counts := []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 40}
+	for _, path := range Paths() {
+		k := winogradKernelsFor(path)
+		for _, n := range counts {
+			kc := n + 3
+			w := convRandSlice(rng, 9*n)
+			got, want := nanSlice(16*kc), nanSlice(16*kc)
+			k.filter(got, kc, w, n)
+			ref.filter(want, kc, w, n)
+			if err := bitsDiffer(got, want); err != nil {
+				t.Errorf("%s: filter transform of %d filters: %v", path, n, err)
+			}
+
+			ldr, cs := winogradRowFloats(n), n+5
+			rows := convRandSlice(rng, 4*ldr)
+			got, want = nanSlice(16*cs), nanSlice(16*cs)
+			k.input(got, cs, rows, ldr, n)
+			ref.input(want, cs, rows, ldr, n)
+			if err := bitsDiffer(got, want); err != nil {
+				t.Errorf("%s: input transform of %d tiles: %v", path, n, err)
+			}
+
+			ks, ldy := n+7, 2*n+3
+			m := convRandSlice(rng, 16*ks)
+			y0 := convRandSlice(rng, 2*ldy)
+			bias := float32(rng.NormFloat64())
+			for _, cols := range []int{2 * n, 2*n - 1} {
+				for rowsOut := 1; rowsOut <= 2; rowsOut++ {
+					for _, acc := range []bool{false, true} {
+						got, want := append([]float32(nil), y0...), append([]float32(nil), y0...)
+						k.output(m, ks, got, ldy, n, cols, rowsOut, bias, acc)
+						ref.output(m, ks, want, ldy, n, cols, rowsOut, bias, acc)
+						if err := bitsDiffer(got, want); err != nil {
+							t.Errorf("%s: output transform of %d tiles, %d columns, %d rows, accumulate %v: %v", path, n, cols, rowsOut, acc, err)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradMatchesReference runs the Winograd forward pass on small and
+// ragged shapes (odd sizes, images smaller than a tile, padding 0 to 2,
+// rectangular padding) with chunks that split rows of tiles, on every
+// path, with bias and accumulating, against the direct-loop reference.
+func TestWinogradMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	shapes := []ConvParams{
+		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1),
+		conv(2, 3, 5, 7, 4, 3, 3, 1, 1, 1, 1),
+		conv(3, 5, 9, 8, 6, 3, 3, 1, 2, 1, 1),
+		conv(2, 4, 6, 6, 3, 3, 3, 1, 0, 1, 1),
+		conv(1, 7, 17, 13, 5, 3, 3, 1, 1, 1, 1),
+		{N: 2, C: 3, H: 4, W: 11, K: 2, R: 3, S: 3, StrideH: 1, StrideW: 1, PadH: 0, PadW: 2, DilH: 1, DilW: 1, Groups: 1},
+		conv(2, 2, 2, 40, 3, 3, 3, 1, 1, 1, 1),
+	}
+	for _, p := range shapes {
+		x := convRandSlice(rng, p.N*p.C*p.H*p.W)
+		w := convRandSlice(rng, p.K*p.C*9)
+		bias := convRandSlice(rng, p.K)
+		y0 := convRandSlice(rng, p.N*p.K*p.OutH()*p.OutW())
+		want := make([]float32, len(y0))
+		Conv2dForwardRef(p, x, w, bias, want)
+		wantAcc := make([]float32, len(y0))
+		Conv2dForwardRef(p, x, w, nil, wantAcc)
+		for i := range wantAcc {
+			wantAcc[i] += y0[i]
+		}
+		tiles := p.winogradTiles()
+		for _, path := range Paths() {
+			usePath(t, path)
+			for _, tc := range []int{1, 5, 37, tiles} {
+				ws := nanSlice(16*p.K*p.C + 16*(p.C+p.K)*tc)
+				got := nanSlice(len(y0))
+				winogradForwardChunks(p, tc, x, w, bias, got, ws, false)
+				if err := convClose(got, want, 1e-5, 1e-5); err != nil {
+					t.Errorf("%v on %s, chunks of %d tiles: %v", p, path, tc, err)
+				}
+				got = append([]float32(nil), y0...)
+				winogradForwardChunks(p, tc, x, w, bias, got, ws, true)
+				if err := convClose(got, wantAcc, 1e-5, 1e-5); err != nil {
+					t.Errorf("%v on %s, chunks of %d tiles, accumulating: %v", p, path, tc, err)
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradChunksSameBits: the chunk size changes no bit of the output.
+func TestWinogradChunksSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	p := conv(3, 6, 11, 9, 5, 3, 3, 1, 1, 1, 1)
+	x := convRandSlice(rng, p.N*p.C*p.H*p.W)
+	w := convRandSlice(rng, p.K*p.C*9)
+	forEachPath(t, func(t *testing.T) {
+		tiles := p.winogradTiles()
+		want := make([]float32, p.N*p.K*p.OutH()*p.OutW())
+		winogradForwardChunks(p, tiles, x, w, nil, want, make([]float32, 16*p.K*p.C+16*(p.C+p.K)*tiles), false)
+		for _, tc := range []int{1, 6, 32} {
+			got := make([]float32, len(want))
+			winogradForwardChunks(p, tc, x, w, nil, got, make([]float32, 16*p.K*p.C+16*(p.C+p.K)*tc), false)
+			if err := bitsDiffer(got, want); err != nil {
+				t.Errorf("chunks of %d tiles: %v", tc, err)
+			}
+		}
+	})
+}
