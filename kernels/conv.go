@@ -33,8 +33,7 @@ import "fmt"
 //	           filters with stride 1 or 2 (depthwise.go)
 //	Winograd   3×3 kernel, stride 1, one group, with enough channels and
 //	           pixels: Winograd's F(2×2, 3×3), 16 GEMMs over transformed
-//	           tiles with 2.25× fewer multiply-adds (winograd.go); the
-//	           filter gradient is Im2col's
+//	           tiles with 2.25× fewer multiply-adds (winograd.go)
 //	Im2col     everything else: unfold the input into a column buffer, then
 //	           one GEMM per group over it (im2col.go)
 
@@ -168,7 +167,7 @@ func convWorkspaceSize(p ConvParams, algo ConvAlgo) int {
 	switch {
 	case algo == Depthwise:
 		return depthwiseWorkspaceSize(p)
-	case algo == Winograd: // the filter gradient, and the input gradient without dataConv, are Im2col's
+	case algo == Winograd: // the input gradient without dataConv is Im2col's
 		ws := max(winogradWorkspace(p), planConv(p, Im2col).workspace(p))
 		if p.winogradDataByConv() {
 			ws = max(ws, dataConvWorkspace(p))
@@ -312,7 +311,7 @@ func conv2dBackwardFilter(p ConvParams, algo ConvAlgo, x, dy, dw, ws []float32) 
 	case Depthwise:
 		depthwiseBackwardFilter(p, x, dy, dw, ws)
 	case Winograd:
-		gemmConvBackwardFilter(p, planConv(p, Im2col).backward(p), x, dy, dw, ws)
+		winogradBackwardFilter(p, x, dy, dw, ws)
 	default:
 		gemmConvBackwardFilter(p, planConv(p, algo).backward(p), x, dy, dw, ws)
 	}

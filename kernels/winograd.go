@@ -26,6 +26,10 @@ package kernels
 // only (the halves in G are exact), so the result differs from the direct
 // sum by a few roundings, as a different order of summation would.
 //
+// The filter gradient follows from the same factorisation. With dY the
+// gradient of a tile's output, dL/dU_ξ = Σ_tiles (A dY Aᵀ)_ξ · V_ξ, a GEMM
+// per ξ over the tiles (M′_ξ (K × T) · V_ξᵀ (T × C)), and dL/dg = Gᵀ dU G.
+//
 // The tiles are processed in chunks of winogradChunk(p) tiles, so the
 // workspace is U plus one chunk of V and M whatever the batch and image
 // size. Every element of the output is computed by the same operations
@@ -125,6 +129,110 @@ func winogradForwardChunks(p ConvParams, tc int, x, w, bias, y, ws []float32, ac
 			Sgemm(false, false, p.K, n, p.C, 1, u[xi*p.K*p.C:], p.C, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
 		}
 		winogradOutput(p, m, bias, y, t0, n, tc, accumulate)
+	}
+}
+
+// winogradBackwardFilter adds dL/dw into dw for a convolution that
+// winogradFits, from its input x and output gradient dy.
+func winogradBackwardFilter(p ConvParams, x, dy, dw, ws []float32) {
+	winogradBackwardFilterChunks(p, winogradChunk(p), x, dy, dw, ws)
+}
+
+// winogradBackwardFilterChunks is winogradBackwardFilter with chunks of tc
+// tiles; ws holds 16·K·C + 16·(C + K)·tc floats. The GEMMs of later chunks
+// add into dU, so the chunk size decides the order of the sums over tiles.
+func winogradBackwardFilterChunks(p ConvParams, tc int, x, dy, dw, ws []float32) {
+	du := ws[:16*p.K*p.C]
+	v := ws[len(du):][:16*p.C*tc]
+	mg := ws[len(du)+len(v):][:16*p.K*tc]
+	total := p.winogradTiles()
+	for t0 := 0; t0 < total; t0 += tc {
+		n := min(tc, total-t0)
+		winogradInput(p, x, v, t0, n, tc)
+		winogradGrad(p, dy, mg, t0, n, tc)
+		beta := float32(1)
+		if t0 == 0 {
+			beta = 0
+		}
+		for xi := range 16 {
+			Sgemm(false, true, p.K, p.C, n, 1, mg[xi*p.K*tc:], tc, v[xi*p.C*tc:], tc, beta, du[xi*p.K*p.C:], p.C)
+		}
+	}
+	kc := p.K * p.C
+	kernel := winogradKernelsFor(impl.path).filterGrad
+	Parallel(kc, GrainFor(kc, 60), func(lo, hi int) {
+		kernel(dw[9*lo:], kc, du[lo:], hi-lo)
+	})
+}
+
+// winogradFilterGradRun adds (Gᵀ dU G)[i][j] into dw[9f + 3i + j] for the
+// filters f < filters, dU[ξ] = du[ξ·kc + f]: the plain Go of
+// winogradFilterGradAVX512. The halves are rounded before they are added
+// (float32 conversions), as the assembly does.
+func winogradFilterGradRun(dw []float32, kc int, du []float32, filters int) {
+	for f := range filters {
+		var r [3][4]float32 // Gᵀ dU
+		for j := range 4 {
+			u0, u1, u2, u3 := du[j*kc+f], du[(4+j)*kc+f], du[(8+j)*kc+f], du[(12+j)*kc+f]
+			h := float32((u1 + u2) * 0.5)
+			r[0][j] = u0 + h
+			r[1][j] = (u1 - u2) * 0.5
+			r[2][j] = h + u3
+		}
+		g := dw[9*f:][:9]
+		for i := range 3 {
+			r0, r1, r2, r3 := r[i][0], r[i][1], r[i][2], r[i][3]
+			h := float32((r1 + r2) * 0.5)
+			g[3*i] += r0 + h
+			g[3*i+1] += (r1 - r2) * 0.5
+			g[3*i+2] += h + r3
+		}
+	}
+}
+
+// winogradGrad writes M′[ξ][k][j] = (A dY Aᵀ)[ξ] for the output gradient dY
+// of tile t0 + j (j < n) in output channel k, into mg (16 × K × ldm); dY
+// reads zeros beyond the output's edge.
+func winogradGrad(p ConvParams, dy, mg []float32, t0, n, ldm int) {
+	th, tw := p.winogradTileGrid()
+	oh, ow := p.OutH(), p.OutW()
+	ks := p.K * ldm
+	rowKernel := winogradKernelsFor(impl.path).grad
+	Parallel(p.K, GrainFor(p.K, 30*n), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			for r := t0 / tw; r*tw < t0+n; r++ {
+				img, ty := r/th, r%th
+				txLo, txHi := max(t0-r*tw, 0), min(t0+n-r*tw, tw)
+				rows := min(2, oh-2*ty)
+				cols := min(2*txHi, ow) - 2*txLo
+				rowKernel(mg[k*ldm+r*tw+txLo-t0:], ks, dy[((img*p.K+k)*oh+2*ty)*ow+2*txLo:], ow, txHi-txLo, cols, rows)
+			}
+		}
+	})
+}
+
+// winogradGradRow computes M′[ξ][t] = (A dY Aᵀ)[ξ] into mg[ξ·ks + t] for
+// tiles t < tiles, with dY[i][j] = dy[i·ldy + 2t + j] for rows i < rows and
+// columns 2t + j < cols, zero elsewhere: the plain Go of winogradGradAVX512.
+func winogradGradRow(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int) {
+	for t := range tiles {
+		var e [2][2]float32
+		for i := range rows {
+			for j := range 2 {
+				if col := 2*t + j; col < cols {
+					e[i][j] = dy[i*ldy+col]
+				}
+			}
+		}
+		a, b, c, d := e[0][0], e[0][1], e[1][0], e[1][1]
+		ad := [4][2]float32{{a, b}, {a + c, b + d}, {a - c, b - d}, {-c, -d}} // A dY
+		for i, row := range ad {
+			p, q := row[0], row[1]
+			mg[(4*i+0)*ks+t] = p
+			mg[(4*i+1)*ks+t] = p + q
+			mg[(4*i+2)*ks+t] = p - q
+			mg[(4*i+3)*ks+t] = -q
+		}
 	}
 }
 
@@ -283,9 +391,11 @@ func winogradOutputRow(m []float32, ks int, y []float32, ldy, tiles, cols, rows 
 
 // winogradKernels are one path's row kernels of the transforms.
 type winogradKernels struct {
-	filter func(u []float32, kc int, w []float32, filters int)
-	input  func(v []float32, cs int, rows []float32, ldr, tiles int)
-	output func(m []float32, ks int, y []float32, ldy, tiles, cols, rows int, bias float32, accumulate bool)
+	filter     func(u []float32, kc int, w []float32, filters int)
+	filterGrad func(dw []float32, kc int, du []float32, filters int)
+	grad       func(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int)
+	input      func(v []float32, cs int, rows []float32, ldr, tiles int)
+	output     func(m []float32, ks int, y []float32, ldy, tiles, cols, rows int, bias float32, accumulate bool)
 }
 
 // winogradKernelsFor returns the row kernels of path: the assembly ones
@@ -294,5 +404,5 @@ func winogradKernelsFor(path Path) winogradKernels {
 	if k, ok := winogradSets[path]; ok {
 		return k
 	}
-	return winogradKernels{filter: winogradFilterRun, input: winogradInputRow, output: winogradOutputRow}
+	return winogradKernels{filter: winogradFilterRun, filterGrad: winogradFilterGradRun, grad: winogradGradRow, input: winogradInputRow, output: winogradOutputRow}
 }

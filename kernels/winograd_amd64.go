@@ -6,6 +6,12 @@ package kernels
 func winogradFilterAVX512(u *float32, kc int, w *float32, filters int)
 
 //go:noescape
+func winogradFilterGradAVX512(dw *float32, kc int, du *float32, filters int)
+
+//go:noescape
+func winogradGradAVX512(mg *float32, ks int, dy *float32, ldy, tiles, cols, rows int)
+
+//go:noescape
 func winogradInputAVX512(v *float32, cs int, rows *float32, ldr, tiles int)
 
 //go:noescape
@@ -13,7 +19,7 @@ func winogradOutputAVX512(m *float32, ks int, y *float32, ldy, tiles, cols, rows
 
 // winogradSets holds the assembly row kernels of each path that has them.
 var winogradSets = map[Path]winogradKernels{
-	AVX512: {filter: winogradFilterRunAVX512, input: winogradInputRowAVX512, output: winogradOutputRowAVX512},
+	AVX512: {filter: winogradFilterRunAVX512, filterGrad: winogradFilterGradRunAVX512, grad: winogradGradRowAVX512, input: winogradInputRowAVX512, output: winogradOutputRowAVX512},
 }
 
 func winogradInputRowAVX512(v []float32, cs int, rows []float32, ldr, tiles int) {
@@ -33,4 +39,14 @@ func winogradOutputRowAVX512(m []float32, ks int, y []float32, ldy, tiles, cols,
 func winogradFilterRunAVX512(u []float32, kc int, w []float32, filters int) {
 	_, _ = u[15*kc+filters-1], w[9*filters-1] // the assembly stays within these
 	winogradFilterAVX512(&u[0], kc, &w[0], filters)
+}
+
+func winogradFilterGradRunAVX512(dw []float32, kc int, du []float32, filters int) {
+	_, _ = dw[9*filters-1], du[15*kc+filters-1] // the assembly stays within these
+	winogradFilterGradAVX512(&dw[0], kc, &du[0], filters)
+}
+
+func winogradGradRowAVX512(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int) {
+	_, _ = mg[15*ks+tiles-1], dy[(rows-1)*ldy+cols-1] // the assembly stays within these
+	winogradGradAVX512(&mg[0], ks, &dy[0], ldy, tiles, cols, rows)
 }

@@ -562,3 +562,296 @@ filterMask:
 	JGT  filterGroup
 	VZEROUPPER
 	RET
+
+// func winogradGradAVX512(mg *float32, ks int, dy *float32, ldy, tiles, cols, rows int)
+TEXT ·winogradGradAVX512(SB), NOSPLIT, $0-56
+	MOVQ    mg+0(FP), DI
+	MOVQ    ks+8(FP), R8
+	SHLQ    $2, R8
+	MOVQ    dy+16(FP), SI
+	MOVQ    ldy+24(FP), R9
+	SHLQ    $2, R9
+	MOVQ    tiles+32(FP), CX
+	MOVQ    cols+40(FP), DX
+	MOVQ    rows+48(FP), R10
+	VMOVUPS wgEven<>(SB), Z30
+	VMOVUPS wgOdd<>(SB), Z31
+	VBROADCASTSS wgSign<>(SB), Z29
+
+gradGroup:
+	// K1: the tiles of this group; K2, K3: its columns (0–15, 16–31).
+	MOVL  $0xffff, AX
+	CMPQ  CX, $16
+	JGE   gradTiles
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+
+gradTiles:
+	KMOVW AX, K1
+	MOVL  $0xffff, AX
+	CMPQ  DX, $16
+	JGE   gradLow
+	MOVL  $1, AX
+	SHLXL DX, AX, AX
+	DECL  AX
+
+gradLow:
+	KMOVW AX, K2
+	MOVL  $0xffff, AX
+	CMPQ  DX, $32
+	JGE   gradHigh
+	XORL  AX, AX
+	CMPQ  DX, $16
+	JLE   gradHigh
+	LEAQ  -16(DX), BX
+	MOVL  $1, AX
+	SHLXL BX, AX, AX
+	DECL  AX
+
+gradHigh:
+	KMOVW AX, K3
+
+	// Row 0 of the tiles: a (even columns) in Z0, b (odd) in Z1.
+	VMOVUPS.Z (SI), K2, Z16
+	VMOVUPS.Z 64(SI), K3, Z17
+	VMOVAPS   Z16, Z0
+	VPERMT2PS Z17, Z30, Z0
+	VMOVAPS   Z16, Z1
+	VPERMT2PS Z17, Z31, Z1
+
+	// Row 1: c in Z2, d in Z3, or zeros past the output's last row.
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	CMPQ   R10, $2
+	JLT    gradRows
+	VMOVUPS.Z (SI)(R9*1), K2, Z16
+	VMOVUPS.Z 64(SI)(R9*1), K3, Z17
+	VMOVAPS   Z16, Z2
+	VPERMT2PS Z17, Z30, Z2
+	VMOVAPS   Z16, Z3
+	VPERMT2PS Z17, Z31, Z3
+
+gradRows:
+	// A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d).
+	VADDPS Z2, Z0, Z4
+	VADDPS Z3, Z1, Z5
+	VSUBPS Z2, Z0, Z6
+	VSUBPS Z3, Z1, Z7
+	VXORPS Z29, Z2, Z8
+	VXORPS Z29, Z3, Z9
+
+	// (A dY) Aᵀ, row by row (p, q): p, p + q, p − q, −q, stored to M'[ξ].
+	MOVQ DI, AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    R8, AX
+	VADDPS  Z1, Z0, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VSUBPS  Z1, Z0, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VXORPS  Z29, Z1, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    R8, AX
+	VADDPS  Z5, Z4, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VSUBPS  Z5, Z4, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VXORPS  Z29, Z5, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    R8, AX
+	VADDPS  Z7, Z6, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VSUBPS  Z7, Z6, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VXORPS  Z29, Z7, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    R8, AX
+	VADDPS  Z9, Z8, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VSUBPS  Z9, Z8, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	VXORPS  Z29, Z9, Z16
+	VMOVUPS Z16, K1, (AX)
+	ADDQ    R8, AX
+	ADDQ $64, DI
+	ADDQ $128, SI
+	SUBQ $32, DX
+	SUBQ $16, CX
+	JGT  gradGroup
+	VZEROUPPER
+	RET
+
+DATA wgSign<>+0(SB)/4, $0x80000000
+GLOBL wgSign<>(SB), RODATA|NOPTR, $4
+
+// func winogradFilterGradAVX512(dw *float32, kc int, du *float32, filters int)
+TEXT ·winogradFilterGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dw+0(FP), DI
+	MOVQ         kc+8(FP), R8
+	SHLQ         $2, R8
+	MOVQ         du+16(FP), SI
+	MOVQ         filters+24(FP), CX
+	VMOVUPS      wgGather<>(SB), Z31
+	VBROADCASTSS wgHalf<>(SB), Z30
+
+fgGroup:
+	MOVL  $0xffff, AX
+	CMPQ  CX, $16
+	JGE   fgMask
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+
+fgMask:
+	KMOVW AX, K1
+	MOVQ  SI, AX
+	VMOVUPS.Z (AX), K1, Z0
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z1
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z2
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z3
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z4
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z5
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z6
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z7
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z8
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z9
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z10
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z11
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z12
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z13
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z14
+	ADDQ      R8, AX
+	VMOVUPS.Z (AX), K1, Z15
+	ADDQ      R8, AX
+	// Gᵀ dU, column by column: rows u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3.
+	VADDPS  Z8, Z4, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z8, Z4, Z17
+	VMULPS  Z30, Z17, Z4
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z12, Z16, Z8
+	VADDPS  Z9, Z5, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z9, Z5, Z17
+	VMULPS  Z30, Z17, Z5
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z13, Z16, Z9
+	VADDPS  Z10, Z6, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z10, Z6, Z17
+	VMULPS  Z30, Z17, Z6
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z14, Z16, Z10
+	VADDPS  Z11, Z7, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z11, Z7, Z17
+	VMULPS  Z30, Z17, Z7
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z15, Z16, Z11
+	// (Gᵀ dU) G, row by row (r0 … r3 in Z(4i) … Z(4i+3), i = 0, 1, 2), added to dw[9f + 3i + j].
+	VADDPS  Z2, Z1, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z2, Z1, Z17
+	VMULPS  Z30, Z17, Z17
+	VADDPS  Z16, Z0, Z18
+	VADDPS  Z3, Z16, Z19
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 0(DI)(Z31*4), K2, Z20
+	VADDPS     Z18, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 0(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 4(DI)(Z31*4), K2, Z20
+	VADDPS     Z17, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 4(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 8(DI)(Z31*4), K2, Z20
+	VADDPS     Z19, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 8(DI)(Z31*4)
+	VADDPS  Z6, Z5, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z6, Z5, Z17
+	VMULPS  Z30, Z17, Z17
+	VADDPS  Z16, Z4, Z18
+	VADDPS  Z7, Z16, Z19
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 12(DI)(Z31*4), K2, Z20
+	VADDPS     Z18, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 12(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 16(DI)(Z31*4), K2, Z20
+	VADDPS     Z17, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 16(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 20(DI)(Z31*4), K2, Z20
+	VADDPS     Z19, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 20(DI)(Z31*4)
+	VADDPS  Z10, Z9, Z16
+	VMULPS  Z30, Z16, Z16
+	VSUBPS  Z10, Z9, Z17
+	VMULPS  Z30, Z17, Z17
+	VADDPS  Z16, Z8, Z18
+	VADDPS  Z11, Z16, Z19
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 24(DI)(Z31*4), K2, Z20
+	VADDPS     Z18, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 24(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 28(DI)(Z31*4), K2, Z20
+	VADDPS     Z17, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 28(DI)(Z31*4)
+	KMOVW      K1, K2
+	VPXORD     Z20, Z20, Z20
+	VGATHERDPS 32(DI)(Z31*4), K2, Z20
+	VADDPS     Z19, Z20, Z20
+	KMOVW      K1, K2
+	VSCATTERDPS Z20, K2, 32(DI)(Z31*4)
+	ADDQ $576, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JGT  fgGroup
+	VZEROUPPER
+	RET

@@ -21,7 +21,7 @@ func bitsDiffer(got, want []float32) error {
 // output transform, its old value).
 func TestWinogradRowKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	ref := winogradKernels{filter: winogradFilterRun, input: winogradInputRow, output: winogradOutputRow}
+	ref := winogradKernels{filter: winogradFilterRun, filterGrad: winogradFilterGradRun, grad: winogradGradRow, input: winogradInputRow, output: winogradOutputRow}
 	counts := []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 40}
 	for _, path := range Paths() {
 		k := winogradKernelsFor(path)
@@ -44,12 +44,27 @@ func TestWinogradRowKernels(t *testing.T) {
 				t.Errorf("%s: input transform of %d tiles: %v", path, n, err)
 			}
 
+			du := convRandSlice(rng, 16*kc)
+			dw0 := convRandSlice(rng, 9*n+4)
+			got, want = append([]float32(nil), dw0...), append([]float32(nil), dw0...)
+			k.filterGrad(got, kc, du, n)
+			ref.filterGrad(want, kc, du, n)
+			if err := bitsDiffer(got, want); err != nil {
+				t.Errorf("%s: filter gradient transform of %d filters: %v", path, n, err)
+			}
+
 			ks, ldy := n+7, 2*n+3
 			m := convRandSlice(rng, 16*ks)
 			y0 := convRandSlice(rng, 2*ldy)
 			bias := float32(rng.NormFloat64())
 			for _, cols := range []int{2 * n, 2*n - 1} {
 				for rowsOut := 1; rowsOut <= 2; rowsOut++ {
+					got, want := nanSlice(16*ks), nanSlice(16*ks)
+					k.grad(got, ks, y0, ldy, n, cols, rowsOut)
+					ref.grad(want, ks, y0, ldy, n, cols, rowsOut)
+					if err := bitsDiffer(got, want); err != nil {
+						t.Errorf("%s: output gradient transform of %d tiles, %d columns, %d rows: %v", path, n, cols, rowsOut, err)
+					}
 					for _, acc := range []bool{false, true} {
 						got, want := append([]float32(nil), y0...), append([]float32(nil), y0...)
 						k.output(m, ks, got, ldy, n, cols, rowsOut, bias, acc)
@@ -64,10 +79,11 @@ func TestWinogradRowKernels(t *testing.T) {
 	}
 }
 
-// TestWinogradMatchesReference runs the Winograd forward pass on small and
-// ragged shapes (odd sizes, images smaller than a tile, padding 0 to 2,
-// rectangular padding) with chunks that split rows of tiles, on every
-// path, with bias and accumulating, against the direct-loop reference.
+// TestWinogradMatchesReference runs the Winograd forward pass (with bias,
+// and accumulating) and filter gradient (y0 as the output gradient) on
+// small and ragged shapes (odd sizes, images smaller than a tile, padding 0
+// to 2, rectangular padding) with chunks that split rows of tiles, on every
+// path, against the direct-loop reference.
 func TestWinogradMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	shapes := []ConvParams{
@@ -91,6 +107,9 @@ func TestWinogradMatchesReference(t *testing.T) {
 		for i := range wantAcc {
 			wantAcc[i] += y0[i]
 		}
+		dw0 := convRandSlice(rng, len(w))
+		wantDW := append([]float32(nil), dw0...)
+		Conv2dBackwardFilterRef(p, x, y0, wantDW)
 		tiles := p.winogradTiles()
 		for _, path := range Paths() {
 			usePath(t, path)
@@ -105,6 +124,11 @@ func TestWinogradMatchesReference(t *testing.T) {
 				winogradForwardChunks(p, tc, x, w, bias, got, ws, true)
 				if err := convClose(got, wantAcc, 1e-5, 1e-5); err != nil {
 					t.Errorf("%v on %s, chunks of %d tiles, accumulating: %v", p, path, tc, err)
+				}
+				gotDW := append([]float32(nil), dw0...)
+				winogradBackwardFilterChunks(p, tc, x, y0, gotDW, ws)
+				if err := convClose(gotDW, wantDW, convTol(p), 1e-5); err != nil {
+					t.Errorf("%v on %s, chunks of %d tiles: filter gradient: %v", p, path, tc, err)
 				}
 			}
 		}
