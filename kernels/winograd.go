@@ -44,12 +44,19 @@ func (p ConvParams) winogradFits() bool {
 }
 
 // winogradPays reports whether the Winograd algorithm is faster than
-// im2col for p (which it fits) on the current path. The transforms cost a
-// pass over the input, the output and the filter for each chunk; the GEMMs
-// save 5·K·C multiply-adds per tile. With few channels, or few tiles per
-// filter transform, the transforms cost more than the saving.
+// im2col for p (which it fits) on the current path. The GEMMs save 5·K·C
+// multiply-adds per 2×2 tile, the transforms cost about 16·(C + K) values
+// per tile and 16·K·C per filter, plus a little per row of tiles. So it
+// takes enough channels, enough tiles to amortise the filter transform,
+// and maps whose tiles are mostly inside them (a 7×7 map's 4×4 tiles cover
+// 64 pixels for 49, a 1×1 map's one tile 4 for 1). Measured at batch 1–64,
+// one and two threads: 14×14 and larger maps with 64–512 channels gain
+// 1.1–1.6×, 7×7 maps with 512 channels 1.1–1.3×, while 8×8 maps with 64
+// channels lose (0.75–0.86×) and maps of 4×4 and less lose 2–10×.
 func (p ConvParams) winogradPays() bool {
-	return winogradFast(impl.path) && p.C >= winogradMinChannels && p.K >= winogradMinChannels && p.winogradTiles() >= winogradMinTiles
+	oh, ow := p.OutH(), p.OutW()
+	return winogradFast(impl.path) && p.C >= winogradMinChannels && p.K >= winogradMinChannels &&
+		p.winogradTiles() >= winogradMinTiles && min(oh, ow) >= 7 && (ow >= 14 || min(p.C, p.K) >= 256)
 }
 
 // winogradFast reports whether Winograd can beat im2col on path: where the
@@ -76,8 +83,9 @@ const (
 	winogradMinChannels = 64
 	// winogradMinTiles is the fewest 2×2 output tiles (over the batch) for
 	// which ChooseConvAlgo picks Winograd: the filter transform, 16·K·C
-	// values, must be small next to the GEMMs.
-	winogradMinTiles = 64
+	// values, must be small next to the GEMMs (ResNet's 7×7 maps with 512
+	// channels: 0.7× at batch 2, 32 tiles; 1.15× at batch 8, 128 tiles).
+	winogradMinTiles = 128
 	// winogradChunkFloats bounds one chunk's transformed input and output
 	// (16·(C + K) floats per tile).
 	winogradChunkFloats = 1 << 22
