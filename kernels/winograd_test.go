@@ -154,3 +154,86 @@ func TestWinogradChunksSameBits(t *testing.T) {
 		}
 	})
 }
+
+// TestWinogradChoice: ChooseConvAlgo picks Winograd only where winogradPays
+// (on the paths where winogradFast), and only for what winogradFits.
+func TestWinogradChoice(t *testing.T) {
+	cases := []struct {
+		name string
+		p    ConvParams
+		want bool
+	}{
+		{"64 channels, 14×14, 3 images (147 tiles)", conv(3, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1), true},
+		{"64 channels, 7×32, 2 images (128 tiles)", winogradEntryCase, true},
+		{"64 channels, 14×14, 2 images (98 tiles)", conv(2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1), false},
+		{"63 input channels", conv(3, 63, 14, 14, 64, 3, 3, 1, 1, 1, 1), false},
+		{"63 output channels", conv(3, 64, 14, 14, 63, 3, 3, 1, 1, 1, 1), false},
+		{"64 channels, 8×8 maps", conv(16, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1), false},
+		{"256 channels, 7×7 maps, 8 images", conv(8, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1), true},
+		{"256 channels, 6×6 maps", conv(16, 256, 6, 6, 256, 3, 3, 1, 1, 1, 1), false},
+		{"128 channels, 7×7 maps", conv(16, 128, 7, 7, 128, 3, 3, 1, 1, 1, 1), false},
+		{"stride 2", conv(4, 64, 56, 56, 64, 3, 3, 2, 1, 1, 1), false},
+		{"dilation 2", conv(4, 64, 56, 56, 64, 3, 3, 1, 2, 2, 1), false},
+		{"2 groups", conv(4, 64, 56, 56, 64, 3, 3, 1, 1, 1, 2), false},
+		{"5×5", conv(4, 64, 56, 56, 64, 5, 5, 1, 2, 1, 1), false},
+	}
+	for _, path := range Paths() {
+		usePath(t, path)
+		for _, tc := range cases {
+			want := Im2col
+			if tc.want && winogradFast(path) {
+				want = Winograd
+			}
+			if got := ChooseConvAlgo(tc.p); got != want {
+				t.Errorf("%s on %s: ChooseConvAlgo = %v, want %v", tc.name, path, got, want)
+			}
+		}
+	}
+}
+
+// winogradEntryCase is about the smallest convolution ChooseConvAlgo runs
+// as Winograd.
+var winogradEntryCase = conv(2, 64, 7, 32, 64, 3, 3, 1, 1, 1, 1)
+
+// TestWinogradEntryPoints: where ChooseConvAlgo picks Winograd, the exported
+// kernels with a workspace of exactly ConvWorkspaceSize match the
+// reference, on one thread and, bit for bit, on two; and
+// Conv2dBackwardDataSet writes what Conv2dBackwardData adds to zeros.
+func TestWinogradEntryPoints(t *testing.T) {
+	defer SetThreads(SetThreads(1))
+	p := winogradEntryCase
+	in := newConvInputs(rand.New(rand.NewPCG(27, 28)), p)
+	want := referenceConv(p, in)
+	forEachPath(t, func(t *testing.T) {
+		if ChooseConvAlgo(p) != Winograd {
+			t.Skipf("%s keeps Im2col", CurrentPath())
+		}
+		var runs [2]convResults
+		for i, threads := range []int{1, 2} {
+			SetThreads(threads)
+			r := in.fresh()
+			ws := nanSlice(ConvWorkspaceSize(p))
+			Conv2dForward(p, in.x, in.w, in.bias, r.y, ws)
+			Conv2dForward(p, in.x, in.w, nil, r.yNoBias, ws)
+			Conv2dBackwardData(p, in.dy, in.w, r.dx, ws)
+			Conv2dBackwardFilter(p, in.x, in.dy, r.dw, ws)
+			Conv2dBackwardBias(p, in.dy, r.db)
+			if err := r.compare(want, convTol(p), 1e-5); err != nil {
+				t.Errorf("%d threads: %v", threads, err)
+			}
+			added := make([]float32, len(r.dx))
+			Conv2dBackwardData(p, in.dy, in.w, added, ws)
+			set := nanSlice(len(r.dx))
+			Conv2dBackwardDataSet(p, in.dy, in.w, set, ws)
+			for j := range set {
+				if set[j] != added[j] {
+					t.Fatalf("%d threads: Conv2dBackwardDataSet: dx[%d] = %v, want %v", threads, j, set[j], added[j])
+				}
+			}
+			runs[i] = r
+		}
+		if err := runs[1].compare(runs[0], 0, 0); err != nil {
+			t.Errorf("2 threads differ from 1: %v", err)
+		}
+	})
+}
