@@ -30,6 +30,10 @@ package kernels
 // gradient of a tile's output, dL/dU_ξ = Σ_tiles (A dY Aᵀ)_ξ · V_ξ, a GEMM
 // per ξ over the tiles (M′_ξ (K × T) · V_ξᵀ (T × C)), and dL/dg = Gᵀ dU G.
 //
+// The 16 GEMMs of a chunk are independent and run in parallel, each on
+// one thread where no other is free: they are too small to split well
+// (64 × 64 outputs for the filter gradient of a 64-channel layer).
+//
 // The tiles are processed in chunks of winogradChunk(p) tiles, so the
 // workspace is U plus one chunk of V and M whatever the batch and image
 // size. Every element of the output is computed by the same operations
@@ -133,9 +137,11 @@ func winogradForwardChunks(p ConvParams, tc int, x, w, bias, y, ws []float32, ac
 	for t0 := 0; t0 < total; t0 += tc {
 		n := min(tc, total-t0)
 		winogradInput(p, x, v, t0, n, tc)
-		for xi := range 16 {
-			Sgemm(false, false, p.K, n, p.C, 1, u[xi*p.K*p.C:], p.C, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
-		}
+		Parallel(16, 1, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				Sgemm(false, false, p.K, n, p.C, 1, u[xi*p.K*p.C:], p.C, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
+			}
+		})
 		winogradOutput(p, m, bias, y, t0, n, tc, accumulate)
 	}
 }
@@ -162,9 +168,11 @@ func winogradBackwardFilterChunks(p ConvParams, tc int, x, dy, dw, ws []float32)
 		if t0 == 0 {
 			beta = 0
 		}
-		for xi := range 16 {
-			Sgemm(false, true, p.K, p.C, n, 1, mg[xi*p.K*tc:], tc, v[xi*p.C*tc:], tc, beta, du[xi*p.K*p.C:], p.C)
-		}
+		Parallel(16, 1, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				Sgemm(false, true, p.K, p.C, n, 1, mg[xi*p.K*tc:], tc, v[xi*p.C*tc:], tc, beta, du[xi*p.K*p.C:], p.C)
+			}
+		})
 	}
 	kc := p.K * p.C
 	kernel := winogradKernelsFor(impl.path).filterGrad
