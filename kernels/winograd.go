@@ -48,7 +48,7 @@ func (p ConvParams) winogradFits() bool {
 }
 
 // winogradPays reports whether the Winograd algorithm is faster than
-// im2col for p (which it fits) on the current path. The GEMMs save 5·K·C
+// im2col for p (which it fits). The GEMMs save 5·K·C
 // multiply-adds per 2×2 tile, the transforms cost about 16·(C + K) values
 // per tile and 16·K·C per filter, plus a little per row of tiles. So it
 // takes enough channels, enough tiles to amortise the filter transform,
@@ -56,21 +56,14 @@ func (p ConvParams) winogradFits() bool {
 // 64 pixels for 49, a 1×1 map's one tile 4 for 1). Measured at batch 1–64,
 // one and two threads: 14×14 and larger maps with 64–512 channels gain
 // 1.1–1.6×, 7×7 maps with 512 channels 1.1–1.3×, while 8×8 maps with 64
-// channels lose (0.75–0.86×) and maps of 4×4 and less lose 2–10×.
+// channels lose (0.75–0.86×) and maps of 4×4 and less lose 2–10×. The
+// rule holds on every path: the AVX2 and AVX-512 ones have their transforms
+// in assembly, and the generic one, whose GEMM is slow, gains even with
+// plain Go transforms (1.7×).
 func (p ConvParams) winogradPays() bool {
 	oh, ow := p.OutH(), p.OutW()
-	return winogradFast(impl.path) && p.C >= winogradMinChannels && p.K >= winogradMinChannels &&
+	return p.C >= winogradMinChannels && p.K >= winogradMinChannels &&
 		p.winogradTiles() >= winogradMinTiles && min(oh, ow) >= 7 && (ow >= 14 || min(p.C, p.K) >= 256)
-}
-
-// winogradFast reports whether Winograd can beat im2col on path: where the
-// transforms are in assembly, or on the generic path, whose GEMM is slow
-// enough that the plain Go transforms hardly count (1.7× at batch 16 on
-// ResNet's 3×3 layers). With AVX2's GEMM the plain Go transforms cost more
-// than the GEMMs save (0.6–0.95×).
-func winogradFast(path Path) bool {
-	_, asm := winogradSets[path]
-	return asm || path == Generic
 }
 
 // winogradDataByConv reports whether the input gradient of p, which

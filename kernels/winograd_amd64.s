@@ -1,34 +1,24 @@
 // The AVX-512 transforms of Winograd F(2×2, 3×3) (winograd.go), sixteen
-// tiles of one row of tiles at a time, one tile per vector lane.
+// tiles (or filters) at a time, one per vector lane. Each kernel is bit for
+// bit its plain Go row kernel in winograd.go, whose comment says what it
+// computes:
 //
-// winogradInputAVX512 computes V = Bᵀ d B for tiles t < tiles of one row of
-// tiles in one channel, as winogradInputTile does in Go:
+//	winogradInputAVX512       winogradInputRow       V = Bᵀ d B
+//	winogradOutputAVX512      winogradOutputRow      Y = Aᵀ M A (+ bias, or + y)
+//	winogradFilterAVX512      winogradFilterRun      U = G g Gᵀ
+//	winogradGradAVX512        winogradGradRow        M′ = A dY Aᵀ
+//	winogradFilterGradAVX512  winogradFilterGradRun  dw += Gᵀ dU G
 //
-//	for t := 0; t < tiles; t++ {
-//		d[i][j] = rows[i*ldr + 2*t + j]            // i, j < 4
-//		v[ξ*cs + t] = (Bᵀ d B)[ξ/4][ξ%4]          // ξ < 16
-//	}
-//
-// rows holds four zero-padded input rows, ldr floats apart; the kernel
-// reads up to 32·⌈tiles/16⌉ + 34 floats of each. Lane l of a group of
-// sixteen tiles takes columns 2l … 2l+3: the even and odd columns of two
-// loads (VPERMT2PS with wgEven, wgOdd) give d[i][0], d[i][1], and the same
-// two steps two columns on give d[i][2], d[i][3]. The stores of the last
-// group are masked to its tiles.
-//
-// winogradOutputAVX512 computes the output tiles Aᵀ M A of tiles t < tiles
-// and writes their pixels to one or two output rows (rows), ldy floats
-// apart, columns 2t and 2t+1, as winogradOutputTile does in Go:
-//
-//	y[i*ldy + 2*t + j] = (Aᵀ M A)[i][j] + bias     // i < rows, 2t+j < cols
-//
-// with M[ξ] = m[ξ*ks + t]; with accumulate ≠ 0 the tile is added to y
-// (and bias is not). The two pixels of a row of the tile are interleaved
-// into consecutive columns with VPERMT2PS (wgLo, wgHi); the stores are
-// masked to cols.
+// Tiles come from one row of tiles: lane l of a group takes the input (or
+// output-gradient) columns 2l, 2l+1, …, which VPERMT2PS splits into even
+// and odd columns (wgEven, wgOdd) and the output transform interleaves
+// back (wgLo, wgHi). Filters are 9 floats apart, gathered with wgGather's
+// indices; the filter gradient is added into dw by gathers and scatters.
+// The last group of a call is masked to its tiles, filters or columns.
+// The input kernel reads its four zero-padded rows up to 32·⌈tiles/16⌉ + 34
+// floats past the first tile's.
 
 #include "textflag.h"
-
 
 DATA wgEven<>+0(SB)/4, $0
 DATA wgEven<>+4(SB)/4, $2
