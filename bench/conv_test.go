@@ -17,7 +17,10 @@ import (
 // (convShapes), at batch 1 and 16, forward, backward-data (input gradient)
 // and backward-filter (weight gradient), each reporting GFLOP/s: 2 FLOPs per
 // multiply-add of the convolution, the same count for all three passes (and
-// GFLOP/cpu-s, see reportConvRates).
+// GFLOP/cpu-s, see reportConvRates). The count is the direct sum's whatever
+// the algorithm, so the layers that kernels.ChooseConvAlgo runs as Winograd
+// (fewer multiply-adds) report an effective rate, which can exceed the FMA
+// peak.
 //
 //	go test -run '^$' -bench 'Conv/' ./bench                        every shape
 //	go test -run '^$' -bench 'Conv/dw' ./bench                      the depthwise ones
