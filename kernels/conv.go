@@ -170,7 +170,7 @@ func convWorkspaceSize(p ConvParams, algo ConvAlgo) int {
 	case algo == Winograd: // the input gradient without dataConv is Im2col's
 		ws := max(winogradWorkspace(p), planConv(p, Im2col).workspace(p))
 		if p.winogradDataByConv() {
-			ws = max(ws, dataConvWorkspace(p))
+			ws = max(ws, p.winogradDataWorkspace())
 		}
 		return ws
 	case algo == Im2col && p.dataByConv():
@@ -292,8 +292,10 @@ func conv2dBackwardData(p ConvParams, algo ConvAlgo, dy, w, dx, ws []float32, ac
 	switch {
 	case algo == Depthwise:
 		depthwiseBackwardData(p, dy, w, dx, ws, accumulate)
-	case algo == Im2col && p.dataByConv(), algo == Winograd && p.winogradDataByConv():
+	case algo == Im2col && p.dataByConv():
 		gemmConvBackwardDataByConv(p, dy, w, dx, ws, accumulate)
+	case algo == Winograd && p.winogradDataByConv():
+		winogradBackwardData(p, dy, w, dx, ws, accumulate)
 	case algo == Winograd:
 		gemmConvBackwardData(p, planConv(p, Im2col).backward(p), dy, w, dx, ws, accumulate)
 	default:

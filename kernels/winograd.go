@@ -70,10 +70,16 @@ func (p ConvParams) winogradPays() bool {
 
 // winogradDataByConv reports whether the input gradient of p, which
 // winogradFits, runs as the forward pass of dataConv (which is then also
-// 3×3 with stride 1): whenever there is one, padding at most 2.
+// 3×3 with stride 1) by Winograd: whenever there is one, padding at most 2.
 func (p ConvParams) winogradDataByConv() bool {
 	_, ok := p.dataConv()
 	return ok
+}
+
+// winogradDataWorkspace returns the scratch winogradBackwardData needs.
+func (p ConvParams) winogradDataWorkspace() int {
+	q, _ := p.dataConv()
+	return winogradWorkspace(q)
 }
 
 const (
@@ -149,16 +155,48 @@ func winogradForward(p ConvParams, x, w, bias, y, ws []float32, accumulate bool)
 // holds 16·K·C + 16·(C + K)·tc floats.
 func winogradForwardChunks(p ConvParams, tc int, x, w, bias, y, ws []float32, accumulate bool) {
 	u := ws[:16*p.K*p.C]
-	v := ws[len(u):][:16*p.C*tc]
-	m := ws[len(u)+len(v):][:16*p.K*tc]
 	winogradFilter(p, w, u)
+	winogradChunks(p, tc, x, u, false, bias, y, ws[len(u):], accumulate)
+}
+
+// winogradBackwardData adds dL/dx into dx, or with accumulate false writes
+// it there, for a convolution p that winogradFits and has a dataConv q: the
+// forward pass of q on dy, by Winograd. q's filter is p's turned (each 3×3
+// filter rotated by 180°, input and output channels swapped), and since
+// G·rot180(g)·Gᵀ is G g Gᵀ with its rows and columns reversed in the order
+// 3, 1, 2, 0 (rows 1 and 2 of G are symmetric), q's U is p's U read through
+// transposed GEMMs (turned), bit for bit what transforming the turned
+// filter gives, without it.
+func winogradBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) {
+	q, _ := p.dataConv()
+	u := ws[:16*p.K*p.C]
+	winogradFilter(p, w, u)
+	winogradChunks(q, winogradChunk(q), dy, u, true, nil, dx, ws[len(u):], accumulate)
+}
+
+// winogradTurn is the order 3, 1, 2, 0 that turning a filter puts the rows
+// and columns of its transform in: U_q[4i + j] = U_p[4·turn[i] + turn[j]].
+var winogradTurn = [4]int{3, 1, 2, 0}
+
+// winogradChunks runs the GEMMs and the input and output transforms of
+// the forward pass of p, chunk by chunk, with the transformed filter u
+// (16 × K × C), or with turned u of the convolution p is the dataConv of
+// (16 × C × K, see winogradBackwardData); ws holds 16·(C + K)·tc floats.
+func winogradChunks(p ConvParams, tc int, x, u []float32, turned bool, bias, y, ws []float32, accumulate bool) {
+	v := ws[:16*p.C*tc]
+	m := ws[len(v):][:16*p.K*tc]
 	total := p.winogradTiles()
 	for t0 := 0; t0 < total; t0 += tc {
 		n := min(tc, total-t0)
 		winogradInput(p, x, v, t0, n, tc)
 		Parallel(16, 1, func(lo, hi int) {
 			for xi := lo; xi < hi; xi++ {
-				Sgemm(false, false, p.K, n, p.C, 1, u[xi*p.K*p.C:], p.C, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
+				if turned {
+					a := u[(4*winogradTurn[xi/4]+winogradTurn[xi%4])*p.K*p.C:]
+					Sgemm(true, false, p.K, n, p.C, 1, a, p.K, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
+				} else {
+					Sgemm(false, false, p.K, n, p.C, 1, u[xi*p.K*p.C:], p.C, v[xi*p.C*tc:], tc, 0, m[xi*p.K*tc:], tc)
+				}
 			}
 		})
 		winogradOutput(p, m, bias, y, t0, n, tc, accumulate)

@@ -237,3 +237,33 @@ func TestWinogradEntryPoints(t *testing.T) {
 		}
 	})
 }
+
+// TestWinogradBackwardDataTurned: the input gradient from p's transformed
+// filter, turned (winogradBackwardData), has the bits of the forward pass of
+// dataConv with the turned filter written out (dataFilter), on every path,
+// with padding 0 to 2 and different channel counts.
+func TestWinogradBackwardDataTurned(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	shapes := []ConvParams{
+		conv(2, 3, 5, 7, 4, 3, 3, 1, 1, 1, 1),
+		conv(1, 5, 6, 9, 2, 3, 3, 1, 0, 1, 1),
+		conv(2, 4, 4, 5, 6, 3, 3, 1, 2, 1, 1),
+	}
+	for _, p := range shapes {
+		q, _ := p.dataConv()
+		w := convRandSlice(rng, p.K*p.C*9)
+		dy := convRandSlice(rng, p.N*p.K*p.OutH()*p.OutW())
+		dx0 := convRandSlice(rng, p.N*p.C*p.H*p.W)
+		forEachPath(t, func(t *testing.T) {
+			got := append([]float32(nil), dx0...)
+			winogradBackwardData(p, dy, w, got, nanSlice(p.winogradDataWorkspace()), true)
+			wt := make([]float32, len(w))
+			dataFilter(p, w, wt)
+			want := append([]float32(nil), dx0...)
+			winogradForward(q, dy, wt, nil, want, nanSlice(winogradWorkspace(q)), true)
+			if err := bitsDiffer(got, want); err != nil {
+				t.Errorf("%v: %v", p, err)
+			}
+		})
+	}
+}
