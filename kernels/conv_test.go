@@ -475,7 +475,8 @@ func TestConvBackwardDataByConv(t *testing.T) {
 	defer SetThreads(old)
 	rng := rand.New(rand.NewPCG(15, 16))
 	tried := 0
-	for _, tc := range append(convCases(), convCase{"5x5 pad 1", conv(2, 3, 9, 8, 4, 5, 5, 1, 1, 1, 1), Im2col}) {
+	for _, tc := range append(convCases(), convCase{"5x5 pad 1", conv(2, 3, 9, 8, 4, 5, 5, 1, 1, 1, 1), Im2col},
+		convCase{"3x3 pad 0 whose dataConv is Winograd's", conv(2, 64, 16, 16, 64, 3, 3, 1, 0, 1, 1), Im2col}) {
 		p := tc.p
 		if _, ok := p.dataConv(); !ok || !Im2col.fits(p) {
 			continue

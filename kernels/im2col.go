@@ -673,18 +673,19 @@ func dataFilter(p ConvParams, w, wt []float32) {
 }
 
 // dataConvWorkspace is the scratch of the input gradient by dataConv: the
-// turned filter, then the workspace of the forward pass.
+// turned filter, then the workspace of the forward pass (by Winograd, that
+// pass's workspace alone).
 func dataConvWorkspace(p ConvParams) int {
 	q, _ := p.dataConv()
-	fw := p.K * p.C / p.Groups * p.R * p.S
 	if dataConvAlgo(q) == Winograd {
-		return fw + winogradWorkspace(q)
+		return p.winogradDataWorkspace()
 	}
-	return fw + planConv(q, Im2col).workspace(q)
+	return p.K*p.C/p.Groups*p.R*p.S + planConv(q, Im2col).workspace(q)
 }
 
 // dataConvAlgo is the algorithm of dataConv's forward pass q: Winograd
-// where ChooseConvAlgo would pick it, else Im2col.
+// where ChooseConvAlgo would pick it (winogradBackwardData, which needs no
+// turned filter), else Im2col.
 func dataConvAlgo(q ConvParams) ConvAlgo {
 	if ChooseConvAlgo(q) == Winograd {
 		return Winograd
@@ -696,12 +697,12 @@ func dataConvAlgo(q ConvParams) ConvAlgo {
 // dataConv on dy.
 func gemmConvBackwardDataByConv(p ConvParams, dy, w, dx, ws []float32, accumulate bool) {
 	q, _ := p.dataConv()
-	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
-	dataFilter(p, w, wt)
 	if dataConvAlgo(q) == Winograd {
-		winogradForward(q, dy, wt, nil, dx, ws[len(wt):], accumulate)
+		winogradBackwardData(p, dy, w, dx, ws, accumulate)
 		return
 	}
+	wt := ws[:p.K*p.C/p.Groups*p.R*p.S]
+	dataFilter(p, w, wt)
 	gemmConvForward(q, planConv(q, Im2col).forward(q), dy, wt, nil, dx, ws[len(wt):], accumulate)
 }
 

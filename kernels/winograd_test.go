@@ -177,8 +177,15 @@ func TestWinogradChoice(t *testing.T) {
 		{"2 groups", conv(4, 64, 56, 56, 64, 3, 3, 1, 1, 1, 2), false},
 		{"5×5", conv(4, 64, 56, 56, 64, 5, 5, 1, 2, 1, 1), false},
 	}
+	// Padding 0 makes dataConv's output larger than p's: p keeps Im2col, its
+	// input gradient goes by Winograd (TestConvBackwardDataByConv runs it).
+	unpadded := conv(2, 64, 16, 16, 64, 3, 3, 1, 0, 1, 1)
+	q, _ := unpadded.dataConv()
 	for _, path := range Paths() {
 		usePath(t, path)
+		if ChooseConvAlgo(unpadded) != Im2col || dataConvAlgo(q) != Winograd {
+			t.Errorf("%v on %s: %v, and %v for its dataConv; want Im2col, and Winograd", unpadded, path, ChooseConvAlgo(unpadded), dataConvAlgo(q))
+		}
 		for _, tc := range cases {
 			want := Im2col
 			if tc.want {
