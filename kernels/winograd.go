@@ -57,15 +57,17 @@ func (p ConvParams) winogradFits() bool {
 // and maps whose tiles are mostly inside them (a 7×7 map's 4×4 tiles cover
 // 64 pixels for 49, a 1×1 map's one tile 4 for 1). Measured at batch 1–64,
 // one and two threads: 14×14 and larger maps with 64–512 channels gain
-// 1.1–1.6×, 7×7 maps with 512 channels 1.1–1.3×, while 8×8 maps with 64
-// channels lose (0.75–0.86×) and maps of 4×4 and less lose 2–10×. The
+// 1.1–1.6× (64 channels on 14×14 to 16×16 maps break even), 7×7 maps with
+// 512 channels 1.1–1.3× while with 256 they break even (0.86–1.24×, the
+// filter gradient the least) and with 128 lose (0.73–1.09×), 8×8 maps with
+// 64 channels lose (0.71–0.86×) and maps of 4×4 and less lose 2–10×. The
 // rule holds on every path: the AVX2 and AVX-512 ones have their transforms
 // in assembly, and the generic one, whose GEMM is slow, gains even with
 // plain Go transforms (1.7×).
 func (p ConvParams) winogradPays() bool {
 	oh, ow := p.OutH(), p.OutW()
 	return p.C >= winogradMinChannels && p.K >= winogradMinChannels &&
-		p.winogradTiles() >= winogradMinTiles && min(oh, ow) >= 7 && (ow >= 14 || min(p.C, p.K) >= 256)
+		p.winogradTiles() >= winogradMinTiles && min(oh, ow) >= 7 && (ow >= 14 || min(p.C, p.K) >= 512)
 }
 
 // winogradDataByConv reports whether the input gradient of p, which
