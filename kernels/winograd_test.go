@@ -35,8 +35,8 @@ func TestWinogradRowKernels(t *testing.T) {
 				t.Errorf("%s: filter transform of %d filters: %v", path, n, err)
 			}
 
-			ldr, cs := winogradRowFloats(n), n+5
-			rows := convRandSlice(rng, 4*ldr)
+			ldr, cs := 2*n+2, n+5
+			rows := convRandSlice(rng, 4*ldr+winogradSlack)
 			got, want = nanSlice(16*cs), nanSlice(16*cs)
 			k.input(got, cs, rows, ldr, n)
 			ref.input(want, cs, rows, ldr, n)

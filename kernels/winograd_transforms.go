@@ -1,5 +1,7 @@
 package kernels
 
+import "sync"
+
 // The transforms of Winograd F(2×2, 3×3) (winograd.go): each pass over a
 // chunk of tiles calls a row kernel, once per run of tiles in a row (or
 // run of filters), from the current path's winogradKernels. The row
@@ -44,42 +46,62 @@ func winogradFilterRun(u []float32, kc int, w []float32, filters int) {
 
 // winogradInput writes V[ξ][c][j] = (Bᵀ d B)[ξ] for the input patch d of
 // tile t0 + j (j < n) in channel c, into v (16 × C × ldv). Tiles count
-// along the width, then the height, then the batch. For each row of tiles
-// the four input rows its patches read are copied into a zero-padded
-// buffer, so that the row kernel (winogradInputRow or its assembly) reads
-// no bounds.
+// along the width, then the height, then the batch. For each image and
+// channel, the input rows that the chunk's tiles read are copied once into
+// a zero-padded block, 2·tw + 2 floats a row (a row of tiles' patches), so
+// that the row kernel (winogradInputRow or its assembly) reads no bounds.
 func winogradInput(p ConvParams, x, v []float32, t0, n, ldv int) {
-	_, tw := p.winogradTileGrid()
-	ldr := winogradRowFloats(tw)
+	th, tw := p.winogradTileGrid()
+	ldr := 2*tw + 2
 	hw := p.H * p.W
 	cs := p.C * ldv
 	runs := p.winogradRuns(t0, n)
 	rowKernel := winogradKernelsFor(impl.path).input
 	Parallel(p.C, GrainFor(p.C, 40*n), func(lo, hi int) {
-		rows := make([]float32, 4*ldr)
+		block := winogradBlock((2*th+2)*ldr + winogradSlack)
+		defer winogradBlocks.Put(block)
 		for c := lo; c < hi; c++ {
-			for _, r := range runs {
-				plane := x[(r.img*p.C+c)*hw:][:hw]
-				for i := range 4 {
-					row := rows[i*ldr:][:ldr]
-					if h := 2*r.ty - p.PadH + i; h >= 0 && h < p.H {
+			for i := 0; i < len(runs); {
+				j := i + 1
+				for j < len(runs) && runs[j].img == runs[i].img {
+					j++
+				}
+				ty0 := runs[i].ty
+				plane := x[(runs[i].img*p.C+c)*hw:][:hw]
+				for r := range 2*(runs[j-1].ty-ty0) + 4 {
+					row := (*block)[r*ldr:][:ldr]
+					if h := 2*ty0 - p.PadH + r; h >= 0 && h < p.H {
 						clear(row[:p.PadW])
 						clear(row[p.PadW+copy(row[p.PadW:], plane[h*p.W:][:p.W]):])
 					} else {
 						clear(row)
 					}
 				}
-				rowKernel(v[c*ldv+r.j:], cs, rows[2*r.tx:], ldr, r.n)
+				for _, r := range runs[i:j] {
+					rowKernel(v[c*ldv+r.j:], cs, (*block)[2*(r.ty-ty0)*ldr+2*r.tx:], ldr, r.n)
+				}
+				i = j
 			}
 		}
 	})
 }
 
-// winogradRowFloats returns the length of one padded input row for tw
-// tiles: their 2·tw + 2 columns, and what the assembly reads beyond them
-// (from tile t, 32·⌈tiles/16⌉ + 34 floats, at most 2·(tw − t) + 64).
-func winogradRowFloats(tw int) int {
-	return 2*tw + 64
+// winogradSlack is how far past the last padded row the input kernels may
+// read: from tile t of a row of tw, the assembly reads 32·⌈(tw − t)/16⌉ + 34
+// floats of a row (AVX2: 16·⌈(tw − t)/8⌉ + 18), at most 2·(tw − t) + 64.
+const winogradSlack = 64
+
+// winogradBlocks holds the padded blocks of winogradInput for reuse.
+var winogradBlocks sync.Pool
+
+// winogradBlock returns a block of at least n floats from winogradBlocks.
+func winogradBlock(n int) *[]float32 {
+	b, _ := winogradBlocks.Get().(*[]float32)
+	if b == nil || len(*b) < n {
+		s := make([]float32, n)
+		b = &s
+	}
+	return b
 }
 
 // winogradInputRow computes V[ξ][t] = (Bᵀ d B)[ξ] into v[ξ·cs + t] for
