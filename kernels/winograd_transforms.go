@@ -58,7 +58,8 @@ func winogradInput(p ConvParams, x, v []float32, t0, n, ldv int) {
 	runs := p.winogradRuns(t0, n)
 	rowKernel := winogradKernelsFor(impl.path).input
 	Parallel(p.C, GrainFor(p.C, 40*n), func(lo, hi int) {
-		block := winogradBlock((2*th+2)*ldr + winogradSlack)
+		span := min(th, (n+tw-1)/tw+1) // rows of tiles of one image in the chunk
+		block := winogradBlock((2*span+2)*ldr + winogradSlack)
 		defer winogradBlocks.Put(block)
 		for c := lo; c < hi; c++ {
 			for i := 0; i < len(runs); {
