@@ -20,6 +20,8 @@
 
 #include "textflag.h"
 
+// Permutation indices (VPERMT2PS): even and odd columns of two vectors,
+// and the two halves of their interleaving; gather indices, 9 floats apart.
 DATA wgEven<>+0(SB)/4, $0
 DATA wgEven<>+4(SB)/4, $2
 DATA wgEven<>+8(SB)/4, $4
@@ -88,6 +90,88 @@ DATA wgHi<>+52(SB)/4, $30
 DATA wgHi<>+56(SB)/4, $15
 DATA wgHi<>+60(SB)/4, $31
 GLOBL wgHi<>(SB), RODATA|NOPTR, $64
+DATA wgGather<>+0(SB)/4, $0
+DATA wgGather<>+4(SB)/4, $9
+DATA wgGather<>+8(SB)/4, $18
+DATA wgGather<>+12(SB)/4, $27
+DATA wgGather<>+16(SB)/4, $36
+DATA wgGather<>+20(SB)/4, $45
+DATA wgGather<>+24(SB)/4, $54
+DATA wgGather<>+28(SB)/4, $63
+DATA wgGather<>+32(SB)/4, $72
+DATA wgGather<>+36(SB)/4, $81
+DATA wgGather<>+40(SB)/4, $90
+DATA wgGather<>+44(SB)/4, $99
+DATA wgGather<>+48(SB)/4, $108
+DATA wgGather<>+52(SB)/4, $117
+DATA wgGather<>+56(SB)/4, $126
+DATA wgGather<>+60(SB)/4, $135
+GLOBL wgGather<>(SB), RODATA|NOPTR, $64
+DATA wgLanes16<>+0(SB)/2, $0
+DATA wgLanes16<>+2(SB)/2, $1
+DATA wgLanes16<>+4(SB)/2, $3
+DATA wgLanes16<>+6(SB)/2, $7
+DATA wgLanes16<>+8(SB)/2, $15
+DATA wgLanes16<>+10(SB)/2, $31
+DATA wgLanes16<>+12(SB)/2, $63
+DATA wgLanes16<>+14(SB)/2, $127
+DATA wgLanes16<>+16(SB)/2, $255
+DATA wgLanes16<>+18(SB)/2, $511
+DATA wgLanes16<>+20(SB)/2, $1023
+DATA wgLanes16<>+22(SB)/2, $2047
+DATA wgLanes16<>+24(SB)/2, $4095
+DATA wgLanes16<>+26(SB)/2, $8191
+DATA wgLanes16<>+28(SB)/2, $16383
+DATA wgLanes16<>+30(SB)/2, $32767
+DATA wgLanes16<>+32(SB)/2, $65535
+GLOBL wgLanes16<>(SB), RODATA|NOPTR, $34
+DATA wgHalf<>+0(SB)/4, $0x3f000000
+GLOBL wgHalf<>(SB), RODATA|NOPTR, $4
+DATA wgSign<>+0(SB)/4, $0x80000000
+GLOBL wgSign<>(SB), RODATA|NOPTR, $4
+
+// LANES sets mask register k to the lowest min(max(n, 0), 16) bits, from
+// wgLanes16 (entry i is 2^i − 1). Uses AX, BX.
+#define LANES(n, k) \
+	MOVQ    n, BX;                  \
+	XORL    AX, AX;                 \
+	CMPQ    BX, AX;                 \
+	CMOVQLT AX, BX;                 \
+	MOVL    $16, AX;                \
+	CMPQ    BX, AX;                 \
+	CMOVQGT AX, BX;                 \
+	LEAQ    wgLanes16<>(SB), AX;    \
+	MOVWLZX (AX)(BX*2), AX;         \
+	KMOVW   AX, k
+
+// STORE writes z under K1 to the next transformed row: AX, then AX += R8.
+#define STORE(z) \
+	VMOVUPS z, K1, (AX); \
+	ADDQ    R8, AX
+
+// LOAD reads the next transformed row under K1 into z: AX, then AX += R8.
+#define LOAD(z) \
+	VMOVUPS.Z (AX), K1, z; \
+	ADDQ      R8, AX
+
+// SPLIT splits the 32 floats of a and b (Z16, Z17 hold them) into their
+// even columns e and odd columns o.
+#define SPLIT(a, b, e, o) \
+	VMOVUPS   a, Z16;        \
+	VMOVUPS   b, Z17;        \
+	VMOVAPS   Z16, e;        \
+	VPERMT2PS Z17, Z30, e;   \
+	VMOVAPS   Z16, o;        \
+	VPERMT2PS Z17, Z31, o
+
+// SPLITZ is SPLIT with the loads under masks ka and kb, zero elsewhere.
+#define SPLITZ(a, ka, b, kb, e, o) \
+	VMOVUPS.Z a, ka, Z16;    \
+	VMOVUPS.Z b, kb, Z17;    \
+	VMOVAPS   Z16, e;        \
+	VPERMT2PS Z17, Z30, e;   \
+	VMOVAPS   Z16, o;        \
+	VPERMT2PS Z17, Z31, o
 
 // func winogradInputAVX512(v *float32, cs int, rows *float32, ldr, tiles int)
 TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
@@ -104,141 +188,50 @@ TEXT ·winogradInputAVX512(SB), NOSPLIT, $0-40
 	VMOVUPS wgEven<>(SB), Z30
 	VMOVUPS wgOdd<>(SB), Z31
 
+// BTCOL is column j of Bᵀ d, in place: d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+#define BTCOL(d0, d1, d2, d3) \
+	VSUBPS  d2, d0, d0;  \
+	VADDPS  d2, d1, Z16; \
+	VSUBPS  d1, d2, d2;  \
+	VSUBPS  d3, d1, d3;  \
+	VMOVAPS Z16, d1
+
+// BROW stores row i of (Bᵀ d) B: r0 − r2, r1 + r2, r2 − r1, r1 − r3.
+#define BROW(r0, r1, r2, r3) \
+	VSUBPS r2, r0, Z16; \
+	STORE(Z16);         \
+	VADDPS r2, r1, Z16; \
+	STORE(Z16);         \
+	VSUBPS r1, r2, Z16; \
+	STORE(Z16);         \
+	VSUBPS r3, r1, Z16; \
+	STORE(Z16)
+
 inGroup:
-	// K1: the tiles of this group.
-	MOVL  $0xffff, AX
-	CMPQ  CX, $16
-	JGE   inMask
-	MOVL  $1, AX
-	SHLL  CX, AX
-	DECL  AX
+	LANES(CX, K1) // the tiles of this group
 
-inMask:
-	KMOVW AX, K1
+	// Row i of the patches, d[i][0 … 3], in Z(4i) … Z(4i+3).
+	SPLIT((R10), 64(R10), Z0, Z1)
+	SPLIT(8(R10), 72(R10), Z2, Z3)
+	SPLIT((R11), 64(R11), Z4, Z5)
+	SPLIT(8(R11), 72(R11), Z6, Z7)
+	SPLIT((R12), 64(R12), Z8, Z9)
+	SPLIT(8(R12), 72(R12), Z10, Z11)
+	SPLIT((R13), 64(R13), Z12, Z13)
+	SPLIT(8(R13), 72(R13), Z14, Z15)
 
-	// d[0][0..3] from row 0
-	VMOVUPS   (R10), Z16
-	VMOVUPS   64(R10), Z17
-	VMOVAPS   Z16, Z0
-	VPERMT2PS Z17, Z30, Z0
-	VMOVAPS   Z16, Z1
-	VPERMT2PS Z17, Z31, Z1
-	VMOVUPS   8(R10), Z16
-	VMOVUPS   72(R10), Z17
-	VMOVAPS   Z16, Z2
-	VPERMT2PS Z17, Z30, Z2
-	VMOVAPS   Z16, Z3
-	VPERMT2PS Z17, Z31, Z3
-	// d[1][0..3] from row 1
-	VMOVUPS   (R11), Z16
-	VMOVUPS   64(R11), Z17
-	VMOVAPS   Z16, Z4
-	VPERMT2PS Z17, Z30, Z4
-	VMOVAPS   Z16, Z5
-	VPERMT2PS Z17, Z31, Z5
-	VMOVUPS   8(R11), Z16
-	VMOVUPS   72(R11), Z17
-	VMOVAPS   Z16, Z6
-	VPERMT2PS Z17, Z30, Z6
-	VMOVAPS   Z16, Z7
-	VPERMT2PS Z17, Z31, Z7
-	// d[2][0..3] from row 2
-	VMOVUPS   (R12), Z16
-	VMOVUPS   64(R12), Z17
-	VMOVAPS   Z16, Z8
-	VPERMT2PS Z17, Z30, Z8
-	VMOVAPS   Z16, Z9
-	VPERMT2PS Z17, Z31, Z9
-	VMOVUPS   8(R12), Z16
-	VMOVUPS   72(R12), Z17
-	VMOVAPS   Z16, Z10
-	VPERMT2PS Z17, Z30, Z10
-	VMOVAPS   Z16, Z11
-	VPERMT2PS Z17, Z31, Z11
-	// d[3][0..3] from row 3
-	VMOVUPS   (R13), Z16
-	VMOVUPS   64(R13), Z17
-	VMOVAPS   Z16, Z12
-	VPERMT2PS Z17, Z30, Z12
-	VMOVAPS   Z16, Z13
-	VPERMT2PS Z17, Z31, Z13
-	VMOVUPS   8(R13), Z16
-	VMOVUPS   72(R13), Z17
-	VMOVAPS   Z16, Z14
-	VPERMT2PS Z17, Z30, Z14
-	VMOVAPS   Z16, Z15
-	VPERMT2PS Z17, Z31, Z15
-	// Bᵀ d, column by column: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
-	VSUBPS  Z8, Z0, Z0
-	VADDPS  Z8, Z4, Z16
-	VSUBPS  Z4, Z8, Z8
-	VSUBPS  Z12, Z4, Z12
-	VMOVAPS Z16, Z4
-	VSUBPS  Z9, Z1, Z1
-	VADDPS  Z9, Z5, Z16
-	VSUBPS  Z5, Z9, Z9
-	VSUBPS  Z13, Z5, Z13
-	VMOVAPS Z16, Z5
-	VSUBPS  Z10, Z2, Z2
-	VADDPS  Z10, Z6, Z16
-	VSUBPS  Z6, Z10, Z10
-	VSUBPS  Z14, Z6, Z14
-	VMOVAPS Z16, Z6
-	VSUBPS  Z11, Z3, Z3
-	VADDPS  Z11, Z7, Z16
-	VSUBPS  Z7, Z11, Z11
-	VSUBPS  Z15, Z7, Z15
-	VMOVAPS Z16, Z7
-	// (Bᵀ d) B, row by row, stored to V[ξ], ξ = 4i + j, cs floats apart.
+	BTCOL(Z0, Z4, Z8, Z12)
+	BTCOL(Z1, Z5, Z9, Z13)
+	BTCOL(Z2, Z6, Z10, Z14)
+	BTCOL(Z3, Z7, Z11, Z15)
+
+	// V[ξ], ξ = 4i + j, cs floats apart.
 	MOVQ DI, AX
-	VSUBPS Z2, Z0, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS Z2, Z1, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z1, Z2, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z3, Z1, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z6, Z4, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS Z6, Z5, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z5, Z6, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z7, Z5, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z10, Z8, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS Z10, Z9, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z9, Z10, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z11, Z9, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z14, Z12, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS Z14, Z13, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z13, Z14, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS Z15, Z13, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
+	BROW(Z0, Z1, Z2, Z3)
+	BROW(Z4, Z5, Z6, Z7)
+	BROW(Z8, Z9, Z10, Z11)
+	BROW(Z12, Z13, Z14, Z15)
+
 	ADDQ $64, DI
 	ADDQ $128, R10
 	ADDQ $128, R11
@@ -248,6 +241,13 @@ inMask:
 	JGT  inGroup
 	VZEROUPPER
 	RET
+
+// ATCOL is column j of Aᵀ M, in place: m0 + m1 + m2 and m1 − m2 − m3.
+#define ATCOL(m0, m1, m2, m3) \
+	VADDPS m1, m0, m0; \
+	VADDPS m2, m0, m0; \
+	VSUBPS m2, m1, m1; \
+	VSUBPS m3, m1, m1
 
 // func winogradOutputAVX512(m *float32, ks int, y *float32, ldy, tiles, cols, rows int, bias float32, accumulate int)
 TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-72
@@ -267,89 +267,37 @@ TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-72
 
 outGroup:
 	// K1: the tiles of this group; K2, K3: its columns (0–15, 16–31).
-	MOVL  $0xffff, AX
-	CMPQ  CX, $16
-	JGE   outTiles
-	MOVL  $1, AX
-	SHLL  CX, AX
-	DECL  AX
+	LANES(CX, K1)
+	LANES(DX, K2)
+	LEAQ  -16(DX), R12
+	LANES(R12, K3)
 
-outTiles:
-	KMOVW AX, K1
-	MOVL  $0xffff, AX
-	CMPQ  DX, $16
-	JGE   outLow
-	MOVL  $1, AX
-	SHLXL DX, AX, AX
-	DECL  AX
+	// M[ξ] in Z(ξ).
+	MOVQ SI, AX
+	LOAD(Z0)
+	LOAD(Z1)
+	LOAD(Z2)
+	LOAD(Z3)
+	LOAD(Z4)
+	LOAD(Z5)
+	LOAD(Z6)
+	LOAD(Z7)
+	LOAD(Z8)
+	LOAD(Z9)
+	LOAD(Z10)
+	LOAD(Z11)
+	LOAD(Z12)
+	LOAD(Z13)
+	LOAD(Z14)
+	LOAD(Z15)
 
-outLow:
-	KMOVW AX, K2
-	MOVL  $0xffff, AX
-	CMPQ  DX, $32
-	JGE   outHigh
-	XORL  AX, AX
-	CMPQ  DX, $16
-	JLE   outHigh
-	LEAQ  -16(DX), BX
-	MOVL  $1, AX
-	SHLXL BX, AX, AX
-	DECL  AX
+	ATCOL(Z0, Z4, Z8, Z12)
+	ATCOL(Z1, Z5, Z9, Z13)
+	ATCOL(Z2, Z6, Z10, Z14)
+	ATCOL(Z3, Z7, Z11, Z15)
 
-outHigh:
-	KMOVW AX, K3
-	MOVQ  SI, AX
-
-	VMOVUPS.Z (AX), K1, Z0
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z1
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z2
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z3
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z4
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z5
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z6
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z7
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z8
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z9
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z10
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z11
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z12
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z13
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z14
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z15
-	ADDQ      R8, AX
-	// Aᵀ M, column by column: rows m0 + m1 + m2 and m1 − m2 − m3.
-	VADDPS Z4, Z0, Z0
-	VADDPS Z8, Z0, Z0
-	VSUBPS Z8, Z4, Z4
-	VSUBPS Z12, Z4, Z4
-	VADDPS Z5, Z1, Z1
-	VADDPS Z9, Z1, Z1
-	VSUBPS Z9, Z5, Z5
-	VSUBPS Z13, Z5, Z5
-	VADDPS Z6, Z2, Z2
-	VADDPS Z10, Z2, Z2
-	VSUBPS Z10, Z6, Z6
-	VSUBPS Z14, Z6, Z6
-	VADDPS Z7, Z3, Z3
-	VADDPS Z11, Z3, Z3
-	VSUBPS Z11, Z7, Z7
-	VSUBPS Z15, Z7, Z7
-	// (Aᵀ M) A: the two pixels of each row of the tile.
+	// (Aᵀ M) A: the two pixels of each row of the tile, r0 + r1 + r2 and
+	// r1 − r2 − r3: row 0 in Z16, Z17, row 1 in Z18, Z19.
 	VADDPS Z1, Z0, Z16
 	VADDPS Z2, Z16, Z16
 	VSUBPS Z2, Z1, Z17
@@ -369,8 +317,8 @@ outHigh:
 	VMOVAPS   Z18, Z23
 	VPERMT2PS Z19, Z31, Z23
 
-	TESTQ R11, R11
-	JNZ   outAdd
+	TESTQ  R11, R11
+	JNZ    outAdd
 	VADDPS Z29, Z20, Z20
 	VADDPS Z29, Z21, Z21
 	VADDPS Z29, Z22, Z22
@@ -402,25 +350,33 @@ outNext:
 	VZEROUPPER
 	RET
 
-DATA wgGather<>+0(SB)/4, $0
-DATA wgGather<>+4(SB)/4, $9
-DATA wgGather<>+8(SB)/4, $18
-DATA wgGather<>+12(SB)/4, $27
-DATA wgGather<>+16(SB)/4, $36
-DATA wgGather<>+20(SB)/4, $45
-DATA wgGather<>+24(SB)/4, $54
-DATA wgGather<>+28(SB)/4, $63
-DATA wgGather<>+32(SB)/4, $72
-DATA wgGather<>+36(SB)/4, $81
-DATA wgGather<>+40(SB)/4, $90
-DATA wgGather<>+44(SB)/4, $99
-DATA wgGather<>+48(SB)/4, $108
-DATA wgGather<>+52(SB)/4, $117
-DATA wgGather<>+56(SB)/4, $126
-DATA wgGather<>+60(SB)/4, $135
-GLOBL wgGather<>(SB), RODATA|NOPTR, $64
-DATA wgHalf<>+0(SB)/4, $0x3f000000
-GLOBL wgHalf<>(SB), RODATA|NOPTR, $4
+// GATHER gathers value off of each of the group's filters into z.
+#define GATHER(off, z) \
+	KMOVW      K1, K2;   \
+	VPXORD     z, z, z;  \
+	VGATHERDPS off(SI)(Z31*4), K2, z
+
+// GCOL is column j of G g: g0, ((g0 + g2) + g1)·½, ((g0 + g2) − g1)·½, g2.
+#define GCOL(g0, g1, g2, t0, t1, t2, t3) \
+	VMOVAPS g0, t0;     \
+	VADDPS  g2, g0, Z21; \
+	VADDPS  g1, Z21, t1; \
+	VMULPS  Z30, t1, t1; \
+	VSUBPS  g1, Z21, t2; \
+	VMULPS  Z30, t2, t2; \
+	VMOVAPS g2, t3
+
+// GROW stores row i of (G g) Gᵀ: r0, ((r0 + r2) + r1)·½, ((r0 + r2) − r1)·½, r2.
+#define GROW(r0, r1, r2) \
+	STORE(r0);            \
+	VADDPS r2, r0, Z21;   \
+	VADDPS r1, Z21, Z22;  \
+	VMULPS Z30, Z22, Z22; \
+	STORE(Z22);           \
+	VSUBPS r1, Z21, Z22;  \
+	VMULPS Z30, Z22, Z22; \
+	STORE(Z22);           \
+	STORE(r2)
 
 // func winogradFilterAVX512(u *float32, kc int, w *float32, filters int)
 TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-32
@@ -433,119 +389,31 @@ TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-32
 	VBROADCASTSS wgHalf<>(SB), Z30
 
 filterGroup:
-	// K1: the pairs of this group (the gathers clear their mask: K2 is the copy they use).
-	MOVL  $0xffff, AX
-	CMPQ  CX, $16
-	JGE   filterMask
-	MOVL  $1, AX
-	SHLL  CX, AX
-	DECL  AX
+	LANES(CX, K1) // the filters of this group
 
-filterMask:
-	KMOVW AX, K1
-	KMOVW      K1, K2
-	VPXORD     Z0, Z0, Z0
-	VGATHERDPS 0(SI)(Z31*4), K2, Z0
-	KMOVW      K1, K2
-	VPXORD     Z1, Z1, Z1
-	VGATHERDPS 4(SI)(Z31*4), K2, Z1
-	KMOVW      K1, K2
-	VPXORD     Z2, Z2, Z2
-	VGATHERDPS 8(SI)(Z31*4), K2, Z2
-	KMOVW      K1, K2
-	VPXORD     Z3, Z3, Z3
-	VGATHERDPS 12(SI)(Z31*4), K2, Z3
-	KMOVW      K1, K2
-	VPXORD     Z4, Z4, Z4
-	VGATHERDPS 16(SI)(Z31*4), K2, Z4
-	KMOVW      K1, K2
-	VPXORD     Z5, Z5, Z5
-	VGATHERDPS 20(SI)(Z31*4), K2, Z5
-	KMOVW      K1, K2
-	VPXORD     Z6, Z6, Z6
-	VGATHERDPS 24(SI)(Z31*4), K2, Z6
-	KMOVW      K1, K2
-	VPXORD     Z7, Z7, Z7
-	VGATHERDPS 28(SI)(Z31*4), K2, Z7
-	KMOVW      K1, K2
-	VPXORD     Z8, Z8, Z8
-	VGATHERDPS 32(SI)(Z31*4), K2, Z8
-	// G g, column by column: rows g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2.
-	VMOVAPS Z0, Z9
-	VADDPS  Z6, Z0, Z21
-	VADDPS  Z3, Z21, Z12
-	VMULPS  Z30, Z12, Z12
-	VSUBPS  Z3, Z21, Z15
-	VMULPS  Z30, Z15, Z15
-	VMOVAPS Z6, Z18
-	VMOVAPS Z1, Z10
-	VADDPS  Z7, Z1, Z21
-	VADDPS  Z4, Z21, Z13
-	VMULPS  Z30, Z13, Z13
-	VSUBPS  Z4, Z21, Z16
-	VMULPS  Z30, Z16, Z16
-	VMOVAPS Z7, Z19
-	VMOVAPS Z2, Z11
-	VADDPS  Z8, Z2, Z21
-	VADDPS  Z5, Z21, Z14
-	VMULPS  Z30, Z14, Z14
-	VSUBPS  Z5, Z21, Z17
-	VMULPS  Z30, Z17, Z17
-	VMOVAPS Z8, Z20
-	// (G g) Gᵀ, row by row, stored to U[ξ], ξ = 4i + j, kc floats apart.
+	// g[i][j] in Z(3i + j).
+	GATHER(0, Z0)
+	GATHER(4, Z1)
+	GATHER(8, Z2)
+	GATHER(12, Z3)
+	GATHER(16, Z4)
+	GATHER(20, Z5)
+	GATHER(24, Z6)
+	GATHER(28, Z7)
+	GATHER(32, Z8)
+
+	// G g: t[i][j] in Z(9 + 3i + j).
+	GCOL(Z0, Z3, Z6, Z9, Z12, Z15, Z18)
+	GCOL(Z1, Z4, Z7, Z10, Z13, Z16, Z19)
+	GCOL(Z2, Z5, Z8, Z11, Z14, Z17, Z20)
+
+	// U[ξ], ξ = 4i + j, kc floats apart.
 	MOVQ DI, AX
-	VMOVUPS Z9, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z11, Z9, Z21
-	VADDPS  Z10, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z10, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z11, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z12, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z14, Z12, Z21
-	VADDPS  Z13, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z13, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z14, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z15, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z17, Z15, Z21
-	VADDPS  Z16, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z16, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z17, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z18, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z20, Z18, Z21
-	VADDPS  Z19, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z19, Z21, Z22
-	VMULPS  Z30, Z22, Z22
-	VMOVUPS Z22, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z20, K1, (AX)
-	ADDQ    R8, AX
+	GROW(Z9, Z10, Z11)
+	GROW(Z12, Z13, Z14)
+	GROW(Z15, Z16, Z17)
+	GROW(Z18, Z19, Z20)
+
 	ADDQ $64, DI
 	ADDQ $576, SI
 	SUBQ $16, CX
@@ -553,74 +421,46 @@ filterMask:
 	VZEROUPPER
 	RET
 
+// AROW stores row i of (A dY) Aᵀ: p, p + q, p − q, −q.
+#define AROW(p, q) \
+	STORE(p);           \
+	VADDPS q, p, Z16;   \
+	STORE(Z16);         \
+	VSUBPS q, p, Z16;   \
+	STORE(Z16);         \
+	VXORPS Z29, q, Z16; \
+	STORE(Z16)
+
 // func winogradGradAVX512(mg *float32, ks int, dy *float32, ldy, tiles, cols, rows int)
 TEXT ·winogradGradAVX512(SB), NOSPLIT, $0-56
-	MOVQ    mg+0(FP), DI
-	MOVQ    ks+8(FP), R8
-	SHLQ    $2, R8
-	MOVQ    dy+16(FP), SI
-	MOVQ    ldy+24(FP), R9
-	SHLQ    $2, R9
-	MOVQ    tiles+32(FP), CX
-	MOVQ    cols+40(FP), DX
-	MOVQ    rows+48(FP), R10
-	VMOVUPS wgEven<>(SB), Z30
-	VMOVUPS wgOdd<>(SB), Z31
+	MOVQ         mg+0(FP), DI
+	MOVQ         ks+8(FP), R8
+	SHLQ         $2, R8
+	MOVQ         dy+16(FP), SI
+	MOVQ         ldy+24(FP), R9
+	SHLQ         $2, R9
+	MOVQ         tiles+32(FP), CX
+	MOVQ         cols+40(FP), DX
+	MOVQ         rows+48(FP), R10
+	VMOVUPS      wgEven<>(SB), Z30
+	VMOVUPS      wgOdd<>(SB), Z31
 	VBROADCASTSS wgSign<>(SB), Z29
 
 gradGroup:
 	// K1: the tiles of this group; K2, K3: its columns (0–15, 16–31).
-	MOVL  $0xffff, AX
-	CMPQ  CX, $16
-	JGE   gradTiles
-	MOVL  $1, AX
-	SHLL  CX, AX
-	DECL  AX
+	LANES(CX, K1)
+	LANES(DX, K2)
+	LEAQ  -16(DX), R12
+	LANES(R12, K3)
 
-gradTiles:
-	KMOVW AX, K1
-	MOVL  $0xffff, AX
-	CMPQ  DX, $16
-	JGE   gradLow
-	MOVL  $1, AX
-	SHLXL DX, AX, AX
-	DECL  AX
-
-gradLow:
-	KMOVW AX, K2
-	MOVL  $0xffff, AX
-	CMPQ  DX, $32
-	JGE   gradHigh
-	XORL  AX, AX
-	CMPQ  DX, $16
-	JLE   gradHigh
-	LEAQ  -16(DX), BX
-	MOVL  $1, AX
-	SHLXL BX, AX, AX
-	DECL  AX
-
-gradHigh:
-	KMOVW AX, K3
-
-	// Row 0 of the tiles: a (even columns) in Z0, b (odd) in Z1.
-	VMOVUPS.Z (SI), K2, Z16
-	VMOVUPS.Z 64(SI), K3, Z17
-	VMOVAPS   Z16, Z0
-	VPERMT2PS Z17, Z30, Z0
-	VMOVAPS   Z16, Z1
-	VPERMT2PS Z17, Z31, Z1
-
-	// Row 1: c in Z2, d in Z3, or zeros past the output's last row.
+	// Row 0 of the tiles: a (even columns) in Z0, b (odd) in Z1; row 1:
+	// c in Z2, d in Z3, or zeros past the output's last row.
+	SPLITZ((SI), K2, 64(SI), K3, Z0, Z1)
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	CMPQ   R10, $2
 	JLT    gradRows
-	VMOVUPS.Z (SI)(R9*1), K2, Z16
-	VMOVUPS.Z 64(SI)(R9*1), K3, Z17
-	VMOVAPS   Z16, Z2
-	VPERMT2PS Z17, Z30, Z2
-	VMOVAPS   Z16, Z3
-	VPERMT2PS Z17, Z31, Z3
+	SPLITZ((SI)(R9*1), K2, 64(SI)(R9*1), K3, Z2, Z3)
 
 gradRows:
 	// A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d).
@@ -631,52 +471,13 @@ gradRows:
 	VXORPS Z29, Z2, Z8
 	VXORPS Z29, Z3, Z9
 
-	// (A dY) Aᵀ, row by row (p, q): p, p + q, p − q, −q, stored to M'[ξ].
+	// M′[ξ], ξ = 4i + j, ks floats apart.
 	MOVQ DI, AX
-	VMOVUPS Z0, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z1, Z0, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z1, Z0, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VXORPS  Z29, Z1, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z4, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z5, Z4, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z5, Z4, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VXORPS  Z29, Z5, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z6, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z7, Z6, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z7, Z6, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VXORPS  Z29, Z7, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VMOVUPS Z8, K1, (AX)
-	ADDQ    R8, AX
-	VADDPS  Z9, Z8, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VSUBPS  Z9, Z8, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
-	VXORPS  Z29, Z9, Z16
-	VMOVUPS Z16, K1, (AX)
-	ADDQ    R8, AX
+	AROW(Z0, Z1)
+	AROW(Z4, Z5)
+	AROW(Z6, Z7)
+	AROW(Z8, Z9)
+
 	ADDQ $64, DI
 	ADDQ $128, SI
 	SUBQ $32, DX
@@ -685,8 +486,38 @@ gradRows:
 	VZEROUPPER
 	RET
 
-DATA wgSign<>+0(SB)/4, $0x80000000
-GLOBL wgSign<>(SB), RODATA|NOPTR, $4
+// GTCOL is column j of Gᵀ dU, in place (h = (u1 + u2)·½ in Z16): u0 + h,
+// (u1 − u2)·½, h + u3, in u0, u1, u2.
+#define GTCOL(u0, u1, u2, u3) \
+	VADDPS u2, u1, Z16;   \
+	VMULPS Z30, Z16, Z16; \
+	VSUBPS u2, u1, Z17;   \
+	VMULPS Z30, Z17, u1;  \
+	VADDPS Z16, u0, u0;   \
+	VADDPS u3, Z16, u2
+
+// ADDTO adds z into value off of each of the group's filters in dw
+// (gather, add, scatter; Z20 is scratch).
+#define ADDTO(off, z) \
+	KMOVW       K1, K2;                \
+	VPXORD      Z20, Z20, Z20;         \
+	VGATHERDPS  off(DI)(Z31*4), K2, Z20; \
+	VADDPS      z, Z20, Z20;           \
+	KMOVW       K1, K2;                \
+	VSCATTERDPS Z20, K2, off(DI)(Z31*4)
+
+// GTROW adds row i of (Gᵀ dU) G into dw[9f + 3i + j], j < 3, from r0 … r3:
+// r0 + h, (r1 − r2)·½, h + r3 with h = (r1 + r2)·½.
+#define GTROW(off, r0, r1, r2, r3) \
+	VADDPS r2, r1, Z16;   \
+	VMULPS Z30, Z16, Z16; \
+	VSUBPS r2, r1, Z17;   \
+	VMULPS Z30, Z17, Z17; \
+	VADDPS Z16, r0, Z18;  \
+	VADDPS r3, Z16, Z19;  \
+	ADDTO(off, Z18);      \
+	ADDTO(off+4, Z17);    \
+	ADDTO(off+8, Z19)
 
 // func winogradFilterGradAVX512(dw *float32, kc int, du *float32, filters int)
 TEXT ·winogradFilterGradAVX512(SB), NOSPLIT, $0-32
@@ -699,146 +530,36 @@ TEXT ·winogradFilterGradAVX512(SB), NOSPLIT, $0-32
 	VBROADCASTSS wgHalf<>(SB), Z30
 
 fgGroup:
-	MOVL  $0xffff, AX
-	CMPQ  CX, $16
-	JGE   fgMask
-	MOVL  $1, AX
-	SHLL  CX, AX
-	DECL  AX
+	LANES(CX, K1) // the filters of this group
 
-fgMask:
-	KMOVW AX, K1
-	MOVQ  SI, AX
-	VMOVUPS.Z (AX), K1, Z0
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z1
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z2
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z3
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z4
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z5
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z6
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z7
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z8
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z9
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z10
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z11
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z12
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z13
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z14
-	ADDQ      R8, AX
-	VMOVUPS.Z (AX), K1, Z15
-	ADDQ      R8, AX
-	// Gᵀ dU, column by column: rows u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3.
-	VADDPS  Z8, Z4, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z8, Z4, Z17
-	VMULPS  Z30, Z17, Z4
-	VADDPS  Z16, Z0, Z0
-	VADDPS  Z12, Z16, Z8
-	VADDPS  Z9, Z5, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z9, Z5, Z17
-	VMULPS  Z30, Z17, Z5
-	VADDPS  Z16, Z1, Z1
-	VADDPS  Z13, Z16, Z9
-	VADDPS  Z10, Z6, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z10, Z6, Z17
-	VMULPS  Z30, Z17, Z6
-	VADDPS  Z16, Z2, Z2
-	VADDPS  Z14, Z16, Z10
-	VADDPS  Z11, Z7, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z11, Z7, Z17
-	VMULPS  Z30, Z17, Z7
-	VADDPS  Z16, Z3, Z3
-	VADDPS  Z15, Z16, Z11
-	// (Gᵀ dU) G, row by row (r0 … r3 in Z(4i) … Z(4i+3), i = 0, 1, 2), added to dw[9f + 3i + j].
-	VADDPS  Z2, Z1, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z2, Z1, Z17
-	VMULPS  Z30, Z17, Z17
-	VADDPS  Z16, Z0, Z18
-	VADDPS  Z3, Z16, Z19
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 0(DI)(Z31*4), K2, Z20
-	VADDPS     Z18, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 0(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 4(DI)(Z31*4), K2, Z20
-	VADDPS     Z17, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 4(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 8(DI)(Z31*4), K2, Z20
-	VADDPS     Z19, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 8(DI)(Z31*4)
-	VADDPS  Z6, Z5, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z6, Z5, Z17
-	VMULPS  Z30, Z17, Z17
-	VADDPS  Z16, Z4, Z18
-	VADDPS  Z7, Z16, Z19
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 12(DI)(Z31*4), K2, Z20
-	VADDPS     Z18, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 12(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 16(DI)(Z31*4), K2, Z20
-	VADDPS     Z17, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 16(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 20(DI)(Z31*4), K2, Z20
-	VADDPS     Z19, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 20(DI)(Z31*4)
-	VADDPS  Z10, Z9, Z16
-	VMULPS  Z30, Z16, Z16
-	VSUBPS  Z10, Z9, Z17
-	VMULPS  Z30, Z17, Z17
-	VADDPS  Z16, Z8, Z18
-	VADDPS  Z11, Z16, Z19
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 24(DI)(Z31*4), K2, Z20
-	VADDPS     Z18, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 24(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 28(DI)(Z31*4), K2, Z20
-	VADDPS     Z17, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 28(DI)(Z31*4)
-	KMOVW      K1, K2
-	VPXORD     Z20, Z20, Z20
-	VGATHERDPS 32(DI)(Z31*4), K2, Z20
-	VADDPS     Z19, Z20, Z20
-	KMOVW      K1, K2
-	VSCATTERDPS Z20, K2, 32(DI)(Z31*4)
+	// dU[ξ] in Z(ξ).
+	MOVQ SI, AX
+	LOAD(Z0)
+	LOAD(Z1)
+	LOAD(Z2)
+	LOAD(Z3)
+	LOAD(Z4)
+	LOAD(Z5)
+	LOAD(Z6)
+	LOAD(Z7)
+	LOAD(Z8)
+	LOAD(Z9)
+	LOAD(Z10)
+	LOAD(Z11)
+	LOAD(Z12)
+	LOAD(Z13)
+	LOAD(Z14)
+	LOAD(Z15)
+
+	GTCOL(Z0, Z4, Z8, Z12)
+	GTCOL(Z1, Z5, Z9, Z13)
+	GTCOL(Z2, Z6, Z10, Z14)
+	GTCOL(Z3, Z7, Z11, Z15)
+
+	GTROW(0, Z0, Z1, Z2, Z3)
+	GTROW(12, Z4, Z5, Z6, Z7)
+	GTROW(24, Z8, Z9, Z10, Z11)
+
 	ADDQ $576, DI
 	ADDQ $64, SI
 	SUBQ $16, CX
