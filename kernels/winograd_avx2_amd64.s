@@ -11,6 +11,8 @@
 
 #include "textflag.h"
 
+// wgLanes: eight all-ones lanes, then eight zero ones; 32 bytes read at
+// 32 − 4·n set the first n lanes. wgGather8: gather indices, 9 floats apart.
 DATA wgLanes<>+0(SB)/4, $0xffffffff
 DATA wgLanes<>+4(SB)/4, $0xffffffff
 DATA wgLanes<>+8(SB)/4, $0xffffffff
@@ -42,6 +44,50 @@ GLOBL wgHalf2<>(SB), RODATA|NOPTR, $4
 DATA wgSign2<>+0(SB)/4, $0x80000000
 GLOBL wgSign2<>(SB), RODATA|NOPTR, $4
 
+// LANES8 sets y to a mask of the first min(max(n, 0), 8) lanes. Uses AX, BX.
+#define LANES8(n, y) \
+	MOVQ    n, BX;                   \
+	XORL    AX, AX;                  \
+	CMPQ    BX, AX;                  \
+	CMOVQLT AX, BX;                  \
+	MOVL    $8, AX;                  \
+	CMPQ    BX, AX;                  \
+	CMOVQGT AX, BX;                  \
+	LEAQ    wgLanes<>+32(SB), AX;    \
+	SHLQ    $2, BX;                  \
+	SUBQ    BX, AX;                  \
+	VMOVDQU (AX), y
+
+// EVENODD puts the even columns of the 16 floats in Y14, Y15 into e and
+// the odd ones into o, in order.
+#define EVENODD(e, o) \
+	VSHUFPS $0x88, Y15, Y14, e; \
+	VPERMPD $0xD8, e, e;        \
+	VSHUFPS $0xDD, Y15, Y14, o; \
+	VPERMPD $0xD8, o, o
+
+// PATCHROW loads columns 0 … 3 of eight patches from one padded row r
+// into d0 … d3 (lane l: columns 2l … 2l+3).
+#define PATCHROW(r, d0, d1, d2, d3) \
+	VMOVUPS (r), Y14;   \
+	VMOVUPS 32(r), Y15; \
+	EVENODD(d0, d1);    \
+	VMOVUPS 8(r), Y14;  \
+	VMOVUPS 40(r), Y15; \
+	EVENODD(d2, d3)
+
+// BROW stores row i of (Bᵀ d) B from b0 … b3 at AX: b0 − b2, b1 + b2,
+// b2 − b1, b1 − b3, R8 bytes apart (R14 = 3·R8), under the mask Y13.
+#define BROW(b0, b1, b2, b3) \
+	VSUBPS     b2, b0, Y12;          \
+	VMASKMOVPS Y12, Y13, (AX);       \
+	VADDPS     b2, b1, Y12;          \
+	VMASKMOVPS Y12, Y13, (AX)(R8*1); \
+	VSUBPS     b1, b2, Y12;          \
+	VMASKMOVPS Y12, Y13, (AX)(R8*2); \
+	VSUBPS     b3, b1, Y12;          \
+	VMASKMOVPS Y12, Y13, (AX)(R14*1)
+
 // func winogradInputAVX2(v *float32, cs int, rows *float32, ldr, tiles int)
 TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-40
 	MOVQ v+0(FP), DI
@@ -58,128 +104,48 @@ TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-40
 	MOVQ tiles+32(FP), CX
 
 inGroup:
-	MOVQ    CX, BX
-	CMPQ    BX, $8
-	JLE     inMaska
-	MOVQ    $8, BX
-inMaska:
-	CMPQ    BX, $0
-	JGE     inMaskb
-	XORQ    BX, BX
-inMaskb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y13
-	// Rows 1 and 2 of the patches: d1 in Y0–Y3, d2 in Y4–Y7.
-	VMOVUPS  (R11), Y14
-	VMOVUPS  32(R11), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y0
-	VPERMPD  $0xD8, Y0, Y0
-	VSHUFPS  $0xDD, Y15, Y14, Y1
-	VPERMPD  $0xD8, Y1, Y1
-	VMOVUPS  8(R11), Y14
-	VMOVUPS  40(R11), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y2
-	VPERMPD  $0xD8, Y2, Y2
-	VSHUFPS  $0xDD, Y15, Y14, Y3
-	VPERMPD  $0xD8, Y3, Y3
-	VMOVUPS  (R12), Y14
-	VMOVUPS  32(R12), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y4
-	VPERMPD  $0xD8, Y4, Y4
-	VSHUFPS  $0xDD, Y15, Y14, Y5
-	VPERMPD  $0xD8, Y5, Y5
-	VMOVUPS  8(R12), Y14
-	VMOVUPS  40(R12), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y6
-	VPERMPD  $0xD8, Y6, Y6
-	VSHUFPS  $0xDD, Y15, Y14, Y7
-	VPERMPD  $0xD8, Y7, Y7
-	// Row 1 of Bᵀ d: d1 + d2, then its row of (Bᵀ d) B, V[4 … 7].
-	VADDPS  Y4, Y0, Y8
-	VADDPS  Y5, Y1, Y9
-	VADDPS  Y6, Y2, Y10
-	VADDPS  Y7, Y3, Y11
-	MOVQ    DI, AX
-	ADDQ    R9, AX
-	VSUBPS  Y10, Y8, Y12
-	VMASKMOVPS Y12, Y13, (AX)
-	VADDPS  Y10, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*1)
-	VSUBPS  Y9, Y10, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*2)
-	VSUBPS  Y11, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R14*1)
-	// Row 2: d2 − d1, V[8 … 11].
-	VSUBPS  Y0, Y4, Y8
-	VSUBPS  Y1, Y5, Y9
-	VSUBPS  Y2, Y6, Y10
-	VSUBPS  Y3, Y7, Y11
-	MOVQ    DI, AX
-	LEAQ    (AX)(R9*2), AX
-	VSUBPS  Y10, Y8, Y12
-	VMASKMOVPS Y12, Y13, (AX)
-	VADDPS  Y10, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*1)
-	VSUBPS  Y9, Y10, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*2)
-	VSUBPS  Y11, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R14*1)
-	// Row 0: d0 − d2, V[0 … 3].
-	VMOVUPS  (R10), Y14
-	VMOVUPS  32(R10), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y8
-	VPERMPD  $0xD8, Y8, Y8
-	VSHUFPS  $0xDD, Y15, Y14, Y9
-	VPERMPD  $0xD8, Y9, Y9
-	VMOVUPS  8(R10), Y14
-	VMOVUPS  40(R10), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y10
-	VPERMPD  $0xD8, Y10, Y10
-	VSHUFPS  $0xDD, Y15, Y14, Y11
-	VPERMPD  $0xD8, Y11, Y11
-	VSUBPS  Y4, Y8, Y8
-	VSUBPS  Y5, Y9, Y9
-	VSUBPS  Y6, Y10, Y10
-	VSUBPS  Y7, Y11, Y11
-	MOVQ    DI, AX
-	VSUBPS  Y10, Y8, Y12
-	VMASKMOVPS Y12, Y13, (AX)
-	VADDPS  Y10, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*1)
-	VSUBPS  Y9, Y10, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*2)
-	VSUBPS  Y11, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R14*1)
-	// Row 3: d1 − d3, V[12 … 15].
-	VMOVUPS  (R13), Y14
-	VMOVUPS  32(R13), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y4
-	VPERMPD  $0xD8, Y4, Y4
-	VSHUFPS  $0xDD, Y15, Y14, Y5
-	VPERMPD  $0xD8, Y5, Y5
-	VMOVUPS  8(R13), Y14
-	VMOVUPS  40(R13), Y15
-	VSHUFPS  $0x88, Y15, Y14, Y6
-	VPERMPD  $0xD8, Y6, Y6
-	VSHUFPS  $0xDD, Y15, Y14, Y7
-	VPERMPD  $0xD8, Y7, Y7
-	VSUBPS  Y4, Y0, Y8
-	VSUBPS  Y5, Y1, Y9
-	VSUBPS  Y6, Y2, Y10
-	VSUBPS  Y7, Y3, Y11
-	MOVQ    DI, AX
-	LEAQ    (AX)(R9*2), AX
-	ADDQ    R9, AX
-	VSUBPS  Y10, Y8, Y12
-	VMASKMOVPS Y12, Y13, (AX)
-	VADDPS  Y10, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*1)
-	VSUBPS  Y9, Y10, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R8*2)
-	VSUBPS  Y11, Y9, Y12
-	VMASKMOVPS Y12, Y13, (AX)(R14*1)
+	LANES8(CX, Y13) // the tiles of this group
+
+	// With sixteen registers, Bᵀ d goes a row at a time, each row of
+	// (Bᵀ d) B stored as soon as it is made: d1, d2 in Y0–Y7, the row in Y8–Y11.
+	PATCHROW(R11, Y0, Y1, Y2, Y3)
+	PATCHROW(R12, Y4, Y5, Y6, Y7)
+
+	// Row 1 of Bᵀ d: d1 + d2 → V[4 … 7].
+	VADDPS Y4, Y0, Y8
+	VADDPS Y5, Y1, Y9
+	VADDPS Y6, Y2, Y10
+	VADDPS Y7, Y3, Y11
+	LEAQ   (DI)(R9*1), AX
+	BROW(Y8, Y9, Y10, Y11)
+
+	// Row 2: d2 − d1 → V[8 … 11].
+	VSUBPS Y0, Y4, Y8
+	VSUBPS Y1, Y5, Y9
+	VSUBPS Y2, Y6, Y10
+	VSUBPS Y3, Y7, Y11
+	LEAQ   (DI)(R9*2), AX
+	BROW(Y8, Y9, Y10, Y11)
+
+	// Row 0: d0 − d2 → V[0 … 3].
+	PATCHROW(R10, Y8, Y9, Y10, Y11)
+	VSUBPS Y4, Y8, Y8
+	VSUBPS Y5, Y9, Y9
+	VSUBPS Y6, Y10, Y10
+	VSUBPS Y7, Y11, Y11
+	MOVQ   DI, AX
+	BROW(Y8, Y9, Y10, Y11)
+
+	// Row 3: d1 − d3 → V[12 … 15] (d3 where d2 was).
+	PATCHROW(R13, Y4, Y5, Y6, Y7)
+	VSUBPS Y4, Y0, Y8
+	VSUBPS Y5, Y1, Y9
+	VSUBPS Y6, Y2, Y10
+	VSUBPS Y7, Y3, Y11
+	LEAQ   (DI)(R9*2), AX
+	ADDQ   R9, AX
+	BROW(Y8, Y9, Y10, Y11)
+
 	ADDQ $32, DI
 	ADDQ $64, R10
 	ADDQ $64, R11
@@ -189,6 +155,29 @@ inMaskb:
 	JGT  inGroup
 	VZEROUPPER
 	RET
+
+// ATCOL computes column j of Aᵀ M from the four rows of M at AX, AX + R9,
+// AX + 2·R9 and AX + 3·R9 (loaded under Y13 into Y8 … Y11): m0 + m1 + m2
+// into s0, m1 − m2 − m3 into s1.
+#define ATCOL(s0, s1) \
+	LEAQ       (AX)(R9*2), BX;       \
+	ADDQ       R9, BX;               \
+	VMASKMOVPS (AX), Y13, Y8;        \
+	VMASKMOVPS (AX)(R9*1), Y13, Y9;  \
+	VMASKMOVPS (AX)(R9*2), Y13, Y10; \
+	VMASKMOVPS (BX), Y13, Y11;       \
+	VADDPS     Y9, Y8, s0;           \
+	VADDPS     Y10, s0, s0;          \
+	VSUBPS     Y10, Y9, s1;          \
+	VSUBPS     Y11, s1, s1
+
+// INTERLEAVE puts the pixels e (even columns) and o (odd) of eight tiles
+// into 16 consecutive columns, lo then hi.
+#define INTERLEAVE(e, o, lo, hi) \
+	VUNPCKLPS  o, e, Y12;        \
+	VUNPCKHPS  o, e, Y4;         \
+	VPERM2F128 $0x20, Y4, Y12, lo; \
+	VPERM2F128 $0x31, Y4, Y12, hi
 
 // func winogradOutputAVX2(m *float32, ks int, y *float32, ldy, tiles, cols, rows int, bias float32, accumulate int)
 TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-72
@@ -206,92 +195,24 @@ TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-72
 	MOVQ accumulate+64(FP), R11
 
 outGroup:
-	MOVQ    CX, BX
-	CMPQ    BX, $8
-	JLE     outTilesa
-	MOVQ    $8, BX
-outTilesa:
-	CMPQ    BX, $0
-	JGE     outTilesb
-	XORQ    BX, BX
-outTilesb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y13
-	MOVQ    DX, BX
-	CMPQ    BX, $8
-	JLE     outLowa
-	MOVQ    $8, BX
-outLowa:
-	CMPQ    BX, $0
-	JGE     outLowb
-	XORQ    BX, BX
-outLowb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y14
-	LEAQ    -8(DX), R12
-	MOVQ    R12, BX
-	CMPQ    BX, $8
-	JLE     outHigha
-	MOVQ    $8, BX
-outHigha:
-	CMPQ    BX, $0
-	JGE     outHighb
-	XORQ    BX, BX
-outHighb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y15
-	// Aᵀ M, column by column j: s0j = m0j + m1j + m2j in Y(j), s1j = m1j − m2j − m3j in Y(4+j).
-	MOVQ       SI, AX
-	LEAQ       (AX)(R9*2), BX
-	ADDQ       R9, BX
-	VMASKMOVPS (AX), Y13, Y8
-	VMASKMOVPS (AX)(R9*1), Y13, Y9
-	VMASKMOVPS (AX)(R9*2), Y13, Y10
-	VMASKMOVPS (BX), Y13, Y11
-	VADDPS     Y9, Y8, Y0
-	VADDPS     Y10, Y0, Y0
-	VSUBPS     Y10, Y9, Y4
-	VSUBPS     Y11, Y4, Y4
-	LEAQ       (SI)(R8*1), AX
-	LEAQ       (AX)(R9*2), BX
-	ADDQ       R9, BX
-	VMASKMOVPS (AX), Y13, Y8
-	VMASKMOVPS (AX)(R9*1), Y13, Y9
-	VMASKMOVPS (AX)(R9*2), Y13, Y10
-	VMASKMOVPS (BX), Y13, Y11
-	VADDPS     Y9, Y8, Y1
-	VADDPS     Y10, Y1, Y1
-	VSUBPS     Y10, Y9, Y5
-	VSUBPS     Y11, Y5, Y5
-	LEAQ       (SI)(R8*2), AX
-	LEAQ       (AX)(R9*2), BX
-	ADDQ       R9, BX
-	VMASKMOVPS (AX), Y13, Y8
-	VMASKMOVPS (AX)(R9*1), Y13, Y9
-	VMASKMOVPS (AX)(R9*2), Y13, Y10
-	VMASKMOVPS (BX), Y13, Y11
-	VADDPS     Y9, Y8, Y2
-	VADDPS     Y10, Y2, Y2
-	VSUBPS     Y10, Y9, Y6
-	VSUBPS     Y11, Y6, Y6
-	LEAQ       (SI)(R14*1), AX
-	LEAQ       (AX)(R9*2), BX
-	ADDQ       R9, BX
-	VMASKMOVPS (AX), Y13, Y8
-	VMASKMOVPS (AX)(R9*1), Y13, Y9
-	VMASKMOVPS (AX)(R9*2), Y13, Y10
-	VMASKMOVPS (BX), Y13, Y11
-	VADDPS     Y9, Y8, Y3
-	VADDPS     Y10, Y3, Y3
-	VSUBPS     Y10, Y9, Y7
-	VSUBPS     Y11, Y7, Y7
-	// (Aᵀ M) A: the two pixels of each row of the tile.
+	// Y13: the tiles of this group; Y14, Y15: its columns (0–7, 8–15).
+	LANES8(CX, Y13)
+	LANES8(DX, Y14)
+	LEAQ -8(DX), R12
+	LANES8(R12, Y15)
+
+	// Aᵀ M, column by column j (M[ξ] at SI + ξ·ks floats): s0j in Y(j), s1j in Y(4+j).
+	MOVQ SI, AX
+	ATCOL(Y0, Y4)
+	LEAQ (SI)(R8*1), AX
+	ATCOL(Y1, Y5)
+	LEAQ (SI)(R8*2), AX
+	ATCOL(Y2, Y6)
+	LEAQ (SI)(R14*1), AX
+	ATCOL(Y3, Y7)
+
+	// (Aᵀ M) A: the two pixels of each row of the tile, r0 + r1 + r2 and
+	// r1 − r2 − r3: row 0 in Y8, Y9, row 1 in Y10, Y11.
 	VADDPS Y1, Y0, Y8
 	VADDPS Y2, Y8, Y8
 	VSUBPS Y2, Y1, Y9
@@ -302,23 +223,17 @@ outHighb:
 	VSUBPS Y7, Y11, Y11
 
 	// Interleave them into columns: row 0 in Y0, Y1, row 1 in Y2, Y3.
-	VUNPCKLPS  Y9, Y8, Y12
-	VUNPCKHPS  Y9, Y8, Y4
-	VPERM2F128 $0x20, Y4, Y12, Y0
-	VPERM2F128 $0x31, Y4, Y12, Y1
-	VUNPCKLPS  Y11, Y10, Y12
-	VUNPCKHPS  Y11, Y10, Y4
-	VPERM2F128 $0x20, Y4, Y12, Y2
-	VPERM2F128 $0x31, Y4, Y12, Y3
+	INTERLEAVE(Y8, Y9, Y0, Y1)
+	INTERLEAVE(Y10, Y11, Y2, Y3)
 
-	TESTQ R11, R11
-	JNZ   outAdd
+	TESTQ        R11, R11
+	JNZ          outAdd
 	VBROADCASTSS bias+56(FP), Y12
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y12, Y3, Y3
-	JMP    outStore
+	VADDPS       Y12, Y0, Y0
+	VADDPS       Y12, Y1, Y1
+	VADDPS       Y12, Y2, Y2
+	VADDPS       Y12, Y3, Y3
+	JMP          outStore
 
 outAdd:
 	VMASKMOVPS (DI), Y14, Y12
@@ -349,6 +264,28 @@ outNext:
 	VZEROUPPER
 	RET
 
+// AROW stores row i of (A dY) Aᵀ from p, q at AX: p, p + q, p − q, −q,
+// R8 bytes apart (R14 = 3·R8), under Y13, then moves AX on by R9 = 4·R8.
+#define AROW(p, q) \
+	VMASKMOVPS p, Y13, (AX);          \
+	VADDPS     q, p, Y10;             \
+	VMASKMOVPS Y10, Y13, (AX)(R8*1);  \
+	VSUBPS     q, p, Y10;             \
+	VMASKMOVPS Y10, Y13, (AX)(R8*2);  \
+	VXORPS     Y12, q, Y10;           \
+	VMASKMOVPS Y10, Y13, (AX)(R14*1); \
+	ADDQ       R9, AX
+
+// DYROW loads a row of output-gradient pixels at a (16 columns, under Y14
+// and Y15) and splits it into even columns e and odd o.
+#define DYROW(a, b, e, o) \
+	VMASKMOVPS a, Y14, Y10;      \
+	VMASKMOVPS b, Y15, Y11;      \
+	VSHUFPS    $0x88, Y11, Y10, e; \
+	VPERMPD    $0xD8, e, e;      \
+	VSHUFPS    $0xDD, Y11, Y10, o; \
+	VPERMPD    $0xD8, o, o
+
 // func winogradGradAVX2(mg *float32, ks int, dy *float32, ldy, tiles, cols, rows int)
 TEXT ·winogradGradAVX2(SB), NOSPLIT, $0-56
 	MOVQ mg+0(FP), DI
@@ -364,110 +301,38 @@ TEXT ·winogradGradAVX2(SB), NOSPLIT, $0-56
 	MOVQ rows+48(FP), R10
 
 gradGroup:
-	MOVQ    CX, BX
-	CMPQ    BX, $8
-	JLE     gradTilesa
-	MOVQ    $8, BX
-gradTilesa:
-	CMPQ    BX, $0
-	JGE     gradTilesb
-	XORQ    BX, BX
-gradTilesb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y13
-	MOVQ    DX, BX
-	CMPQ    BX, $8
-	JLE     gradLowa
-	MOVQ    $8, BX
-gradLowa:
-	CMPQ    BX, $0
-	JGE     gradLowb
-	XORQ    BX, BX
-gradLowb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y14
-	LEAQ    -8(DX), R12
-	MOVQ    R12, BX
-	CMPQ    BX, $8
-	JLE     gradHigha
-	MOVQ    $8, BX
-gradHigha:
-	CMPQ    BX, $0
-	JGE     gradHighb
-	XORQ    BX, BX
-gradHighb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y15
-	// Row 0 of the tiles: a (even columns) in Y0, b (odd) in Y1.
-	VMASKMOVPS (SI), Y14, Y10
-	VMASKMOVPS 32(SI), Y15, Y11
-	VSHUFPS    $0x88, Y11, Y10, Y0
-	VPERMPD    $0xD8, Y0, Y0
-	VSHUFPS    $0xDD, Y11, Y10, Y1
-	VPERMPD    $0xD8, Y1, Y1
+	// Y13: the tiles of this group; Y14, Y15: its columns (0–7, 8–15).
+	LANES8(CX, Y13)
+	LANES8(DX, Y14)
+	LEAQ -8(DX), R12
+	LANES8(R12, Y15)
 
-	// Row 1: c in Y2, d in Y3, or zeros past the output's last row.
+	// Row 0 of the tiles: a (even columns) in Y0, b (odd) in Y1; row 1:
+	// c in Y2, d in Y3, or zeros past the output's last row.
+	DYROW((SI), 32(SI), Y0, Y1)
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	CMPQ   R10, $2
 	JLT    gradRows
-	VMASKMOVPS (SI)(R15*1), Y14, Y10
-	VMASKMOVPS 32(SI)(R15*1), Y15, Y11
-	VSHUFPS    $0x88, Y11, Y10, Y2
-	VPERMPD    $0xD8, Y2, Y2
-	VSHUFPS    $0xDD, Y11, Y10, Y3
-	VPERMPD    $0xD8, Y3, Y3
+	DYROW((SI)(R15*1), 32(SI)(R15*1), Y2, Y3)
 
 gradRows:
 	// A dY: rows (a, b), (a + c, b + d), (a − c, b − d), (−c, −d).
 	VBROADCASTSS wgSign2<>(SB), Y12
-	VADDPS Y2, Y0, Y4
-	VADDPS Y3, Y1, Y5
-	VSUBPS Y2, Y0, Y6
-	VSUBPS Y3, Y1, Y7
-	VXORPS Y12, Y2, Y8
-	VXORPS Y12, Y3, Y9
+	VADDPS       Y2, Y0, Y4
+	VADDPS       Y3, Y1, Y5
+	VSUBPS       Y2, Y0, Y6
+	VSUBPS       Y3, Y1, Y7
+	VXORPS       Y12, Y2, Y8
+	VXORPS       Y12, Y3, Y9
 
-	// (A dY) Aᵀ, row by row (p, q): p, p + q, p − q, −q, stored to M′[ξ].
+	// M′[ξ], ξ = 4i + j, ks floats apart.
 	MOVQ DI, AX
-	VMASKMOVPS Y0, Y13, (AX)
-	VADDPS     Y1, Y0, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*1)
-	VSUBPS     Y1, Y0, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*2)
-	VXORPS     Y12, Y1, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R14*1)
-	ADDQ       R9, AX
-	VMASKMOVPS Y4, Y13, (AX)
-	VADDPS     Y5, Y4, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*1)
-	VSUBPS     Y5, Y4, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*2)
-	VXORPS     Y12, Y5, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R14*1)
-	ADDQ       R9, AX
-	VMASKMOVPS Y6, Y13, (AX)
-	VADDPS     Y7, Y6, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*1)
-	VSUBPS     Y7, Y6, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*2)
-	VXORPS     Y12, Y7, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R14*1)
-	ADDQ       R9, AX
-	VMASKMOVPS Y8, Y13, (AX)
-	VADDPS     Y9, Y8, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*1)
-	VSUBPS     Y9, Y8, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R8*2)
-	VXORPS     Y12, Y9, Y10
-	VMASKMOVPS Y10, Y13, (AX)(R14*1)
-	ADDQ       R9, AX
+	AROW(Y0, Y1)
+	AROW(Y4, Y5)
+	AROW(Y6, Y7)
+	AROW(Y8, Y9)
+
 	ADDQ $32, DI
 	ADDQ $64, SI
 	SUBQ $16, DX
@@ -475,6 +340,42 @@ gradRows:
 	JGT  gradGroup
 	VZEROUPPER
 	RET
+
+// URROW stores row i of (G g) Gᵀ from t0, t1, t2 at AX: t0,
+// ((t0 + t2) + t1)·½, ((t0 + t2) − t1)·½, t2, R8 bytes apart (R14 = 3·R8),
+// under Y14, then moves AX on by R9 = 4·R8 (Y13 is scratch).
+#define UROW(t0, t1, t2) \
+	VMASKMOVPS t0, Y14, (AX);         \
+	VADDPS     t2, t0, Y13;           \
+	VADDPS     t1, Y13, Y13;          \
+	VMULPS     Y12, Y13, Y13;         \
+	VMASKMOVPS Y13, Y14, (AX)(R8*1);  \
+	VADDPS     t2, t0, Y13;           \
+	VSUBPS     t1, Y13, Y13;          \
+	VMULPS     Y12, Y13, Y13;         \
+	VMASKMOVPS Y13, Y14, (AX)(R8*2);  \
+	VMASKMOVPS t2, Y14, (AX)(R14*1);  \
+	ADDQ       R9, AX
+
+// GATHER8 gathers value off of each of the group's filters into z (Y13
+// holds the copy of the mask that the gather consumes).
+#define GATHER8(off, z) \
+	VMOVAPS    Y14, Y13; \
+	VXORPS     z, z, z;  \
+	VGATHERDPS Y13, off(SI)(Y15*4), z
+
+// GROWT makes row i of G g, t_i0 … t_i2 in Y9 … Y11, from the columns of g
+// (g0j in Y(j), g1j in Y(3+j), g2j in Y(6+j)): ((g0 + g2) op g1)·½.
+#define GROWT(op) \
+	VADDPS Y6, Y0, Y9;   \
+	op     Y3, Y9, Y9;   \
+	VMULPS Y12, Y9, Y9;  \
+	VADDPS Y7, Y1, Y10;  \
+	op     Y4, Y10, Y10; \
+	VMULPS Y12, Y10, Y10; \
+	VADDPS Y8, Y2, Y11;  \
+	op     Y5, Y11, Y11; \
+	VMULPS Y12, Y11, Y11
 
 // func winogradFilterAVX2(u *float32, kc int, w *float32, filters int)
 TEXT ·winogradFilterAVX2(SB), NOSPLIT, $0-32
@@ -489,121 +390,72 @@ TEXT ·winogradFilterAVX2(SB), NOSPLIT, $0-32
 	VBROADCASTSS wgHalf2<>(SB), Y12
 
 filterGroup:
-	MOVQ    CX, BX
-	CMPQ    BX, $8
-	JLE     filterMaska
-	MOVQ    $8, BX
-filterMaska:
-	CMPQ    BX, $0
-	JGE     filterMaskb
-	XORQ    BX, BX
-filterMaskb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y14
-	VMOVAPS    Y14, Y13
-	VXORPS     Y0, Y0, Y0
-	VGATHERDPS Y13, 0(SI)(Y15*4), Y0
-	VMOVAPS    Y14, Y13
-	VXORPS     Y1, Y1, Y1
-	VGATHERDPS Y13, 4(SI)(Y15*4), Y1
-	VMOVAPS    Y14, Y13
-	VXORPS     Y2, Y2, Y2
-	VGATHERDPS Y13, 8(SI)(Y15*4), Y2
-	VMOVAPS    Y14, Y13
-	VXORPS     Y3, Y3, Y3
-	VGATHERDPS Y13, 12(SI)(Y15*4), Y3
-	VMOVAPS    Y14, Y13
-	VXORPS     Y4, Y4, Y4
-	VGATHERDPS Y13, 16(SI)(Y15*4), Y4
-	VMOVAPS    Y14, Y13
-	VXORPS     Y5, Y5, Y5
-	VGATHERDPS Y13, 20(SI)(Y15*4), Y5
-	VMOVAPS    Y14, Y13
-	VXORPS     Y6, Y6, Y6
-	VGATHERDPS Y13, 24(SI)(Y15*4), Y6
-	VMOVAPS    Y14, Y13
-	VXORPS     Y7, Y7, Y7
-	VGATHERDPS Y13, 28(SI)(Y15*4), Y7
-	VMOVAPS    Y14, Y13
-	VXORPS     Y8, Y8, Y8
-	VGATHERDPS Y13, 32(SI)(Y15*4), Y8
-	// Row i of G g, three values t_i0 … t_i2 (column j: g0 = Y(j), g1 = Y(3+j), g2 = Y(6+j)),
-	// then its row of (G g) Gᵀ: U[4i … 4i+3] = t0, ((t0 + t2) + t1)·½, ((t0 + t2) − t1)·½, t2.
+	LANES8(CX, Y14) // the filters of this group
+
+	// g[i][j] in Y(3i + j).
+	GATHER8(0, Y0)
+	GATHER8(4, Y1)
+	GATHER8(8, Y2)
+	GATHER8(12, Y3)
+	GATHER8(16, Y4)
+	GATHER8(20, Y5)
+	GATHER8(24, Y6)
+	GATHER8(28, Y7)
+	GATHER8(32, Y8)
+
+	// Row i of G g, then its row of (G g) Gᵀ, U[4i … 4i+3]: t_0j = g0j,
+	// t_1j and t_2j from GROWT, t_3j = g2j.
 	MOVQ DI, AX
-	// i = 0: t_0j = g0.
-	VMASKMOVPS Y0, Y14, (AX)
-	VADDPS     Y2, Y0, Y13
-	VADDPS     Y1, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*1)
-	VADDPS     Y2, Y0, Y13
-	VSUBPS     Y1, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*2)
-	VMASKMOVPS Y2, Y14, (AX)(R14*1)
-	ADDQ       R9, AX
-	// i = 1: t_1j = ((g0 + g2) + g1)·½.
-	VADDPS  Y6, Y0, Y9
-	VADDPS  Y3, Y9, Y9
-	VMULPS  Y12, Y9, Y9
-	VADDPS  Y7, Y1, Y10
-	VADDPS  Y4, Y10, Y10
-	VMULPS  Y12, Y10, Y10
-	VADDPS  Y8, Y2, Y11
-	VADDPS  Y5, Y11, Y11
-	VMULPS  Y12, Y11, Y11
-	VMASKMOVPS Y9, Y14, (AX)
-	VADDPS     Y11, Y9, Y13
-	VADDPS     Y10, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*1)
-	VADDPS     Y11, Y9, Y13
-	VSUBPS     Y10, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*2)
-	VMASKMOVPS Y11, Y14, (AX)(R14*1)
-	ADDQ       R9, AX
-	// i = 2: t_2j = ((g0 + g2) − g1)·½.
-	VADDPS  Y6, Y0, Y9
-	VSUBPS  Y3, Y9, Y9
-	VMULPS  Y12, Y9, Y9
-	VADDPS  Y7, Y1, Y10
-	VSUBPS  Y4, Y10, Y10
-	VMULPS  Y12, Y10, Y10
-	VADDPS  Y8, Y2, Y11
-	VSUBPS  Y5, Y11, Y11
-	VMULPS  Y12, Y11, Y11
-	VMASKMOVPS Y9, Y14, (AX)
-	VADDPS     Y11, Y9, Y13
-	VADDPS     Y10, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*1)
-	VADDPS     Y11, Y9, Y13
-	VSUBPS     Y10, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*2)
-	VMASKMOVPS Y11, Y14, (AX)(R14*1)
-	ADDQ       R9, AX
-	// i = 3: t_3j = g2.
-	VMASKMOVPS Y6, Y14, (AX)
-	VADDPS     Y8, Y6, Y13
-	VADDPS     Y7, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*1)
-	VADDPS     Y8, Y6, Y13
-	VSUBPS     Y7, Y13, Y13
-	VMULPS     Y12, Y13, Y13
-	VMASKMOVPS Y13, Y14, (AX)(R8*2)
-	VMASKMOVPS Y8, Y14, (AX)(R14*1)
-	ADDQ       R9, AX
+	UROW(Y0, Y1, Y2)
+	GROWT(VADDPS)
+	UROW(Y9, Y10, Y11)
+	GROWT(VSUBPS)
+	UROW(Y9, Y10, Y11)
+	UROW(Y6, Y7, Y8)
+
 	ADDQ $32, DI
 	ADDQ $288, SI
 	SUBQ $8, CX
 	JGT  filterGroup
 	VZEROUPPER
 	RET
+
+// GTCOL computes column j of Gᵀ dU from the rows of dU at AX, AX + R9,
+// AX + 2·R9, AX + 3·R9 (loaded under Y15): with h = (u1 + u2)·½, u0 + h
+// into r0, (u1 − u2)·½ into r1, h + u3 into r2.
+#define GTCOL(r0, r1, r2) \
+	VMASKMOVPS (AX)(R9*1), Y15, Y12; \
+	VMASKMOVPS (AX)(R9*2), Y15, Y13; \
+	VSUBPS     Y13, Y12, r1;         \
+	VMULPS     Y14, r1, r1;          \
+	VADDPS     Y13, Y12, Y12;        \
+	VMULPS     Y14, Y12, Y12;        \
+	VMASKMOVPS (AX), Y15, Y13;       \
+	VADDPS     Y12, Y13, r0;         \
+	LEAQ       (AX)(R9*2), BX;       \
+	VMASKMOVPS (BX)(R9*1), Y15, Y13; \
+	VADDPS     Y13, Y12, r2
+
+// GTROW puts row i of (Gᵀ dU) G in the frame (R11), values 3i … 3i+2 of
+// each filter lane l at o0, o1, o2 = 32·(3i + j), plus 4l: r0 + h,
+// (r1 − r2)·½, h + r3 with h = (r1 + r2)·½.
+#define GTROW(o0, o1, o2, r0, r1, r2, r3) \
+	VADDPS  r2, r1, Y12;   \
+	VMULPS  Y14, Y12, Y12; \
+	VADDPS  Y12, r0, Y13;  \
+	VMOVUPS Y13, o0(R11);  \
+	VSUBPS  r2, r1, Y13;   \
+	VMULPS  Y14, Y13, Y13; \
+	VMOVUPS Y13, o1(R11);  \
+	VADDPS  r3, Y12, Y13;  \
+	VMOVUPS Y13, o2(R11)
+
+// ADDLANE adds value k of the framed filter lane BX (at 32·k + 4·BX from
+// R11) into dw[9f + k], at 4·k from DI.
+#define ADDLANE(o32, o4) \
+	VMOVSS o32(R11)(BX*4), X0; \
+	VADDSS o4(DI), X0, X0;     \
+	VMOVSS X0, o4(DI)
 
 // func winogradFilterGradAVX2(dw *float32, kc int, du *float32, filters int)
 TEXT ·winogradFilterGradAVX2(SB), NOSPLIT, $288-32
@@ -615,142 +467,49 @@ TEXT ·winogradFilterGradAVX2(SB), NOSPLIT, $288-32
 	MOVQ         du+16(FP), SI
 	MOVQ         filters+24(FP), CX
 	VBROADCASTSS wgHalf2<>(SB), Y14
+	LEAQ         0(SP), R11 // the frame: 9 × 8 values of the group
 
 fgGroup:
-	MOVQ    CX, BX
-	CMPQ    BX, $8
-	JLE     fgMaska
-	MOVQ    $8, BX
-fgMaska:
-	CMPQ    BX, $0
-	JGE     fgMaskb
-	XORQ    BX, BX
-fgMaskb:
-	LEAQ    wgLanes<>+32(SB), AX
-	SHLQ    $2, BX
-	SUBQ    BX, AX
-	VMOVDQU (AX), Y15
-	// Gᵀ dU, column by column j (dU[ξ] at SI + ξ·kc floats): h = (u1 + u2)·½,
-	// r0 = u0 + h in Y(j), r1 = (u1 − u2)·½ in Y(4+j), r2 = h + u3 in Y(8+j).
-	MOVQ       SI, AX
-	VMASKMOVPS (AX)(R9*1), Y15, Y12
-	VMASKMOVPS (AX)(R9*2), Y15, Y13
-	VSUBPS     Y13, Y12, Y4
-	VMULPS     Y14, Y4, Y4
-	VADDPS     Y13, Y12, Y12
-	VMULPS     Y14, Y12, Y12
-	VMASKMOVPS (AX), Y15, Y13
-	VADDPS     Y12, Y13, Y0
-	LEAQ       (AX)(R9*2), BX
-	VMASKMOVPS (BX)(R9*1), Y15, Y13
-	VADDPS     Y13, Y12, Y8
-	LEAQ       (SI)(R8*1), AX
-	VMASKMOVPS (AX)(R9*1), Y15, Y12
-	VMASKMOVPS (AX)(R9*2), Y15, Y13
-	VSUBPS     Y13, Y12, Y5
-	VMULPS     Y14, Y5, Y5
-	VADDPS     Y13, Y12, Y12
-	VMULPS     Y14, Y12, Y12
-	VMASKMOVPS (AX), Y15, Y13
-	VADDPS     Y12, Y13, Y1
-	LEAQ       (AX)(R9*2), BX
-	VMASKMOVPS (BX)(R9*1), Y15, Y13
-	VADDPS     Y13, Y12, Y9
-	LEAQ       (SI)(R8*2), AX
-	VMASKMOVPS (AX)(R9*1), Y15, Y12
-	VMASKMOVPS (AX)(R9*2), Y15, Y13
-	VSUBPS     Y13, Y12, Y6
-	VMULPS     Y14, Y6, Y6
-	VADDPS     Y13, Y12, Y12
-	VMULPS     Y14, Y12, Y12
-	VMASKMOVPS (AX), Y15, Y13
-	VADDPS     Y12, Y13, Y2
-	LEAQ       (AX)(R9*2), BX
-	VMASKMOVPS (BX)(R9*1), Y15, Y13
-	VADDPS     Y13, Y12, Y10
-	LEAQ       (SI)(R10*1), AX
-	VMASKMOVPS (AX)(R9*1), Y15, Y12
-	VMASKMOVPS (AX)(R9*2), Y15, Y13
-	VSUBPS     Y13, Y12, Y7
-	VMULPS     Y14, Y7, Y7
-	VADDPS     Y13, Y12, Y12
-	VMULPS     Y14, Y12, Y12
-	VMASKMOVPS (AX), Y15, Y13
-	VADDPS     Y12, Y13, Y3
-	LEAQ       (AX)(R9*2), BX
-	VMASKMOVPS (BX)(R9*1), Y15, Y13
-	VADDPS     Y13, Y12, Y11
-	// (Gᵀ dU) G, row by row i (r0 … r3 in Y(4i) … Y(4i+3)): h = (r1 + r2)·½,
-	// then r0 + h, (r1 − r2)·½, h + r3 to the stack, value 3i + j of filter
-	// lane l at 32·(3i + j) + 4l.
-	VADDPS  Y2, Y1, Y12
-	VMULPS  Y14, Y12, Y12
-	VADDPS  Y12, Y0, Y13
-	VMOVUPS Y13, 0(SP)
-	VSUBPS  Y2, Y1, Y13
-	VMULPS  Y14, Y13, Y13
-	VMOVUPS Y13, 32(SP)
-	VADDPS  Y3, Y12, Y13
-	VMOVUPS Y13, 64(SP)
-	VADDPS  Y6, Y5, Y12
-	VMULPS  Y14, Y12, Y12
-	VADDPS  Y12, Y4, Y13
-	VMOVUPS Y13, 96(SP)
-	VSUBPS  Y6, Y5, Y13
-	VMULPS  Y14, Y13, Y13
-	VMOVUPS Y13, 128(SP)
-	VADDPS  Y7, Y12, Y13
-	VMOVUPS Y13, 160(SP)
-	VADDPS  Y10, Y9, Y12
-	VMULPS  Y14, Y12, Y12
-	VADDPS  Y12, Y8, Y13
-	VMOVUPS Y13, 192(SP)
-	VSUBPS  Y10, Y9, Y13
-	VMULPS  Y14, Y13, Y13
-	VMOVUPS Y13, 224(SP)
-	VADDPS  Y11, Y12, Y13
-	VMOVUPS Y13, 256(SP)
+	LANES8(CX, Y15) // the filters of this group
+
+	// Gᵀ dU, column by column j (dU[ξ] at SI + ξ·kc floats): row i in Y(4i) … Y(4i+3).
+	MOVQ SI, AX
+	GTCOL(Y0, Y4, Y8)
+	LEAQ (SI)(R8*1), AX
+	GTCOL(Y1, Y5, Y9)
+	LEAQ (SI)(R8*2), AX
+	GTCOL(Y2, Y6, Y10)
+	LEAQ (SI)(R10*1), AX
+	GTCOL(Y3, Y7, Y11)
+
+	GTROW(0, 32, 64, Y0, Y1, Y2, Y3)
+	GTROW(96, 128, 160, Y4, Y5, Y6, Y7)
+	GTROW(192, 224, 256, Y8, Y9, Y10, Y11)
+
 	// Add them into dw[9f … 9f+8], filter by filter (at most CX of the eight).
-	MOVQ  CX, DX
-	CMPQ  DX, $8
-	JLE   fgLanes
-	MOVQ  $8, DX
+	MOVQ CX, DX
+	CMPQ DX, $8
+	JLE  fgLanes
+	MOVQ $8, DX
 
 fgLanes:
-	XORQ  BX, BX
+	XORQ BX, BX
 
 fgLane:
-	VMOVSS 0(SP)(BX*4), X0
-	VADDSS 0(DI), X0, X0
-	VMOVSS X0, 0(DI)
-	VMOVSS 32(SP)(BX*4), X0
-	VADDSS 4(DI), X0, X0
-	VMOVSS X0, 4(DI)
-	VMOVSS 64(SP)(BX*4), X0
-	VADDSS 8(DI), X0, X0
-	VMOVSS X0, 8(DI)
-	VMOVSS 96(SP)(BX*4), X0
-	VADDSS 12(DI), X0, X0
-	VMOVSS X0, 12(DI)
-	VMOVSS 128(SP)(BX*4), X0
-	VADDSS 16(DI), X0, X0
-	VMOVSS X0, 16(DI)
-	VMOVSS 160(SP)(BX*4), X0
-	VADDSS 20(DI), X0, X0
-	VMOVSS X0, 20(DI)
-	VMOVSS 192(SP)(BX*4), X0
-	VADDSS 24(DI), X0, X0
-	VMOVSS X0, 24(DI)
-	VMOVSS 224(SP)(BX*4), X0
-	VADDSS 28(DI), X0, X0
-	VMOVSS X0, 28(DI)
-	VMOVSS 256(SP)(BX*4), X0
-	VADDSS 32(DI), X0, X0
-	VMOVSS X0, 32(DI)
+	ADDLANE(0, 0)
+	ADDLANE(32, 4)
+	ADDLANE(64, 8)
+	ADDLANE(96, 12)
+	ADDLANE(128, 16)
+	ADDLANE(160, 20)
+	ADDLANE(192, 24)
+	ADDLANE(224, 28)
+	ADDLANE(256, 32)
 	ADDQ $36, DI
 	INCQ BX
 	CMPQ BX, DX
 	JLT  fgLane
+
 	ADDQ $32, SI
 	SUBQ $8, CX
 	JGT  fgGroup
