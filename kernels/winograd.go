@@ -50,24 +50,39 @@ func (p ConvParams) winogradFits() bool {
 }
 
 // winogradPays reports whether the Winograd algorithm is faster than
-// im2col for p (which it fits). The GEMMs save 5·K·C
-// multiply-adds per 2×2 tile, the transforms cost about 16·(C + K) values
-// per tile and 16·K·C per filter, plus a little per row of tiles. So it
-// takes enough channels, enough tiles to amortise the filter transform,
-// and maps whose tiles are mostly inside them (a 7×7 map's 4×4 tiles cover
-// 64 pixels for 49, a 1×1 map's one tile 4 for 1). Measured at batch 1–64,
-// one and two threads: 14×14 and larger maps with 64–512 channels gain
-// 1.1–1.6× (64 channels on 14×14 to 16×16 maps break even), 7×7 maps with
-// 512 channels 1.1–1.3× while with 256 they break even (0.86–1.24×, the
-// filter gradient the least) and with 128 lose (0.73–1.09×), 8×8 maps with
-// 64 channels lose (0.71–0.86×) and maps of 4×4 and less lose 2–10×. The
-// rule holds on every path: the AVX2 and AVX-512 ones have their transforms
-// in assembly, and the generic one, whose GEMM is slow, gains even with
-// plain Go transforms (1.7×).
+// im2col for p (which it fits). The GEMMs save 5·K·C multiply-adds per
+// 2×2 tile, the transforms cost about 16·(C + K) values per tile and
+// 16·K·C per filter, plus a little per row of tiles. So it takes enough
+// channels, enough tiles to amortise the filter transform, and maps wide
+// enough for the rows of tiles; the more channels, the smaller the maps
+// may be (winogradMinSide). The rule holds on every path: the AVX2 and
+// AVX-512 ones have their transforms in assembly, and the generic one,
+// whose GEMM is slow, gains even with plain Go transforms (1.7×).
 func (p ConvParams) winogradPays() bool {
-	oh, ow := p.OutH(), p.OutW()
-	return p.C >= winogradMinChannels && p.K >= winogradMinChannels &&
-		p.winogradTiles() >= winogradMinTiles && min(oh, ow) >= 7 && (ow >= 14 || min(p.C, p.K) >= 512)
+	c := min(p.C, p.K)
+	return c >= winogradMinChannels && p.winogradTiles() >= winogradMinTiles &&
+		min(p.OutH(), p.OutW()) >= winogradMinSide(c)
+}
+
+// winogradMinSide returns the smallest output side (height and width) for
+// which Winograd pays with c = min(C, K) channels. Measured at batch 1–128,
+// one and two threads, time of im2col ÷ time of Winograd over the three
+// passes: 512 channels gain on 4×4 to 8×8 maps (1.1–1.75×) and lose on 3×3
+// and 2×2 (0.70–1.05); 256 channels gain on 6×6 and 8×8 (1.1–1.7×), break
+// even on 7×7 (0.86–1.24) and lose on 4×4 (0.71–1.44, the forward pass
+// the least); 128 channels gain on 8×8 and 14×14 (0.95–1.75) and lose on
+// 7×7 and smaller (0.37–1.09); 64 channels gain from 28×28 (1.0–1.5), break
+// even on 14×14 to 16×16 and lose on 8×8 (0.71–0.86).
+func winogradMinSide(c int) int {
+	switch {
+	case c >= 512:
+		return 4
+	case c >= 256:
+		return 6
+	case c >= 128:
+		return 8
+	}
+	return 14
 }
 
 // winogradDataByConv reports whether the input gradient of p, which

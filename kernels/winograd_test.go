@@ -163,16 +163,19 @@ func TestWinogradChoice(t *testing.T) {
 		p    ConvParams
 		want bool
 	}{
-		{"64 channels, 14×14, 3 images (147 tiles)", conv(3, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1), true},
-		{"64 channels, 7×32, 2 images (128 tiles)", winogradEntryCase, true},
+		{"64 channels, 14×14, 3 images (147 tiles)", winogradEntryCase, true},
 		{"64 channels, 14×14, 2 images (98 tiles)", conv(2, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1), false},
 		{"63 input channels", conv(3, 63, 14, 14, 64, 3, 3, 1, 1, 1, 1), false},
 		{"63 output channels", conv(3, 64, 14, 14, 63, 3, 3, 1, 1, 1, 1), false},
+		{"64 channels, 13×16 maps", conv(16, 64, 13, 16, 64, 3, 3, 1, 1, 1, 1), false},
 		{"64 channels, 8×8 maps", conv(16, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1), false},
-		{"512 channels, 7×7 maps, 8 images", conv(8, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1), true},
-		{"512 channels, 6×6 maps", conv(16, 512, 6, 6, 512, 3, 3, 1, 1, 1, 1), false},
-		{"256 channels, 7×7 maps", conv(16, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1), false},
-		{"128 channels, 13×13 maps", conv(16, 128, 13, 13, 128, 3, 3, 1, 1, 1, 1), false},
+		{"128 channels, 8×8 maps", conv(64, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1), true},
+		{"128 channels, 7×7 maps", conv(16, 128, 7, 7, 128, 3, 3, 1, 1, 1, 1), false},
+		{"256 channels, 6×6 maps", conv(64, 256, 6, 6, 256, 3, 3, 1, 1, 1, 1), true},
+		{"256 channels, 5×5 maps", conv(64, 256, 5, 5, 256, 3, 3, 1, 1, 1, 1), false},
+		{"512 channels, 4×4 maps, 64 images", conv(64, 512, 4, 4, 512, 3, 3, 1, 1, 1, 1), true},
+		{"512 channels, 4×4 maps, 16 images (64 tiles)", conv(16, 512, 4, 4, 512, 3, 3, 1, 1, 1, 1), false},
+		{"512 channels, 3×3 maps", conv(64, 512, 3, 3, 512, 3, 3, 1, 1, 1, 1), false},
 		{"stride 2", conv(4, 64, 56, 56, 64, 3, 3, 2, 1, 1, 1), false},
 		{"dilation 2", conv(4, 64, 56, 56, 64, 3, 3, 1, 2, 2, 1), false},
 		{"2 groups", conv(4, 64, 56, 56, 64, 3, 3, 1, 1, 1, 2), false},
@@ -201,7 +204,7 @@ func TestWinogradChoice(t *testing.T) {
 
 // winogradEntryCase is about the smallest convolution ChooseConvAlgo runs
 // as Winograd.
-var winogradEntryCase = conv(2, 64, 7, 32, 64, 3, 3, 1, 1, 1, 1)
+var winogradEntryCase = conv(3, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1)
 
 // TestWinogradEntryPoints: where ChooseConvAlgo picks Winograd, the exported
 // kernels with a workspace of exactly ConvWorkspaceSize match the
