@@ -154,6 +154,13 @@ GLOBL wgSign<>(SB), RODATA|NOPTR, $4
 	VMOVUPS.Z (AX), K1, z; \
 	ADDQ      R8, AX
 
+// LOAD16 reads the sixteen transformed rows ξ = 0 … 15 into Z0 … Z15.
+#define LOAD16 \
+	LOAD(Z0);  LOAD(Z1);  LOAD(Z2);  LOAD(Z3);  \
+	LOAD(Z4);  LOAD(Z5);  LOAD(Z6);  LOAD(Z7);  \
+	LOAD(Z8);  LOAD(Z9);  LOAD(Z10); LOAD(Z11); \
+	LOAD(Z12); LOAD(Z13); LOAD(Z14); LOAD(Z15)
+
 // SPLIT splits the 32 floats of a and b (Z16, Z17 hold them) into their
 // even columns e and odd columns o.
 #define SPLIT(a, b, e, o) \
@@ -274,22 +281,7 @@ outGroup:
 
 	// M[ξ] in Z(ξ).
 	MOVQ SI, AX
-	LOAD(Z0)
-	LOAD(Z1)
-	LOAD(Z2)
-	LOAD(Z3)
-	LOAD(Z4)
-	LOAD(Z5)
-	LOAD(Z6)
-	LOAD(Z7)
-	LOAD(Z8)
-	LOAD(Z9)
-	LOAD(Z10)
-	LOAD(Z11)
-	LOAD(Z12)
-	LOAD(Z13)
-	LOAD(Z14)
-	LOAD(Z15)
+	LOAD16
 
 	ATCOL(Z0, Z4, Z8, Z12)
 	ATCOL(Z1, Z5, Z9, Z13)
@@ -534,22 +526,7 @@ fgGroup:
 
 	// dU[ξ] in Z(ξ).
 	MOVQ SI, AX
-	LOAD(Z0)
-	LOAD(Z1)
-	LOAD(Z2)
-	LOAD(Z3)
-	LOAD(Z4)
-	LOAD(Z5)
-	LOAD(Z6)
-	LOAD(Z7)
-	LOAD(Z8)
-	LOAD(Z9)
-	LOAD(Z10)
-	LOAD(Z11)
-	LOAD(Z12)
-	LOAD(Z13)
-	LOAD(Z14)
-	LOAD(Z15)
+	LOAD16
 
 	GTCOL(Z0, Z4, Z8, Z12)
 	GTCOL(Z1, Z5, Z9, Z13)
