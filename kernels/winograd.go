@@ -125,26 +125,34 @@ func (p ConvParams) winogradTiles() int {
 }
 
 // winogradRun is the part of one row of tiles that a chunk holds: tiles
-// tx … tx+n−1 of row ty of image img, the first of them tile j of the chunk.
-type winogradRun struct{ img, ty, tx, n, j int }
+// tx … tx+n−1 of row ty of image img, the first of them tile j of the
+// chunk. Its output pixels start at off in an output plane, and rows (1
+// or 2) of its two rows and cols of its 2·n columns lie inside the plane.
+type winogradRun struct{ img, ty, tx, n, j, off, rows, cols int }
 
 // winogradRuns returns the runs of the chunk of tiles t0 … t0+n−1, in order.
 func (p ConvParams) winogradRuns(t0, n int) []winogradRun {
 	th, tw := p.winogradTileGrid()
+	oh, ow := p.OutH(), p.OutW()
 	var runs []winogradRun
 	for r := t0 / tw; r*tw < t0+n; r++ {
-		lo, hi := max(t0-r*tw, 0), min(t0+n-r*tw, tw)
-		runs = append(runs, winogradRun{img: r / th, ty: r % th, tx: lo, n: hi - lo, j: r*tw + lo - t0})
+		ty, lo, hi := r%th, max(t0-r*tw, 0), min(t0+n-r*tw, tw)
+		runs = append(runs, winogradRun{img: r / th, ty: ty, tx: lo, n: hi - lo, j: r*tw + lo - t0,
+			off: 2*ty*ow + 2*lo, rows: min(2, oh-2*ty), cols: min(2*hi, ow) - 2*lo})
 	}
 	return runs
 }
 
-// winogradSpan returns where run r's output pixels lie in an output plane:
-// the offset of its first, and how many of its two rows and 2·r.n columns
-// lie inside the plane.
-func (p ConvParams) winogradSpan(r winogradRun) (off, rows, cols int) {
-	oh, ow := p.OutH(), p.OutW()
-	return 2*r.ty*ow + 2*r.tx, min(2, oh-2*r.ty), min(2*(r.tx+r.n), ow) - 2*r.tx
+// winogradImages returns where each image's runs start in runs, and
+// len(runs) last: the runs of image runs[g[i]].img are runs[g[i]:g[i+1]].
+func winogradImages(runs []winogradRun) []int {
+	var g []int
+	for i, r := range runs {
+		if i == 0 || r.img != runs[i-1].img {
+			g = append(g, i)
+		}
+	}
+	return append(g, len(runs))
 }
 
 // winogradChunk returns the tiles of one chunk: as many as fit

@@ -37,65 +37,50 @@ func winogradOutputAVX2(m *float32, ks int, y *float32, ldy, tiles, cols, rows i
 
 // winogradSets holds the assembly row kernels of each path that has them.
 var winogradSets = map[Path]winogradKernels{
-	AVX2: {filter: winogradFilterRunAVX2, filterGrad: winogradFilterGradRunAVX2, grad: winogradGradRowAVX2,
-		input: winogradInputRowAVX2, output: winogradOutputRowAVX2},
-	AVX512: {filter: winogradFilterRunAVX512, filterGrad: winogradFilterGradRunAVX512, grad: winogradGradRowAVX512, input: winogradInputRowAVX512, output: winogradOutputRowAVX512},
+	AVX2: winogradAsm{winogradFilterAVX2, winogradFilterGradAVX2, winogradGradAVX2,
+		winogradInputAVX2, winogradOutputAVX2}.kernels(),
+	AVX512: winogradAsm{winogradFilterAVX512, winogradFilterGradAVX512, winogradGradAVX512,
+		winogradInputAVX512, winogradOutputAVX512}.kernels(),
 }
 
-func winogradInputRowAVX512(v []float32, cs int, rows []float32, ldr, tiles int) {
-	_, _ = v[15*cs+tiles-1], rows[3*ldr+(tiles+15)/16*32+33] // the assembly stays within these
-	winogradInputAVX512(&v[0], cs, &rows[0], ldr, tiles)
+// winogradAsm is one path's assembly transforms.
+type winogradAsm struct {
+	filter     func(u *float32, kc int, w *float32, filters int)
+	filterGrad func(dw *float32, kc int, du *float32, filters int)
+	grad       func(mg *float32, ks int, dy *float32, ldy, tiles, cols, rows int)
+	input      func(v *float32, cs int, rows *float32, ldr, tiles int)
+	output     func(m *float32, ks int, y *float32, ldy, tiles, cols, rows int, bias float32, accumulate int)
 }
 
-func winogradOutputRowAVX512(m []float32, ks int, y []float32, ldy, tiles, cols, rows int, bias float32, accumulate bool) {
-	_, _ = m[15*ks+tiles-1], y[(rows-1)*ldy+cols-1] // the assembly stays within these
-	acc := 0
-	if accumulate {
-		acc = 1
+// kernels wraps a's transforms as row kernels. Each first checks the last
+// element its assembly reads or writes, so the assembly stays within the
+// slices (the input kernels read at most 2·tiles + 63 floats past the
+// first tile's column of their fourth row; see winogradSlack).
+func (a winogradAsm) kernels() winogradKernels {
+	return winogradKernels{
+		filter: func(u []float32, kc int, w []float32, filters int) {
+			_, _ = u[15*kc+filters-1], w[9*filters-1]
+			a.filter(&u[0], kc, &w[0], filters)
+		},
+		filterGrad: func(dw []float32, kc int, du []float32, filters int) {
+			_, _ = dw[9*filters-1], du[15*kc+filters-1]
+			a.filterGrad(&dw[0], kc, &du[0], filters)
+		},
+		grad: func(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int) {
+			_, _ = mg[15*ks+tiles-1], dy[(rows-1)*ldy+cols-1]
+			a.grad(&mg[0], ks, &dy[0], ldy, tiles, cols, rows)
+		},
+		input: func(v []float32, cs int, rows []float32, ldr, tiles int) {
+			_, _ = v[15*cs+tiles-1], rows[3*ldr+2*tiles+63]
+			a.input(&v[0], cs, &rows[0], ldr, tiles)
+		},
+		output: func(m []float32, ks int, y []float32, ldy, tiles, cols, rows int, bias float32, accumulate bool) {
+			_, _ = m[15*ks+tiles-1], y[(rows-1)*ldy+cols-1]
+			acc := 0
+			if accumulate {
+				acc = 1
+			}
+			a.output(&m[0], ks, &y[0], ldy, tiles, cols, rows, bias, acc)
+		},
 	}
-	winogradOutputAVX512(&m[0], ks, &y[0], ldy, tiles, cols, rows, bias, acc)
-}
-
-func winogradFilterRunAVX512(u []float32, kc int, w []float32, filters int) {
-	_, _ = u[15*kc+filters-1], w[9*filters-1] // the assembly stays within these
-	winogradFilterAVX512(&u[0], kc, &w[0], filters)
-}
-
-func winogradFilterGradRunAVX512(dw []float32, kc int, du []float32, filters int) {
-	_, _ = dw[9*filters-1], du[15*kc+filters-1] // the assembly stays within these
-	winogradFilterGradAVX512(&dw[0], kc, &du[0], filters)
-}
-
-func winogradGradRowAVX512(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int) {
-	_, _ = mg[15*ks+tiles-1], dy[(rows-1)*ldy+cols-1] // the assembly stays within these
-	winogradGradAVX512(&mg[0], ks, &dy[0], ldy, tiles, cols, rows)
-}
-
-func winogradFilterRunAVX2(u []float32, kc int, w []float32, filters int) {
-	_, _ = u[15*kc+filters-1], w[9*filters-1] // the assembly stays within these
-	winogradFilterAVX2(&u[0], kc, &w[0], filters)
-}
-
-func winogradFilterGradRunAVX2(dw []float32, kc int, du []float32, filters int) {
-	_, _ = dw[9*filters-1], du[15*kc+filters-1] // the assembly stays within these
-	winogradFilterGradAVX2(&dw[0], kc, &du[0], filters)
-}
-
-func winogradGradRowAVX2(mg []float32, ks int, dy []float32, ldy, tiles, cols, rows int) {
-	_, _ = mg[15*ks+tiles-1], dy[(rows-1)*ldy+cols-1] // the assembly stays within these
-	winogradGradAVX2(&mg[0], ks, &dy[0], ldy, tiles, cols, rows)
-}
-
-func winogradInputRowAVX2(v []float32, cs int, rows []float32, ldr, tiles int) {
-	_, _ = v[15*cs+tiles-1], rows[3*ldr+(tiles+7)/8*16+17] // the assembly stays within these
-	winogradInputAVX2(&v[0], cs, &rows[0], ldr, tiles)
-}
-
-func winogradOutputRowAVX2(m []float32, ks int, y []float32, ldy, tiles, cols, rows int, bias float32, accumulate bool) {
-	_, _ = m[15*ks+tiles-1], y[(rows-1)*ldy+cols-1] // the assembly stays within these
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	winogradOutputAVX2(&m[0], ks, &y[0], ldy, tiles, cols, rows, bias, acc)
 }

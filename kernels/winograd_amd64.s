@@ -144,6 +144,14 @@ GLOBL wgSign<>(SB), RODATA|NOPTR, $4
 	MOVWLZX (AX)(BX*2), AX;         \
 	KMOVW   AX, k
 
+// GROUPMASKS sets K1 to the tiles of a group (CX left) and K2, K3 to its
+// output columns 0–15 and 16–31 (DX left). Uses AX, BX, R12.
+#define GROUPMASKS \
+	LANES(CX, K1);     \
+	LANES(DX, K2);     \
+	LEAQ -16(DX), R12; \
+	LANES(R12, K3)
+
 // STORE writes z under K1 to the next transformed row: AX, then AX += R8.
 #define STORE(z) \
 	VMOVUPS z, K1, (AX); \
@@ -273,11 +281,7 @@ TEXT ·winogradOutputAVX512(SB), NOSPLIT, $0-72
 	VMOVUPS      wgHi<>(SB), Z31
 
 outGroup:
-	// K1: the tiles of this group; K2, K3: its columns (0–15, 16–31).
-	LANES(CX, K1)
-	LANES(DX, K2)
-	LEAQ  -16(DX), R12
-	LANES(R12, K3)
+	GROUPMASKS
 
 	// M[ξ] in Z(ξ).
 	MOVQ SI, AX
@@ -439,11 +443,7 @@ TEXT ·winogradGradAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS wgSign<>(SB), Z29
 
 gradGroup:
-	// K1: the tiles of this group; K2, K3: its columns (0–15, 16–31).
-	LANES(CX, K1)
-	LANES(DX, K2)
-	LEAQ  -16(DX), R12
-	LANES(R12, K3)
+	GROUPMASKS
 
 	// Row 0 of the tiles: a (even columns) in Z0, b (odd) in Z1; row 1:
 	// c in Z2, d in Z3, or zeros past the output's last row.

@@ -58,6 +58,14 @@ GLOBL wgSign2<>(SB), RODATA|NOPTR, $4
 	SUBQ    BX, AX;                  \
 	VMOVDQU (AX), y
 
+// GROUPMASKS8 sets Y13 to the tiles of a group (CX left) and Y14, Y15 to
+// its output columns 0–7 and 8–15 (DX left). Uses AX, BX, R12.
+#define GROUPMASKS8 \
+	LANES8(CX, Y13);  \
+	LANES8(DX, Y14);  \
+	LEAQ -8(DX), R12; \
+	LANES8(R12, Y15)
+
 // EVENODD puts the even columns of the 16 floats in Y14, Y15 into e and
 // the odd ones into o, in order.
 #define EVENODD(e, o) \
@@ -195,11 +203,7 @@ TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-72
 	MOVQ accumulate+64(FP), R11
 
 outGroup:
-	// Y13: the tiles of this group; Y14, Y15: its columns (0–7, 8–15).
-	LANES8(CX, Y13)
-	LANES8(DX, Y14)
-	LEAQ -8(DX), R12
-	LANES8(R12, Y15)
+	GROUPMASKS8
 
 	// Aᵀ M, column by column j (M[ξ] at SI + ξ·ks floats): s0j in Y(j), s1j in Y(4+j).
 	MOVQ SI, AX
@@ -301,11 +305,7 @@ TEXT ·winogradGradAVX2(SB), NOSPLIT, $0-56
 	MOVQ rows+48(FP), R10
 
 gradGroup:
-	// Y13: the tiles of this group; Y14, Y15: its columns (0–7, 8–15).
-	LANES8(CX, Y13)
-	LANES8(DX, Y14)
-	LEAQ -8(DX), R12
-	LANES8(R12, Y15)
+	GROUPMASKS8
 
 	// Row 0 of the tiles: a (even columns) in Y0, b (odd) in Y1; row 1:
 	// c in Y2, d in Y3, or zeros past the output's last row.

@@ -56,17 +56,15 @@ func winogradInput(p ConvParams, x, v []float32, t0, n, ldv int) {
 	hw := p.H * p.W
 	cs := p.C * ldv
 	runs := p.winogradRuns(t0, n)
+	images := winogradImages(runs)
 	rowKernel := winogradKernelsFor(impl.path).input
 	Parallel(p.C, GrainFor(p.C, 40*n), func(lo, hi int) {
 		span := min(th, (n+tw-1)/tw+1) // rows of tiles of one image in the chunk
 		block := winogradBlock((2*span+2)*ldr + winogradSlack)
 		defer winogradBlocks.Put(block)
 		for c := lo; c < hi; c++ {
-			for i := 0; i < len(runs); {
-				j := i + 1
-				for j < len(runs) && runs[j].img == runs[i].img {
-					j++
-				}
+			for g := range len(images) - 1 {
+				i, j := images[g], images[g+1]
 				ty0 := runs[i].ty
 				plane := x[(runs[i].img*p.C+c)*hw:][:hw]
 				for r := range 2*(runs[j-1].ty-ty0) + 4 {
@@ -81,7 +79,6 @@ func winogradInput(p ConvParams, x, v []float32, t0, n, ldv int) {
 				for _, r := range runs[i:j] {
 					rowKernel(v[c*ldv+r.j:], cs, (*block)[2*(r.ty-ty0)*ldr+2*r.tx:], ldr, r.n)
 				}
-				i = j
 			}
 		}
 	})
@@ -89,7 +86,8 @@ func winogradInput(p ConvParams, x, v []float32, t0, n, ldv int) {
 
 // winogradSlack is how far past the last padded row the input kernels may
 // read: from tile t of a row of tw, the assembly reads 32·⌈(tw − t)/16⌉ + 34
-// floats of a row (AVX2: 16·⌈(tw − t)/8⌉ + 18), at most 2·(tw − t) + 64.
+// floats of a row (AVX2: 16·⌈(tw − t)/8⌉ + 18), at most 2·(tw − t) + 64,
+// which a row of 2·tw + 2 floats followed by these 64 holds.
 const winogradSlack = 64
 
 // winogradBlocks holds the padded blocks of winogradInput for reuse.
@@ -132,7 +130,8 @@ func winogradInputRow(v []float32, cs int, rows []float32, ldr, tiles int) {
 // t0 + j (j < n) into y, from m (16 × K × ldm), dropping the pixels beyond
 // the output's edge; with accumulate it adds the tile instead.
 func winogradOutput(p ConvParams, m, bias, y []float32, t0, n, ldm int, accumulate bool) {
-	plane := p.OutH() * p.OutW()
+	ow := p.OutW()
+	plane := p.OutH() * ow
 	ks := p.K * ldm
 	runs := p.winogradRuns(t0, n)
 	rowKernel := winogradKernelsFor(impl.path).output
@@ -143,8 +142,7 @@ func winogradOutput(p ConvParams, m, bias, y []float32, t0, n, ldm int, accumula
 				bk = bias[k]
 			}
 			for _, r := range runs {
-				off, rows, cols := p.winogradSpan(r)
-				rowKernel(m[k*ldm+r.j:], ks, y[(r.img*p.K+k)*plane+off:], p.OutW(), r.n, cols, rows, bk, accumulate)
+				rowKernel(m[k*ldm+r.j:], ks, y[(r.img*p.K+k)*plane+r.off:], ow, r.n, r.cols, r.rows, bk, accumulate)
 			}
 		}
 	})
@@ -182,15 +180,15 @@ func winogradOutputRow(m []float32, ks int, y []float32, ldy, tiles, cols, rows 
 // of tile t0 + j (j < n) in output channel k, into mg (16 × K × ldm); dY
 // reads zeros beyond the output's edge.
 func winogradGrad(p ConvParams, dy, mg []float32, t0, n, ldm int) {
-	plane := p.OutH() * p.OutW()
+	ow := p.OutW()
+	plane := p.OutH() * ow
 	ks := p.K * ldm
 	runs := p.winogradRuns(t0, n)
 	rowKernel := winogradKernelsFor(impl.path).grad
 	Parallel(p.K, GrainFor(p.K, 30*n), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			for _, r := range runs {
-				off, rows, cols := p.winogradSpan(r)
-				rowKernel(mg[k*ldm+r.j:], ks, dy[(r.img*p.K+k)*plane+off:], p.OutW(), r.n, cols, rows)
+				rowKernel(mg[k*ldm+r.j:], ks, dy[(r.img*p.K+k)*plane+r.off:], ow, r.n, r.cols, r.rows)
 			}
 		}
 	})
