@@ -190,6 +190,12 @@ func Load(path, arch string, o Options) (*Model, Info, error) {
 	if _, err := loadPretrained(m, f, path, info, PretrainedOptions{Strict: true}); err != nil {
 		return nil, info, err
 	}
+	// ReadInfo checks the class names against the options; a file without
+	// options is checked here, against the head it loaded, so that a
+	// program naming each output never runs out of names.
+	if info.ClassNames != nil && len(info.ClassNames) != m.Options.Classes {
+		return nil, info, fmt.Errorf("%s: metadata %s names %d classes but the weights are for %d", path, MetaClassNames, len(info.ClassNames), m.Options.Classes)
+	}
 	return m, info, nil
 }
 
@@ -207,17 +213,23 @@ type LoadReport struct {
 	Loaded []string
 	// Skipped lists the file's head keys that were not loaded because the
 	// head does not fit the model (another class count or head kind); the
-	// model keeps its freshly initialised head.
+	// model keeps its freshly initialised head, or, when only some of the
+	// own head's layers fit (see LoadPretrained), those layers.
 	Skipped []string
 	// BNEps is the batch-norm epsilon adopted from the checkpoint's
 	// options (timm's differs from torchvision's), 0 if unchanged.
 	BNEps float64
+
+	partialHead bool // some of the head's layers were loaded, the Skipped ones not
 }
 
 // String summarises the report.
 func (r LoadReport) String() string {
 	s := fmt.Sprintf("%d keys loaded", len(r.Loaded))
-	if len(r.Skipped) > 0 {
+	switch {
+	case r.partialHead:
+		s += fmt.Sprintf("; head partly loaded: skipped (%s), those layers newly initialised", strings.Join(r.Skipped, ", "))
+	case len(r.Skipped) > 0:
 		s += fmt.Sprintf("; head skipped (%s), new head initialised", strings.Join(r.Skipped, ", "))
 	}
 	if r.BNEps != 0 {
@@ -229,9 +241,15 @@ func (r LoadReport) String() string {
 // LoadPretrained loads the weights at path into m by torchvision names.
 // The backbone must match exactly (every key present with its shape, no
 // stray keys); the head is loaded when it fits and otherwise skipped, or
-// refused with opts.Strict. On error m is unchanged. A gocnn checkpoint for
-// another architecture is refused by its metadata; one whose options set a
-// batch-norm epsilon makes m adopt it.
+// refused with opts.Strict. When m and the file both carry the
+// architecture's own head, a head that does not fit as a whole is loaded
+// layer by layer: each layer whose keys all fit is loaded and the others
+// are skipped. Fine-tuning a 1000-class VGG or MobileNetV3 for 37 classes
+// thus keeps the pretrained hidden Linear layers of the classifier and
+// initialises only the last one, as replacing classifier[6] (VGG) or
+// classifier[3] (MobileNetV3) of a torchvision model does. On error m is
+// unchanged. A gocnn checkpoint for another architecture is refused by its
+// metadata; one whose options set a batch-norm epsilon makes m adopt it.
 func LoadPretrained(m *Model, path string, opts PretrainedOptions) (LoadReport, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -265,20 +283,28 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 		return report, fmt.Errorf("%s: %w", path, err)
 	}
 	report.Loaded = bodyReport.Loaded
-	if headFits {
-		head := newChain([]layers.NamedModule{{Name: m.headName, Module: m.head}})
-		headReport, err := layers.LoadStateDict(head, f, layers.LoadOptions{Strict: true, Skip: func(k string) bool { return !isHead(k) }})
-		if err != nil {
-			return report, fmt.Errorf("%s: %w", path, err)
+	head := newChain([]layers.NamedModule{{Name: m.headName, Module: m.head}})
+	load := isHead // the file keys to load into the head
+	if !headFits {
+		fitting := map[string]bool{}
+		if m.Options.Head.Kind == HeadOwn && (info.Options == nil || info.Options.Head.Kind == "" || info.Options.Head.Kind == HeadOwn) {
+			fitting = m.fittingHeadLayers(f, prefix)
 		}
-		report.Loaded = append(report.Loaded, headReport.Loaded...)
-	} else {
+		load = func(k string) bool { return fitting[k] }
 		for _, t := range f.Tensors {
-			if isHead(t.Name) {
+			if isHead(t.Name) && !fitting[t.Name] {
 				report.Skipped = append(report.Skipped, t.Name)
 			}
 		}
+		report.partialHead = len(fitting) > 0
 	}
+	// Strict when the whole head fits; otherwise the layers left out are
+	// the model's keys the file does not fill, which is intended.
+	headReport, err := layers.LoadStateDict(head, f, layers.LoadOptions{Strict: headFits, Skip: func(k string) bool { return !load(k) }})
+	if err != nil {
+		return report, fmt.Errorf("%s: %w", path, err)
+	}
+	report.Loaded = append(report.Loaded, headReport.Loaded...)
 	if info.Options != nil && info.Options.BNEps > 0 && info.Options.BNEps != bnEps(m) {
 		setBNEps(m, info.Options.BNEps)
 		m.Options.BNEps = info.Options.BNEps
@@ -345,6 +371,35 @@ func (m *Model) headFits(f *safetensors.File, prefix string) (bool, string) {
 		problems = append(problems, fmt.Sprintf("the file has %d of the head's %d keys", seen, len(want)))
 	}
 	return len(problems) == 0, strings.Join(problems, "; ")
+}
+
+// fittingHeadLayers returns the file keys of the head's layers that the
+// file fills completely: every key of the layer present under prefix with
+// the model's shape.
+func (m *Model) fittingHeadLayers(f *safetensors.File, prefix string) map[string]bool {
+	byLayer := map[string][]layers.NamedTensor{} // "3" → 3.weight, 3.bias
+	for _, t := range layers.StateTensors(m.head) {
+		layer := ""
+		if i := strings.LastIndexByte(t.Name, '.'); i >= 0 {
+			layer = t.Name[:i]
+		}
+		byLayer[layer] = append(byLayer[layer], t)
+	}
+	fitting := map[string]bool{}
+	for _, keys := range byLayer {
+		fits := true
+		for _, t := range keys {
+			ft, ok := f.Get(prefix + t.Name)
+			fits = fits && ok && slices.Equal(ft.Shape, t.Tensor.Shape())
+		}
+		if !fits {
+			continue
+		}
+		for _, t := range keys {
+			fitting[prefix+t.Name] = true
+		}
+	}
+	return fitting
 }
 
 // brief describes a failed backbone load in a line: counts and the first

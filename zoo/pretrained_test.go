@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,6 +100,58 @@ func TestLoadPretrainedNewHead(t *testing.T) {
 	}
 }
 
+// TestLoadPretrainedKeepsFittingHeadLayers loads a 1000-class MobileNetV3
+// into a 37-class one: the own head's hidden Linear (classifier.0) fits and
+// is loaded, as it stays when a torchvision user replaces classifier[3];
+// only the output layer keeps its new initialisation. A model with another
+// head kind takes nothing of the file's head.
+func TestLoadPretrainedKeepsFittingHeadLayers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "imagenet.safetensors")
+	pretrained := small(t, "mobilenet_v3_small", Options{Classes: 1000})
+	fillFixture(pretrained)
+	if err := layers.SaveStateDict(path, pretrained, nil); err != nil {
+		t.Fatal(err)
+	}
+	pets := small(t, "mobilenet_v3_small", Options{Classes: 37, Seed: 5})
+	outBefore := snapshot(layers.StateTensors(pets.head)[2:])
+	report, err := LoadPretrained(pets, path, PretrainedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(report.Skipped, []string{"classifier.3.weight", "classifier.3.bias"}) ||
+		!strings.Contains(report.String(), "head partly loaded: skipped (classifier.3.weight, classifier.3.bias)") {
+		t.Errorf("skipped %v, report %q", report.Skipped, report)
+	}
+	if want := len(layers.StateTensors(newChain(pets.backbone))) + 2; len(report.Loaded) != want {
+		t.Errorf("%d keys loaded, want the backbone's and classifier.0's: %d", len(report.Loaded), want)
+	}
+	src, dst := layers.StateTensors(pretrained.head), layers.StateTensors(pets.head)
+	for i := range 2 {
+		if !slices.Equal(src[i].Tensor.Data(), dst[i].Tensor.Data()) {
+			t.Errorf("classifier.%s was not loaded", dst[i].Name)
+		}
+	}
+	for i, nt := range dst[2:] {
+		if !slices.Equal(nt.Tensor.Data(), outBefore[i]) {
+			t.Errorf("classifier.%s was overwritten", nt.Name)
+		}
+	}
+
+	// Its hidden layer has the shape of classifier.0, but not its meaning.
+	hidden := src[0].Tensor.Dim(0)
+	mlp := small(t, "mobilenet_v3_small", Options{Classes: 37, Head: HeadSpec{Kind: HeadMLP, Hidden: []int{hidden}}})
+	mlpBefore := snapshot(layers.StateTensors(mlp.head))
+	report, err = LoadPretrained(mlp, path, PretrainedOptions{})
+	if err != nil || len(report.Skipped) != 4 {
+		t.Errorf("an MLP head: skipped %v, error %v; want all four head keys skipped", report.Skipped, err)
+	}
+	for i, nt := range layers.StateTensors(mlp.head) {
+		if !slices.Equal(nt.Tensor.Data(), mlpBefore[i]) {
+			t.Errorf("MLP head: classifier.%s was overwritten", nt.Name)
+		}
+	}
+}
+
 func TestLoadPretrainedErrors(t *testing.T) {
 	dir := t.TempDir()
 	r18 := small(t, "resnet18", Options{})
@@ -154,6 +207,14 @@ func TestLoadPretrainedErrors(t *testing.T) {
 	}
 	if _, err := LoadPretrained(r18, bad, PretrainedOptions{}); err == nil || !strings.Contains(err.Error(), "metadata gocnn.options is not valid") {
 		t.Errorf("malformed options in metadata: %v", err)
+	}
+	// Class names, but no options to check them against: the head decides.
+	if err := safetensors.WriteFile(bad, layers.StateDict(r18), map[string]string{MetaArchitecture: "resnet18", MetaClassNames: `["cat","dog"]`}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s: metadata gocnn.class_names names 2 classes but the weights are for %d", bad, r18.Options.Classes)
+	if _, _, err := Load(bad, "", r18.Options); err == nil || err.Error() != want {
+		t.Errorf("class names that do not match the head: %v, want %q", err, want)
 	}
 	if err := os.WriteFile(bad, []byte("not a safetensors file"), 0o644); err != nil {
 		t.Fatal(err)
