@@ -165,13 +165,18 @@ func ReadMetadata(path string) (map[string]string, error) {
 		if err := json.Unmarshal(msg, &e); err != nil || len(e.DataOffsets) != 2 {
 			return nil, fmt.Errorf("%s: tensor %q: malformed entry", path, name)
 		}
+		if begin, stop := e.DataOffsets[0], e.DataOffsets[1]; begin < 0 || stop < begin {
+			return nil, fmt.Errorf("%s: tensor %q: data_offsets [%d, %d) are not a range of bytes (negative, or reversed)", path, name, begin, stop)
+		}
 		end = max(end, e.DataOffsets[1])
 	}
-	if need := 8 + int64(n) + end; need != st.Size() {
-		if need > st.Size() {
-			return nil, fmt.Errorf("%s: truncated file: %d bytes, but its header describes %d, so the last %d are missing", path, st.Size(), need, need-st.Size())
+	// In uint64, as Parse reckons: an end offset near the int64 limit must
+	// read as a file cut short, not overflow into a negative size.
+	if need, size := 8+n+uint64(end), uint64(st.Size()); need != size {
+		if need > size {
+			return nil, fmt.Errorf("%s: truncated file: %d bytes, but its header describes %d, so the last %d are missing", path, size, need, need-size)
 		}
-		return nil, fmt.Errorf("%s: %d bytes after the last tensor are not described by the header", path, st.Size()-need)
+		return nil, fmt.Errorf("%s: %d bytes after the last tensor are not described by the header", path, size-need)
 	}
 	return metadata, nil
 }

@@ -206,7 +206,8 @@ func FuzzParse(f *testing.F) {
 // TestReadMetadata checks that ReadMetadata gives ReadFile's metadata from
 // the header alone, nil for a file without any, and errors naming the file
 // for a file cut short (in its tensors or its header), one with bytes past
-// its tensors, and a PyTorch checkpoint.
+// its tensors, a PyTorch checkpoint, and data offsets that no file can
+// hold (past the int64 limit once added up, or negative).
 func TestReadMetadata(t *testing.T) {
 	dir := t.TempDir()
 	good, err := Encode([]Tensor{F32("w", []int{4, 4}, make([]float32, 16)), F32("b", []int{4}, make([]float32, 4))}, map[string]string{"k": "v", "state": `{"epoch":2}`})
@@ -241,6 +242,9 @@ func TestReadMetadata(t *testing.T) {
 		{"extra", append(slices.Clone(good), 0, 0), "2 bytes after the last tensor"},
 		{"short", good[:5], "too short"},
 		{"zip", append([]byte("PK\x03\x04\x00\x00\x08\x08\x00\x00"), make([]byte, 600)...), "zip archive"},
+		{"huge-offset", file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,9223372036854775807]}}`, 8),
+			"truncated file: 88 bytes, but its header describes 9223372036854775887"},
+		{"negative-offsets", file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[-100,-96]}}`, 8), "not a range of bytes"},
 	} {
 		path := write(c.name, c.b)
 		if _, err := ReadMetadata(path); err == nil || !strings.HasPrefix(err.Error(), path+": ") || !strings.Contains(err.Error(), c.want) {
