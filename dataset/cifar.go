@@ -192,8 +192,14 @@ func (c *CIFAR10) Classes() []string { return c.classes }
 func (c *CIFAR10) Label(i int) int   { return int(c.records[i*cifarRecord]) }
 func (c *CIFAR10) Name(i int) string { return fmt.Sprintf("%s[%d]", c.name, i) }
 
-// Image returns record i as a 32×32 RGB image.
+// Image returns record i as a 32×32 RGB image. An index outside the
+// records is an error: the records are usually a slice with spare capacity
+// (batches appended one after another), and slicing into it would return
+// whatever lies there as an image.
 func (c *CIFAR10) Image(i int) (*Image, error) {
+	if i < 0 || i >= c.Len() {
+		return nil, fmt.Errorf("%s: no record %d (there are %d)", c.name, i, c.Len())
+	}
 	rec := c.records[i*cifarRecord+1 : (i+1)*cifarRecord]
 	const plane = cifarSide * cifarSide
 	m := NewImage(cifarSide, cifarSide, 3)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -128,6 +129,9 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("corrupt %s data: %w", format, err)
 	}
+	if m, ok := src.(*image.Paletted); ok && format == GIF {
+		src = gifFirstFrame(b, m, cfg.Width, cfg.Height)
+	}
 	if format == WebP {
 		img, err = webpToRGB(src)
 	} else {
@@ -177,4 +181,88 @@ func decodeFull(f Format, b []byte) (image.Image, error) {
 	default:
 		return webp.Decode(r)
 	}
+}
+
+// gifFirstFrame returns the first frame m of the GIF file b as PIL shows
+// it, where Go's decoder differs in two ways:
+//
+//   - PIL paints the frame onto a canvas of the logical screen's size w×h
+//     at the frame's offset, the rest filled with the frame's transparent
+//     index (index 0 when it has none); Go returns the frame alone;
+//   - Go turns the colour of the transparent index into transparent black,
+//     where PIL's convert("RGB") keeps the colour the colour table gives it.
+//
+// Go's decoder does not return the colour table or the transparent index,
+// so they are read from b again; where that finds no table, Go's palette
+// stays.
+func gifFirstFrame(b []byte, m *image.Paletted, w, h int) *image.Paletted {
+	table, transparent := gifFirstTable(b)
+	pal := append(color.Palette(nil), m.Palette...)
+	for i := 0; i < len(pal) && 3*i+2 < len(table); i++ {
+		pal[i] = color.RGBA{table[3*i], table[3*i+1], table[3*i+2], 0xFF}
+	}
+	canvas := image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	if transparent >= 0 {
+		for i := range canvas.Pix {
+			canvas.Pix[i] = uint8(transparent)
+		}
+	}
+	r := m.Rect.Intersect(canvas.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(canvas.Pix[canvas.PixOffset(r.Min.X, y):][:r.Dx()], m.Pix[m.PixOffset(r.Min.X, y):])
+	}
+	return canvas
+}
+
+// gifFirstTable walks the blocks of a GIF file up to its first image and
+// returns the colour table that image uses (its local one, or the global
+// one) as RGB triples, and the transparent index its graphic control
+// extension names, or −1.
+func gifFirstTable(b []byte) (table []byte, transparent int) {
+	transparent = -1
+	const header = 13 // "GIF89a" and the logical screen descriptor
+	if len(b) < header {
+		return nil, -1
+	}
+	// A colour table flag (bit 7) and size 2^(bits 0–2 + 1) entries.
+	tableSize := func(flags byte) int {
+		if flags&0x80 == 0 {
+			return 0
+		}
+		return 3 << (flags&7 + 1)
+	}
+	var global []byte
+	p := header
+	if n := tableSize(b[10]); p+n <= len(b) {
+		global, p = b[p:p+n], p+n
+	}
+	for p+1 < len(b) {
+		switch b[p] {
+		case 0x21: // extension: a label, then data sub-blocks up to an empty one
+			if b[p+1] == 0xF9 && p+6 < len(b) && b[p+2] == 4 { // graphic control
+				transparent = -1
+				if b[p+3]&1 != 0 {
+					transparent = int(b[p+6])
+				}
+			}
+			for p += 2; p < len(b) && b[p] != 0; p += 1 + int(b[p]) {
+			}
+			p++
+		case 0x2C: // image descriptor: position, size, flags, local table
+			const descriptor = 10
+			if p+descriptor > len(b) {
+				return nil, -1
+			}
+			if n := tableSize(b[p+9]); n > 0 {
+				if p+descriptor+n > len(b) {
+					return nil, -1
+				}
+				return b[p+descriptor : p+descriptor+n], transparent
+			}
+			return global, transparent
+		default:
+			return nil, -1
+		}
+	}
+	return nil, -1
 }

@@ -99,6 +99,33 @@ func TestDecodePixelTypes(t *testing.T) {
 	wantPixel(t, "gray JPEG", decodeOK(t, encodeJPEG(t, gray, 100)), 0, 0, [3]uint8{77, 77, 77})
 }
 
+// A GIF decodes as PIL shows its first frame: on a canvas of the logical
+// screen's size, the frame at its offset, the rest filled with the
+// transparent index, whose colour is the one its colour table gives (Go's
+// decoder returns the frame alone and makes that colour transparent black).
+func TestDecodeGIFFrameOnScreen(t *testing.T) {
+	b := []byte("GIF89a" +
+		"\x03\x00\x02\x00\x80\x00\x00" + // 3×2 screen, global table of 2 colours
+		"\x09\x63\xc7\xc8\x0a\x0a" + // colour 0 (9, 99, 199), colour 1 (200, 10, 10)
+		"\x21\xf9\x04\x01\x00\x00\x00\x00" + // graphic control: colour 0 is transparent
+		"\x2c\x01\x00\x01\x00\x01\x00\x01\x00\x00" + // a 1×1 frame at (1, 1)
+		"\x02\x02\x4c\x01\x00" + // its LZW data: colour 1
+		"\x3b")
+	m := decodeOK(t, b)
+	if m.W != 3 || m.H != 2 {
+		t.Fatalf("decoded %v, want the 3×2 screen", m)
+	}
+	for y := range 2 {
+		for x := range 3 {
+			want := [3]uint8{9, 99, 199}
+			if x == 1 && y == 1 {
+				want = [3]uint8{200, 10, 10}
+			}
+			wantPixel(t, "GIF", m, x, y, want)
+		}
+	}
+}
+
 func TestDecodeByContentNotName(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "really_a_png.jpg")

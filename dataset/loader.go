@@ -300,6 +300,12 @@ func (ep *Epoch) load(p *pending, k int) {
 		return
 	}
 	v := l.head.Apply(Value{Image: img}, l.SampleRNG(ep.epoch, idx))
+	if l.mean != nil && v.Float != nil {
+		// A step of the head already made a float tensor, which the
+		// trailing ToTensor would have passed on as it is: the trailing
+		// Normalize must still run, as Apply of the whole pipeline does.
+		v = normalize{l.mean, l.std}.Apply(v, nil)
+	}
 	s.c, s.h, s.w = v.Shape()
 	if l.mean != nil && v.Image != nil && len(l.mean) != s.c {
 		panic(fmt.Sprintf("dataset.Normalize: %d channel means for a %d-channel image", len(l.mean), s.c))

@@ -290,6 +290,29 @@ func TestLoaderMatchesSequentialReference(t *testing.T) {
 	}
 }
 
+// A pipeline whose head already gives a float tensor (a step after an
+// earlier ToTensor) and that ends in ToTensor, Normalize is still
+// normalised: the trailing ToTensor passes the tensor on, and the loader,
+// which does the trailing pair itself, must not lose the Normalize.
+func TestLoaderNormalizesAFloatHead(t *testing.T) {
+	src := newMemSource(t, 3, 8, 6, 1)
+	tf := Compose(ToTensor(), RandomHorizontalFlip(0.5), ToTensor(), Normalize(ImageNetMean, ImageNetStd))
+	for _, nhwc := range []bool{false, true} {
+		l, err := NewLoader(src, tf, LoaderOptions{BatchSize: 3, NHWC: nhwc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := drain(t, l.Epoch(0))
+		want := referenceBatches(l, tf, 0)
+		if nhwc {
+			want[0].Images = NCHWToNHWC(want[0].Images)
+		}
+		if err := sameBatches(want, got); err != nil {
+			t.Errorf("NHWC %v: %v", nhwc, err)
+		}
+	}
+}
+
 // namedSource names item i "item<i>", so errors can be checked by name.
 type namedSource struct{ *memSource }
 

@@ -234,6 +234,22 @@ func TestCIFAR10(t *testing.T) {
 	}
 }
 
+// A record index outside the batches is an error, even where the records'
+// slice has spare capacity (batches appended one after another) that
+// slicing would otherwise read as an image.
+func TestCIFAR10ImageOutOfRange(t *testing.T) {
+	c, err := ParseCIFAR10("mem", make([]byte, cifarRecord, 3*cifarRecord))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{-1, 1, 2} {
+		m, err := c.Image(i)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("mem: no record %d (there are 1)", i)) {
+			t.Errorf("record %d: image %v, error %v", i, m, err)
+		}
+	}
+}
+
 func FuzzCIFAR10(f *testing.F) {
 	f.Add(make([]byte, cifarRecord))
 	f.Add([]byte{1, 2, 3})
