@@ -271,7 +271,7 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 	isHead := func(key string) bool { return strings.HasPrefix(key, prefix) }
 	body := newChain(m.backbone)
 	if problems := compareKeys(body, f, isHead); !problems.Clean() {
-		return report, fmt.Errorf("%s: not a %s checkpoint: %s", path, m.Arch, brief(problems))
+		return report, fmt.Errorf("%s: not a %s checkpoint: %s%s", path, m.Arch, brief(problems), prefixHint(f))
 	}
 	headFits, why := m.headFits(f, prefix)
 	if !headFits && opts.Strict {
@@ -400,6 +400,18 @@ func (m *Model) fittingHeadLayers(f *safetensors.File, prefix string) map[string
 		}
 	}
 	return fitting
+}
+
+// prefixHint explains a file whose every key starts with "module.": a
+// state dict saved from a model wrapped in DataParallel or
+// DistributedDataParallel, which the export script unwraps.
+func prefixHint(f *safetensors.File) string {
+	for _, t := range f.Tensors {
+		if !strings.HasPrefix(t.Name, "module.") {
+			return ""
+		}
+	}
+	return `; every key starts with "module." (saved from DataParallel): export it with scripts/export_torchvision.py --pth, which removes the prefix`
 }
 
 // brief describes a failed backbone load in a line: counts and the first

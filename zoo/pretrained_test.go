@@ -164,6 +164,14 @@ func TestLoadPretrainedErrors(t *testing.T) {
 	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
 		t.Fatal(err)
 	}
+	wrapped := filepath.Join(dir, "r18-dataparallel.safetensors")
+	var keys []safetensors.Tensor
+	for _, nt := range layers.StateTensors(r18) {
+		keys = append(keys, safetensors.F32("module."+nt.Name, nt.Tensor.Shape(), nt.Tensor.Data()))
+	}
+	if err := safetensors.WriteFile(wrapped, keys, nil); err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(layers.StateTensors(r50))
 	for _, c := range []struct {
 		path string
@@ -172,6 +180,7 @@ func TestLoadPretrainedErrors(t *testing.T) {
 		{saved, []string{saved, "a resnet18 checkpoint cannot load into resnet50"}},
 		{bare, []string{bare, "not a resnet50 checkpoint", "layer1.0.conv3.weight", "layer1.0.conv1.weight: model [8 8 1 1], file [8 8 3 3]"}},
 		{filepath.Join(dir, "missing.safetensors"), []string{"missing.safetensors", "no such file"}},
+		{wrapped, []string{wrapped, "module.conv1.weight", `every key starts with "module." (saved from DataParallel)`}},
 	} {
 		_, err := LoadPretrained(r50, c.path, PretrainedOptions{})
 		for _, w := range c.want {
