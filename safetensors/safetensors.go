@@ -495,9 +495,11 @@ func tempPattern(path string) string {
 }
 
 // WriteAtomic writes b to path through a temporary file and a rename, so
-// readers see either the old file or the complete new one. The file is
-// readable by all (0644, as os.WriteFile(path, b, 0o644) leaves it under the
-// usual umask), not private as the temporary file starts out.
+// readers see either the old file or the complete new one; the file and
+// then its directory are synced, so that a crash of the machine keeps one
+// of them too. The file is readable by all (0644, as os.WriteFile(path, b,
+// 0o644) leaves it under the usual umask), not private as the temporary
+// file starts out.
 func WriteAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(tempPattern(path)))
 	if err != nil {
@@ -519,5 +521,19 @@ func WriteAtomic(path string, b []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir flushes a directory's entries, so that a rename into it survives
+// a crash of the machine and not only of the process. Where directories
+// cannot be synced (Windows), the rename stands unsynced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
