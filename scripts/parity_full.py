@@ -1,6 +1,6 @@
 """Full-size parity check of the zoo against PyTorch (a local check, not a CI test).
 
-For every architecture at full size (1000 classes, 224x224, batch 2) this
+For every architecture at full size (1000 classes, 224x224 or --size, batch 2) this
 script builds torchvision's model with random weights (batch-norm running
 statistics and affine parameters randomised too, so evaluation mode is not
 near the identity), exports it with export_torchvision.export, and computes
@@ -36,7 +36,7 @@ float64 did (its kink flips). What is left is rounding error. Not matched:
 max-pool near-ties, and for gocnn the activations that blocks keep outside
 a Sequential (ResNet's block ReLUs, squeeze-excitation).
 
-Usage: /usr/bin/python3 scripts/parity_full.py [--dir DIR] [--keep] [--seed-offset N] [--kinks] [ARCH ...]
+Usage: /usr/bin/python3 scripts/parity_full.py [--dir DIR] [--keep] [--seed-offset N] [--size H W] [--kinks] [ARCH ...]
 The files take about 2.3 GB for all seven models (VGG-16's gradients alone
 are 550 MB). Without --dir they go to a temporary directory, deleted
 afterwards unless --keep is given.
@@ -62,7 +62,8 @@ import export_torchvision  # noqa: E402
 import safetensors_np  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-BATCH, SIZE = 2, 224
+BATCH = 2
+SIZE = (224, 224)  # height, width; --size changes it
 TARGETS = [3, 971]
 ARCH_SEEDS = {arch: i + 1 for i, arch in enumerate(export_torchvision.ARCHS)}
 
@@ -176,7 +177,7 @@ def kink_matched(arch, seed, x, near):
 
 def inputs(seed):
     """The input batch of the model built with seed."""
-    return torch.randn(BATCH, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(seed))
+    return torch.randn(BATCH, 3, *SIZE, generator=torch.Generator().manual_seed(seed))
 
 
 def references(arch, seed, out_dir, kinks):
@@ -217,15 +218,19 @@ def gocnn_kink_matched(arch, seed, out_dir):
 
 
 def main():
+    global SIZE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("archs", nargs="*", default=export_torchvision.ARCHS)
     ap.add_argument("--dir", help="directory for the files (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the files")
     ap.add_argument("--seed-offset", type=int, default=0,
                     help="added to every model's seed (weights, statistics and inputs), to see where other near-kinks fall")
+    ap.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=SIZE,
+                    help="input height and width (default 224 224); odd and non-square sizes test the padding and pooling edges")
     ap.add_argument("--kinks", action="store_true",
                     help="also compare against float64 gradients that take each run's side of the activation kinks it came near")
     args = ap.parse_args()
+    SIZE = tuple(args.size)
     out_dir = args.dir or tempfile.mkdtemp(prefix="gocnn-parity-")
     os.makedirs(out_dir, exist_ok=True)
     try:

@@ -18,11 +18,12 @@ import (
 	"github.com/gocnn/gocnn/safetensors"
 )
 
-// TestParityFull compares full-size models (224×224, batch 2, 1000
-// classes) with PyTorch on the files scripts/parity_full.py writes: the
-// weights (ARCH.safetensors) and PyTorch's float64 results
-// (ARCH_ref.safetensors). It runs only when GOCNN_PARITY_DIR names their
-// directory, and prints one "parity-full" line per model for the script.
+// TestParityFull compares full-size models (224×224 or the script's
+// --size, batch 2, 1000 classes) with PyTorch on the files
+// scripts/parity_full.py writes: the weights (ARCH.safetensors) and
+// PyTorch's float64 results (ARCH_ref.safetensors). It runs only when
+// GOCNN_PARITY_DIR names their directory, and prints one "parity-full"
+// line per model for the script.
 //
 // It requires eval-mode logits and the train-mode loss within 1e-4; the
 // gradients are reported, not required: at full size a single ReLU input or
