@@ -6,10 +6,11 @@ package dataset
 // datasets contain PNGs and GIFs called .jpg). Go's decoders (image/jpeg,
 // image/png, image/gif, golang.org/x/image/{bmp,tiff,webp}) produce one of a
 // handful of pixel types; each has its own conversion loop here (rgb.go), so
-// no pixel goes through the slow image.Image.At interface. The result is what
-// PIL's Image.convert("RGB") would give: alpha dropped without
-// premultiplying, palettes looked up, CMYK converted with PIL's formula,
-// JPEG chroma upsampled and converted with libjpeg's arithmetic.
+// no pixel goes through the slow image.Image.At interface; Netpbm, which Go
+// lacks, has its own decoder (netpbm.go) that makes RGB directly. The
+// result is what PIL's Image.convert("RGB") would give: alpha dropped
+// without premultiplying, palettes looked up, CMYK converted with PIL's
+// formula, JPEG chroma upsampled and converted with libjpeg's arithmetic.
 //
 // Two deliberate differences from PIL: 16-bit images are scaled to 8 bits
 // by rounding v/257 (PIL clips 16-bit grayscale to 255 instead, which turns
@@ -60,6 +61,8 @@ const (
 	BMP  Format = "bmp"
 	TIFF Format = "tiff"
 	WebP Format = "webp"
+	// Netpbm is PBM, PGM and PPM ("P1"…"P6").
+	Netpbm Format = "netpbm"
 )
 
 // ErrEmpty is returned (wrapped) for a zero-length file.
@@ -80,6 +83,8 @@ func Sniff(b []byte) Format {
 		return TIFF
 	case len(b) >= 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP")):
 		return WebP
+	case len(b) >= 3 && b[0] == 'P' && '1' <= b[1] && b[1] <= '6' && isNetpbmSpace(b[2]):
+		return Netpbm
 	}
 	return ""
 }
@@ -125,6 +130,12 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/max(cfg.Height, 1) {
 		return nil, fmt.Errorf("%s image of %d×%d pixels is empty or larger than the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
 	}
+	if format == Netpbm {
+		if img, err = decodeNetpbm(b); err != nil {
+			return nil, fmt.Errorf("corrupt %s data: %w", format, err)
+		}
+		return img, nil
+	}
 	src, err := decodeFull(format, b)
 	if err != nil {
 		return nil, fmt.Errorf("corrupt %s data: %w", format, err)
@@ -159,6 +170,8 @@ func decodeConfig(f Format, b []byte) (image.Config, error) {
 		return bmp.DecodeConfig(r)
 	case TIFF:
 		return tiff.DecodeConfig(r)
+	case Netpbm:
+		return netpbmConfig(b)
 	default:
 		return webp.DecodeConfig(r)
 	}

@@ -15,10 +15,11 @@
 // plain values and calls nothing), plus a stratified train/validation split. Each has a length, class names, a cheap
 // label lookup and an image decoder per item.
 //
-// Decoding (decode.go) works from the file's content, not its extension, and
-// turns every format into 8-bit RGB the way PIL's convert("RGB") does, with
-// typed fast paths for each Go image type and libjpeg's chroma upsampling so
-// that JPEG pixels agree with PIL's to well under one level on average.
+// Decoding (decode.go; netpbm.go for PBM, PGM and PPM, which Go lacks) works
+// from the file's content, not its extension, and turns every format into
+// 8-bit RGB the way PIL's convert("RGB") does, with typed fast paths for
+// each Go image type and libjpeg's chroma upsampling so that JPEG pixels
+// agree with PIL's to well under one level on average.
 //
 // Transforms (transform*.go, resample.go, color.go) reproduce torchvision's
 // PIL code path arithmetic: PIL's two-pass fixed-point resampling, its

@@ -114,7 +114,7 @@ func parseIDX(name, imagesName, labelsName string, images, labels []byte, classe
 		return nil, fmt.Errorf("%s: %w", labelsName, err)
 	}
 	if len(ldims) != 1 || ldims[0] != dims[0] {
-		return nil, fmt.Errorf("%s holds %d images but %s labels of shape %v", imagesName, dims[0], labelsName, ldims)
+		return nil, fmt.Errorf("%s holds %d images but %s has shape %v, not [%d]", imagesName, dims[0], labelsName, ldims, dims[0])
 	}
 	for i, l := range lab {
 		if int(l) >= len(classes) {

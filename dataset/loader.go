@@ -39,6 +39,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -347,7 +348,7 @@ func (ep *Epoch) finish(p *pending) batchResult {
 		}
 		if s.err != nil {
 			if l.opt.Strict {
-				return batchResult{err: fmt.Errorf("%s: %w", l.src.Name(idx), s.err)}
+				return batchResult{err: l.named(idx, s.err)}
 			}
 			res.skipped++
 			continue
@@ -419,8 +420,18 @@ func (l *Loader) warnOnce(idx int, err error) {
 	defer l.mu.Unlock()
 	if !l.warned[idx] {
 		l.warned[idx] = true
-		l.opt.Warn(fmt.Sprintf("skipping unreadable sample %s: %v", l.src.Name(idx), err))
+		l.opt.Warn(fmt.Sprintf("skipping unreadable sample: %v", l.named(idx, err)))
 	}
+}
+
+// named returns err naming item idx: as it is when it names the item
+// already (a file source's errors begin with the path), else with the
+// item's name in front.
+func (l *Loader) named(idx int, err error) error {
+	if name := l.src.Name(idx); !strings.Contains(err.Error(), name) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return err
 }
 
 // warn passes msg to the Warn function, one call at a time (workers of

@@ -108,6 +108,11 @@ func TestIDX(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
+	// Given a name, ParseIDX calls the files "<name> images" and "<name> labels".
+	_, err := ParseIDX("t", images, idxFile(0x0801, []uint32{2}, []byte{0, 1}), []string{"a", "b", "c"})
+	if want := "t images holds 3 images but t labels has shape [2], not [3]"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
 	// Opened from files, each error names the file at fault.
 	dir := t.TempDir()
 	imPath, lbPath := filepath.Join(dir, "im"), filepath.Join(dir, "lb")
@@ -116,7 +121,7 @@ func TestIDX(t *testing.T) {
 		want           []string
 	}{
 		{images, idxFile(0x0801, []uint32{3}, []byte{0, 1, 7}), []string{lbPath + ": item 2 has label 7"}},
-		{images, idxFile(0x0801, []uint32{2}, []byte{0, 1}), []string{imPath + " holds 3 images but " + lbPath + " labels of shape [2]"}},
+		{images, idxFile(0x0801, []uint32{2}, []byte{0, 1}), []string{imPath + " holds 3 images but " + lbPath + " has shape [2], not [3]"}},
 		{images[:len(images)-1], labels, []string{imPath + ": IDX header"}},
 		{idxFile(0x0803, []uint32{0, 28, 28}, nil), idxFile(0x0801, []uint32{0}, nil), []string{imPath + " holds 0 images"}},
 		{idxFile(0x0803, []uint32{3, 2, 0}, nil), labels, []string{imPath + " holds images of 2 rows × 0 columns"}},
@@ -393,8 +398,8 @@ func TestPetsLayout(t *testing.T) {
 	}
 	joined := strings.Join(warnings, "\n")
 	for _, b := range bad {
-		if !strings.Contains(joined, b) {
-			t.Errorf("no warning names %s; warnings:\n%s", b, joined)
+		if n := strings.Count(joined, b); n != 1 {
+			t.Errorf("%d warnings name %s, want one naming it once; warnings:\n%s", n, b, joined)
 		}
 	}
 	if !strings.Contains(joined, "this pass over the data skipped 2 unreadable samples") {
@@ -410,8 +415,8 @@ func TestPetsLayout(t *testing.T) {
 		_, strictErr = ep.Next()
 	}
 	ep.Close()
-	if !strings.Contains(strictErr.Error(), bad[0]) {
-		t.Errorf("strict loader error %v does not name %s", strictErr, bad[0])
+	if strings.Count(strictErr.Error(), bad[0]) != 1 {
+		t.Errorf("strict loader error %v does not name %s once", strictErr, bad[0])
 	}
 	if _, err := OpenPets(root, PetsOptions{Strict: true, Warn: warn}); err == nil || !strings.Contains(err.Error(), "beagle_404") {
 		t.Errorf("strict open with a missing image: %v", err)
