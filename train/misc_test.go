@@ -3,10 +3,15 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/layers"
 )
 
@@ -109,5 +114,41 @@ func TestProgressOutput(t *testing.T) {
 	if strings.Contains(plain.String(), "\r") || len(lines) < 9 || len(lines) > 11 ||
 		!strings.Contains(lines[len(lines)-1], "val loss 2.0000 acc 25.00%") || !strings.Contains(lines[0], "ETA") {
 		t.Errorf("plain output, %d lines:\n%s", len(lines), plain.String())
+	}
+}
+
+// renamedSource gives a source other class names.
+type renamedSource struct {
+	dataset.Source
+	classes []string
+}
+
+func (s renamedSource) Classes() []string { return s.classes }
+
+// TestMisclassifiedFilesOfLongClassNames checks that mistakes between two
+// classes whose names are long (a folder name may have 255 bytes) are
+// saved: their file name is cut to what a file system takes, at a character
+// boundary, while results.json keeps the whole names.
+func TestMisclassifiedFilesOfLongClassNames(t *testing.T) {
+	classes := make([]string, 10)
+	for i := range classes {
+		classes[i] = string(rune('a'+i)) + strings.Repeat("é", 99) // 199 bytes, the cut inside an é
+	}
+	tr := &Trainer{Data: Data{Test: renamedSource{mnistSubset(t, false, 1), classes}}, Dir: t.TempDir()}
+	saved, err := tr.saveMisclassified([]mistake{{index: 0, label: 0, pred: 1, confidence: 0.9}, {index: 1, label: 1, pred: 0, confidence: 0.8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range saved {
+		if m.Label != classes[i] || m.Predicted != classes[1-i] {
+			t.Errorf("mistake %d: label %q, predicted %q: want the whole class names", i, m.Label, m.Predicted)
+		}
+		name := path.Base(m.File)
+		if !utf8.ValidString(name) || len(name) > 255 {
+			t.Errorf("mistake %d saved as %q (%d bytes)", i, name, len(name))
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(tr.Dir), filepath.FromSlash(m.File))); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gocnn/gocnn/dataset"
 	"github.com/gocnn/gocnn/safetensors"
@@ -63,12 +64,29 @@ func stdImage(m *dataset.Image) image.Image {
 	return out
 }
 
-// fileSafe turns a class name into something usable in a file name.
+// maxNameBytes is the most bytes of a class name that fileSafe keeps: two
+// of them in NN-LABEL-as-PREDICTED.png, with the temporary name's additions
+// while the file is written, stay within the 255 bytes file systems allow
+// for a name.
+const maxNameBytes = 100
+
+// fileSafe turns a class name into something usable in a file name: the
+// characters that do not belong there become '_', and a name longer than
+// maxNameBytes is cut there (at a character boundary). The file's number
+// keeps two mistakes with long names apart.
 func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == ' ' || r == ':' || r < ' ' {
 			return '_'
 		}
 		return r
 	}, s)
+	if len(s) > maxNameBytes {
+		cut := maxNameBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
