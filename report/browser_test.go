@@ -14,7 +14,10 @@ package report
 //  4. checks that the console received no error and no uncaught exception
 //     (after checking that an error logged on purpose is seen);
 //  5. opens the dashboard of a run with results.json alone and checks that
-//     the feature-map section says why there are no pictures.
+//     the feature-map section says why there are no pictures;
+//  6. opens the dashboard of a model of 1000 classes and checks that its
+//     confusion matrix is one picture, whose tooltip names the cell under
+//     the pointer.
 //
 // It saves screenshots of the page (overview, confusion matrix, feature
 // maps) into a temporary folder, or into $GOCNN_SCREENSHOTS when set (the
@@ -39,6 +42,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gocnn/gocnn/train"
 )
 
 // findChromium returns the browser to run, or "".
@@ -297,7 +302,40 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("without visuals the feature-map section says %q", got)
 	}
 
-	// 4. No script errors on either page.
+	// 6. A thousand classes: the confusion matrix is one picture, and
+	// hovering it names the cell under the pointer.
+	many := t.TempDir()
+	m := confusionResult(1000, nil)
+	m.Status = "ok"
+	if err := train.WriteResults(filepath.Join(many, ResultsFile), &train.Results{Models: []train.ModelResult{*m}}); err != nil {
+		t.Fatal(err)
+	}
+	big, err := Load(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.WriteHTMLFile(filepath.Join(many, HTMLFile)); err != nil {
+		t.Fatal(err)
+	}
+	do("opening a dashboard of 1000 classes", chromedp.Navigate("file://"+filepath.Join(many, HTMLFile)),
+		chromedp.WaitVisible(chromedp.CSS("#per-class-table")))
+	if got := eval(`String(document.querySelectorAll('#cm *').length) + ' ' + document.querySelector('#cm-picture')?.dataset.classes`); got != "3 1000" {
+		t.Errorf("a confusion matrix of 1000 classes: %q elements and a picture of classes, want 3 and 1000", got)
+	}
+	// Cells of four pixels, so that the pointer's whole pixels fall in the
+	// cell aimed at.
+	do("hovering cell (500, 501)", chromedp.Evaluate[chromedp.Void](`(() => {
+		const c = document.querySelector('#cm-picture');
+		c.style.width = '4000px';
+		const r = c.getBoundingClientRect();
+		c.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + c.clientLeft + c.clientWidth * 501.5 / 1000,
+			clientY: r.top + c.clientTop + c.clientHeight * 500.5 / 1000 }));
+	})()`))
+	if got := eval(`document.querySelector('#tooltip').textContent`); !strings.HasPrefix(got, "true 500 → predicted 5011 image") {
+		t.Errorf("hovering cell (500, 501) shows %q", got)
+	}
+
+	// 4. No script errors on any page.
 	if errs := log.errors("gocnn-console-probe"); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}

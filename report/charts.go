@@ -334,13 +334,25 @@ func ConfusionPNG(m *train.ModelResult) ([]byte, error) {
 	p.X.Label.Text = "predicted class"
 	p.Y.Label.Text = "true class"
 	p.Add(h)
+	// Every class gets a tick, but only every step-th is named when there
+	// are too many names to read.
+	step := (n + confusionMaxNames - 1) / confusionMaxNames
 	xt, yt := make([]plot.Tick, n), make([]plot.Tick, n)
+	var widest vg.Length
 	for i, name := range names {
+		if i%step != 0 {
+			name = ""
+		}
+		name = shortName(name)
 		xt[i] = plot.Tick{Value: float64(i), Label: name}
 		yt[i] = plot.Tick{Value: float64(n - 1 - i), Label: name}
+		widest = max(widest, p.X.Tick.Label.Width(name))
 	}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
-	if n > 12 {
+	side := vg.Length(min(math.Max(12, 1.1*float64(n)+6), confusionMaxSide)) * vg.Centimeter
+	// Upright names side by side when they fit their columns (the width
+	// left beside the true classes' names, shared by the classes).
+	if n > 12 || widest > (side-widest)/vg.Length(n) {
 		p.X.Tick.Label.Rotation = math.Pi / 2
 		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
 	}
@@ -366,8 +378,32 @@ func ConfusionPNG(m *train.ModelResult) ([]byte, error) {
 		l.TextStyle = styles
 		p.Add(l)
 	}
-	side := vg.Length(math.Max(12, 1.1*float64(n)+6)) * vg.Centimeter
+	// Many classes make cells of a few pixels: drawn as one image rather
+	// than one rectangle each.
+	h.Rasterized = n > confusionMaxNames
 	return encode([]*plot.Plot{p}, side, side)
+}
+
+// The confusion matrix chart grows with the number of classes up to
+// confusionMaxSide centimetres a side (2268 pixels; from 31 classes on),
+// and names at most confusionMaxNames classes on each axis (every k-th
+// class beyond that), each in at most maxNameRunes characters, so that a
+// thousand classes, or names of a hundred characters, still make a chart
+// that fits in memory and leaves room for the matrix.
+const (
+	confusionMaxSide  = 40
+	confusionMaxNames = 100
+	maxNameRunes      = 24
+)
+
+// shortName returns a class name as a chart labels it: cut to maxNameRunes
+// characters, the last of them an ellipsis, when it is longer.
+func shortName(name string) string {
+	r := []rune(name)
+	if len(r) <= maxNameRunes {
+		return name
+	}
+	return string(r[:maxNameRunes-1]) + "…"
 }
 
 // scatterAxis is a cost figure the scatter plots put on the x axis.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
 	"math"
@@ -328,6 +329,57 @@ func TestCharts(t *testing.T) {
 		"accuracy-vs-flops.png", "accuracy-vs-inference.png"}
 	if !slices.Equal(names, want) {
 		t.Errorf("charts %v, want %v", names, want)
+	}
+}
+
+// confusionResult is a model's result on a test set of n classes, three
+// images each, with the given class names.
+func confusionResult(n int, names []string) *train.ModelResult {
+	ev := train.NewEvaluator(n)
+	for s := range 3 * n {
+		logits := make([]float32, n)
+		logits[(s+s/(2*n))%n] = 1 // right for the first two images of each class
+		ev.Add(logits, []int{s % n}, 0)
+	}
+	test := ev.Metrics(names)
+	return &train.ModelResult{Model: "resnet18", Test: &test}
+}
+
+// TestConfusionChartOfManyOrLongClassNames checks that the confusion
+// matrix stays a chart: names of hundreds of characters leave room for the
+// matrix (inside the picture, most of its width), and a hundred classes and
+// more keep the picture to confusionMaxSide centimetres (a thousand classes
+// would otherwise ask for 60,000 pixels a side).
+func TestConfusionChartOfManyOrLongClassNames(t *testing.T) {
+	long := []string{strings.Repeat("a very long class name ", 15), "<script>alert('x')</script> & more " + strings.Repeat("é", 80), "short"}
+	b, err := ConfusionPNG(confusionResult(3, long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decode(t, b)
+	// The matrix's cells are the palette's lightest and darkest blues.
+	x0, x1, y1 := img.Rect.Dx(), -1, -1
+	for y := range img.Rect.Dy() {
+		for x := range img.Rect.Dx() {
+			c := img.NRGBAAt(x, y)
+			if c == (color.NRGBA{247, 251, 255, 255}) || c == (color.NRGBA{8, 48, 107, 255}) {
+				x0, x1, y1 = min(x0, x), max(x1, x), max(y1, y)
+			}
+		}
+	}
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if x1 < 0 || x0 == 0 || y1 == h-1 || x1-x0 < 2*w/5 {
+		t.Errorf("long names: the matrix spans x %d–%d (to y %d) of %d×%d", x0, x1, y1, w, h)
+	}
+	for _, n := range []int{60, 120} {
+		b, err := ConfusionPNG(confusionResult(n, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		side := int(math.Ceil(confusionMaxSide / 2.54 * chartDPI))
+		if r := decode(t, b).Rect; r.Dx() > side || r.Dy() > side {
+			t.Errorf("%d classes: a chart of %v, want at most %d pixels a side", n, r, side)
+		}
 	}
 }
 

@@ -325,10 +325,15 @@ function selectModel(name) {
 
 // ---------- confusion matrix and per-class report ----------
 
-// blues maps t in [0, 1] to a white → dark blue ramp.
-function blues(t) {
+// bluesRGB maps t in [0, 1] to a white → dark blue ramp, as [r, g, b];
+// blues writes the colour for CSS.
+function bluesRGB(t) {
   const a = [247, 251, 255], b = [8, 48, 107];
-  const c = a.map((v, i) => Math.round(v + (b[i] - v) * Math.pow(t, 0.8)));
+  return a.map((v, i) => Math.round(v + (b[i] - v) * Math.pow(t, 0.8)));
+}
+
+function blues(t) {
+  const c = bluesRGB(t);
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
@@ -351,8 +356,16 @@ function renderDetail() {
   renderPerClass(m);
 }
 
+// Beyond CM_SVG_MAX classes the cells are too small to draw, label and
+// hover one SVG element each (a thousand classes make a million of them,
+// and the page would take half a minute to open): the matrix becomes a
+// picture of one pixel per cell, and the tooltip finds the cell under the
+// pointer.
+const CM_SVG_MAX = 100;
+
 function confusionSVG(m) {
   const cm = m.test.confusion, names = m.test.per_class.map(c => c.class), n = cm.length;
+  if (n > CM_SVG_MAX) return confusionPicture(m);
   const cell = Math.max(12, Math.min(46, Math.floor(520 / n)));
   const labelW = Math.min(150, 12 + 7 * Math.max(...names.map(s => s.length))), top = labelW * 0.72 + 22;
   const left = labelW + 24, size = cell * n;
@@ -390,6 +403,41 @@ function confusionSVG(m) {
     'predicted class (columns) · true class (rows)' + (state.cmNormalised ? ' · % of the true class' : ' · images')));
   svg.append(sv('rect', { x: left, y: top, width: size, height: size, fill: 'none', stroke: '#c9d2dd' }));
   return svg;
+}
+
+function confusionPicture(m) {
+  const cm = m.test.confusion, names = m.test.per_class.map(c => c.class), n = cm.length;
+  const rowSums = cm.map(r => r.reduce((a, b) => a + b, 0));
+  let maxCount = 1;
+  cm.forEach(r => r.forEach(v => { maxCount = Math.max(maxCount, v); }));
+  const canvas = el('canvas', { id: 'cm-picture', width: n, height: n, 'data-classes': n, role: 'img', 'aria-label': 'confusion matrix of ' + m.model });
+  // Smaller matrices are enlarged with sharp cells, larger ones shrunk smoothly.
+  canvas.style.cssText = 'display:block;width:min(100%, 640px);aspect-ratio:1;cursor:crosshair;border:1px solid #c9d2dd;' +
+    (n < 640 ? 'image-rendering:pixelated;' : '');
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(n, n);
+  for (let t = 0; t < n; t++) {
+    for (let p = 0; p < n; p++) {
+      const count = cm[t][p];
+      const c = bluesRGB(state.cmNormalised ? (rowSums[t] ? count / rowSums[t] : 0) : count / maxCount);
+      img.data.set([c[0], c[1], c[2], 255], 4 * (t * n + p));
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  canvas.addEventListener('mousemove', ev => {
+    // The picture's position, inside its border.
+    const r = canvas.getBoundingClientRect();
+    const x = ev.clientX - r.left - canvas.clientLeft, y = ev.clientY - r.top - canvas.clientTop;
+    const t = Math.floor(y / canvas.clientHeight * n), p = Math.floor(x / canvas.clientWidth * n);
+    if (t < 0 || p < 0 || t >= n || p >= n) { hideTip(); return; }
+    const count = cm[t][p], share = rowSums[t] ? count / rowSums[t] : 0;
+    showTip(ev, [`true ${names[t]} → predicted ${names[p]}`, `${count} image${count === 1 ? '' : 's'}`,
+      `${pct(share, 1)} of the ${rowSums[t]} ${names[t]} images`]);
+  });
+  canvas.addEventListener('mouseleave', hideTip);
+  return el('div', {}, canvas, el('p', { class: 'caption' },
+    `${n} classes, one pixel each, in label order: predicted class (columns) · true class (rows)` +
+    (state.cmNormalised ? ' · % of the true class' : ' · images') + '; hover for the classes and the count.'));
 }
 
 function renderPerClass(m) {
