@@ -16,6 +16,7 @@ package train
 // warning.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -24,6 +25,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,10 +201,48 @@ func WriteResults(path string, r *Results) error {
 	if err != nil {
 		return fmt.Errorf("encoding results: %w", err)
 	}
-	if err := safetensors.WriteAtomic(path, append(b, '\n')); err != nil {
+	if err := safetensors.WriteAtomic(path, append(inlineScalarArrays(b), '\n')); err != nil {
 		return fmt.Errorf("writing results %s: %w", path, err)
 	}
 	return nil
+}
+
+// inlineScalarArrays puts each array of numbers, strings, booleans or
+// nulls in indented JSON on one line, "[1, 0, 3]": a confusion matrix then
+// reads as a grid, a row to a line, and a thousand classes take a thousand
+// lines rather than a million. Arrays that hold objects or arrays keep one
+// element to a line. It relies on json.MarshalIndent's layout: a line that
+// ends in "[" opens a non-empty array, and a line of an array's element is
+// a scalar unless it opens or closes an object or array (a string cannot
+// span lines).
+func inlineScalarArrays(indented []byte) []byte {
+	lines := bytes.Split(indented, []byte("\n"))
+	out := make([][]byte, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if !bytes.HasSuffix(line, []byte("[")) {
+			out = append(out, line)
+			continue
+		}
+		var elems [][]byte
+		end := i + 1
+		for ; end < len(lines); end++ {
+			t := bytes.TrimSpace(lines[end])
+			if len(t) == 0 || t[0] == ']' || t[0] == '}' || t[len(t)-1] == '[' || t[len(t)-1] == '{' {
+				break
+			}
+			elems = append(elems, bytes.TrimSuffix(t, []byte(",")))
+		}
+		closing := bytes.TrimSpace(lines[end])
+		if closing[0] != ']' { // an element is an object or an array
+			out = append(out, line)
+			continue
+		}
+		joined := append(slices.Clone(line), bytes.Join(elems, []byte(", "))...)
+		out = append(out, append(joined, closing...))
+		i = end
+	}
+	return bytes.Join(out, []byte("\n"))
 }
 
 // ensureDir creates dir and its parents if needed.

@@ -169,3 +169,39 @@ func TestNullableShapes(t *testing.T) {
 		t.Error("UnmarshalNullable into a non-pointer: no error")
 	}
 }
+
+// TestResultsInlineScalarArrays checks that results.json writes each array
+// of scalars on one line (a confusion matrix a row to a line) and arrays of
+// objects an element to a line, and reads back the same.
+func TestResultsInlineScalarArrays(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	r := resultsWith(0.5, 0.25, 0.9)
+	r.Models[0].Test.Confusion = [][]int{{1, 0, 7}, {1, 2, 0}, {0, 0, 3}}
+	r.Run.Args = []string{"-data", `a "quoted", [bracketed] arg`}
+	if err := WriteResults(path, r); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\"confusion\": [\n          [1, 0, 7],\n          [1, 2, 0],\n          [0, 0, 3]\n        ]\n",
+		`"args": ["-data", "a \"quoted\", [bracketed] arg"]`,
+		`"class_weights": [1, 2.5]`,
+		"\"misclassified\": [\n        {",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("results.json lacks %s:\n%s", want, b)
+		}
+	}
+	var back Results
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(back.Models)
+	want, _ := json.Marshal(r.Models)
+	if string(got) != string(want) || !slices.Equal(back.Run.Args, r.Run.Args) {
+		t.Errorf("read back\n%s\nwant\n%s", got, want)
+	}
+}
