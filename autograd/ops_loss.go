@@ -24,8 +24,10 @@ import (
 //
 // Both terms are divided by the same W, the sum of the weights of the
 // targets; that is PyTorch's rule and the easy one to get wrong. Without
-// weights w = 1 and W is the number of counted samples. If every target is
-// ignored the loss is NaN (0/0) and the gradient zero, as in PyTorch.
+// weights w = 1 and W is the number of counted samples. If W is 0 (every
+// target ignored, or every counted target of a class weighted 0) the loss and
+// the gradient of each counted row are NaN, as in PyTorch, whose first term
+// is then 0/0 even where label smoothing makes the second one's sum nonzero.
 //
 // Backward: writing t[i, c] = (1−ε)·w[y_i]·[c = y_i] + ε/C·w[c] for the
 // target distribution of row i and S_i = Σ_c t[i, c], the gradient of the
@@ -113,6 +115,9 @@ func CrossEntropy(logits *Tensor, targets []int, opt CrossEntropyOptions) *Tenso
 	var sum float64
 	for _, l := range rowLoss {
 		sum += l
+	}
+	if total == 0 {
+		total = math.NaN() // PyTorch's first term is 0/0 (see the top of the file)
 	}
 	out := newResult(nil, logits)
 	out.data[0] = float32(sum / total)

@@ -164,6 +164,26 @@ func TestCrossEntropyStableAndIgnored(t *testing.T) {
 	}
 }
 
+// Targets whose classes all weigh 0 make W = 0. PyTorch's negative
+// log-likelihood term is then 0/0, so with label smoothing the loss is NaN,
+// not the smoothing term's sum over 0 (±Inf), and so is the gradient of every
+// counted row; the ignored row's gradient stays 0.
+func TestCrossEntropyZeroTargetWeight(t *testing.T) {
+	x := New([]float32{1, 2, 3, 4, 0, -1, 2, 2, 5}, 3, 3).SetRequiresGrad(true)
+	ignore := 1
+	l := CrossEntropy(x, []int{0, 1, 0}, CrossEntropyOptions{
+		Weights: []float32{0, 0.5, 2}, LabelSmoothing: 0.2, IgnoreIndex: &ignore})
+	if !math.IsNaN(float64(l.Item())) {
+		t.Errorf("targets of weight 0: loss %v, PyTorch NaN", l.Item())
+	}
+	l.Backward()
+	for i, g := range x.Grad() {
+		if row := i / 3; row == 1 && g != 0 || row != 1 && !math.IsNaN(float64(g)) {
+			t.Fatalf("targets of weight 0: gradient %v, PyTorch NaN in rows 0 and 2, 0 in row 1", x.Grad())
+		}
+	}
+}
+
 func TestCrossEntropyRejectsBadTargets(t *testing.T) {
 	x := Zeros(2, 3)
 	for _, c := range []struct {
