@@ -33,9 +33,9 @@ func Dropout(x *Tensor, p float64, training bool, rng *rand.Rand) *Tensor {
 		panic("autograd.Dropout: training with p > 0 needs a random source")
 	}
 	keep := 1 - p
-	var scale float32 // PyTorch: 1/(1−p) in double, then float; 0 when p = 1
+	var scale float32 // PyTorch: 1/(1−p) in float, 1−p rounded first; 0 when p = 1
 	if keep > 0 {
-		scale = float32(1 / keep)
+		scale = 1 / float32(keep)
 	}
 	mask := alloc(len(x.data))
 	for i := range mask {
