@@ -10,7 +10,9 @@ import "fmt"
 //	C is m×n (ldc ≥ n)
 //
 // Element (i, j) of a matrix X with leading dimension ld is X[i·ld + j]. When
-// beta is 0, C is overwritten and its old contents (even NaN) are ignored.
+// beta is 0, C is overwritten and its old contents (even NaN) are ignored;
+// when alpha is 0, A and B are not read (NaN there does not reach C), as in
+// the BLAS.
 //
 // Sgemm checks its arguments, then runs the implementation selected for this
 // CPU (see cpu.go); SgemmRef is the plain reference.
@@ -123,9 +125,7 @@ func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 				} else {
 					x = a[i*lda+p]
 				}
-				if x != 0 {
-					axpy(alpha*x, b[p*ldb:p*ldb+n], crow)
-				}
+				axpy(alpha*x, b[p*ldb:p*ldb+n], crow) // even for x = 0: 0·Inf is NaN on every path
 			}
 		}
 	})

@@ -556,3 +556,49 @@ func TestSgemmDenormals(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmNonFinite checks what Sgemm does with NaN and infinities on every
+// path, small products (the generic path's sgemmGo) and blocked ones alike:
+// 0·Inf in A·B is NaN, as in SgemmRef; with alpha = 0, A and B are not read,
+// so their NaN does not reach C.
+func TestSgemmNonFinite(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range []int{2, 40} {
+			a := make([]float32, n*n) // A[0,0] = 0 meets B's infinite row 0
+			b := make([]float32, n*n)
+			for i := range a {
+				a[i], b[i] = 1, 1
+			}
+			a[0] = 0
+			for j := range n {
+				b[j] = inf
+			}
+			for _, transB := range []bool{false, true} {
+				bb := b
+				if transB {
+					bb = make([]float32, n*n)
+					for i := range n {
+						for j := range n {
+							bb[j*n+i] = b[i*n+j]
+						}
+					}
+				}
+				c := make([]float32, n*n)
+				Sgemm(false, transB, n, n, n, 1, a, n, bb, n, 0, c, n)
+				if !math.IsNaN(float64(c[0])) || !math.IsInf(float64(c[n]), 1) {
+					t.Errorf("n = %d, transB %v: C[0,0] = %v, C[1,0] = %v; want NaN (0·Inf) and +Inf", n, transB, c[0], c[n])
+				}
+			}
+			a[0], b[0] = nan, nan
+			c := make([]float32, n*n)
+			for i := range c {
+				c[i] = 2
+			}
+			Sgemm(false, false, n, n, n, 0, a, n, b, n, 0.5, c, n)
+			if c[0] != 1 {
+				t.Errorf("n = %d, alpha = 0: C[0,0] = %v, want 0.5·2 with A and B unread", n, c[0])
+			}
+		}
+	})
+}
