@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // 2-D convolution: its parameters, the choice of algorithm, the entry points
 // and the direct-loop references.
@@ -86,8 +89,22 @@ func (p ConvParams) Validate() error {
 		return fmt.Errorf("kernels: %v: groups must divide both the %d input and the %d output channels", p, p.C, p.K)
 	case p.OutH() < 1 || p.OutW() < 1:
 		return fmt.Errorf("kernels: %v: the kernel does not fit in the padded input (output %d×%d)", p, p.OutH(), p.OutW())
+	case !countFits(p.N, p.C, p.H, p.W) || !countFits(p.K, p.C/p.Groups, p.R, p.S) || !countFits(p.N, p.K, p.OutH(), p.OutW()):
+		return fmt.Errorf("kernels: %v: the tensors have more elements than an int can count", p)
 	}
 	return nil
+}
+
+// countFits reports whether the product of dims (each ≥ 0) fits in an int.
+func countFits(dims ...int) bool {
+	n := 1
+	for _, d := range dims {
+		if d != 0 && n > math.MaxInt/d {
+			return false
+		}
+		n *= d
+	}
+	return true
 }
 
 // String describes the convolution as input ∗ weight with its options.

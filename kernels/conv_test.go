@@ -537,13 +537,14 @@ func TestConvParamsValidate(t *testing.T) {
 		t.Errorf("output %d×%d, want 4×4 (⌊(10+2−4−1)/2⌋+1, ⌊(9+2−4−1)/2⌋+1)", oh, ow)
 	}
 	bad := map[string]func(p *ConvParams){
-		"groups do not divide C":   func(p *ConvParams) { p.Groups = 3 },
-		"groups do not divide K":   func(p *ConvParams) { p.K = 5 },
-		"zero stride":              func(p *ConvParams) { p.StrideW = 0 },
-		"zero dilation":            func(p *ConvParams) { p.DilH = 0 },
-		"negative padding":         func(p *ConvParams) { p.PadH = -1 },
-		"kernel larger than input": func(p *ConvParams) { p.R, p.PadH = 11, 1 },
-		"no channels":              func(p *ConvParams) { p.C = 0 },
+		"groups do not divide C":    func(p *ConvParams) { p.Groups = 3 },
+		"groups do not divide K":    func(p *ConvParams) { p.K = 5 },
+		"zero stride":               func(p *ConvParams) { p.StrideW = 0 },
+		"zero dilation":             func(p *ConvParams) { p.DilH = 0 },
+		"negative padding":          func(p *ConvParams) { p.PadH = -1 },
+		"kernel larger than input":  func(p *ConvParams) { p.R, p.PadH = 11, 1 },
+		"no channels":               func(p *ConvParams) { p.C = 0 },
+		"more elements than an int": func(p *ConvParams) { p.N, p.C, p.H, p.W, p.Groups = 1<<20, 1<<20, 1<<12, 1<<12, 1 },
 	}
 	for name, change := range bad {
 		p := ok

@@ -54,7 +54,8 @@ func (op BinaryOp) String() string {
 
 // BroadcastShape returns the shape of a op b under broadcasting, or false if
 // the shapes are not compatible (some aligned pair of dimensions differs and
-// neither is 1) or the result would have more than MaxDims dimensions.
+// neither is 1, or a dimension is negative) or the result would have more
+// than MaxDims dimensions.
 func BroadcastShape(a, b []int) ([]int, bool) {
 	nd := max(len(a), len(b))
 	if nd > MaxDims {
@@ -64,6 +65,8 @@ func BroadcastShape(a, b []int) ([]int, bool) {
 	for i := range nd {
 		da, db := alignedDim(a, nd, i), alignedDim(b, nd, i)
 		switch {
+		case da < 0 || db < 0:
+			return nil, false
 		case da == db || db == 1:
 			out[i] = da
 		case da == 1:

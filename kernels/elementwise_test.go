@@ -176,6 +176,8 @@ func TestBroadcastShape(t *testing.T) {
 		{[]int{2, 3}, []int{3, 2}, nil, false},
 		{[]int{4}, []int{2, 3, 4, 5}, nil, false},
 		{make([]int, MaxDims+1), []int{1}, nil, false},
+		{[]int{-1, -1}, []int{-1, -1}, nil, false},
+		{[]int{-1}, []int{1}, nil, false},
 	}
 	for _, c := range cases {
 		got, ok := BroadcastShape(c.a, c.b)
