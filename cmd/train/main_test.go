@@ -499,6 +499,39 @@ func TestNonFiniteLossExitsWithHint(t *testing.T) {
 	}
 }
 
+// TestFailedModelLeavesTheOthers makes the first of two models fail (a
+// file stands where its directory goes): it is recorded as failed, the
+// second still trains, the tables and dashboard are written, and the exit
+// code says that something failed.
+func TestFailedModelLeavesTheOthers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "resnet18"), []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(slices.Clone(quick), "-epochs", "1", "-model", "resnet18,mobilenet_v3_small", "-out", dir)
+	code, stdout, stderr := invoke(t, context.Background(), args...)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFailure, stdout, stderr)
+	}
+	for _, want := range []string{"train: resnet18 failed:", "train: resnet18 failed (results.json says why); the other models were trained and compared"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("standard error lacks %q:\n%s", want, stderr)
+		}
+	}
+	r := readResultsFile(t, dir)
+	if len(r.Models) != 2 || r.Models[0].Status != "failed" || r.Models[0].Error == "" || r.Models[1].Status != "ok" || r.Models[1].Test == nil {
+		for _, m := range r.Models {
+			t.Errorf("results: %s: status %q, error %q", m.Model, m.Status, m.Error)
+		}
+	}
+	if !strings.Contains(stdout, "mobilenet_v3_small: test accuracy") || !strings.Contains(stdout, "dashboard: ") {
+		t.Errorf("the second model's result or the dashboard is missing:\n%s", stdout)
+	}
+}
+
 // TestBadInputsExitWithCode2 checks that bad flags and missing data give
 // exit code 2 and exactly one line on standard error, naming the problem.
 func TestBadInputsExitWithCode2(t *testing.T) {

@@ -116,6 +116,7 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		o.data, trainSrc.Len(), lenOf(valSrc), testSrc.Len(), len(testSrc.Classes()), describeInput(kind, input))
 	fmt.Fprintf(stdout, "run directory: %s\n", o.out)
 
+	var failed []string // models whose training failed; the others still train
 	for _, p := range plans {
 		if p.done {
 			fmt.Fprintf(stdout, "%s: already finished in this run, kept\n", p.name)
@@ -131,6 +132,13 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			if werr := train.WriteResults(resultsPath, results); werr != nil && err == nil {
 				err = werr
 			}
+		}
+		if err != nil && res != nil && res.Status == "failed" && ctx.Err() == nil {
+			// One model failing (its loss diverged, say) is recorded in
+			// results.json as failed; the comparison goes on without it.
+			fmt.Fprintf(stderr, "train: %s failed: %v\n", p.name, err)
+			failed = append(failed, p.name)
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
@@ -150,6 +158,9 @@ func execute(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 	case err != nil:
 		return fmt.Errorf("writing the dashboard: %w", err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s failed (results.json says why); the other models were trained and compared", strings.Join(failed, ", "))
 	}
 	return nil
 }
