@@ -147,7 +147,7 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		BestWeights: filepath.ToSlash(filepath.Join(base, BestWeightsFile)), HistoryCSV: filepath.ToSlash(filepath.Join(base, HistoryFile))}
 	loaders, err := t.setup()
 	if err != nil {
-		return res, err
+		return t.finish(res, err)
 	}
 
 	stopped := c.Patience > 0 && t.st.SinceBest >= c.Patience // a resumed run that had stopped early
@@ -298,8 +298,13 @@ func (t *Trainer) setup() (*loaderSet, error) {
 // Evaluate tests the model's weights as they are, without training: test
 // metrics, the most confident mistakes and the efficiency figures. Only
 // Config.EvalBatch is used.
-func (t *Trainer) Evaluate() (*ModelResult, error) {
-	res := t.newResult()
+func (t *Trainer) Evaluate() (res *ModelResult, err error) {
+	res = t.newResult()
+	defer func() {
+		if err != nil {
+			res.Error = err.Error() // results.json says why
+		}
+	}()
 	if t.Config.EvalBatch < 1 {
 		return res, fmt.Errorf("evaluation batch size %d: need at least 1", t.Config.EvalBatch)
 	}

@@ -284,14 +284,14 @@ func TestEmptySplitsAreErrors(t *testing.T) {
 		if err == nil || err.Error() != c.want && !strings.HasPrefix(err.Error(), c.want+":") {
 			t.Errorf("%s: Run's error %v, want %q", c.name, err, c.want)
 		}
-		if res == nil || res.Status != "failed" || res.EpochsRun != 0 {
+		if res == nil || res.Status != "failed" || res.EpochsRun != 0 || err != nil && res.Error != err.Error() {
 			t.Errorf("%s: result %+v", c.name, res)
 		}
 	}
 	data := full
 	data.Test = empty
 	tr := &Trainer{Model: tinyModel(t, 1), Config: tinyConfig(), Data: data, Dir: t.TempDir()}
-	if _, err := tr.Evaluate(); err == nil || err.Error() != "test data: the test split is empty" {
-		t.Errorf("Evaluate without test images: error %v", err)
+	if res, err := tr.Evaluate(); err == nil || err.Error() != "test data: the test split is empty" || res.Error != err.Error() {
+		t.Errorf("Evaluate without test images: error %v, result's error %q", err, res.Error)
 	}
 }
