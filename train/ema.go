@@ -7,7 +7,11 @@ package train
 //
 //	ema = d·ema + (1 − d)·model,   d = min(Decay, (1 + updates)/(10 + updates)),
 //
-// the warm-up of d letting the average forget its random start quickly.
+// the warm-up of d letting the average forget its random start quickly. It
+// is computed as ema += (1 − d)·(model − ema), PyTorch's lerp (timm's
+// ModelEmaV3), so that a value the model does not change — a frozen
+// pretrained weight, its batch norm's running statistics — keeps its exact
+// bits in the average too; d·x + (1 − d)·x in float32 can be an ulp off x.
 // Integer counters (num_batches_tracked) are copied. Evaluation swaps the
 // averaged values into the model and back, with no extra copy of the model.
 
@@ -48,7 +52,7 @@ func NewEMA(model layers.Module, decay float64) *EMA {
 func (e *EMA) Update() {
 	d := min(e.Decay, float64(1+e.updates)/float64(10+e.updates))
 	e.updates++
-	keep, take := float32(d), float32(1-d)
+	take := float32(1 - d)
 	for i, live := range e.live {
 		shadow := e.shadow[i]
 		if e.counter[i] {
@@ -57,7 +61,7 @@ func (e *EMA) Update() {
 		}
 		kernels.Parallel(len(live), kernels.GrainFor(len(live), 3), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
-				shadow[j] = keep*shadow[j] + take*live[j]
+				shadow[j] += take * (live[j] - shadow[j])
 			}
 		})
 	}

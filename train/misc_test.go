@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -91,6 +92,23 @@ func TestEMAFollowsTimmsRule(t *testing.T) {
 	e.Swap()
 	if w[0] != 7 {
 		t.Errorf("Swap twice: model holds %v, want 7", w[0])
+	}
+}
+
+// TestEMAKeepsFrozenValues checks that values the model never changes (a
+// frozen pretrained backbone) keep their exact bits in the average.
+func TestEMAKeepsFrozenValues(t *testing.T) {
+	lin := layers.NewLinear(rand.New(rand.NewPCG(1, 2)), 64, 16, true)
+	before := layers.StateDict(lin)
+	e := NewEMA(lin, 0.999)
+	for range 50 {
+		e.Update()
+	}
+	e.Swap()
+	for i, nt := range layers.StateDict(lin) {
+		if !bytes.Equal(nt.Data, before[i].Data) {
+			t.Errorf("the average of the unchanged %s differs from it", nt.Name)
+		}
 	}
 }
 
