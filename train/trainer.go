@@ -221,6 +221,11 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		}
 	}
 
+	// A run resumed after its last epoch trained nothing here.
+	if n := len(t.st.History); n > 0 {
+		res.Efficiency.TrainableParams = int64(t.st.History[n-1].Trainable)
+	}
+
 	// Test the best weights (the last ones without validation).
 	if loaders.val == nil {
 		t.st.BestEpoch = t.st.Epoch
@@ -719,8 +724,15 @@ func (t *Trainer) restore() error {
 			"or another -limit or -val): resume on the same data, or start a new run", path)
 	}
 	// The checkpoint's strategy state: freeze as in the epoch it stopped in,
-	// so the optimiser sees the same trainable parameters.
-	applyStrategy(t.Model, t.Config.Strategy, st.Epoch)
+	// so the optimiser sees the same trainable parameters. A run that is
+	// over (every epoch trained, or stopped early) freezes as in its last
+	// epoch, which the final BatchNorm re-estimation and the summary's
+	// trainable parameters follow.
+	epoch := st.Epoch
+	if c := t.Config; st.Epoch == c.Epochs || c.Patience > 0 && st.SinceBest >= c.Patience {
+		epoch = max(epoch-1, 0)
+	}
+	applyStrategy(t.Model, t.Config.Strategy, epoch)
 	if err := restoreCheckpoint(path, f, st, t.Model, t.opt, t.ema); err != nil {
 		return err
 	}

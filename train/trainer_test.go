@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -256,6 +257,46 @@ func TestProgressiveUnfreezing(t *testing.T) {
 	for i, h := range res.History {
 		if int64(h.Trainable) != want[i] {
 			t.Errorf("epoch %d trains %d parameters, want %d", h.Epoch, h.Trainable, want[i])
+		}
+	}
+}
+
+// TestResumeAfterTheLastEpoch resumes progressive unfreezing from a
+// checkpoint written after its last epoch (a run killed in its final
+// evaluation), without and with early stopping, and checks that the model
+// is frozen as in that last epoch: the final BatchNorm re-estimation gives
+// the same test result, and the trainable parameters reported are the last
+// epoch's.
+func TestResumeAfterTheLastEpoch(t *testing.T) {
+	stopping := tinyConfig()
+	stopping.Epochs, stopping.Patience = 6, 2
+	stopping.LR, stopping.Schedule, stopping.WarmupEpochs = 1e-30, "constant", 0
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		val  bool
+	}{{"every epoch trained", tinyConfig(), false}, {"stopped early", stopping, true}} {
+		cfg := c.cfg
+		cfg.Strategy = zoo.Strategy{Kind: zoo.ProgressiveUnfreeze, Every: 1}
+		data := tinyData(t, 6, 2, c.val)
+		dir := t.TempDir()
+		whole, err := runTrainer(t, cfg, data, dir, false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := runTrainer(t, cfg, data, dir, true, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameOutcome(t, whole, again)
+		var a, b zoo.Summary
+		if err := errors.Join(json.Unmarshal(whole.Summary, &a), json.Unmarshal(again.Summary, &b)); err != nil {
+			t.Fatal(err)
+		}
+		last := int64(whole.History[len(whole.History)-1].Trainable)
+		if whole.Efficiency.TrainableParams != last || again.Efficiency.TrainableParams != last || a.TrainableParams != last || b.TrainableParams != last {
+			t.Errorf("%s: trainable parameters %d (summary %d), resumed %d (summary %d); the last epoch trained %d",
+				c.name, whole.Efficiency.TrainableParams, a.TrainableParams, again.Efficiency.TrainableParams, b.TrainableParams, last)
 		}
 	}
 }
