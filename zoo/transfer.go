@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -83,6 +84,10 @@ func ParseStrategy(s string) (Strategy, error) {
 			if err != nil {
 				return bad()
 			}
+			if !(f > 0) || math.IsInf(f, 0) {
+				// The field's zero would silently mean 1.
+				return Strategy{}, fmt.Errorf("strategy %q: the backbone learning-rate scale must be a positive number (linear-probe freezes the backbone)", s)
+			}
 			st.BackboneLRScale = f
 		}
 	default:
@@ -114,8 +119,8 @@ func (s Strategy) Validate() error {
 		return fmt.Errorf("strategy %s: negative number of stages", s)
 	case s.Kind == ProgressiveUnfreeze && s.Every < 1:
 		return fmt.Errorf("strategy %s: unfreezing must be at least one epoch apart", s)
-	case s.BackboneLRScale < 0:
-		return fmt.Errorf("strategy %s: negative backbone learning-rate scale", s)
+	case !(s.BackboneLRScale >= 0) || math.IsInf(s.BackboneLRScale, 0):
+		return fmt.Errorf("strategy %s: the backbone learning-rate scale must be a finite number, at least 0", s)
 	}
 	switch s.Kind {
 	case "", LinearProbe, PartialFineTune, FullFineTune, ProgressiveUnfreeze:

@@ -158,7 +158,7 @@ func TestParseStrategy(t *testing.T) {
 			t.Errorf("ParseStrategy(%q) = %v, %v", s, st, err)
 		}
 	}
-	for _, s := range []string{"linear-probe:1", "partial", "partial:-1", "progressive:0", "full:x", "full:-1", "finetune"} {
+	for _, s := range []string{"linear-probe:1", "partial", "partial:-1", "progressive:0", "full:x", "full:-1", "full:0", "full:NaN", "full:Inf", "finetune"} {
 		if _, err := ParseStrategy(s); err == nil {
 			t.Errorf("ParseStrategy(%q) accepted", s)
 		}
