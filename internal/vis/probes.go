@@ -150,6 +150,17 @@ func LoadProbes(path string) (*Probes, error) {
 	return &p, nil
 }
 
+// first returns the first n probe images of p (p itself when it has no
+// more than n).
+func (p *Probes) first(n int) *Probes {
+	if n >= len(p.Indices) {
+		return p
+	}
+	c, h, w := p.Input.Dim(1), p.Input.Dim(2), p.Input.Dim(3)
+	return &Probes{Indices: p.Indices[:n], Names: p.Names[:n], Labels: p.Labels[:n], Classes: p.Classes,
+		Input: autograd.New(p.Input.Data()[:n*c*h*w], n, c, h, w)}
+}
+
 // Write is what a trainer calls at the end of training a model: it picks
 // probe images from the test source src (evaluation transform tf), saves
 // them as probes.safetensors in the model's directory modelDir, computes
@@ -173,8 +184,9 @@ func Write(modelDir, weights string, m *zoo.Model, src dataset.Source, tf datase
 
 // Recompute makes a model's visuals again from the files of the run
 // directory runDir: the best weights (ModelResult.Files.BestWeights) and
-// the probe images in the model's directory. It writes visuals.json and
-// returns the visuals; the error says which file is missing or wrong.
+// the first o.Samples probe images in the model's directory (all of them
+// when fewer are stored). It writes visuals.json and returns the visuals;
+// the error says which file is missing or wrong.
 func Recompute(runDir string, res *train.ModelResult, o Options) (*report.Visuals, error) {
 	if res.Files.BestWeights == "" {
 		return nil, fmt.Errorf("%s: results.json names no weights file", res.Model)
@@ -192,6 +204,7 @@ func Recompute(runDir string, res *train.ModelResult, o Options) (*report.Visual
 	if err != nil {
 		return nil, err
 	}
+	p = p.first(o.withDefaults().Samples)
 	m, _, err := zoo.Load(weights, res.Model, zoo.Options{})
 	if err != nil {
 		return nil, err

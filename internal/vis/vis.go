@@ -21,6 +21,9 @@
 //	α_k  = mean over (h, w) of ∂y_c / ∂A[k, h, w]
 //	cam  = ReLU(Σ_k α_k A[k]),  divided by its maximum (0 if that is 0)
 //
+// (pytorch-grad-cam subtracts the minimum before dividing; the maps differ
+// only where cam is positive everywhere.)
+//
 // The gradient comes from autograd: the part of the network before the
 // layer runs without recording; its output becomes a leaf tensor that
 // requires a gradient, the rest of the network runs from that leaf, and

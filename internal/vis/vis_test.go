@@ -356,6 +356,14 @@ func TestWriteRecompute(t *testing.T) {
 	if !reflect.DeepEqual(first, again) {
 		t.Error("visuals recomputed from the saved weights differ from those written after training")
 	}
+	// Fewer samples than stored: the first ones.
+	fewer, err := Recompute(run, res, Options{Samples: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fewer.Samples, first.Samples[:2]) {
+		t.Errorf("Recompute with 2 samples gave %d samples", len(fewer.Samples))
+	}
 	if _, err := report.ReadVisuals(filepath.Join(dir, report.VisualsFile)); err != nil {
 		t.Errorf("Recompute did not write the visuals file: %v", err)
 	}
