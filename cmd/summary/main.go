@@ -77,6 +77,16 @@ func summarize(fs *flag.FlagSet, models string, input, classes int, width float6
 	if models == "" {
 		return usageError{fmt.Errorf("-model is required (one or more of %s, or all)", strings.Join(zoo.Names(), ", "))}
 	}
+	// zoo.Options reads 0 as its default (224, 1000, 1); given here, 0 is a
+	// mistake, not a request for the default.
+	switch {
+	case input == 0:
+		return usageError{errors.New("-input 0: the input image needs a side of at least 1 pixel")}
+	case classes == 0:
+		return usageError{errors.New("-classes 0: the model needs at least 1 class")}
+	case width == 0:
+		return usageError{errors.New("-width 0: the width multiplier must be positive")}
+	}
 	names, err := zoo.ParseNames(models)
 	if err != nil {
 		return usageError{err}
