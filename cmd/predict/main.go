@@ -31,8 +31,10 @@
 // -v prints the transform used, and where it came from, on standard error.
 //
 // Output: for each image its path, then one line per class of the top -top:
-// rank, probability and class name. With -logits, one JSON object per
-// image and line: {"image": PATH, "logits": [...]}.
+// rank, probability and class name ("class N", N the output index, when
+// the weights name no classes: a bare state dict, or an export of random
+// or .pth weights). With -logits, one JSON object per image and line:
+// {"image": PATH, "logits": [...]}, the logits in class order.
 //
 // An image that cannot be read or decoded gets a message naming it on
 // standard error and the others are still classified. An image whose
