@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -275,7 +276,7 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 	}
 	headFits, why := m.headFits(f, prefix)
 	if !headFits && opts.Strict {
-		return report, fmt.Errorf("%s: the head does not fit %s: %s (load non-strictly to keep the backbone and train a new head)", path, m.Arch, why)
+		return report, fmt.Errorf("%s: %w %s: %s (load non-strictly to keep the backbone and train a new head)", path, ErrHeadMismatch, m.Arch, why)
 	}
 
 	bodyReport, err := layers.LoadStateDict(body, f, layers.LoadOptions{Strict: true, Skip: isHead})
@@ -413,6 +414,10 @@ func prefixHint(f *safetensors.File) string {
 	}
 	return `; every key starts with "module." (saved from DataParallel): export it with scripts/export_torchvision.py --pth, which removes the prefix`
 }
+
+// ErrHeadMismatch is wrapped by the error of a strict load whose head does
+// not fit the model (another class count, or another head kind).
+var ErrHeadMismatch = errors.New("the head does not fit")
 
 // brief describes a failed backbone load in a line: counts and the first
 // few keys of each kind of problem.

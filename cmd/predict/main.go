@@ -146,6 +146,9 @@ func predict(o options, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("-classes %d: give the number of classes of bare weights, or leave it out", o.classes)}
 	}
 	m, info, err := zoo.Load(o.weights, o.model, zoo.Options{Classes: o.classes})
+	if errors.Is(err, zoo.ErrHeadMismatch) && o.classes == 0 {
+		return usageError{fmt.Errorf("%w; bare weights for another number of classes than 1000 need -classes N", err)}
+	}
 	if err != nil {
 		return usageError{err}
 	}

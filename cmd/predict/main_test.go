@@ -135,6 +135,16 @@ func TestPredictBadInputs(t *testing.T) {
 	if err := layers.SaveStateDict(bare, r18, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Bare weights at full width for 4 classes: without -classes, predict
+	// builds a 1000-class head that they do not fit.
+	bare4 := filepath.Join(dir, "bare4.safetensors")
+	small, err := zoo.New("mobilenet_v3_small", zoo.Options{Classes: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := layers.SaveStateDict(bare4, small, nil); err != nil {
+		t.Fatal(err)
+	}
 	// A PyTorch checkpoint (torch.save writes a zip archive) and a copy of
 	// the weights cut short.
 	pth := filepath.Join(dir, "model.pth")
@@ -173,6 +183,8 @@ func TestPredictBadInputs(t *testing.T) {
 		{[]string{"-weights", weights, "-classes", "10", images[0]}, "is for 3 classes, -classes says 10"},
 		{[]string{"-weights", bare, images[0]}, "name the architecture (one of vgg16,"},
 		{[]string{"-weights", bare, "-model", "resnet34", images[0]}, `unknown model "resnet34" (valid: vgg16,`},
+		{[]string{"-weights", bare4, "-model", "mobilenet_v3_small", images[0]}, "the head does not fit mobilenet_v3_small"},
+		{[]string{"-weights", bare4, "-model", "mobilenet_v3_small", images[0]}, "bare weights for another number of classes than 1000 need -classes N"},
 		{[]string{"-weights", weights}, "no images"},
 		{[]string{"-weights", weights, "-top", "0", images[0]}, "-top 0: the number of classes to print must be at least 1"},
 		{[]string{"-weights", weights, "-batch", "0", images[0]}, "-batch 0: the number of images per forward pass must be at least 1"},
