@@ -20,7 +20,9 @@ import (
 // content, not the extension, decides how a file is decoded.
 var imageExtensions = []string{".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif"}
 
-func hasImageExtension(name string) bool {
+// HasImageExtension reports whether ImageFolder would pick up a file of
+// this name.
+func HasImageExtension(name string) bool {
 	return slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(name)))
 }
 
@@ -114,7 +116,7 @@ func classFiles(dir string) ([]string, error) {
 			switch {
 			case isDir(p, e):
 				subs = append(subs, p)
-			case hasImageExtension(e.Name()):
+			case HasImageExtension(e.Name()):
 				f.files = append(f.files, p)
 			}
 		}

@@ -4,6 +4,11 @@
 //	predict -weights runs/pets/resnet50/best.safetensors cat.jpg dog.png
 //	predict -model resnet50 -weights resnet50_tv.safetensors photo.jpg
 //	predict -weights best.safetensors -logits photo.jpg
+//	predict -weights best.safetensors photos/
+//
+// A directory stands for the image files under it (at any depth, in
+// lexical order of their paths), picked by extension as ImageFolder picks
+// them (.jpg, .png, .ppm, …).
 //
 // A gocnn checkpoint (written by zoo.Save, cmd/train or
 // scripts/export_torchvision.py) names its architecture, options, class
@@ -55,8 +60,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -101,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.logits, "logits", false, "print the raw logits as JSON lines instead of the top classes")
 	fs.BoolVar(&o.verbose, "v", false, "say on standard error which model and which transform are used")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: predict [-model NAME] -weights FILE [-classes N] [-top 5] [-logits] [-v] IMAGE...")
+		fmt.Fprintln(stderr, "usage: predict [-model NAME] -weights FILE [-classes N] [-top 5] [-logits] [-v] IMAGE|DIR...")
 		fmt.Fprint(stderr, `
 Images go through the evaluation transform recorded with the weights
 (gocnn.eval_transform, which cmd/train writes: the exact pipeline the run
@@ -118,8 +125,13 @@ architecture's default preset. -v says which.
 		}
 		return exitUsage
 	}
-	o.images = fs.Args()
-	err := protect(func() error { return predict(o, stdout, stderr) })
+	images, err := expandDirs(fs.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: %v\n", err)
+		return exitUsage
+	}
+	o.images = images
+	err = protect(func() error { return predict(o, stdout, stderr) })
 	var usage usageError
 	switch {
 	case err == nil:
@@ -130,6 +142,37 @@ architecture's default preset. -v says which.
 	}
 	fmt.Fprintf(stderr, "predict: %v\n", err)
 	return exitFailure
+}
+
+// expandDirs replaces each directory among args by the image files under
+// it, in lexical order; other arguments stay as they are (a missing file
+// is reported when it is read). A directory without image files is an
+// error naming it.
+func expandDirs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if st, err := os.Stat(a); err != nil || !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		n := len(out)
+		err := filepath.WalkDir(a, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && dataset.HasImageExtension(path) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: a directory with no image files under it", a)
+		}
+	}
+	return out, nil
 }
 
 func predict(o options, stdout, stderr io.Writer) error {

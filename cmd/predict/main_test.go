@@ -88,6 +88,50 @@ func TestPredictLogitsMatchTheModel(t *testing.T) {
 	}
 }
 
+// TestPredictDirectory classifies the images under a directory, at any
+// depth and in lexical order, skipping files that are not images; a
+// directory without images is an error naming it.
+func TestPredictDirectory(t *testing.T) {
+	dir, weights, _, _, _ := setup(t)
+	photos := filepath.Join(dir, "photos")
+	for i, name := range []string{"z.png", "sub/a.ppm.png", "sub/notes.txt", "b.PNG"} {
+		p := filepath.Join(photos, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, ".txt") {
+			if err := os.WriteFile(p, []byte("not an image"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		writePNG(t, p, 40, 40, i)
+	}
+	var out, errs bytes.Buffer
+	if code := run([]string{"-weights", weights, "-logits", photos}, &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var l struct{ Image string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, filepath.ToSlash(strings.TrimPrefix(l.Image, photos+string(filepath.Separator))))
+	}
+	if want := []string{"b.PNG", "sub/a.ppm.png", "z.png"}; !slices.Equal(got, want) {
+		t.Errorf("classified %q, want %q", got, want)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	errs.Reset()
+	if code := run([]string{"-weights", weights, empty}, &out, &errs); code != exitUsage || !strings.Contains(errs.String(), empty+": a directory with no image files under it") {
+		t.Errorf("an empty directory: exit %d, %q", code, errs.String())
+	}
+}
+
 func TestPredictTopClasses(t *testing.T) {
 	_, weights, _, _, images := setup(t)
 	var out, errs bytes.Buffer
