@@ -90,3 +90,26 @@ func TestParseEvalTransformRefuses(t *testing.T) {
 		}
 	}
 }
+
+// GrayscaleChannels finds a Grayscale step at any depth of a pipeline,
+// rebuilt from its recorded form or not.
+func TestGrayscaleChannels(t *testing.T) {
+	mnist, err := ParseEvalTransform("Compose(Pad(2), Grayscale(3), ToTensor(), Normalize(mean=[0.1307 0.1307 0.1307], std=[0.3081 0.3081 0.3081]))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tf   Transform
+		want int
+	}{
+		{mnist, 3},
+		{Grayscale(1), 1},
+		{Compose(Resize(8, Bilinear), Compose(CenterCrop(4, 4), Grayscale(3))), 3},
+		{Compose(Resize(8, Bilinear), ToTensor()), 0},
+		{RandomGrayscale(1), 0},
+	} {
+		if got := GrayscaleChannels(c.tf); got != c.want {
+			t.Errorf("GrayscaleChannels(%v) = %d, want %d", c.tf, got, c.want)
+		}
+	}
+}

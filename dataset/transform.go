@@ -411,6 +411,24 @@ func (g grayscale) Apply(v Value, _ *rand.Rand) Value {
 
 func (g grayscale) String() string { return fmt.Sprintf("Grayscale(%d)", g.channels) }
 
+// GrayscaleChannels returns the output channels of the first Grayscale
+// step of t (t itself, or a step of a Compose at any depth), or 0 when t
+// has none: whether a pipeline, rebuilt from its recorded form, turns its
+// images gray.
+func GrayscaleChannels(t Transform) int {
+	switch t := t.(type) {
+	case grayscale:
+		return t.channels
+	case composed:
+		for _, step := range t {
+			if n := GrayscaleChannels(step); n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
 type randomGrayscale struct{ p float64 }
 
 // RandomGrayscale converts to gray (keeping the channel count) with

@@ -26,8 +26,9 @@
 //     with the weights (metadata gocnn.eval_transform; for MNIST digits
 //     Pad(2), Grayscale(3), ToTensor, Normalize). An image it maps to
 //     another size than the model's input (it was made for images of the
-//     data set's size) goes through the preset instead, with a warning
-//     naming the image. A recorded pipeline predict cannot rebuild gives a
+//     data set's size) goes through the preset instead (after
+//     Grayscale(3) when the pipeline has one), with a warning naming the
+//     image. A recorded pipeline predict cannot rebuild gives a
 //     warning naming the weights, and the preset is used.
 //   - the preset stored with the weights (resize, centre crop, normalise);
 //   - the architecture's default preset (torchvision's resize 256 / crop
@@ -247,8 +248,9 @@ func predict(o options, stdout, stderr io.Writer) error {
 type pipeline struct {
 	tf     dataset.Transform
 	source string // where tf came from, for -v and warnings
-	// fallback is the preset's transform, for an image that tf maps to
-	// another size than the model's input; nil when tf is the preset's.
+	// fallback is the preset's transform (after Grayscale(3) when tf has
+	// one), for an image that tf maps to another size than the model's
+	// input; nil when tf is the preset's.
 	fallback dataset.Transform
 	size     int             // the model's input side
 	weights  string          // the weights file, for warnings
@@ -280,6 +282,11 @@ func choosePipeline(path string, m *zoo.Model, info zoo.Info, stderr io.Writer) 
 		return pl, nil
 	}
 	pl.fallback, pl.tf, pl.source = pl.tf, tf, "recorded with the weights as "+zoo.MetaEvalTransform
+	if dataset.GrayscaleChannels(tf) == 3 {
+		// A model trained on gray images (MNIST's digits, replicated to
+		// three channels) sees a photo of another size gray too.
+		pl.fallback = dataset.Compose(dataset.Grayscale(3), pl.fallback)
+	}
 	pl.warned = map[[2]int]bool{}
 	return pl, nil
 }
