@@ -43,7 +43,9 @@
 // {"image": PATH, "logits": [...]}, the logits in class order.
 //
 // An image that cannot be read or decoded gets a message naming it on
-// standard error and the others are still classified. An image whose
+// standard error and the others are still classified; so does one of more
+// than dataset.DefaultMaxPixels (64 megapixels), refused before it is
+// decoded, as PIL refuses decompression bombs. An image whose
 // logits are not all finite (damaged weights: NaN values, a negative
 // BatchNorm running variance) gets a warning naming it and the weights on
 // standard error; its probabilities are printed as they come out (NaN),
