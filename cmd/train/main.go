@@ -17,10 +17,16 @@
 //	<model>/checkpoint.safetensors   the last checkpoint (resume with -resume DIR)
 //	<model>/best.safetensors the best weights, with the architecture, options, class names and preset
 //	<model>/misclassified/   the most confident mistakes on the test split, as PNG
+//	<model>/probes.safetensors, <model>/visuals.json   feature maps and Grad-CAM for the dashboard
+//	report.html, charts/     the dashboard and its PNG charts (docs/REPORT.md)
+//	.lock                    held while the run writes, so a second process cannot use the directory
+//
+// A model that fails (its loss diverged, say) is recorded as failed in
+// results.json and the others still train.
 //
 // Exit codes: 0 success; 2 bad flags or inputs (one message on standard
 // error); 130 interrupted by Ctrl-C (after saving a checkpoint: resume with
-// -resume DIR); 1 any other failure.
+// -resume DIR); 1 any other failure, a failed model included.
 package main
 
 import (
