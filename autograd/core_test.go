@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -174,4 +175,36 @@ func mustPanic(t *testing.T, what string, f func()) {
 		}
 	}()
 	f()
+}
+
+// Detach and NoGrad of a recorded result share its storage, so Backward
+// must not hand that storage back to the pool: a later op would reuse it
+// and overwrite the values the detached tensor still reads.
+func TestDetachAndNoGradKeepValuesThroughBackward(t *testing.T) {
+	for name, view := range map[string]func(*Tensor) *Tensor{"Detach": (*Tensor).Detach, "NoGrad": NoGrad} {
+		w := Full(1, 64).SetRequiresGrad(true)
+		h := Scale(w, 2)
+		d := view(h)
+		Sum(h).Backward()
+		Scale(Full(1, 64).SetRequiresGrad(true), 7) // takes the first free buffer of h's size
+		if got := d.Data()[0]; got != 2 {
+			t.Errorf("%s of a result reads %v after Backward, want 2", name, got)
+		}
+	}
+}
+
+// A loss built on a result that an earlier Backward consumed cannot reach
+// the leaves behind it: Backward says so instead of treating the result as
+// a leaf (which gave it the gradient and the real leaf nothing).
+func TestBackwardThroughConsumedResultPanics(t *testing.T) {
+	w := Full(1, 4).SetRequiresGrad(true)
+	h := Scale(w, 2).Retain()
+	l1, l2 := Sum(h), Sum(Mul(h, h))
+	l1.Backward()
+	if msg := panicText(func() { l2.Backward() }); !strings.Contains(msg, "earlier Backward") {
+		t.Errorf("second Backward through a consumed result: panic %q", msg)
+	}
+	if h.Grad() != nil || w.Grad()[0] != 2 {
+		t.Errorf("gradients changed: h %v, w %v", h.Grad(), w.Grad())
+	}
 }

@@ -105,7 +105,9 @@ func (t *Tensor) gradTarget() (buf []float32, add bool) {
 // ZeroGrad between steps, as in PyTorch). The graph is consumed: every
 // intermediate result's gradient and (unless Retain was called on it) its
 // values are handed back to the buffer pool as soon as the backward pass no
-// longer needs them, so Backward can be called only once per graph.
+// longer needs them, so Backward can be called only once per graph; it
+// panics on a loss that depends on a result an earlier Backward consumed
+// (two losses sharing part of a graph: call Backward once on their sum).
 func (t *Tensor) Backward() {
 	if len(t.data) != 1 {
 		panic(fmt.Sprintf("autograd.Backward: the loss must have one element, this tensor has shape %v", t.shape))
@@ -161,6 +163,9 @@ func topoOrder(t *Tensor) []*Tensor {
 		if f.next < len(f.t.op.inputs) {
 			in := f.t.op.inputs[f.next]
 			f.next++
+			if in != nil && in.op == nil && in.consumed && in.requiresGrad {
+				panic("autograd.Backward: this loss depends on a result whose graph an earlier Backward already consumed; add the losses and call Backward once on their sum")
+			}
 			if in != nil && in.op != nil && !seen[in] {
 				seen[in] = true
 				stack = append(stack, frame{t: in})

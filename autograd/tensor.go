@@ -135,8 +135,11 @@ func (t *Tensor) SetGrad(g []float32) {
 }
 
 // Detach returns a leaf sharing t's data, cut from any graph and not
-// requiring gradients (it is not marked for inference either).
+// requiring gradients (it is not marked for inference either). Since the
+// leaf keeps reading t's values, a recorded t keeps them through Backward,
+// as if Retain had been called on it.
 func (t *Tensor) Detach() *Tensor {
+	keepShared(t)
 	return &Tensor{shape: t.shape, data: t.Data(), base: t.root()}
 }
 
@@ -151,9 +154,20 @@ func (t *Tensor) Clone() *Tensor {
 //
 //	logits := model.Forward(autograd.NoGrad(images))
 //
-// which keeps no graph and may run on many goroutines at once.
+// which keeps no graph and may run on many goroutines at once. A recorded t
+// keeps its values through Backward, as with Detach.
 func NoGrad(t *Tensor) *Tensor {
+	keepShared(t)
 	return &Tensor{shape: t.shape, data: t.Data(), inference: true, base: t.root()}
+}
+
+// keepShared marks the storage of a recorded result as retained before a
+// tensor outside its graph (Detach, NoGrad) starts sharing it: Backward would
+// otherwise hand it back to the pool while that tensor still reads it.
+func keepShared(t *Tensor) {
+	if r := t.root(); r.op != nil {
+		r.retained = true
+	}
 }
 
 // Inference reports whether t was made under NoGrad.
