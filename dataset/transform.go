@@ -288,13 +288,30 @@ func flipFloat(t *Float) *Float {
 func HFlip(m *Image) *Image { return flipLeftRight(m) }
 
 // RotateImage rotates counter-clockwise by angle degrees about the centre,
-// keeping the size, nearest-neighbour, filling uncovered pixels with fill
-// (one value per channel; missing values are 0), like torchvision's rotate
-// on PIL images.
+// keeping the size, nearest-neighbour, filling uncovered pixels with fill,
+// like torchvision's rotate on PIL images: no fill is black, one value fills
+// every channel (torchvision's number fill), otherwise there must be one
+// value per channel (torchvision raises for any other count; this panics).
 func RotateImage(m *Image, angle float64, fill ...uint8) *Image {
-	f := make([]uint8, m.C)
-	copy(f, fill)
-	return rotateNearest(m, angle, f)
+	return rotateNearest(m, angle, fillColor("RotateImage", fill, m.C))
+}
+
+// fillColor expands a fill to one value per channel as torchvision's
+// _parse_fill does: none is 0, one value is repeated, c values are kept.
+func fillColor(op string, fill []uint8, c int) []uint8 {
+	f := make([]uint8, c)
+	switch len(fill) {
+	case 0:
+	case 1:
+		for i := range f {
+			f[i] = fill[0]
+		}
+	case c:
+		copy(f, fill)
+	default:
+		panic(fmt.Sprintf("dataset.%s: %d fill values for a %d-channel image (give 1 or %d)", op, len(fill), c, c))
+	}
+	return f
 }
 
 type randomRotation struct {
@@ -303,11 +320,15 @@ type randomRotation struct {
 }
 
 // RandomRotation rotates by an angle drawn uniformly from [−degrees,
-// degrees] (torchvision RandomRotation(degrees), nearest, no expand, fill 0
-// or the given per-channel fill).
+// degrees] (torchvision RandomRotation(degrees), nearest, no expand), with
+// fill as RotateImage takes it: none for black, one value for every
+// channel, or one per channel.
 func RandomRotation(degrees float64, fill ...uint8) Transform {
 	if degrees < 0 {
 		panic(fmt.Sprintf("dataset.RandomRotation: degrees %v must be non-negative", degrees))
+	}
+	if len(fill) > 1 && len(fill) != 3 {
+		panic(fmt.Sprintf("dataset.RandomRotation: %d fill values (give 1, or 3 for RGB)", len(fill)))
 	}
 	return randomRotation{-degrees, degrees, fill}
 }

@@ -220,3 +220,32 @@ func TestResizeCropFusionIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateFill: one fill value fills every channel, like torchvision's
+// number fill (F.rotate(img, 40, fill=77) gives (77, 77, 77) corners on an
+// RGB image); a count other than 1 or the channel count panics, as
+// torchvision raises.
+func TestRotateFill(t *testing.T) {
+	m := distinctPixels(8, 6, 3)
+	one, three := RotateImage(m, 40, 77), RotateImage(m, 40, 77, 77, 77)
+	if !bytes.Equal(one.Pix, three.Pix) || one.Pix[0] != 77 || one.Pix[1] != 77 || one.Pix[2] != 77 {
+		t.Errorf("fill 77 on RGB: corner %v, want [77 77 77] as with fill (77, 77, 77)", one.Pix[:3])
+	}
+	angle := uniform(seeded(5), -30, 30)
+	if got := RandomRotation(30, 77).Apply(Value{Image: m}, seeded(5)).Image; !bytes.Equal(got.Pix, RotateImage(m, angle, 77, 77, 77).Pix) {
+		t.Error("RandomRotation(30, 77) does not fill every channel with 77")
+	}
+	if g := RotateImage(distinctPixels(8, 6, 1), 40, 9); g.Pix[0] != 9 {
+		t.Errorf("gray fill: corner %d, want 9", g.Pix[0])
+	}
+	for _, f := range [][]uint8{{1, 2}, {1, 2, 3, 4}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RotateImage with %d fill values on RGB did not panic", len(f))
+				}
+			}()
+			RotateImage(m, 40, f...)
+		}()
+	}
+}
