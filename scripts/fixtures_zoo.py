@@ -84,9 +84,9 @@ def scale_channels(c, w):
 
 
 class VGG(nn.Module):
-    """torchvision's VGG-16 with every width scaled by w."""
+    """torchvision's VGG-16 with every width scaled by w and dropout p."""
 
-    def __init__(self, w, batch_norm, classes):
+    def __init__(self, w, batch_norm, classes, p):
         super().__init__()
         layers, cin = [], 3
         for block in [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]:
@@ -102,8 +102,8 @@ class VGG(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Linear(cin * 49, hidden), nn.ReLU(True), nn.Dropout(0.0),
-            nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.0),
+            nn.Linear(cin * 49, hidden), nn.ReLU(True), nn.Dropout(p),
+            nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(p),
             nn.Linear(hidden, classes))
 
     def forward(self, x):
@@ -144,7 +144,7 @@ class ResNet(nn.Module):
 def build(arch, w, classes, drop):
     """The reduced model; drop is the dropout / stochastic-depth probability."""
     if arch in ("vgg16", "vgg16_bn"):
-        return VGG(w, arch == "vgg16_bn", classes)
+        return VGG(w, arch == "vgg16_bn", classes, drop)
     if arch == "resnet18":
         return ResNet(tvresnet.BasicBlock, [2, 2, 2, 2], w, classes)
     if arch == "resnet50":

@@ -25,7 +25,11 @@ import (
 // add their input back after stochastic depth, whose probability grows
 // linearly with the block's index: 0.2·i/16 for block i of 16. Batch norms
 // keep PyTorch's defaults (eps 1e-5, momentum 0.1). The width multiplier
-// rounds every channel count c·w with _make_divisible(·, 8). Stages:
+// rounds every channel count c·w with _make_divisible(·, 8), as
+// torchvision's _efficientnet_conf(width_mult=w) does (its efficientnet_b0()
+// builder ignores a width_mult keyword: build a width-w model to export as
+// EfficientNet(*_efficientnet_conf("efficientnet_b0", width_mult=w,
+// depth_mult=1.0), 0.2)). Stages:
 // features.0 is the stem, features.1–7 are stage1–stage7, and features.8
 // joins stage7.
 
