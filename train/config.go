@@ -142,6 +142,18 @@ func (c Config) BatchesPerEpoch(images int) int {
 // need two.
 func (c Config) dropsLast(images int) bool { return images%c.BatchSize == 1 }
 
+// stoppedEarly reports whether the run at st has gone Patience epochs
+// without a better validation result.
+func (c Config) stoppedEarly(st *CheckpointState) bool {
+	return c.Patience > 0 && st.SinceBest >= c.Patience
+}
+
+// trainingOver reports whether the run at st has no epoch left to train:
+// all of them trained, or stopped early.
+func (c Config) trainingOver(st *CheckpointState) bool {
+	return st.Epoch == c.Epochs || c.stoppedEarly(st)
+}
+
 // paramGroups splits the model's parameters into the optimiser's groups:
 // the strategy's backbone and head groups (zoo.Strategy.ParamGroups), each
 // divided into parameters with and without weight decay; empty groups are

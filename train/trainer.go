@@ -150,7 +150,7 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 		return t.finish(res, err)
 	}
 
-	stopped := c.Patience > 0 && t.st.SinceBest >= c.Patience // a resumed run that had stopped early
+	stopped := c.stoppedEarly(&t.st) // a resumed run that had stopped early
 	var features *featureCache
 	for t.st.Epoch < c.Epochs && !stopped {
 		if ctx.Err() != nil {
@@ -200,7 +200,7 @@ func (t *Trainer) Run(ctx context.Context) (*ModelResult, error) {
 			if err != nil {
 				return t.finish(res, err)
 			}
-			stopped = c.Patience > 0 && t.st.SinceBest >= c.Patience
+			stopped = c.stoppedEarly(&t.st)
 		}
 		clock.advance(&t.st)
 		record.Seconds = t.st.EpochSeconds
@@ -290,7 +290,7 @@ func (t *Trainer) setup() (*loaderSet, error) {
 			return nil, err
 		}
 		at := fmt.Sprintf("epoch %d, batch %d", t.st.Epoch+1, t.st.Batch)
-		if t.st.Epoch == c.Epochs || c.Patience > 0 && t.st.SinceBest >= c.Patience {
+		if c.trainingOver(&t.st) {
 			at = fmt.Sprintf("the final evaluation (%d epochs trained)", t.st.Epoch)
 		}
 		t.Progress.Printf("resuming from %s at %s", filepath.Join(t.Dir, CheckpointFile), at)
@@ -729,7 +729,7 @@ func (t *Trainer) restore() error {
 	// epoch, which the final BatchNorm re-estimation and the summary's
 	// trainable parameters follow.
 	epoch := st.Epoch
-	if c := t.Config; st.Epoch == c.Epochs || c.Patience > 0 && st.SinceBest >= c.Patience {
+	if t.Config.trainingOver(&st) {
 		epoch = max(epoch-1, 0)
 	}
 	applyStrategy(t.Model, t.Config.Strategy, epoch)

@@ -208,6 +208,10 @@ type PretrainedOptions struct {
 	Strict bool
 }
 
+// ErrHeadMismatch is wrapped by the error of a strict load whose head does
+// not fit the model (another class count, or another head kind).
+var ErrHeadMismatch = errors.New("the head does not fit")
+
 // LoadReport says what LoadPretrained did.
 type LoadReport struct {
 	// Loaded lists the model keys filled from the file.
@@ -414,10 +418,6 @@ func prefixHint(f *safetensors.File) string {
 	}
 	return `; every key starts with "module." (saved from DataParallel): export it with scripts/export_torchvision.py --pth, which removes the prefix`
 }
-
-// ErrHeadMismatch is wrapped by the error of a strict load whose head does
-// not fit the model (another class count, or another head kind).
-var ErrHeadMismatch = errors.New("the head does not fit")
 
 // brief describes a failed backbone load in a line: counts and the first
 // few keys of each kind of problem.
