@@ -81,6 +81,14 @@ type microKernel struct {
 	// pads with zeros) and B̂[p, j] = b[p·rsB + j] for j < its full width.
 	// C[i, j] is c[i·ldc + j]. On entry 1 ≤ mr ≤ its mr and 1 ≤ nr ≤ its nr.
 	tile func(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+	// tiles, where the path has it, is n calls of tile with the full nr
+	// side by side: tile t reads B̂ from b[t·bStep:] and writes C from
+	// c[t·nr:]. The assembly switches the floating-point control register
+	// (mxcsr_amd64.h) once for the row instead of once a tile, which costs
+	// about as much as two to four steps of a tile, so a short k gains most: a
+	// 96×3136×16 product (a pointwise convolution over 16 channels) 1.10×
+	// with AVX-512 and 1.41× with AVX2, k = 64 1.02–1.05×.
+	tiles func(n, kc int, a []float32, rsA, csA int, b []float32, rsB, bStep int, c []float32, ldc int, alpha, beta float32, mr int)
 	// packingTile and fetchingTile, where the path has them, are tile for a
 	// full mr×nr tile that also streams B (macroKernelByColumns):
 	// packingTile reads B̂ in place (rows rsB apart) and copies each of its
@@ -515,26 +523,41 @@ func (j *gemmJob) macroKernel(ws *gemmWorkspace, edgeA []float32, ic, mc, pc, kc
 		edgeB = ws.b[:kc*d.nr]
 		d.packB(edgeB, j.b, j.ldb, j.transB, pc, jc+nc/d.nr*d.nr, kc, nc%d.nr)
 	}
+	full := nc / d.nr * d.nr // the columns of the full tiles
 	for ir := 0; ir < mc; ir += d.mr {
 		mr := min(d.mr, mc-ir)
 		a, rsA, csA := j.aPanel(ws, edgeA, ic, ir, mr, pc, kc)
-		for jr := 0; jr < nc; jr += d.nr {
-			nr := min(d.nr, nc-jr)
-			c := j.c[(ic+ir)*j.ldc+jc+jr:]
-			if topPacks && ir == 0 && nr == d.nr {
-				d.packingTile(kc, a, rsA, csA, j.b[pc*j.ldb+jc+jr:], j.ldb, c, j.ldc, j.alpha, beta, ws.b[jr*kc:])
-				continue
+		c := j.c[(ic+ir)*j.ldc+jc:]
+		if topPacks && ir == 0 {
+			for jr := 0; jr < full; jr += d.nr {
+				d.packingTile(kc, a, rsA, csA, j.b[pc*j.ldb+jc+jr:], j.ldb, c[jr:], j.ldc, j.alpha, beta, ws.b[jr*kc:])
 			}
-			b, rsB := edgeB, d.nr
-			switch {
-			case j.packB:
-				b = ws.b[jr*kc:]
-			case nr < d.nr:
-			default:
-				b, rsB = j.b[pc*j.ldb+jc+jr:], j.ldb
+		} else if full > 0 {
+			b, rsB, bStep := ws.b, d.nr, kc*d.nr
+			if !j.packB {
+				b, rsB, bStep = j.b[pc*j.ldb+jc:], j.ldb, d.nr
 			}
-			d.tile(kc, a, rsA, csA, b, rsB, c, j.ldc, j.alpha, beta, mr, nr)
+			d.fullTiles(full/d.nr, kc, a, rsA, csA, b, rsB, bStep, c, j.ldc, j.alpha, beta, mr)
 		}
+		if full < nc {
+			b := edgeB
+			if j.packB {
+				b = ws.b[full*kc:]
+			}
+			d.tile(kc, a, rsA, csA, b, d.nr, c[full:], j.ldc, j.alpha, beta, mr, nc-full)
+		}
+	}
+}
+
+// fullTiles computes n full tiles side by side (microKernel.tiles), with
+// the path's tiles where it has them and one tile at a time otherwise.
+func (d *gemmDriver) fullTiles(n, kc int, a []float32, rsA, csA int, b []float32, rsB, bStep int, c []float32, ldc int, alpha, beta float32, mr int) {
+	if d.tiles != nil {
+		d.tiles(n, kc, a, rsA, csA, b, rsB, bStep, c, ldc, alpha, beta, mr)
+		return
+	}
+	for t := range n {
+		d.tile(kc, a, rsA, csA, b[t*bStep:], rsB, c[t*d.nr:], ldc, alpha, beta, mr, d.nr)
 	}
 }
 

@@ -2,9 +2,9 @@ package kernels
 
 // The assembly SGEMM micro-kernels (sgemm_avx2_amd64.s, sgemm_avx512_amd64.s)
 // and their Go entry points. Both read A and B with arbitrary strides (see
-// microKernel.tile in sgemm.go); each call is one tile over at most kc steps,
-// so the time spent in assembly, where the goroutine cannot be preempted,
-// stays in the microseconds.
+// microKernel.tile in sgemm.go); each call is one tile, or one row of at most
+// nc/nr tiles, over at most kc steps, so the time spent in assembly, where
+// the goroutine cannot be preempted, stays in the tens of microseconds.
 
 // sgemmTileAVX2 computes a 6×16 tile (mr ≤ 6 rows and nr ≤ 16 columns of it
 // are stored) with AVX2 and FMA3. A full tile can also pack the B rows it
@@ -12,7 +12,7 @@ package kernels
 // as sgemmTileAVX512 does.
 //
 //go:noescape
-func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows int)
+func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows, tiles, bStep int)
 
 // sgemmTileAVX512 computes a 12×32 tile (mr ≤ 12 rows, and the columns whose
 // bit is set in nmask, are stored) with AVX-512F. A full tile can also pack
@@ -20,7 +20,7 @@ func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *flo
 // (nextRows > 0); see the header of sgemm_avx512_amd64.s.
 //
 //go:noescape
-func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows int)
+func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows, tiles, bStep int)
 
 // packCopyAVX2 and packGatherAVX2 build packed panels (sgemm_pack_amd64.s);
 // see copyPanel and gatherPanel in sgemm_pack.go. width ≤ 32.
@@ -37,36 +37,46 @@ func packGatherAVX2(dst, src *float32, lds, kc, w, width int)
 //go:noescape
 func packTransposeAVX2(dst, src *float32, lds, ldd, kc8, width int)
 
-var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
+var avx2MicroKernel = microKernel{mr: 6, nr: 16, strided: true, tile: tileAVX2, tiles: tilesAVX2, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
 	packingTile: packingTileAVX2, fetchingTile: fetchingTileAVX2}
 
-var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
+var avx512MicroKernel = microKernel{mr: 12, nr: 32, strided: true, tile: tileAVX512, tiles: tilesAVX512, copyPanel: copyPanelAVX2, gatherPanel: gatherPanelAVX2, transpose: transposeAVX2,
 	packingTile: packingTileAVX512, fetchingTile: fetchingTileAVX512}
 
 func tileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
-	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr, nil, nil, 0, 0)
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, nr, nil, nil, 0, 0, 1, 0)
+}
+
+func tilesAVX2(n, kc int, a []float32, rsA, csA int, b []float32, rsB, bStep int, c []float32, ldc int, alpha, beta float32, mr int) {
+	_, _ = b[(n-1)*bStep+(kc-1)*rsB+15], c[(mr-1)*ldc+n*16-1] // the assembly stays within these
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, 16, nil, nil, 0, 0, n, bStep)
 }
 
 func packingTileAVX2(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, pack []float32) {
 	_, _ = b[(kc-1)*rsB+15], pack[kc*16-1] // the assembly stays within these
-	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 6, 16, &pack[0], nil, 0, 0)
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 6, 16, &pack[0], nil, 0, 0, 1, 0)
 }
 
 func fetchingTileAVX2(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, nextRows int) {
-	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], 16, &c[0], ldc, alpha, beta, 6, 16, nil, &next[0], nextStride, nextRows)
+	sgemmTileAVX2(kc, &a[0], rsA, csA, &b[0], 16, &c[0], ldc, alpha, beta, 6, 16, nil, &next[0], nextStride, nextRows, 1, 0)
 }
 
 func tileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
-	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, uint32(1<<nr-1), nil, nil, 0, 0)
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, uint32(1<<nr-1), nil, nil, 0, 0, 1, 0)
+}
+
+func tilesAVX512(n, kc int, a []float32, rsA, csA int, b []float32, rsB, bStep int, c []float32, ldc int, alpha, beta float32, mr int) {
+	_, _ = b[(n-1)*bStep+(kc-1)*rsB+31], c[(mr-1)*ldc+n*32-1] // the assembly stays within these
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, mr, 1<<32-1, nil, nil, 0, 0, n, bStep)
 }
 
 func packingTileAVX512(kc int, a []float32, rsA, csA int, b []float32, rsB int, c []float32, ldc int, alpha, beta float32, pack []float32) {
 	_, _ = b[(kc-1)*rsB+31], pack[kc*32-1] // the assembly stays within these
-	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 12, 1<<32-1, &pack[0], nil, 0, 0)
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], rsB, &c[0], ldc, alpha, beta, 12, 1<<32-1, &pack[0], nil, 0, 0, 1, 0)
 }
 
 func fetchingTileAVX512(kc int, a []float32, rsA, csA int, b []float32, c []float32, ldc int, alpha, beta float32, next []float32, nextStride, nextRows int) {
-	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], 32, &c[0], ldc, alpha, beta, 12, 1<<32-1, nil, &next[0], nextStride, nextRows)
+	sgemmTileAVX512(kc, &a[0], rsA, csA, &b[0], 32, &c[0], ldc, alpha, beta, 12, 1<<32-1, nil, &next[0], nextStride, nextRows, 1, 0)
 }
 
 func copyPanelAVX2(dst, src []float32, lds, kc, w, width int) {

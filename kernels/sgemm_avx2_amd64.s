@@ -29,6 +29,10 @@
 // arithmetic: pack ≠ nil reads B in place 16 rows ahead and stores each
 // row to pack[p*16:]; nextRows > 0 fetches the cache line or two at next,
 // next + nextStride, … into L2, one row every 8 steps, nextRows rows in all.
+//
+// With tiles > 1 one call computes that many full tiles side by side (as
+// the AVX-512 kernel does): after each, B moves on by bStep floats and C by
+// 16 columns, and the MXCSR switch of mxcsr_amd64.h is paid once for them all.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
@@ -138,9 +142,11 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 	S(Y10, Y11); \
 	JMP done
 
-// func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows int)
-TEXT ·sgemmTileAVX2(SB), NOSPLIT, $8-120
+// func sgemmTileAVX2(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr, nr int, pack, next *float32, nextStride, nextRows, tiles, bStep int)
+TEXT ·sgemmTileAVX2(SB), NOSPLIT, $8-136
 	FLUSHDENORMALS
+
+tile:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), R12
 	SHLQ $2, R12
@@ -346,6 +352,17 @@ narrow0:
 	ALLROWS(MSTORE0)
 
 done:
+	// The next tile of the row, if any: B moves on by bStep floats and C
+	// by one tile's width; the arguments are reread from the frame.
+	DECQ tiles+120(FP)
+	JLE  return
+	MOVQ bStep+128(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, b+32(FP)
+	ADDQ $64, c+48(FP)
+	JMP  tile
+
+return:
 	RESTOREMXCSR
 	VZEROUPPER
 	RET

@@ -34,6 +34,13 @@
 //   - nextRows > 0: every 8 steps, the two cache lines at next (then next +
 //     nextStride, …, nextRows rows in all) are fetched into L2: the source
 //     rows of the panel the next packing tile will read.
+//
+// With tiles > 1 (full tiles, neither variant) one call computes that many
+// tiles side by side, a row of a block (macroKernel in sgemm.go): after each
+// tile, B moves on by bStep floats and C by 32 columns. The MXCSR switch of
+// mxcsr_amd64.h, which costs about as much as two to four steps of the loop, is
+// then paid once for the row instead of once a tile; a pointwise
+// convolution over 16 input channels has only 16 steps a tile.
 
 #include "textflag.h"
 #include "mxcsr_amd64.h"
@@ -112,9 +119,11 @@
 	DECQ R13; \
 	JZ   done
 
-// func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows int)
-TEXT ·sgemmTileAVX512(SB), NOSPLIT, $8-120
+// func sgemmTileAVX512(kc int, a *float32, rsA, csA int, b *float32, rsB int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pack, next *float32, nextStride, nextRows, tiles, bStep int)
+TEXT ·sgemmTileAVX512(SB), NOSPLIT, $8-136
 	FLUSHDENORMALS
+
+tile:
 	MOVQ c+48(FP), DI
 	MOVQ ldc+56(FP), R12
 	SHLQ $2, R12
@@ -403,6 +412,17 @@ beta0:
 	STORE0(Z22, Z23)
 
 done:
+	// The next tile of the row, if any: B moves on by bStep floats and C
+	// by one tile's width; the arguments are reread from the frame.
+	DECQ tiles+120(FP)
+	JLE  return
+	MOVQ bStep+128(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, b+32(FP)
+	ADDQ $128, c+48(FP)
+	JMP  tile
+
+return:
 	RESTOREMXCSR
 	VZEROUPPER
 	RET
