@@ -92,7 +92,7 @@ func benchMicroKernel(b *testing.B, d *gemmDriver, kc, nc int) {
 		return s
 	}
 	a, bp := random(d.mr*kc), random(kc*nc)
-	ldc := nc + 16 // rows of C 64 bytes off a multiple of 4 KiB, so they do not share L1 sets
+	ldc := nc + 16 // padded, so that the rows of C are not a multiple of 4 KiB apart and do not share L1 sets
 	c := random(d.mr * ldc)
 	const passes = 16
 	for b.Loop() {
