@@ -94,11 +94,14 @@ func convRandom(rng *rand.Rand, n int) []float32 {
 	return x
 }
 
-// convPasses are the three kernels of a convolution layer.
-var convPasses = []struct {
+// convPass is one kernel of a convolution layer, run on a layer's buffers.
+type convPass struct {
 	name string
 	run  func(p kernels.ConvParams, c *convBuffers)
-}{
+}
+
+// convPasses are the three kernels of a convolution layer.
+var convPasses = []convPass{
 	{"fwd", func(p kernels.ConvParams, c *convBuffers) { kernels.Conv2dForward(p, c.x, c.w, nil, c.y, c.ws) }},
 	{"bwd_data", func(p kernels.ConvParams, c *convBuffers) { kernels.Conv2dBackwardData(p, c.dy, c.w, c.dx, c.ws) }},
 	{"bwd_filter", func(p kernels.ConvParams, c *convBuffers) { kernels.Conv2dBackwardFilter(p, c.x, c.dy, c.dw, c.ws) }},

@@ -10,14 +10,16 @@ import (
 )
 
 // Depthwise convolution benchmarks: the depthwise shapes of convShapes at
-// batch 1 and 16, the three passes, on every kernel path of this machine
-// (generic is the plain Go reference), one thread. Depthwise layers do about
-// one multiply-add per byte they move, so besides GFLOP/s (and GFLOP/cpu-s,
-// see reportConvRates) each reports
+// batch 1 and 16, the three passes and the input gradient written rather
+// than added (bwd_data_set, Conv2dBackwardDataSet, what training runs), on
+// every kernel path of this machine (generic is the plain Go reference), one
+// thread. Depthwise layers do about one multiply-add per byte they move, so
+// besides GFLOP/s (and GFLOP/cpu-s, see reportConvRates) each reports
 //
 //	GB/s     the bytes of the tensors the pass reads and writes, once each
 //	         (forward x and y; backward data dy, and dx twice since it is
-//	         added into; backward filter x and dy) over its time
+//	         added into, or once when it is written; backward filter x and
+//	         dy) over its time
 //	x_copy   its time over the time of a plain copy of as many bytes as the
 //	         forward pass reads and writes (x and y), measured in the same
 //	         benchmark: the target is x_copy ≤ 2 for the forward
@@ -35,7 +37,7 @@ func BenchmarkDepthwise(b *testing.B) {
 			p := s.params(n)
 			var bufs *convBuffers
 			var copyTime time.Duration
-			for _, pass := range convPasses {
+			for _, pass := range depthwisePasses {
 				for _, path := range kernels.Paths() {
 					b.Run(fmt.Sprintf("%s/b%d/%s/%s", s.name, n, pass.name, path), func(b *testing.B) {
 						if bufs == nil {
@@ -64,6 +66,10 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
+// depthwisePasses are convPasses and the input gradient written into dx.
+var depthwisePasses = append(convPasses[:len(convPasses):len(convPasses)], convPass{"bwd_data_set",
+	func(p kernels.ConvParams, c *convBuffers) { kernels.Conv2dBackwardDataSet(p, c.dy, c.w, c.dx, c.ws) }})
+
 // depthwiseTraffic is the floats a pass reads and writes, each tensor once
 // (the filter, a few hundred bytes, aside).
 func depthwiseTraffic(pass string, c *convBuffers) int {
@@ -72,6 +78,8 @@ func depthwiseTraffic(pass string, c *convBuffers) int {
 		return len(c.x) + len(c.y)
 	case "bwd_data":
 		return len(c.dy) + 2*len(c.dx)
+	case "bwd_data_set":
+		return len(c.dy) + len(c.dx)
 	}
 	return len(c.x) + len(c.dy)
 }

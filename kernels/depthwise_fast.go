@@ -49,7 +49,7 @@ type dwArgs struct {
 	nl    int      // left-edge vectors per row
 	mid   int      // end of the interior vectors
 	nvec  int      // vectors per row
-	beta  int      // 1: add into out (forward kernel)
+	beta  int      // 1: add into out (forward and stride-2 data kernels)
 	rows  int      // filter rows of this call (filter kernel)
 	// The call computes planes planes in turn; from one to the next, in,
 	// out, w and bias step on by these many bytes.
@@ -373,9 +373,8 @@ func (f *dwFastKernels) runForward(p ConvParams, x, w, bias, y, ws []float32) bo
 }
 
 // runBackwardData adds dL/dx into dx, or with accumulate false writes it
-// there: stride 1 stores the first of a plane's m passes (beta = 0), stride 2
-// zeroes the planes of each run of work just before the kernel adds into
-// them, rather than all of dx in a pass of its own.
+// there: the first of a plane's m passes stores (beta = 0) instead of
+// adding, so dx is never zeroed in a pass of its own.
 func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32, accumulate bool) bool {
 	if q, ok := dwCentre3x3(p); ok && dwFastFor(q) != nil {
 		centres := dwCentreScratch(ws, p.K)
@@ -424,11 +423,7 @@ func (f *dwFastKernels) runBackwardData(p ConvParams, dy, w, dx, ws []float32, a
 			n, c := lo/p.C, lo%p.C
 			a := a
 			if !accumulate {
-				if p.StrideW == 1 {
-					a.beta = 0
-				} else {
-					clear(dx[lo*hw : hi*hw])
-				}
+				a.beta = 0
 			}
 			// With m = 1 plane i of the run is channel c+i of dy and of dx;
 			// otherwise the run is one plane of dx, gathering from its m

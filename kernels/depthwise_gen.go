@@ -15,9 +15,10 @@
 //	            filter flipped, beta = 1)
 //	dwFilter    out = dy, in = x: dw[r,s] += Σ dy·x[…], in registers until
 //	            the end of the call (its planes are the images of a batch)
-//	dwData2     out = dx, in = dy: the stride-2 backward-data pass; each
-//	            vector covers 2·lanes columns of dx, even and odd columns
-//	            gathering from different taps, interleaved before the store
+//	dwData2     out = dx, in = dy: the stride-2 backward-data pass,
+//	            dx = (dx when beta +) Σ w[r,s]·dy[…]; each vector covers
+//	            2·lanes columns of dx, even and odd columns gathering from
+//	            different taps, interleaved before the store
 //
 // A row's vectors come in three runs: nl left-edge vectors, interior vectors
 // up to mid, and right-edge vectors up to nvec. Interior vectors read and
@@ -891,18 +892,26 @@ func genData2(out *bytes.Buffer, a isa, k int) {
 				c.op("VPERM2F128 $0x31, %s, %s, %s", T2, T1, Bv)
 				d0, d1 = Av, Bv
 			}
+			// With beta, add dx's old values; without, store over them.
 			for h, d := range []string{d0, d1} {
 				addr := "(BX)"
 				if h == 1 {
 					addr = fmt.Sprintf("%d(BX)", 4*a.lanes)
 				}
+				noBeta := c.fresh("nobeta")
 				if edge {
 					mk := c.slotMask(store+h, 0, 0)
+					c.op("CMPQ %s, $0", arg("beta"))
+					c.op("JEQ %s", noBeta)
 					c.loadMasked(addr, mk, L)
 					c.op("VADDPS %s, %s, %s", L, d, d)
+					c.label(noBeta)
 					c.storeMasked(d, mk, addr)
 				} else {
+					c.op("CMPQ %s, $0", arg("beta"))
+					c.op("JEQ %s", noBeta)
 					c.op("VADDPS %s, %s, %s", addr, d, d)
+					c.label(noBeta)
 					c.op("VMOVUPS %s, %s", d, addr)
 				}
 			}
