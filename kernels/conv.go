@@ -211,8 +211,9 @@ func Conv2dBackwardData(p ConvParams, dy, w, dx, ws []float32) {
 // Conv2dBackwardDataSet writes that gradient into dx instead, whatever dx
 // held, so a fresh buffer needs no zeros: where the algorithm produces dx
 // whole (1×1 convolutions read in place, stride-1 ones computed as a
-// convolution of dy, and stride-1 depthwise ones) it never reads dx;
-// otherwise it zeroes dx (the depthwise kernels one plane at a time) and adds.
+// convolution of dy, and depthwise ones where the SIMD kernels cover them)
+// it never reads dx; otherwise it zeroes dx (the plain depthwise loops one
+// plane at a time) and adds.
 func Conv2dBackwardDataSet(p ConvParams, dy, w, dx, ws []float32) {
 	conv2dBackwardData(p, ChooseConvAlgo(p), dy, w, dx, ws, false)
 }
