@@ -424,9 +424,9 @@ func (l *Loader) warnOnce(idx int, err error) {
 	}
 }
 
-// named returns err naming item idx: as it is when it names the item
-// already (a file source's errors begin with the path), else with the
-// item's name in front.
+// named returns err naming item idx: as it is when its text already
+// contains the item's name (DecodeFile's errors start with the path, os
+// errors carry it after the operation), else with the name in front.
 func (l *Loader) named(idx int, err error) error {
 	if name := l.src.Name(idx); !strings.Contains(err.Error(), name) {
 		return fmt.Errorf("%s: %w", name, err)

@@ -293,12 +293,12 @@ func HFlip(m *Image) *Image { return flipLeftRight(m) }
 // every channel (torchvision's number fill), otherwise there must be one
 // value per channel (torchvision raises for any other count; this panics).
 func RotateImage(m *Image, angle float64, fill ...uint8) *Image {
-	return rotateNearest(m, angle, fillColor("RotateImage", fill, m.C))
+	return rotateNearest(m, angle, fillColor(fill, m.C))
 }
 
 // fillColor expands a fill to one value per channel as torchvision's
 // _parse_fill does: none is 0, one value is repeated, c values are kept.
-func fillColor(op string, fill []uint8, c int) []uint8 {
+func fillColor(fill []uint8, c int) []uint8 {
 	f := make([]uint8, c)
 	switch len(fill) {
 	case 0:
@@ -309,7 +309,7 @@ func fillColor(op string, fill []uint8, c int) []uint8 {
 	case c:
 		copy(f, fill)
 	default:
-		panic(fmt.Sprintf("dataset.%s: %d fill values for a %d-channel image (give 1 or %d)", op, len(fill), c, c))
+		panic(fmt.Sprintf("dataset.RotateImage: %d fill values for a %d-channel image (give 1 or %d)", len(fill), c, c))
 	}
 	return f
 }

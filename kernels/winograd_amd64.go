@@ -3,7 +3,7 @@ package kernels
 // The assembly transforms of Winograd F(2×2, 3×3): AVX-512 in
 // winograd_amd64.s, sixteen tiles or filters at a time, and AVX2 in
 // winograd_avx2_amd64.s, eight at a time. Each is bit for bit the plain Go
-// row kernel of winograd.go with the same role.
+// row kernel of winograd_transforms.go with the same role.
 
 //go:noescape
 func winogradFilterAVX512(u *float32, kc int, w *float32, filters int)

@@ -1,7 +1,7 @@
 // The AVX-512 transforms of Winograd F(2×2, 3×3) (winograd.go), sixteen
 // tiles (or filters) at a time, one per vector lane. Each kernel is bit for
-// bit its plain Go row kernel in winograd.go, whose comment says what it
-// computes:
+// bit its plain Go row kernel in winograd_transforms.go, whose comment says
+// what it computes:
 //
 //	winogradInputAVX512       winogradInputRow       V = Bᵀ d B
 //	winogradOutputAVX512      winogradOutputRow      Y = Aᵀ M A (+ bias, or + y)

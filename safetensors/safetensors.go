@@ -165,10 +165,11 @@ func ReadMetadata(path string) (map[string]string, error) {
 		if err := json.Unmarshal(msg, &e); err != nil || len(e.DataOffsets) != 2 {
 			return nil, fmt.Errorf("%s: tensor %q: malformed entry", path, name)
 		}
-		if begin, stop := e.DataOffsets[0], e.DataOffsets[1]; begin < 0 || stop < begin {
-			return nil, fmt.Errorf("%s: tensor %q: data_offsets [%d, %d) are not a range of bytes (negative, or reversed)", path, name, begin, stop)
+		_, stop, err := e.offsets(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		end = max(end, e.DataOffsets[1])
+		end = max(end, stop)
 	}
 	// In uint64, as Parse reckons: an end offset near the int64 limit must
 	// read as a file cut short, not overflow into a negative size.
@@ -276,6 +277,16 @@ func pytorchFormat(b []byte) string {
 	return ""
 }
 
+// offsets returns the entry's data_offsets [begin, end) (len 2, checked by
+// the caller), refused when they are not a range of bytes.
+func (e headerEntry) offsets(name string) (begin, end int64, err error) {
+	begin, end = e.DataOffsets[0], e.DataOffsets[1]
+	if begin < 0 || end < begin {
+		return 0, 0, fmt.Errorf("tensor %q: data_offsets [%d, %d) are not a range of bytes (negative, or reversed)", name, begin, end)
+	}
+	return begin, end, nil
+}
+
 // check validates one header entry on its own: its dtype, its shape, and
 // data_offsets that form a range of the size the shape needs. Whether the
 // range lies in the buffer is Parse's business, which sees all the ranges
@@ -288,9 +299,9 @@ func (e headerEntry) check(name string) (Tensor, error) {
 	if len(e.DataOffsets) != 2 {
 		return Tensor{}, fmt.Errorf("tensor %q: data_offsets must be [begin, end], got %v", name, e.DataOffsets)
 	}
-	begin, end := e.DataOffsets[0], e.DataOffsets[1]
-	if begin < 0 || end < begin {
-		return Tensor{}, fmt.Errorf("tensor %q: data_offsets [%d, %d) are not a range of bytes (negative, or reversed)", name, begin, end)
+	begin, end, err := e.offsets(name)
+	if err != nil {
+		return Tensor{}, err
 	}
 	count := int64(1)
 	shape := make([]int, len(e.Shape))

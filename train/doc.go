@@ -20,10 +20,12 @@
 //   - checkpoint.go writes the whole state in one file, atomically (the
 //     weights, the optimiser's state, the EMA, the position in the run and
 //     the configuration), so a run that is interrupted or killed resumes
-//     and gives the same bits as one that was not; history.go and results.go write history.csv and results.json
-//     (their fields are in docs/RESULTS.md).
+//     and gives the same bits as one that was not; history.go and
+//     results.go write history.csv and results.json (their fields are in
+//     docs/RESULTS.md).
 //
-// The package runs no programs and prints only progress (progress.go);
-// cmd/train chooses recipes, builds the data and models, and compares the
-// results.
+// Apart from asking git for the commit when the binary carries no VCS stamp
+// (results.go), the package runs no programs, and it prints only progress
+// (progress.go); cmd/train chooses recipes, builds the data and models, and
+// compares the results.
 package train

@@ -8,10 +8,12 @@ package train
 //	ema = d·ema + (1 − d)·model,   d = min(Decay, (1 + updates)/(10 + updates)),
 //
 // the warm-up of d letting the average forget its random start quickly. It
-// is computed as ema += (1 − d)·(model − ema), PyTorch's lerp (timm's
-// ModelEmaV3), so that a value the model does not change — a frozen
-// pretrained weight, its batch norm's running statistics — keeps its exact
-// bits in the average too; d·x + (1 − d)·x in float32 can be an ulp off x.
+// is computed as ema += (1 − d)·(model − ema), as PyTorch's lerp (timm's
+// ModelEmaV3) computes it once 1 − d < ½ (for the first updates of the
+// warm-up lerp takes model − (model − ema)·d instead), so that a value the
+// model does not change — a frozen pretrained weight, its batch norm's
+// running statistics — keeps its exact bits in the average too; d·x +
+// (1 − d)·x in float32 can be an ulp off x.
 // Integer counters (num_batches_tracked) are copied. Evaluation swaps the
 // averaged values into the model and back, with no extra copy of the model.
 

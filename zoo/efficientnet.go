@@ -28,8 +28,9 @@ import (
 // rounds every channel count c·w with _make_divisible(·, 8), as
 // torchvision's _efficientnet_conf(width_mult=w) does (its efficientnet_b0()
 // builder ignores a width_mult keyword: build a width-w model to export as
-// EfficientNet(*_efficientnet_conf("efficientnet_b0", width_mult=w,
-// depth_mult=1.0), 0.2)). Stages:
+// setting, last = _efficientnet_conf("efficientnet_b0", width_mult=w,
+// depth_mult=1.0); EfficientNet(setting, 0.2, last_channel=last), as
+// scripts/fixtures_zoo.py does). Stages:
 // features.0 is the stem, features.1–7 are stage1–stage7, and features.8
 // joins stage7.
 

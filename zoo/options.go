@@ -109,6 +109,9 @@ func ParseHead(s string) (HeadSpec, error) {
 	return spec, spec.validate()
 }
 
+// own reports whether h is the architecture's own head (the zero value is).
+func (h HeadSpec) own() bool { return h.Kind == "" || h.Kind == HeadOwn }
+
 // String spells the head as ParseHead reads it.
 func (h HeadSpec) String() string {
 	kind := h.Kind

@@ -292,7 +292,7 @@ func loadPretrained(m *Model, f *safetensors.File, path string, info Info, opts 
 	load := isHead // the file keys to load into the head
 	if !headFits {
 		fitting := map[string]bool{}
-		if m.Options.Head.Kind == HeadOwn && (info.Options == nil || info.Options.Head.Kind == "" || info.Options.Head.Kind == HeadOwn) {
+		if m.Options.Head.own() && (info.Options == nil || info.Options.Head.own()) {
 			fitting = m.fittingHeadLayers(f, prefix)
 		}
 		load = func(k string) bool { return fitting[k] }
@@ -411,6 +411,9 @@ func (m *Model) fittingHeadLayers(f *safetensors.File, prefix string) map[string
 // state dict saved from a model wrapped in DataParallel or
 // DistributedDataParallel, which the export script unwraps.
 func prefixHint(f *safetensors.File) string {
+	if len(f.Tensors) == 0 {
+		return ""
+	}
 	for _, t := range f.Tensors {
 		if !strings.HasPrefix(t.Name, "module.") {
 			return ""

@@ -194,6 +194,13 @@ func TestLoadPretrainedErrors(t *testing.T) {
 			t.Fatalf("%s changed although loading failed", e.Name)
 		}
 	}
+	empty := filepath.Join(dir, "empty.safetensors")
+	if err := safetensors.WriteFile(empty, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPretrained(r50, empty, PretrainedOptions{}); err == nil || strings.Contains(err.Error(), "DataParallel") {
+		t.Errorf("LoadPretrained of a file without tensors: %v, want an error without the DataParallel hint", err)
+	}
 	if _, _, err := Load(bare, "", Options{}); err == nil || !strings.Contains(err.Error(), "no gocnn.architecture metadata; name the architecture (one of vgg16,") {
 		t.Errorf("Load of a bare state dict: %v", err)
 	}

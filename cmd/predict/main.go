@@ -6,9 +6,9 @@
 //	predict -weights best.safetensors -logits photo.jpg
 //	predict -weights best.safetensors photos/
 //
-// A directory stands for the image files under it (at any depth, in
-// lexical order of their paths), picked by extension as ImageFolder picks
-// them (.jpg, .png, .ppm, …).
+// A directory stands for the image files under it (at any depth, in the
+// order filepath.WalkDir visits them: each directory's entries by name),
+// picked by extension as ImageFolder picks them (.jpg, .png, .ppm, …).
 //
 // A gocnn checkpoint (written by zoo.Save, cmd/train or
 // scripts/export_torchvision.py) names its architecture, options, class
@@ -148,7 +148,7 @@ architecture's default preset. -v says which.
 }
 
 // expandDirs replaces each directory among args by the image files under
-// it, in lexical order; other arguments stay as they are (a missing file
+// it, in filepath.WalkDir's order; other arguments stay as they are (a missing file
 // is reported when it is read). A directory without image files is an
 // error naming it.
 func expandDirs(args []string) ([]string, error) {
@@ -192,10 +192,10 @@ func predict(o options, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("-classes %d: give the number of classes of bare weights, or leave it out", o.classes)}
 	}
 	m, info, err := zoo.Load(o.weights, o.model, zoo.Options{Classes: o.classes})
-	if errors.Is(err, zoo.ErrHeadMismatch) && o.classes == 0 {
-		return usageError{fmt.Errorf("%w; bare weights for another number of classes than 1000 need -classes N", err)}
-	}
 	if err != nil {
+		if errors.Is(err, zoo.ErrHeadMismatch) && o.classes == 0 && info.Options == nil {
+			err = fmt.Errorf("%w; bare weights for another number of classes than 1000 need -classes N", err)
+		}
 		return usageError{err}
 	}
 	if o.classes != 0 && o.classes != m.Options.Classes {

@@ -156,9 +156,8 @@ func (p *Probes) first(n int) *Probes {
 	if n >= len(p.Indices) {
 		return p
 	}
-	c, h, w := p.Input.Dim(1), p.Input.Dim(2), p.Input.Dim(3)
 	return &Probes{Indices: p.Indices[:n], Names: p.Names[:n], Labels: p.Labels[:n], Classes: p.Classes,
-		Input: autograd.New(p.Input.Data()[:n*c*h*w], n, c, h, w)}
+		Input: autograd.Narrow(p.Input, 0, n)}
 }
 
 // Write is what a trainer calls at the end of training a model: it picks

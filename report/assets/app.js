@@ -352,7 +352,7 @@ function renderDetail() {
     replace('per-class');
     return;
   }
-  replace('cm', confusionSVG(m));
+  replace('cm', m.test.confusion.length > CM_SVG_MAX ? confusionPicture(m) : confusionSVG(m));
   renderPerClass(m);
 }
 
@@ -363,17 +363,30 @@ function renderDetail() {
 // pointer.
 const CM_SVG_MAX = 100;
 
+// confusionCounts gathers what both drawings of m's confusion matrix need:
+// the counts, the class names, each true class's total and the largest count.
+function confusionCounts(m) {
+  const cm = m.test.confusion, rowSums = cm.map(r => r.reduce((a, b) => a + b, 0));
+  let maxCount = 1;
+  cm.forEach(r => r.forEach(v => { maxCount = Math.max(maxCount, v); }));
+  return { cm, names: m.test.per_class.map(c => c.class), n: cm.length, rowSums, maxCount };
+}
+
+// cellTip is the tooltip of cell (t, p): the two classes, the count, and its
+// share of the true class.
+function cellTip({ cm, names, rowSums }, t, p) {
+  const count = cm[t][p], share = rowSums[t] ? count / rowSums[t] : 0;
+  return [`true ${names[t]} → predicted ${names[p]}`, `${count} image${count === 1 ? '' : 's'}`,
+    `${pct(share, 1)} of the ${rowSums[t]} ${names[t]} images`];
+}
+
 function confusionSVG(m) {
-  const cm = m.test.confusion, names = m.test.per_class.map(c => c.class), n = cm.length;
-  if (n > CM_SVG_MAX) return confusionPicture(m);
+  const counts = confusionCounts(m), { cm, names, n, rowSums, maxCount } = counts;
   const cell = Math.max(12, Math.min(46, Math.floor(520 / n)));
   const labelW = Math.min(150, 12 + 7 * Math.max(...names.map(s => s.length))), top = labelW * 0.72 + 22;
   const left = labelW + 24, size = cell * n;
   const width = left + size + 10, height = top + size + 30;
   const svg = sv('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'confusion matrix of ' + m.model });
-  const rowSums = cm.map(r => r.reduce((a, b) => a + b, 0));
-  let maxCount = 1;
-  cm.forEach(r => r.forEach(v => { maxCount = Math.max(maxCount, v); }));
   const showText = cell >= 24;
   for (let t = 0; t < n; t++) {
     for (let p = 0; p < n; p++) {
@@ -381,8 +394,7 @@ function confusionSVG(m) {
       const v = state.cmNormalised ? share : count / maxCount;
       const x = left + p * cell, y = top + t * cell;
       const r = sv('rect', { class: 'cell', x, y, width: cell, height: cell, fill: blues(v), 'data-true': t, 'data-pred': p });
-      tipOn(r, [`true ${names[t]} → predicted ${names[p]}`, `${count} image${count === 1 ? '' : 's'}`,
-        `${pct(share, 1)} of the ${rowSums[t]} ${names[t]} images`]);
+      tipOn(r, cellTip(counts, t, p));
       svg.append(r);
       if (showText && (count > 0 || cell >= 34)) {
         const txt = state.cmNormalised ? (share >= 0.995 ? '100' : (100 * share).toFixed(share < 0.1 ? 1 : 0)) : String(count);
@@ -406,10 +418,7 @@ function confusionSVG(m) {
 }
 
 function confusionPicture(m) {
-  const cm = m.test.confusion, names = m.test.per_class.map(c => c.class), n = cm.length;
-  const rowSums = cm.map(r => r.reduce((a, b) => a + b, 0));
-  let maxCount = 1;
-  cm.forEach(r => r.forEach(v => { maxCount = Math.max(maxCount, v); }));
+  const counts = confusionCounts(m), { cm, n, rowSums, maxCount } = counts;
   const canvas = el('canvas', { id: 'cm-picture', width: n, height: n, 'data-classes': n, role: 'img', 'aria-label': 'confusion matrix of ' + m.model });
   // Smaller matrices are enlarged with sharp cells, larger ones shrunk smoothly.
   canvas.style.cssText = 'display:block;width:min(100%, 640px);aspect-ratio:1;cursor:crosshair;border:1px solid #c9d2dd;' +
@@ -419,8 +428,9 @@ function confusionPicture(m) {
   for (let t = 0; t < n; t++) {
     for (let p = 0; p < n; p++) {
       const count = cm[t][p];
-      const c = bluesRGB(state.cmNormalised ? (rowSums[t] ? count / rowSums[t] : 0) : count / maxCount);
-      img.data.set([c[0], c[1], c[2], 255], 4 * (t * n + p));
+      const o = 4 * (t * n + p);
+      img.data.set(bluesRGB(state.cmNormalised ? (rowSums[t] ? count / rowSums[t] : 0) : count / maxCount), o);
+      img.data[o + 3] = 255;
     }
   }
   ctx.putImageData(img, 0, 0);
@@ -430,9 +440,7 @@ function confusionPicture(m) {
     const x = ev.clientX - r.left - canvas.clientLeft, y = ev.clientY - r.top - canvas.clientTop;
     const t = Math.floor(y / canvas.clientHeight * n), p = Math.floor(x / canvas.clientWidth * n);
     if (t < 0 || p < 0 || t >= n || p >= n) { hideTip(); return; }
-    const count = cm[t][p], share = rowSums[t] ? count / rowSums[t] : 0;
-    showTip(ev, [`true ${names[t]} → predicted ${names[p]}`, `${count} image${count === 1 ? '' : 's'}`,
-      `${pct(share, 1)} of the ${rowSums[t]} ${names[t]} images`]);
+    showTip(ev, cellTip(counts, t, p));
   });
   canvas.addEventListener('mouseleave', hideTip);
   return el('div', {}, canvas, el('p', { class: 'caption' },
